@@ -1,0 +1,47 @@
+"""Reading the data files that ship inside the package."""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+def package_data(name: str) -> str:
+    return resources.files("dwsearch.ingest").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def load_toml(text: str, origin: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{origin}: not valid TOML ({error})") from None
+
+
+def read_toml(path: Path | None, default_name: str) -> tuple[dict[str, Any], str]:
+    """A user's file if given, else the packaged default; returns the data and its text."""
+    if path is None:
+        text = package_data(default_name)
+        return load_toml(text, default_name), text
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: cannot read ({error})") from None
+    return load_toml(text, str(path)), text
+
+
+def read_pairs(name: str) -> dict[str, str]:
+    """A two-column TSV data file as a dict; `#` starts a comment line."""
+    pairs: dict[str, str] = {}
+    for line in package_data(name).splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        left, _, right = line.partition("\t")
+        pairs[left.strip()] = right.strip()
+    return pairs

@@ -1,0 +1,131 @@
+"""Tagging chunks with the observatory's topics and baskets and the ITU's sectors."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .datafiles import read_toml
+from .spelling import fold_spelling
+
+# Words, keeping hyphenated compounds ("ITU-T", "e-commerce") and apostrophes together.
+_TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.replace("’", "'"))
+
+
+@dataclass(frozen=True)
+class Tags:
+    topics: tuple[str, ...]
+    baskets: tuple[str, ...]
+    sectors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """The vocabularies of one TOML file, compiled for fast whole-word lookup."""
+
+    baskets: dict[str, str]
+    topic_names: dict[str, str]
+    topic_baskets: dict[str, str]
+    sectors: dict[str, str]
+    terms: dict[str, frozenset[str]]  # folded phrase -> labels
+    acronyms: dict[str, frozenset[str]]  # exact-case token -> labels
+    longest_term: int
+    digest: str
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], text: str, origin: str) -> Taxonomy:
+        terms: dict[str, set[str]] = {}
+        acronyms: dict[str, set[str]] = {}
+
+        def add(label: str, entry: dict[str, Any]) -> None:
+            for term in entry.get("terms", []):
+                key = " ".join(_tokens(fold_spelling(term)))
+                if key:
+                    terms.setdefault(key, set()).add(label)
+            for acronym in entry.get("acronyms", []):
+                acronyms.setdefault(acronym, set()).add(label)
+
+        try:
+            baskets = {str(k): str(v) for k, v in data.get("baskets", {}).items()}
+            topic_names, topic_baskets = {}, {}
+            for slug, entry in data.get("topics", {}).items():
+                topic_names[slug] = entry.get("name", slug)
+                basket = entry.get("basket", "")
+                if basket and basket not in baskets:
+                    raise ValueError(f"topic {slug!r} names unknown basket {basket!r}")
+                topic_baskets[slug] = basket
+                add(f"topic:{slug}", entry)
+            sectors = {}
+            for slug, entry in data.get("sectors", {}).items():
+                sectors[slug] = entry.get("name", slug)
+                add(f"sector:{slug}", entry)
+        except (AttributeError, TypeError) as error:
+            raise ValueError(f"{origin}: not a taxonomy file ({error})") from None
+        except ValueError as error:
+            raise ValueError(f"{origin}: {error}") from None
+        return cls(
+            baskets=baskets,
+            topic_names=topic_names,
+            topic_baskets=topic_baskets,
+            sectors=sectors,
+            terms={k: frozenset(v) for k, v in terms.items()},
+            acronyms={k: frozenset(v) for k, v in acronyms.items()},
+            longest_term=max((k.count(" ") + 1 for k in terms), default=1),
+            digest=hashlib.sha256(text.encode()).hexdigest()[:16],
+        )
+
+    def tag(self, text: str) -> Tags:
+        labels: set[str] = set()
+        for token in _tokens(text):
+            for part in (token, *token.split("-")) if "-" in token else (token,):
+                labels |= self.acronyms.get(part, frozenset())
+        words = _tokens(fold_spelling(text))
+        for i in range(len(words)):
+            for n in range(1, min(self.longest_term, len(words) - i) + 1):
+                found = self.terms.get(" ".join(words[i : i + n]))
+                if found:
+                    labels |= found
+            if "-" in words[i]:
+                for part in words[i].split("-"):
+                    labels |= self.terms.get(part, frozenset())
+        topics = sorted(label[6:] for label in labels if label.startswith("topic:"))
+        sectors = sorted(label[7:] for label in labels if label.startswith("sector:"))
+        baskets = sorted({self.topic_baskets[t] for t in topics if self.topic_baskets[t]})
+        return Tags(tuple(topics), tuple(baskets), tuple(sectors))
+
+    def topic_slug(self, value: str) -> str | None:
+        """A topic by its slug or name, in any case."""
+        return _lookup(value, self.topic_names)
+
+    def basket_slug(self, value: str) -> str | None:
+        return _lookup(value, self.baskets)
+
+    def sector_slug(self, value: str) -> str | None:
+        return _lookup(value, self.sectors)
+
+
+def _lookup(value: str, names: dict[str, str]) -> str | None:
+    wanted = value.strip().lower()
+    for slug, name in names.items():
+        if wanted in (slug.lower(), name.lower()):
+            return slug
+    return None
+
+
+@cache
+def _load_cached(path: Path | None) -> Taxonomy:
+    data, text = read_toml(path, "taxonomy.toml")
+    return Taxonomy.from_data(data, text, str(path or "taxonomy.toml"))
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """The packaged taxonomy, or a user's own TOML file in the same shape."""
+    return _load_cached(Path(path).resolve() if path else None)

@@ -1,0 +1,70 @@
+"""Text normalisation and year extraction shared by every reader."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Spaces the site's editor leaves behind: no-break, narrow no-break, figure, thin, zero-width.
+_SPACE_LIKE = dict.fromkeys(map(ord, "\u00a0\u202f\u2007\u2009\u200a\u2002\u2003\u3000"), " ")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Control characters and the Unicode line separators editors do not break on.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_WHITESPACE = re.compile(r"\s+")
+
+YEAR_MIN, YEAR_MAX = 1900, 2100
+
+# "(2018)" at the end of an item, or an unclosed "(2016" where the extract was cut.
+_TRAILING_YEAR = re.compile(r"\s*\(\s*(\d{4})\s*\)?\s*$")
+# Four-digit years in prose, and the year of a numbered resolution such as "101/2014".
+_MENTIONED_YEAR = re.compile(r"(?<![\d/.,])(?:\d{1,4}/)?(\d{4})(?![\d/]|[.,]\d)")
+
+
+def normalise(text: str) -> str:
+    """NFC, ordinary spaces, no control characters; line breaks kept as `\\n` alone."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text)
+    text = text.translate(_SPACE_LIKE).translate(_INVISIBLE)
+    return _CONTROL.sub(" ", text)
+
+
+def source_lines(text: str) -> list[str]:
+    """Lines as an editor numbers them (after `normalise`)."""
+    return text.split("\n")
+
+
+def squeeze(text: str) -> str:
+    """Collapse runs of white space, as a reader sees them."""
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def split_trailing_year(item: str) -> tuple[str, int | None]:
+    """`"Storytellers (2018)"` → `("Storytellers", 2018)`."""
+    match = _TRAILING_YEAR.search(item)
+    if match:
+        year = int(match.group(1))
+        if YEAR_MIN <= year <= YEAR_MAX:
+            return item[: match.start()].rstrip(), year
+    return item, None
+
+
+def mentioned_years(text: str) -> tuple[int, ...]:
+    """Plausible years a sentence mentions, in order of first mention."""
+    found: dict[int, None] = {}
+    for match in _MENTIONED_YEAR.finditer(text):
+        year = int(match.group(1))
+        if YEAR_MIN <= year <= YEAR_MAX:
+            found[year] = None
+    return tuple(found)
+
+
+def slugify(text: str) -> str:
+    """ASCII, lower case, hyphens: `Genève 2018!` → `geneve-2018`."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:80].strip("-") or "page"
+
+
+def type_from_heading(heading: str) -> str:
+    """A type name for a heading nobody told us about: `Key Publications` → `key_publications`."""
+    return slugify(heading).replace("-", "_")[:40].strip("_") or "section"

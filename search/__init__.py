@@ -1,0 +1,1 @@
+"""Search: a query and filters in, ranked and highlighted Results out."""

@@ -1,0 +1,50 @@
+"""Helpers for the tests: where the fixtures are, and a check that ingestion lost nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dwsearch.ingest import Chunk, bundled_corpus
+from dwsearch.ingest.boilerplate import is_boilerplate
+from dwsearch.ingest.layout import page_rules
+from dwsearch.ingest.text import normalise, source_lines, split_trailing_year, squeeze
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEED_NAME = "international-telecommunication-union.txt"
+
+
+def assert_lossless(text: str, chunks: list[Chunk]) -> None:
+    """Every content line of a .txt is in exactly one chunk, with its year in `years`.
+
+    Headings are accounted for as the `section` of their chunks; a heading with nothing
+    under it makes no chunk, by design.
+    """
+    known_headings = set(page_rules().sections)
+    sections = {c.section.lower() for c in chunks}
+    for number, raw in enumerate(source_lines(normalise(text)), start=1):
+        line = squeeze(raw)
+        if not line or is_boilerplate(line):
+            continue
+        owners = [
+            c
+            for c in chunks
+            if isinstance(c.lines, tuple) and c.lines[0] <= number <= c.lines[1]
+        ]
+        if not owners and line.lower() in (known_headings | sections):
+            continue
+        assert len(owners) == 1, f"line {number} {line[:60]!r} is in {len(owners)} chunks"
+        chunk = owners[0]
+        held = squeeze(f"{chunk.title}\n{chunk.text}")
+        body, year = split_trailing_year(line)
+        assert line in held or (year in chunk.years and body in held), (
+            f"line {number} {line[:60]!r} is not in chunk {chunk.id} ({held[:60]!r})"
+        )
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
