@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .datafiles import read_toml
-from .spelling import fold_spelling
+from .spelling import fold_spelling, uk_to_us
 
 # Words, keeping hyphenated compounds ("ITU-T", "e-commerce") and apostrophes together.
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
@@ -38,6 +38,7 @@ class Taxonomy:
     terms: dict[str, frozenset[str]]  # folded phrase -> labels
     acronyms: dict[str, frozenset[str]]  # exact-case token -> labels
     longest_term: int
+    first_words: frozenset[str]  # words that start some term: the only places to look
     digest: str
 
     @classmethod
@@ -79,6 +80,7 @@ class Taxonomy:
             terms={k: frozenset(v) for k, v in terms.items()},
             acronyms={k: frozenset(v) for k, v in acronyms.items()},
             longest_term=max((k.count(" ") + 1 for k in terms), default=1),
+            first_words=frozenset(k.split(" ")[0] for k in terms),
             digest=hashlib.sha256(text.encode()).hexdigest()[:16],
         )
 
@@ -87,15 +89,18 @@ class Taxonomy:
         for token in _tokens(text):
             for part in (token, *token.split("-")) if "-" in token else (token,):
                 labels |= self.acronyms.get(part, frozenset())
-        words = _tokens(fold_spelling(text))
-        for i in range(len(words)):
+        spelling = uk_to_us()
+        words = [spelling.get(w, w) for w in _tokens(text.lower())]
+        for i, word in enumerate(words):
+            if "-" in word:
+                for part in word.split("-"):
+                    labels |= self.terms.get(part, frozenset())
+            if word not in self.first_words:
+                continue
             for n in range(1, min(self.longest_term, len(words) - i) + 1):
                 found = self.terms.get(" ".join(words[i : i + n]))
                 if found:
                     labels |= found
-            if "-" in words[i]:
-                for part in words[i].split("-"):
-                    labels |= self.terms.get(part, frozenset())
         topics = sorted(label[6:] for label in labels if label.startswith("topic:"))
         sectors = sorted(label[7:] for label in labels if label.startswith("sector:"))
         baskets = sorted({self.topic_baskets[t] for t in topics if self.topic_baskets[t]})

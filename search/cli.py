@@ -46,7 +46,7 @@ class DwsearchGroup(click.Group):
             return super().main(*args, standalone_mode=False, **kwargs)
         except click.UsageError as error:
             hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
-            _warn(f"{error.format_message()}{hint}")
+            _warn(f"{error.format_message().rstrip('.')}{hint}")
             code = EXIT_ERROR
         except click.ClickException as error:
             error.show()
@@ -82,15 +82,14 @@ def chunks(paths: tuple[Path, ...], as_json: bool, taxonomy: Path | None) -> Non
     except ValueError as error:
         raise UsageFailure(str(error)) from None
     failed = False
-    out = click.get_text_stream("stdout")
     for item in chunk_paths(paths or [bundled_corpus()], vocabulary):
         if isinstance(item, IngestError):
             _warn(str(item))
             failed = True
         elif as_json:
-            out.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+            click.echo(json.dumps(item.to_dict(), ensure_ascii=False))
         else:
-            out.write(_format_chunk(item))
+            click.echo(_format_chunk(item))
     if failed:
         sys.exit(EXIT_ERROR)
 
@@ -111,9 +110,13 @@ def _format_chunk(chunk) -> str:  # type: ignore[no-untyped-def]
         lines.append(f"    {chunk.text[:300]}{'…' if len(chunk.text) > 300 else ''}")
     if facets:
         lines.append("    " + "; ".join(facets))
-    return "\n".join(lines) + "\n\n"
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     code = cli.main(prog_name="dwsearch")
     sys.exit(code or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import SEED_NAME
 
 from dwsearch.ingest import bundled_corpus
+from helpers import SEED_NAME
 
 
 @pytest.fixture(scope="session")
@@ -18,4 +18,3 @@ def seed_path() -> Path:
 @pytest.fixture(scope="session")
 def seed_text(seed_path: Path) -> str:
     return seed_path.read_text(encoding="utf-8")
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dwsearch.ingest import Chunk, bundled_corpus
+from dwsearch.ingest import Chunk
 from dwsearch.ingest.boilerplate import is_boilerplate
 from dwsearch.ingest.layout import page_rules
 from dwsearch.ingest.text import normalise, source_lines, split_trailing_year, squeeze
@@ -26,9 +26,7 @@ def assert_lossless(text: str, chunks: list[Chunk]) -> None:
         if not line or is_boilerplate(line):
             continue
         owners = [
-            c
-            for c in chunks
-            if isinstance(c.lines, tuple) and c.lines[0] <= number <= c.lines[1]
+            c for c in chunks if isinstance(c.lines, tuple) and c.lines[0] <= number <= c.lines[1]
         ]
         if not owners and line.lower() in (known_headings | sections):
             continue

@@ -8,7 +8,6 @@ import pytest
 
 from dwsearch.ingest import chunk_text
 from dwsearch.ingest.boilerplate import is_boilerplate
-
 from helpers import SEED_NAME, assert_lossless
 
 

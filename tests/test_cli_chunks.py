@@ -1,0 +1,89 @@
+"""`dwsearch chunks`, driven as a user would: through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from dwsearch.search.cli import cli
+from helpers import FIXTURES, write
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_lists_the_bundled_corpus_by_default():
+    result = run("chunks")
+    assert result.exit_code == 0
+    assert "international-telecommunication-union.txt:1  [profile]" in result.output
+    assert result.output.count("[event_report]") == 27
+
+
+def test_json_lines_have_every_field():
+    result = run("chunks", "--json")
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert len(rows) == 39
+    assert set(rows[0]) == {
+        "id", "page", "page_title", "type", "section", "title", "text", "years",
+        "topics", "baskets", "sectors", "source", "lines",
+    }  # fmt: skip
+    assert rows[-1]["type"] == "resource" and rows[-1]["years"] == [2015]
+    assert rows[-1]["lines"] == [65, 65]
+
+
+def test_html_paths(tmp_path):
+    result = run("chunks", str(FIXTURES / "international-telecommunication-union.html"), "--json")
+    assert result.exit_code == 0
+    assert len(result.output.splitlines()) == 39
+
+
+def test_bad_files_are_reported_and_the_rest_listed(tmp_path, seed_text):
+    write(tmp_path / "empty.txt", "")
+    write(tmp_path / "itu.txt", seed_text)
+    result = run("chunks", str(tmp_path), "--json")
+    assert result.exit_code == 2
+    assert result.stderr == "dwsearch: empty.txt: empty file\n"
+    assert len(result.stdout.splitlines()) == 39
+
+
+def test_own_taxonomy(tmp_path):
+    taxonomy = write(
+        tmp_path / "mine.toml",
+        '[baskets]\nfun = "Fun"\n[topics.stories]\nbasket = "fun"\nterms = ["storytellers"]\n',
+    )
+    result = run("chunks", "--json", "--taxonomy", str(taxonomy))
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    tagged = [r["title"] for r in rows if r["topics"]]
+    assert tagged == ["Storytellers"]
+    assert rows[[r["title"] for r in rows].index("Storytellers")]["baskets"] == ["fun"]
+
+
+def test_broken_taxonomy_is_one_line(tmp_path):
+    bad = write(tmp_path / "bad.toml", "this is = not [toml")
+    result = run("chunks", "--taxonomy", str(bad))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"dwsearch: {bad}: not valid TOML")
+    assert result.stderr.count("\n") == 1
+
+
+def test_bad_flag_is_one_line_and_exit_2():
+    result = run("chunks", "--nope")
+    assert result.exit_code == 2
+    assert result.stderr == "dwsearch: No such option '--nope' (see 'dwsearch chunks --help')\n"
+
+
+def test_installed_command_finds_its_corpus_from_any_directory(tmp_path):
+    """The corpus ships inside the package: no checkout, no setup, any working directory."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dwsearch.search.cli", "chunks", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 39
