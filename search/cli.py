@@ -29,6 +29,71 @@ def _warn(message: str) -> None:
     click.echo(f"dwsearch: {message}", err=True)
 
 
+def _index_problem(error: Exception) -> UsageFailure:
+    return UsageFailure(str(error))
+
+
+index_option = click.option(
+    "--index",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="DWSEARCH_INDEX",
+    help="Index folder (default: $DWSEARCH_INDEX, else a per-user data folder).",
+)
+color_option = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour matches: auto means only on a terminal, and never with NO_COLOR set.",
+)
+
+
+def filter_options(command):  # type: ignore[no-untyped-def]
+    """--type, --sector, --topic and --year, declared once for every command that filters."""
+    options = [
+        click.option("--type", "types", multiple=True, help="Only this type (repeat to OR)."),
+        click.option(
+            "--sector", "sectors", multiple=True, help="Only this ITU sector, e.g. ITU-D."
+        ),
+        click.option("--topic", "topics", multiple=True, help="Only this topic, by slug or name."),
+        click.option(
+            "--year",
+            "years",
+            multiple=True,
+            help="Only these years: 2018, 2015..2018, 2015.. or ..2018.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _use_color(choice: str) -> bool:
+    import os
+
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
+
+
+def _filters(types, sectors, topics, years):  # type: ignore[no-untyped-def]
+    from dwsearch.search.query import parse_year_filter
+    from dwsearch.search.results import Filters
+
+    return Filters(
+        types=list(types),
+        sectors=list(sectors),
+        topics=list(topics),
+        years=[parse_year_filter(y) for y in years],
+    )
+
+
+def _building(message: str) -> None:
+    _warn(message)
+
+
 taxonomy_option = click.option(
     "--taxonomy",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -92,6 +157,175 @@ def chunks(paths: tuple[Path, ...], as_json: bool, taxonomy: Path | None) -> Non
             click.echo(_format_chunk(item))
     if failed:
         sys.exit(EXIT_ERROR)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_option
+@click.option("--rebuild", is_flag=True, help="Re-index every file, not only changed ones.")
+@taxonomy_option
+def build(
+    paths: tuple[Path, ...], index: Path | None, rebuild: bool, taxonomy: Path | None
+) -> None:
+    """Index PATHS (files or folders), or the bundled corpus.
+
+    Only new, changed or removed files are re-indexed. The new index is written beside
+    the live one and swapped in whole, so searches never see a half-built index.
+    """
+    from dwsearch.index import IndexProblem
+    from dwsearch.index import build as build_index
+
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="indexing", file=sys.stderr)
+            bar.__enter__()
+        bar.update(1)
+
+    show_progress = sys.stderr.isatty()
+    try:
+        report = build_index(
+            list(paths) or None,
+            index=index,
+            rebuild=rebuild,
+            taxonomy=taxonomy,
+            progress=progress if show_progress else None,
+            on_wait=lambda: _warn("another build is running on this index; waiting for it"),
+        )
+    except (IndexProblem, ValueError) as error:
+        raise _index_problem(error) from None
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for failure in report.failed:
+        _warn(failure)
+    if report.published:
+        verb = "rebuilt" if report.rebuilt else "updated"
+        files = len(report.added) + len(report.updated)
+        click.echo(
+            f"{verb} {report.index_dir}: {files} file(s) indexed, {len(report.removed)} removed, "
+            f"{report.unchanged} unchanged; {report.chunks} chunks in {report.seconds:.2f} s"
+        )
+    else:
+        click.echo(f"{report.index_dir} is up to date ({report.chunks} chunks)")
+    if report.failed:
+        sys.exit(EXIT_ERROR)
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@filter_options
+@click.option("--limit", type=int, default=10, show_default=True, help="Hits to show.")
+@click.option("--offset", type=int, default=0, help="Hits to skip, for paging.")
+@json_option
+@click.option("--explain", is_flag=True, help="Show how each hit's score was made.")
+@color_option
+@index_option
+def search(query, types, sectors, topics, years, limit, offset, as_json, explain, color, index):  # type: ignore[no-untyped-def]
+    """Search for QUERY: ranked chunks, with matches highlighted and facet counts.
+
+    \b
+    Words are all optional; chunks matching more of them rank higher.
+      "exact phrase"   -exclude   a OR b   prefix*
+      title:word  type:event_report  topic:cybersecurity  sector:itu-d  year:2018
+    A word that matches nothing is replaced by the closest indexed word.
+    Exit status: 0 with hits, 1 with none, 2 on an error.
+    """
+    from dwsearch.index import IndexProblem
+    from dwsearch.search.engine import search as run_search
+    from dwsearch.search.errors import SearchError
+    from dwsearch.search.printers import Style, render_text, results_json
+
+    try:
+        filters = _filters(types, sectors, topics, years)
+        results = run_search(
+            " ".join(query), filters, limit=limit, offset=offset, index=index,
+            explain=explain, on_build=_building,
+        )  # fmt: skip
+    except (IndexProblem, SearchError) as error:
+        raise _index_problem(error) from None
+    if as_json:
+        click.echo(results_json(results))
+    else:
+        click.echo(render_text(results, Style(_use_color(color)), explain=explain))
+    sys.exit(EXIT_FOUND if results.total else EXIT_NOT_FOUND)
+
+
+@cli.command()
+@click.argument("chunk_id")
+@json_option
+@color_option
+@index_option
+def show(chunk_id: str, as_json: bool, color: str, index: Path | None) -> None:
+    """Show the whole chunk CHUNK_ID (or a unique start of it) and its metadata."""
+    from dwsearch.index import IndexProblem
+    from dwsearch.search.engine import show as find_chunk
+    from dwsearch.search.errors import SearchError
+    from dwsearch.search.printers import Style, render_chunk_text
+
+    try:
+        chunk = find_chunk(chunk_id, index=index, on_build=_building)
+    except (IndexProblem, SearchError) as error:
+        raise _index_problem(error) from None
+    except LookupError as error:
+        _warn(str(error).strip("'\""))
+        sys.exit(EXIT_NOT_FOUND)
+    if as_json:
+        click.echo(json.dumps(chunk.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(render_chunk_text(chunk, Style(_use_color(color))))
+
+
+@cli.command()
+@click.argument("query", nargs=-1)
+@filter_options
+@json_option
+@index_option
+def facets(query, types, sectors, topics, years, as_json, index):  # type: ignore[no-untyped-def]
+    """Facet counts (type, sector, topic, year) for QUERY, or for every chunk."""
+    from dwsearch.index import IndexProblem
+    from dwsearch.search.engine import facets as count_facets
+    from dwsearch.search.errors import SearchError
+    from dwsearch.search.printers import render_facets_text, results_json
+
+    try:
+        filters = _filters(types, sectors, topics, years)
+        results = count_facets(" ".join(query), filters, index=index, on_build=_building)
+    except (IndexProblem, SearchError) as error:
+        raise _index_problem(error) from None
+    click.echo(results_json(results, with_hits=False) if as_json else render_facets_text(results))
+    sys.exit(EXIT_FOUND if results.total else EXIT_NOT_FOUND)
+
+
+@cli.command()
+@json_option
+@index_option
+def stats(as_json: bool, index: Path | None) -> None:
+    """What the index holds: chunks by type, pages, terms, size, when built, corpus hash."""
+    from dataclasses import asdict
+
+    from dwsearch.index import IndexProblem
+    from dwsearch.search.engine import stats as index_stats
+
+    try:
+        found = index_stats(index=index, on_build=_building)
+    except IndexProblem as error:
+        raise _index_problem(error) from None
+    if as_json:
+        click.echo(json.dumps(asdict(found), ensure_ascii=False))
+        return
+    click.echo(f"index          {found.index}")
+    click.echo(f"chunks         {found.chunks}")
+    for kind, count in found.chunks_by_type.items():
+        click.echo(f"  {kind:<12} {count}")
+    click.echo(f"pages          {found.pages}")
+    click.echo(f"source files   {found.sources}")
+    click.echo(f"distinct terms {found.distinct_terms}")
+    click.echo(f"size on disk   {found.size_bytes / 1024:.0f} KiB")
+    click.echo(f"built          {found.built_at}")
+    click.echo(f"corpus hash    {found.corpus_hash}")
 
 
 def _format_chunk(chunk) -> str:  # type: ignore[no-untyped-def]

@@ -1,0 +1,280 @@
+"""Building and updating an index from source files, safely.
+
+Only new, changed or removed files are re-indexed (by content hash). Every build writes
+a new generation beside the live one and publishes it atomically; a failed, killed or
+interrupted build leaves the live index as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dwsearch.ingest import (
+    IngestError,
+    Source,
+    Taxonomy,
+    bundled_corpus,
+    chunk_source,
+    find_sources,
+    load_taxonomy,
+)
+
+from .documents import chunk_document, stored_chunk
+from .location import (
+    LOCK,
+    MANIFEST,
+    IndexProblem,
+    Manifest,
+    current_generation,
+    new_building_dir,
+    publish,
+    read_manifest,
+    remove_stale,
+)
+from .schema import build_schema, schema_version
+
+BUNDLED = "<bundled corpus>"
+Progress = Callable[[int, int], None]
+
+
+class IndexBusy(IndexProblem):
+    """Another build holds the index."""
+
+
+@dataclass
+class BuildReport:
+    index_dir: Path
+    rebuilt: bool = False
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    failed: list[str] = field(default_factory=list)  # one message per file, naming it
+    chunks: int = 0
+    seconds: float = 0.0
+    published: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.rebuilt)
+
+
+def _root_names(roots: list[Path] | None) -> list[str]:
+    return [BUNDLED] if roots is None else [str(Path(r).resolve()) for r in roots]
+
+
+def bundled_corpus_hash() -> str:
+    """Identifies the version of the corpus that ships with this dwsearch."""
+    hashes = {}
+    for found in find_sources([bundled_corpus()]):
+        if isinstance(found, Source):
+            hashes[found.relative] = hashlib.sha256(found.path.read_bytes()).hexdigest()
+    return _corpus_hash(hashes)
+
+
+def _corpus_hash(hashes: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(hashes):
+        digest.update(f"{name}\x00{hashes[name]}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def build_index(
+    index_dir: Path,
+    roots: list[Path] | None = None,
+    rebuild: bool = False,
+    taxonomy_path: Path | None = None,
+    progress: Progress | None = None,
+    on_wait: Callable[[], None] | None = None,
+    lock_timeout: float = 600.0,
+) -> BuildReport:
+    """Index the pages under `roots` (default: the bundled corpus) into `index_dir`."""
+    from filelock import FileLock, Timeout
+
+    for root in roots or []:
+        if not Path(root).exists():
+            raise IndexProblem(f"{root}: no such file or folder; the index was not changed")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(index_dir / LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if on_wait:
+            on_wait()
+        try:
+            lock.acquire(timeout=lock_timeout)
+        except Timeout:
+            raise IndexBusy(
+                f"another build of {index_dir} is still running after {lock_timeout:.0f} s"
+            ) from None
+    try:
+        return _build_locked(index_dir, roots, rebuild, taxonomy_path, progress)
+    finally:
+        lock.release()
+
+
+def _build_locked(
+    index_dir: Path,
+    roots: list[Path] | None,
+    rebuild: bool,
+    taxonomy_path: Path | None,
+    progress: Progress | None,
+) -> BuildReport:
+    started = time.perf_counter()
+    report = BuildReport(index_dir)
+    taxonomy = load_taxonomy(taxonomy_path)
+    version = schema_version()
+    live = current_generation(index_dir)
+    remove_stale(index_dir, keep=live)
+    previous: Manifest | None = None
+    if live is not None:
+        try:
+            previous = read_manifest(live)
+        except IndexProblem:
+            previous = None  # a damaged index is simply rebuilt
+    incremental = (
+        not rebuild
+        and previous is not None
+        and previous.schema_version == version
+        and previous.taxonomy_digest == taxonomy.digest
+    )
+    report.rebuilt = not incremental
+
+    # Read and hash every source; unreadable ones keep whatever the index had of them.
+    sources: dict[str, tuple[Source, bytes, str]] = {}
+    for found in find_sources(roots if roots is not None else [bundled_corpus()]):
+        if isinstance(found, IngestError):
+            report.failed.append(str(found))
+            continue
+        if found.relative in sources:
+            report.failed.append(f"{found.relative}: more than one file has this name; skipped")
+            continue
+        try:
+            data = found.path.read_bytes()
+        except OSError as error:
+            report.failed.append(f"{found.relative}: cannot read ({error.strerror})")
+            continue
+        sources[found.relative] = (found, data, hashlib.sha256(data).hexdigest())
+
+    old = previous.sources if previous else {}
+    to_index = [
+        name
+        for name in sources
+        if not incremental or old.get(name, {}).get("hash") != sources[name][2]
+    ]
+    to_remove = [name for name in old if name not in sources] if incremental else []
+    if incremental and not to_index and not to_remove and previous.roots == _root_names(roots):
+        report.unchanged = len(sources)
+        report.chunks = sum(entry.get("chunks", 0) for entry in old.values())
+        report.seconds = time.perf_counter() - started
+        return report
+
+    building = new_building_dir(index_dir)
+    try:
+        manifest = _write_generation(
+            building, live, incremental, previous, sources, to_index, to_remove,
+            taxonomy, version, report, progress,
+        )  # fmt: skip
+        manifest.roots = _root_names(roots)
+        (building / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+        publish(index_dir, building)
+        report.published = True
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write_generation(
+    building: Path,
+    live: Path | None,
+    incremental: bool,
+    previous: Manifest | None,
+    sources: dict[str, tuple[Source, bytes, str]],
+    to_index: list[str],
+    to_remove: list[str],
+    taxonomy: Taxonomy,
+    version: str,
+    report: BuildReport,
+    progress: Progress | None,
+) -> Manifest:
+    from whoosh import index as whoosh_index
+
+    old_entries = previous.sources if previous else {}
+    entries: dict[str, dict[str, object]] = {}
+    if incremental and live is not None:
+        shutil.copytree(live, building, dirs_exist_ok=True)
+        (building / MANIFEST).unlink(missing_ok=True)
+        ix = whoosh_index.open_dir(str(building))
+        entries = {k: v for k, v in old_entries.items() if k not in to_remove}
+    else:
+        ix = whoosh_index.create_in(str(building), build_schema())
+
+    writer = ix.writer(limitmb=256, procs=1)
+    try:
+        for name in to_remove:
+            writer.delete_by_term("source", name)
+            report.removed.append(name)
+        for done, name in enumerate(to_index, start=1):
+            source, data, digest = sources[name]
+            try:
+                chunks = chunk_source(source, taxonomy, data)
+            except IngestError as error:
+                report.failed.append(str(error))
+                if not incremental and name in old_entries and live is not None:
+                    # A rebuild keeps what the old index had of a file that is now unreadable.
+                    kept = _carry_over(live, name, writer)
+                    entries[name] = dict(old_entries[name], chunks=kept)
+                if progress:
+                    progress(done, len(to_index))
+                continue
+            if incremental:
+                writer.delete_by_term("source", name)
+            for position, chunk in enumerate(chunks):
+                writer.add_document(**chunk_document(chunk, position))
+            (report.updated if name in old_entries else report.added).append(name)
+            entries[name] = {"hash": digest, "chunks": len(chunks)}
+            if progress:
+                progress(done, len(to_index))
+        if not incremental and live is not None:
+            for name in old_entries:
+                if name not in sources and name not in entries:
+                    report.removed.append(name)
+        report.unchanged = len(sources) - len(to_index) if incremental else 0
+        writer.commit(optimize=not incremental)
+    except BaseException:
+        writer.cancel()
+        raise
+    report.chunks = sum(int(entry.get("chunks", 0)) for entry in entries.values())
+    hashes = {name: str(entry.get("hash", "")) for name, entry in entries.items()}
+    return Manifest(
+        schema_version=version,
+        taxonomy_digest=taxonomy.digest,
+        corpus_hash=_corpus_hash(hashes),
+        built_at=time.time(),
+        roots=[],
+        sources=entries,
+    )
+
+
+def _carry_over(live: Path, name: str, writer: object) -> int:
+    from whoosh import index as whoosh_index
+    from whoosh.query import Term
+
+    kept = 0
+    try:
+        old_ix = whoosh_index.open_dir(str(live))
+    except Exception:
+        return 0
+    with old_ix.searcher() as searcher:
+        for docnum in searcher.docs_for_query(Term("source", name)):
+            fields = searcher.stored_fields(docnum)
+            writer.add_document(**chunk_document(stored_chunk(fields), kept))  # type: ignore[attr-defined]
+            kept += 1
+    return kept

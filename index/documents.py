@@ -1,0 +1,58 @@
+"""Chunks to Whoosh documents and back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dwsearch.ingest.chunk import Chunk
+
+
+def chunk_document(chunk: Chunk, position: int) -> dict[str, Any]:
+    """The document for a chunk; `position` is its place in its source, for tie-breaks."""
+    document: dict[str, Any] = {
+        "id": chunk.id,
+        "page": chunk.page,
+        "page_title": chunk.page_title,
+        "source": chunk.source,
+        "lines": list(chunk.lines) if isinstance(chunk.lines, tuple) else chunk.lines,
+        "section": chunk.section,
+        "title": chunk.title,
+        "text": chunk.text,
+        "type": chunk.type,
+        "sectors": ",".join(chunk.sectors),
+        "topics": ",".join(chunk.topics),
+        "baskets": ",".join(chunk.baskets),
+        "year_facet": ",".join(str(y) for y in chunk.years),
+        "order": f"{chunk.source}\x00{position:09d}",
+        "spell": f"{chunk.title} {chunk.text}",
+    }
+    if chunk.years:
+        document["years"] = list(chunk.years)
+    return document
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v for v in (value or "").split(",") if v)
+
+
+def stored_chunk(fields: dict[str, Any]) -> Chunk:
+    """The chunk a document was made from, from its stored fields."""
+    years = fields.get("years") or ()
+    if isinstance(years, int):
+        years = (years,)
+    lines = fields.get("lines", "")
+    return Chunk(
+        id=fields["id"],
+        page=fields.get("page", ""),
+        page_title=fields.get("page_title", ""),
+        type=fields.get("type", ""),
+        section=fields.get("section", ""),
+        title=fields.get("title", ""),
+        text=fields.get("text", ""),
+        years=tuple(int(y) for y in years),
+        topics=_split(fields.get("topics")),
+        baskets=_split(fields.get("baskets")),
+        sectors=_split(fields.get("sectors")),
+        source=fields.get("source", ""),
+        lines=tuple(lines) if isinstance(lines, list) else lines,
+    )

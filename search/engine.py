@@ -1,0 +1,277 @@
+"""The Python API of dwsearch's search side; the CLI is a thin layer over it.
+
+from dwsearch.search.engine import search, Filters
+results = search("artificial intelligence", Filters(years=[(2018, 2018)]), limit=5)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from dwsearch.index import IndexProblem, open_index
+from dwsearch.index.documents import stored_chunk
+from dwsearch.ingest.chunk import Chunk
+
+from .errors import SearchError
+from .facets import disjunctive_counts
+from .highlight import snippet
+from .query import (
+    SEARCH_FIELDS,
+    apply_corrections,
+    clean_query_text,
+    filter_queries,
+    find_corrections,
+    parse_query,
+)
+from .results import Filters, Hit, Results
+
+__all__ = [
+    "Filters",
+    "IndexProblem",
+    "IndexStats",
+    "Results",
+    "SearchError",
+    "facets",
+    "search",
+    "show",
+    "stats",
+]
+
+# BM25F: k1 and b as Lucene and bm25s default them.
+BM25_K1, BM25_B = 1.2, 0.75
+MAX_LIMIT = 10_000
+
+
+def _weighting() -> Any:
+    from whoosh.scoring import BM25F
+
+    return BM25F(B=BM25_B, K1=BM25_K1)
+
+
+def _check_paging(limit: int, offset: int) -> None:
+    if limit < 0 or limit > MAX_LIMIT:
+        raise SearchError(f"--limit must be between 0 and {MAX_LIMIT}, not {limit}")
+    if offset < 0:
+        raise SearchError(f"--offset must be 0 or more, not {offset}")
+
+
+def _canonical_filters(filters: Filters, reader: Any) -> Filters:
+    """Filters with values as the index holds them; an unknown value is an error."""
+    from dwsearch.ingest import load_taxonomy
+    from dwsearch.ingest.layout import page_rules
+
+    taxonomy = load_taxonomy()
+
+    def values_in(field: str) -> set[str]:
+        return {v.decode() if isinstance(v, bytes) else v for v in reader.lexicon(field)}
+
+    def resolve(kind: str, given: list[str], known: dict[str, str]) -> list[str]:
+        resolved = []
+        for value in given:
+            wanted = value.strip().lower()
+            match = next(
+                (canon for key, canon in known.items() if wanted in (key.lower(), canon.lower())),
+                None,
+            )
+            if match is None:
+                listed = ", ".join(sorted(set(known.values()), key=str.lower))
+                raise SearchError(f"unknown {kind} {value!r}; valid {kind}s: {listed}")
+            resolved.append(match)
+        return resolved
+
+    types = {t: t for t in ("profile", "overview")}
+    types.update({rule.type: rule.type for rule in page_rules().sections.values()})
+    types.update({t: t for t in values_in("type")})
+    sectors = {name: slug for slug, name in taxonomy.sectors.items()}
+    sectors.update({slug: slug for slug in taxonomy.sectors})
+    sectors.update({v: v for v in values_in("sectors") if v not in {s.lower() for s in sectors}})
+    topics = {name: slug for slug, name in taxonomy.topic_names.items()}
+    topics.update({slug: slug for slug in taxonomy.topic_names})
+    topics.update({v: v for v in values_in("topics") if v not in topics})
+    return Filters(
+        types=resolve("type", filters.types, types),
+        sectors=resolve("sector", filters.sectors, sectors),
+        topics=resolve("topic", filters.topics, topics),
+        years=list(filters.years),
+    )
+
+
+def _explain(searcher: Any, parsed: Any, docnum: int) -> tuple[str, ...]:
+    """Each query term's share of a hit's score, as BM25F computed it."""
+    lines = []
+    for leaf in parsed.leaves():
+        fieldname = getattr(leaf, "fieldname", None)
+        if fieldname not in SEARCH_FIELDS:
+            continue
+        matcher = leaf.matcher(searcher)
+        if matcher.is_active():
+            matcher.skip_to(docnum)
+        if matcher.is_active() and matcher.id() == docnum:
+            boost = f" (field weight {leaf.boost:g})" if leaf.boost != 1 else ""
+            lines.append(f"{leaf} = {matcher.score():.4f}{boost}")
+    return tuple(lines)
+
+
+def _run(
+    query_text: str,
+    filters: Filters | None,
+    limit: int,
+    offset: int,
+    index: str | Path | None,
+    explain: bool,
+    on_build: Callable[[str], None] | None,
+    correct: bool,
+) -> Results:
+    from whoosh.sorting import FieldFacet, ScoreFacet
+
+    _check_paging(limit, offset)
+    started = time.perf_counter()
+    opened = open_index(index, on_build)
+    with opened.whoosh_index.searcher(weighting=_weighting()) as searcher:
+        reader = searcher.reader()
+        filters = _canonical_filters(filters or Filters(), reader)
+        text = clean_query_text(query_text)
+        parsed = parse_query(text, searcher.schema)
+        suggestion = None
+        if correct:
+            corrections = find_corrections(parsed, text, searcher)
+            if corrections:
+                suggestion = apply_corrections(text, corrections)
+                parsed = parse_query(suggestion, searcher.schema)
+
+        matched = set(searcher.docs_for_query(parsed))
+        allowed = {
+            facet: set(searcher.docs_for_query(q)) for facet, q in filter_queries(filters).items()
+        }
+        final = matched.intersection(*allowed.values()) if allowed else matched
+        counts = disjunctive_counts(reader, matched, allowed)
+
+        hits: list[Hit] = []
+        if final and limit:
+            terms = frozenset(t for f, t in parsed.iter_all_terms() if f in SEARCH_FIELDS)
+            terms = frozenset(t.decode() if isinstance(t, bytes) else t for t in terms)
+            ranked = searcher.search(
+                parsed,
+                filter=final,
+                limit=offset + limit,
+                sortedby=[ScoreFacet(), FieldFacet("order")],
+            )
+            for hit in ranked[offset : offset + limit]:
+                chunk = stored_chunk(hit.fields())
+                score = -hit.score[0] if isinstance(hit.score, tuple) else float(hit.score)
+                hits.append(
+                    Hit(
+                        chunk=chunk,
+                        score=round(score, 6),
+                        snippet=snippet(chunk.text or chunk.title, terms),
+                        title=snippet(chunk.display_title, terms, window=10_000),
+                        explanation=_explain(searcher, parsed, hit.docnum) if explain else (),
+                    )
+                )
+    return Results(
+        query=query_text,
+        total=len(final),
+        offset=offset,
+        limit=limit,
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+        suggestion=suggestion,
+        hits=hits,
+        facets=counts,
+    )
+
+
+def search(
+    query: str = "",
+    filters: Filters | None = None,
+    limit: int = 10,
+    offset: int = 0,
+    index: str | Path | None = None,
+    explain: bool = False,
+    on_build: Callable[[str], None] | None = None,
+    correct: bool = True,
+) -> Results:
+    """Ranked, highlighted chunks for `query`, with facet counts over all results."""
+    return _run(query, filters, limit, offset, index, explain, on_build, correct)
+
+
+def facets(
+    query: str = "",
+    filters: Filters | None = None,
+    index: str | Path | None = None,
+    on_build: Callable[[str], None] | None = None,
+) -> Results:
+    """Facet counts only: the same search, with no hits fetched."""
+    return _run(query, filters, 0, 0, index, False, on_build, True)
+
+
+def show(
+    chunk_id: str,
+    index: str | Path | None = None,
+    on_build: Callable[[str], None] | None = None,
+) -> Chunk:
+    """The whole chunk with this id (or a unique prefix of it, as git takes hashes)."""
+    opened = open_index(index, on_build)
+    with opened.whoosh_index.searcher() as searcher:
+        wanted = chunk_id.strip()
+        fields = searcher.document(id=wanted) if wanted else None
+        if fields is None and len(wanted) >= 4:
+            matches = list(searcher.reader().expand_prefix("id", wanted))
+            if len(matches) > 1:
+                raise SearchError(
+                    f"{chunk_id!r} is the start of {len(matches)} ids; give more of it"
+                )
+            if matches:
+                found = matches[0]
+                fields = searcher.document(id=found.decode() if isinstance(found, bytes) else found)
+        if fields is None:
+            raise LookupError(f"no chunk with id {chunk_id!r}")
+        return stored_chunk(fields)
+
+
+@dataclass
+class IndexStats:
+    index: str
+    chunks: int
+    chunks_by_type: dict[str, int]
+    pages: int
+    sources: int
+    distinct_terms: int
+    size_bytes: int
+    built_at: str
+    corpus_hash: str
+    schema_version: str
+
+
+def stats(
+    index: str | Path | None = None, on_build: Callable[[str], None] | None = None
+) -> IndexStats:
+    from .facets import count_values
+
+    opened = open_index(index, on_build)
+    with opened.whoosh_index.searcher() as searcher:
+        reader = searcher.reader()
+        docnums = set(reader.all_doc_ids())
+        terms = set()
+        for field in SEARCH_FIELDS:
+            terms.update(reader.lexicon(field))
+        pages = sum(1 for _ in reader.lexicon("page"))
+        by_type = count_values(reader, "type", docnums)
+    size = sum(p.stat().st_size for p in opened.generation.iterdir() if p.is_file())
+    built = datetime.fromtimestamp(opened.manifest.built_at, tz=timezone.utc)
+    return IndexStats(
+        index=str(opened.directory),
+        chunks=len(docnums),
+        chunks_by_type=by_type,
+        pages=pages,
+        sources=len(opened.manifest.sources),
+        distinct_terms=len(terms),
+        size_bytes=size,
+        built_at=built.isoformat(timespec="seconds"),
+        corpus_hash=opened.manifest.corpus_hash,
+        schema_version=opened.manifest.schema_version,
+    )

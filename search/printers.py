@@ -1,0 +1,159 @@
+"""Rendering Results for people (text, colour on a terminal) and programs (JSON).
+
+Printers know nothing of how a search was done; they only read Results.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+import click
+
+from dwsearch.ingest.chunk import Chunk
+
+from .results import Hit, Results, Snippet
+
+MARK_STYLE = {"fg": "red", "bold": True}
+FACET_SUMMARY_VALUES = 5
+
+
+class Style:
+    """Colours on or off; one place decides."""
+
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, **style: Any) -> str:
+        return click.style(text, **style) if self.color and text else text
+
+
+def snippet_text(snippet: Snippet, style: Style) -> str:
+    body = "".join(style(s.text, **MARK_STYLE) if s.marked else s.text for s in snippet.segments)
+    return f"{'… ' if snippet.cut_before else ''}{body}{' …' if snippet.cut_after else ''}"
+
+
+def snippet_html(snippet: Snippet) -> str:
+    """HTML-escaped, with matches in <mark>; safe to put in a page."""
+    body = "".join(
+        f"<mark>{html.escape(s.text)}</mark>" if s.marked else html.escape(s.text)
+        for s in snippet.segments
+    )
+    return f"{'… ' if snippet.cut_before else ''}{body}{' …' if snippet.cut_after else ''}"
+
+
+def _meta(chunk: Chunk) -> str:
+    parts = [chunk.type]
+    if chunk.years:
+        parts.append(", ".join(str(y) for y in chunk.years))
+    return " · ".join(parts)
+
+
+def facet_summary(facets: dict[str, dict[str, int]]) -> str:
+    parts = []
+    for facet, counts in facets.items():
+        if counts:
+            shown = list(counts.items())[:FACET_SUMMARY_VALUES]
+            more = " …" if len(counts) > FACET_SUMMARY_VALUES else ""
+            parts.append(f"{facet}: " + ", ".join(f"{v} {n}" for v, n in shown) + more)
+    return " | ".join(parts)
+
+
+def render_text(results: Results, style: Style, explain: bool = False) -> str:
+    lines = []
+    if results.suggestion is not None:
+        lines.append(style(f"Showing results for: {results.suggestion}", bold=True))
+        lines.append("")
+    for rank, hit in enumerate(results.hits, start=results.offset + 1):
+        lines.extend(_hit_lines(rank, hit, style, explain))
+    shown = f"{results.offset + 1}–{results.offset + len(results.hits)} of " if results.hits else ""
+    noun = "result" if results.total == 1 else "results"
+    summary = facet_summary(results.facets)
+    lines.append(
+        style(f"{shown}{results.total} {noun}", bold=True) + (f"  {summary}" if summary else "")
+    )
+    return "\n".join(lines)
+
+
+def _hit_lines(rank: int, hit: Hit, style: Style, explain: bool) -> list[str]:
+    chunk = hit.chunk
+    head = f"{rank:>3}. " + style(snippet_text(hit.title, style), bold=True)
+    out = [f"{head}  {style(_meta(chunk), fg='cyan')}", "     " + style(chunk.location, dim=True)]
+    if chunk.text:
+        out.append("     " + snippet_text(hit.snippet, style))
+    if explain:
+        out.append(f"     score {hit.score:.4f}:")
+        out.extend(f"       {line}" for line in hit.explanation or ("(matched by filters only)",))
+    out.append("")
+    return out
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    chunk = hit.chunk
+    data: dict[str, Any] = {
+        "id": chunk.id,
+        "score": hit.score,
+        "type": chunk.type,
+        "title": chunk.title,
+        "text": chunk.text,
+        "snippet": snippet_html(hit.snippet),
+        "page": chunk.page,
+        "page_title": chunk.page_title,
+        "section": chunk.section,
+        "years": list(chunk.years),
+        "topics": list(chunk.topics),
+        "sectors": list(chunk.sectors),
+        "baskets": list(chunk.baskets),
+        "source": chunk.source,
+        "lines": list(chunk.lines) if isinstance(chunk.lines, tuple) else chunk.lines,
+    }
+    if hit.explanation:
+        data["explanation"] = list(hit.explanation)
+    return data
+
+
+def results_json(results: Results, with_hits: bool = True) -> str:
+    data: dict[str, Any] = {
+        "query": results.query,
+        "total": results.total,
+        "offset": results.offset,
+        "limit": results.limit,
+        "took_ms": results.took_ms,
+        "suggestion": results.suggestion,
+    }
+    if with_hits:
+        data["hits"] = [hit_json(hit) for hit in results.hits]
+    data["facets"] = results.facets
+    return json.dumps(data, ensure_ascii=False)
+
+
+def render_facets_text(results: Results) -> str:
+    lines = [f"{results.total} {'result' if results.total == 1 else 'results'}"]
+    if results.suggestion is not None:
+        lines.insert(0, f"Showing results for: {results.suggestion}")
+    for facet, counts in results.facets.items():
+        lines.append(f"\n{facet}:")
+        lines.extend(f"  {value:<40} {count:>6}" for value, count in counts.items())
+        if not counts:
+            lines.append("  (none)")
+    return "\n".join(lines)
+
+
+def render_chunk_text(chunk: Chunk, style: Style) -> str:
+    rows = [
+        ("id", chunk.id),
+        ("type", chunk.type),
+        ("page", f"{chunk.page_title} ({chunk.page})"),
+        ("section", chunk.section),
+        ("source", chunk.location),
+        ("years", ", ".join(map(str, chunk.years))),
+        ("sectors", ", ".join(chunk.sectors)),
+        ("topics", ", ".join(chunk.topics)),
+        ("baskets", ", ".join(chunk.baskets)),
+    ]
+    lines = [style(chunk.display_title, bold=True), ""]
+    if chunk.text:
+        lines += [chunk.text, ""]
+    lines += [f"{style(f'{name:<8}', dim=True)} {value}" for name, value in rows if value]
+    return "\n".join(lines)

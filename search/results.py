@@ -1,0 +1,69 @@
+"""What a search returns: plain data that printers render and programs consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dwsearch.ingest.chunk import Chunk, Lines
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of snippet text, marked when it matched the query."""
+
+    text: str
+    marked: bool = False
+
+
+@dataclass(frozen=True)
+class Snippet:
+    segments: tuple[Segment, ...]
+    cut_before: bool = False
+    cut_after: bool = False
+
+    @property
+    def plain(self) -> str:
+        body = "".join(s.text for s in self.segments)
+        return f"{'… ' if self.cut_before else ''}{body}{' …' if self.cut_after else ''}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    snippet: Snippet
+    title: Snippet
+    explanation: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.chunk.id
+
+    @property
+    def lines(self) -> Lines:
+        return self.chunk.lines
+
+
+@dataclass
+class Filters:
+    """Facet filters: OR within a facet, AND across facets."""
+
+    types: list[str] = field(default_factory=list)
+    sectors: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    years: list[tuple[int | None, int | None]] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.types or self.sectors or self.topics or self.years)
+
+
+@dataclass
+class Results:
+    query: str
+    total: int
+    offset: int
+    limit: int
+    took_ms: float
+    suggestion: str | None
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]]
