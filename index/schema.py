@@ -9,7 +9,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from .analysis import analysis_fingerprint, english_analyzer, spelling_analyzer
 
 # Bump when the schema or the way chunks become documents changes.
-SCHEMA_REVISION = 1
+SCHEMA_REVISION = 2
 FACET_FIELDS = ("type", "sectors", "topics", "baskets", "years")
 
 
@@ -34,7 +34,8 @@ def build_schema() -> Schema:
         sectors=KEYWORD(stored=True, commas=True, lowercase=True, sortable=True),
         topics=KEYWORD(stored=True, commas=True, lowercase=True, sortable=True),
         baskets=KEYWORD(stored=True, commas=True, lowercase=True, sortable=True),
-        years=NUMERIC(int, stored=True, signed=False),
+        # Signed, as Whoosh defaults: its unsigned ranges match years outside them.
+        years=NUMERIC(int, stored=True),
         year_facet=KEYWORD(commas=True, sortable=True),
         # Ties in score are broken by where a chunk stands in its source.
         order=ID(sortable=True),

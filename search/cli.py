@@ -249,7 +249,9 @@ def search(query, types, sectors, topics, years, limit, offset, as_json, explain
     if as_json:
         click.echo(results_json(results))
     else:
-        click.echo(render_text(results, Style(_use_color(color)), explain=explain))
+        use_color = _use_color(color)
+        # click strips styles off a pipe unless told: --color always means always.
+        click.echo(render_text(results, Style(use_color), explain=explain), color=use_color)
     sys.exit(EXIT_FOUND if results.total else EXIT_NOT_FOUND)
 
 
@@ -275,7 +277,8 @@ def show(chunk_id: str, as_json: bool, color: str, index: Path | None) -> None:
     if as_json:
         click.echo(json.dumps(chunk.to_dict(), ensure_ascii=False))
     else:
-        click.echo(render_chunk_text(chunk, Style(_use_color(color))))
+        use_color = _use_color(color)
+        click.echo(render_chunk_text(chunk, Style(use_color)), color=use_color)
 
 
 @cli.command()

@@ -46,3 +46,21 @@ def write(path: Path, content: str | bytes) -> Path:
     else:
         path.write_text(content, encoding="utf-8")
     return path
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None):
+    """The real `dwsearch` command, in-process, with stdout and stderr kept apart."""
+    from click.testing import CliRunner
+
+    from dwsearch.search.cli import cli
+
+    return CliRunner().invoke(cli, list(args), prog_name="dwsearch", env=env)
+
+
+def seed_variants(folder: Path, count: int, seed_text: str) -> list[Path]:
+    """`count` seed-sized pages, each with a title of its own."""
+    title, _, rest = seed_text.partition("\n")
+    paths = []
+    for number in range(count):
+        paths.append(write(folder / f"page-{number:04}.txt", f"{title} {number}\n{rest}"))
+    return paths

@@ -6,14 +6,8 @@ import json
 import subprocess
 import sys
 
-from click.testing import CliRunner
-
-from dwsearch.search.cli import cli
 from helpers import FIXTURES, write
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args))
+from helpers import run_cli as run
 
 
 def test_lists_the_bundled_corpus_by_default():
