@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import BUNDLED, BuildReport, IndexBusy, Progress, build_index, bundled_corpus_hash
+from .builder import BUNDLED, BuildReport, IndexBusy, Progress, build_index, bundled_corpus_hash
 from .location import (
     IndexProblem,
     Manifest,

@@ -129,7 +129,10 @@ def _build_locked(
     report = BuildReport(index_dir)
     taxonomy = load_taxonomy(taxonomy_path)
     version = schema_version()
-    live = current_generation(index_dir)
+    try:
+        live = current_generation(index_dir)
+    except IndexProblem:
+        live = None  # a damaged index is simply rebuilt
     remove_stale(index_dir, keep=live)
     previous: Manifest | None = None
     if live is not None:

@@ -1,0 +1,113 @@
+"""Opening an index: the default one builds itself; others are checked, never guessed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from dwsearch.index.location import MANIFEST, current_generation, default_index_dir
+from helpers import run_cli, write
+
+
+def _set_manifest(index: Path, **changes) -> None:
+    path = current_generation(index) / MANIFEST
+    data = json.loads(path.read_text())
+    data.update(changes)
+    path.write_text(json.dumps(data))
+
+
+def test_first_search_builds_the_default_index_and_says_so():
+    first = run_cli("search", "satellites")
+    assert first.exit_code == 0
+    assert first.stderr == (
+        f"dwsearch: building the search index in {default_index_dir()} (there is no index yet)\n"
+    )
+    second = run_cli("search", "satellites")
+    assert second.stderr == ""
+    assert second.stdout == first.stdout
+
+
+def test_upgrade_rebuilds_the_default_index():
+    run_cli("search", "satellites")
+    _set_manifest(default_index_dir(), schema_version="from-an-older-dwsearch")
+    result = run_cli("search", "satellites")
+    assert result.exit_code == 0
+    assert "(it was built by another version of dwsearch)" in result.stderr
+
+
+def test_new_corpus_version_rebuilds_the_default_index():
+    run_cli("search", "satellites")
+    _set_manifest(default_index_dir(), corpus_hash="0000")
+    result = run_cli("search", "satellites")
+    assert "(the bundled corpus has changed)" in result.stderr
+
+
+def test_an_index_given_by_path_is_never_rebuilt_silently(tmp_path):
+    index = tmp_path / "ix"
+    assert run_cli("build", "--index", str(index)).exit_code == 0
+    _set_manifest(index, schema_version="old")
+    result = run_cli("search", "satellites", "--index", str(index))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"dwsearch: the index at {index} cannot be used: it was built by another version of "
+        f"dwsearch; rebuild it with: dwsearch build --rebuild --index {index}"
+    )
+    assert result.stderr.count("\n") == 1
+
+
+def test_missing_index_directory(tmp_path):
+    result = run_cli("search", "x", "--index", str(tmp_path / "nowhere"))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"dwsearch: no index at {tmp_path / 'nowhere'}; "
+        f"build one with: dwsearch build PATH --index {tmp_path / 'nowhere'}\n"
+    )
+
+
+def test_corrupted_index(tmp_path):
+    index = tmp_path / "ix"
+    run_cli("build", "--index", str(index))
+    for segment in current_generation(index).iterdir():
+        if segment.name.endswith((".toc", ".seg")):
+            segment.write_bytes(b"garbage")
+    result = run_cli("search", "x", "--index", str(index))
+    assert result.exit_code == 2
+    assert (
+        "is damaged" in result.stderr
+        and "rebuild it with: dwsearch build --rebuild" in result.stderr
+    )
+    assert result.stderr.count("\n") == 1
+
+
+def test_damaged_pointer_and_manifest(tmp_path):
+    index = tmp_path / "ix"
+    run_cli("build", "--index", str(index))
+    (current_generation(index) / MANIFEST).write_text("{not json")
+    result = run_cli("stats", "--index", str(index))
+    assert result.exit_code == 2 and "damaged" in result.stderr
+    write(index / "CURRENT", "../../etc")
+    result = run_cli("search", "x", "--index", str(index))
+    assert result.exit_code == 2 and "damaged" in result.stderr
+    # a rebuild mends both
+    assert run_cli("build", "--rebuild", "--index", str(index)).exit_code == 0
+    assert run_cli("search", "satellites", "--index", str(index)).exit_code == 0
+
+
+def test_search_path_never_imports_beautifulsoup(seed_index):
+    code = (
+        "import sys\n"
+        "from dwsearch.search.cli import cli\n"
+        "try:\n"
+        f"    cli.main(['search', 'satellites', '--index', {str(seed_index)!r}])\n"
+        "except SystemExit as done:\n"
+        "    code = done.code\n"
+        "heavy = ('bs4', 'lxml', 'platformdirs')\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
+        "print(code, heavy, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stderr.strip().splitlines()[-1] == "0 []"
