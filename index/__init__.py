@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .builder import BUNDLED, BuildReport, IndexBusy, Progress, build_index, bundled_corpus_hash
 from .location import (
     IndexProblem,
     Manifest,
@@ -19,6 +18,12 @@ from .location import (
     read_manifest,
     resolve_index_dir,
 )
+
+if TYPE_CHECKING:
+    from .builder import BuildReport, Progress
+
+# Written in the manifest for an index of the corpus that ships with dwsearch.
+BUNDLED = "<bundled corpus>"
 
 __all__ = [
     "BuildReport",
@@ -40,6 +45,8 @@ def build(
     on_wait: Callable[[], None] | None = None,
 ) -> BuildReport:
     """Index `paths` (default: the bundled corpus) into `index` (default: the user's)."""
+    from .builder import build_index
+
     index_dir, _ = resolve_index_dir(index)
     roots = [Path(p) for p in paths] if paths else None
     return build_index(
@@ -64,6 +71,7 @@ def _staleness(manifest: Manifest, is_default: bool) -> str | None:
     """Why an index cannot be trusted as it is, or None."""
     from dwsearch.ingest import load_taxonomy
 
+    from .builder import bundled_corpus_hash
     from .schema import schema_version
 
     if manifest.schema_version != schema_version():
@@ -111,6 +119,8 @@ def open_index(index: str | Path | None = None, on_build: Callable[[str], None] 
                 f"the index at {directory} cannot be used: {reason}; rebuild it with: "
                 f"dwsearch build --rebuild PATH"
             )
+        from .builder import build_index
+
         if on_build:
             on_build(f"building the search index in {directory} ({reason})")
         build_index(directory, None if roots == [BUNDLED] else [Path(r) for r in roots])
@@ -130,3 +140,12 @@ def open_index(index: str | Path | None = None, on_build: Callable[[str], None] 
 
 def _roots_hint(roots: list[str]) -> str:
     return " ".join(r for r in roots if r != BUNDLED)
+
+
+def __getattr__(name: str) -> object:
+    # Only a build needs the builder, and with it all of ingestion.
+    if name in ("BuildReport", "IndexBusy"):
+        from . import builder
+
+        return getattr(builder, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,6 +24,7 @@ from dwsearch.ingest import (
     load_taxonomy,
 )
 
+from . import BUNDLED
 from .documents import chunk_document, stored_chunk
 from .location import (
     LOCK,
@@ -38,7 +39,6 @@ from .location import (
 )
 from .schema import build_schema, schema_version
 
-BUNDLED = "<bundled corpus>"
 Progress = Callable[[int, int], None]
 
 

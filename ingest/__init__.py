@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .chunk import Chunk
-from .layout import chunk_blocks
-from .plaintext import blocks_from_text
 from .sources import HTML_SUFFIXES, IngestError, Source, decode, find_sources
-from .taxonomy import Taxonomy, load_taxonomy
-from .text import normalise
+
+if TYPE_CHECKING:
+    from .taxonomy import Taxonomy
 
 __all__ = [
     "Chunk",
@@ -31,6 +31,22 @@ __all__ = [
 ]
 
 
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """The packaged taxonomy, or a user's own TOML file in the same shape."""
+    from .taxonomy import load_taxonomy as load
+
+    return load(path)
+
+
+def __getattr__(name: str) -> object:
+    # The search path reads chunks back from the index and never needs the readers.
+    if name == "Taxonomy":
+        from .taxonomy import Taxonomy
+
+        return Taxonomy
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def bundled_corpus() -> Path:
     """The folder of pages that ships inside the package: the default corpus."""
     return Path(str(resources.files("dwsearch.corpus")))
@@ -43,6 +59,10 @@ def _title_from_name(source: str) -> str:
 
 def chunk_text(text: str, source: str = "", taxonomy: Taxonomy | None = None) -> list[Chunk]:
     """Chunks of one plain-text extract."""
+    from .layout import chunk_blocks
+    from .plaintext import blocks_from_text
+    from .text import normalise
+
     blocks = blocks_from_text(normalise(text))
     return chunk_blocks(blocks, _title_from_name(source), source, taxonomy or load_taxonomy())
 
@@ -50,6 +70,8 @@ def chunk_text(text: str, source: str = "", taxonomy: Taxonomy | None = None) ->
 def chunk_html(markup: str, source: str = "", taxonomy: Taxonomy | None = None) -> list[Chunk]:
     """Chunks of one HTML page, less its navigation, header, footer and scripts."""
     from .html import blocks_from_html  # BeautifulSoup is costly to import
+    from .layout import chunk_blocks
+    from .text import normalise
 
     blocks = blocks_from_html(normalise(markup))
     return chunk_blocks(blocks, _title_from_name(source), source, taxonomy or load_taxonomy())

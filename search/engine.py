@@ -134,7 +134,9 @@ def _run(
     opened = open_index(index, on_build)
     with opened.whoosh_index.searcher(weighting=_weighting()) as searcher:
         reader = searcher.reader()
-        filters = _canonical_filters(filters or Filters(), reader)
+        filters = filters or Filters()
+        if filters.types or filters.sectors or filters.topics:
+            filters = _canonical_filters(filters, reader)
         text = clean_query_text(query_text)
         parsed = parse_query(text, searcher.schema)
         suggestion = None
