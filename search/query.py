@@ -32,28 +32,19 @@ _PLUS = r"(?:^|(?<=[\s(]))\+(?=\S)"
 _CURLY_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 
 
-def _parser(schema: Any) -> qparser.QueryParser:
+def _parser(schema: Any, syntax: bool = True) -> qparser.QueryParser:
+    """The query language; without `syntax`, plain words only (the fallback)."""
     parser = qparser.MultifieldParser(
         list(SEARCH_FIELDS),
         schema,
         fieldboosts=FIELD_BOOSTS,
         group=qparser.OrGroup.factory(COORDINATION),
+        plugins=None if syntax else [qparser.WhitespacePlugin()],
     )
-    parser.remove_plugin_class(qparser.SingleQuotePlugin)  # apostrophes are not quotes
-    parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=_PLUS, minusexpr=_MINUS))
-    parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
-    return parser
-
-
-def _plain_parser(schema: Any) -> qparser.QueryParser:
-    """Words only: the fallback for a query whose syntax cannot be parsed."""
-    parser = qparser.MultifieldParser(
-        list(SEARCH_FIELDS),
-        schema,
-        fieldboosts=FIELD_BOOSTS,
-        group=qparser.OrGroup.factory(COORDINATION),
-        plugins=[qparser.WhitespacePlugin()],
-    )
+    if syntax:
+        parser.remove_plugin_class(qparser.SingleQuotePlugin)  # apostrophes are not quotes
+        parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=_PLUS, minusexpr=_MINUS))
+        parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
     return parser
 
 
@@ -68,10 +59,14 @@ def parse_query(text: str, schema: Any) -> query.Query:
     if not text:
         return query.Every()
     try:
-        return _parser(schema).parse(text)
+        parsed = _parser(schema).parse(text)
     except Exception:  # any syntax Whoosh chokes on is searched as plain words
+        parsed = query.NullQuery
+    if parsed is query.NullQuery:
+        # Whoosh gives up quietly on some syntax (deep nesting, an unclosed range).
         words = " ".join(re.findall(r"\w+", text))
-        return _plain_parser(schema).parse(words) if words else query.NullQuery
+        return _parser(schema, syntax=False).parse(words) if words else query.NullQuery
+    return parsed
 
 
 @dataclass(frozen=True)

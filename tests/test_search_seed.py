@@ -291,6 +291,14 @@ def test_bad_queries_never_fail(seed_index, query):
     json.loads(result.stdout)
 
 
+@pytest.mark.parametrize(
+    ("query", "total"),
+    [("(" * 1500 + "satellites", 2), ("year:[2015 TO satellites", 2), ("-", 0), ("the", 0)],
+)
+def test_syntax_that_does_not_parse_is_searched_as_words(seed_index, query, total):
+    assert search(query, index=seed_index).total == total
+
+
 def test_show_and_stats(seed_index):
     _, data = run_json(seed_index, "storytellers")
     chunk_id = data["hits"][0]["id"]
