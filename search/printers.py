@@ -29,8 +29,11 @@ class Style:
         return click.style(text, **style) if self.color and text else text
 
 
-def snippet_text(snippet: Snippet, style: Style) -> str:
-    body = "".join(style(s.text, **MARK_STYLE) if s.marked else s.text for s in snippet.segments)
+def snippet_text(snippet: Snippet, style: Style, **base: Any) -> str:
+    """Plain text with matches styled; `base` styles the rest (styles do not nest)."""
+    body = "".join(
+        style(s.text, **MARK_STYLE) if s.marked else style(s.text, **base) for s in snippet.segments
+    )
     return f"{'… ' if snippet.cut_before else ''}{body}{' …' if snippet.cut_after else ''}"
 
 
@@ -78,7 +81,7 @@ def render_text(results: Results, style: Style, explain: bool = False) -> str:
 
 def _hit_lines(rank: int, hit: Hit, style: Style, explain: bool) -> list[str]:
     chunk = hit.chunk
-    head = f"{rank:>3}. " + style(snippet_text(hit.title, style), bold=True)
+    head = f"{rank:>3}. " + snippet_text(hit.title, style, bold=True)
     out = [f"{head}  {style(_meta(chunk), fg='cyan')}", "     " + style(chunk.location, dim=True)]
     if chunk.text:
         out.append("     " + snippet_text(hit.snippet, style))
