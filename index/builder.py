@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dwsearch.ingest import (
+    Chunk,
     IngestError,
     Source,
     Taxonomy,
@@ -94,11 +96,20 @@ def build_index(
     lock_timeout: float = 600.0,
 ) -> BuildReport:
     """Index the pages under `roots` (default: the bundled corpus) into `index_dir`."""
-    from filelock import FileLock, Timeout
-
     for root in roots or []:
         if not Path(root).exists():
             raise IndexProblem(f"{root}: no such file or folder; the index was not changed")
+    with _build_lock(index_dir, on_wait, lock_timeout):
+        return _build_locked(index_dir, roots, rebuild, taxonomy_path, progress)
+
+
+@contextmanager
+def _build_lock(
+    index_dir: Path, on_wait: Callable[[], None] | None, timeout: float
+) -> Iterator[None]:
+    """One build at a time per index: a second one waits, then gives up clearly."""
+    from filelock import FileLock, Timeout
+
     index_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(index_dir / LOCK))
     try:
@@ -107,15 +118,50 @@ def build_index(
         if on_wait:
             on_wait()
         try:
-            lock.acquire(timeout=lock_timeout)
+            lock.acquire(timeout=timeout)
         except Timeout:
             raise IndexBusy(
-                f"another build of {index_dir} is still running after {lock_timeout:.0f} s"
+                f"another build of {index_dir} is still running after {timeout:.0f} s"
             ) from None
     try:
-        return _build_locked(index_dir, roots, rebuild, taxonomy_path, progress)
+        yield
     finally:
         lock.release()
+
+
+def index_chunks(index_dir: Path, chunks: Iterable[Chunk], label: str) -> BuildReport:
+    """A fresh index of chunks that come from no page file (a test collection, say)."""
+    from whoosh import index as whoosh_index
+
+    started = time.perf_counter()
+    report = BuildReport(index_dir, rebuilt=True)
+    with _build_lock(index_dir, None, 0):
+        building = new_building_dir(index_dir)
+        try:
+            ix = whoosh_index.create_in(str(building), build_schema())
+            writer = ix.writer(limitmb=256, procs=1)
+            digest = hashlib.sha256()
+            for position, chunk in enumerate(chunks):
+                writer.add_document(**chunk_document(chunk, position))
+                digest.update(chunk.id.encode())
+                report.chunks += 1
+            writer.commit(optimize=True)
+            manifest = Manifest(
+                schema_version=schema_version(),
+                taxonomy_digest="",
+                corpus_hash=digest.hexdigest()[:16],
+                built_at=time.time(),
+                roots=[label],
+                sources={label: {"hash": digest.hexdigest(), "chunks": report.chunks}},
+            )
+            (building / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+            publish(index_dir, building)
+            report.published = True
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 def _build_locked(

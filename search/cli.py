@@ -331,6 +331,36 @@ def stats(as_json: bool, index: Path | None) -> None:
     click.echo(f"corpus hash    {found.corpus_hash}")
 
 
+@cli.command()
+@click.argument("collection", type=click.Path(path_type=Path))
+@json_option
+@click.option("--limit", type=int, default=100, show_default=True, help="Results per query.")
+def evaluate(collection: Path, as_json: bool, limit: int) -> None:
+    """Measure ranking on COLLECTION, a folder of judged queries in BEIR layout.
+
+    \b
+    COLLECTION holds corpus.jsonl (_id, title, text), queries.jsonl (_id, text) and
+    qrels/test.tsv (query-id, corpus-id, score). Prints nDCG@10, MAP@100, MRR@10 and
+    Recall@100; --json adds each query's figures. Needs the eval extra.
+    """
+    from dataclasses import asdict
+
+    from dwsearch.ingest import IngestError
+    from dwsearch.search.errors import SearchError
+    from dwsearch.search.evaluate import evaluate as run_evaluation
+
+    try:
+        found = run_evaluation(collection, limit=limit)
+    except (IngestError, SearchError) as error:
+        raise UsageFailure(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(asdict(found), ensure_ascii=False))
+        return
+    click.echo(f"{found.collection}: {found.documents} documents, {found.queries} judged queries")
+    for name, value in found.measures.items():
+        click.echo(f"  {name:<11} {value:.4f}")
+
+
 def _format_chunk(chunk) -> str:  # type: ignore[no-untyped-def]
     facets = []
     if chunk.years:

@@ -28,7 +28,8 @@ from .query import (
     find_corrections,
     parse_query,
 )
-from .results import Filters, Hit, Results
+from .results import Filters, Hit, Results, Snippet
+from .scoring import weighting
 
 __all__ = [
     "Filters",
@@ -36,21 +37,14 @@ __all__ = [
     "IndexStats",
     "Results",
     "SearchError",
+    "SearchSession",
     "facets",
     "search",
     "show",
     "stats",
 ]
 
-# BM25F: k1 and b as Lucene and bm25s default them.
-BM25_K1, BM25_B = 1.2, 0.75
 MAX_LIMIT = 10_000
-
-
-def _weighting() -> Any:
-    from whoosh.scoring import BM25F
-
-    return BM25F(B=BM25_B, K1=BM25_K1)
 
 
 def _check_paging(limit: int, offset: int) -> None:
@@ -117,22 +111,44 @@ def _explain(searcher: Any, parsed: Any, docnum: int) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _run(
-    query_text: str,
-    filters: Filters | None,
-    limit: int,
-    offset: int,
-    index: str | Path | None,
-    explain: bool,
-    on_build: Callable[[str], None] | None,
-    correct: bool,
-) -> Results:
-    from whoosh.sorting import FieldFacet, ScoreFacet
+class SearchSession:
+    """An open index and searcher, for many searches in one process.
 
-    _check_paging(limit, offset)
-    started = time.perf_counter()
-    opened = open_index(index, on_build)
-    with opened.whoosh_index.searcher(weighting=_weighting()) as searcher:
+    The module's `search()` opens one per call; a program or benchmark that searches
+    repeatedly keeps one open instead.
+    """
+
+    def __init__(
+        self, index: str | Path | None = None, on_build: Callable[[str], None] | None = None
+    ) -> None:
+        self.opened = open_index(index, on_build)
+        self.searcher = self.opened.whoosh_index.searcher(weighting=weighting())
+
+    def __enter__(self) -> SearchSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.searcher.close()
+
+    def search(
+        self,
+        query_text: str = "",
+        filters: Filters | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        explain: bool = False,
+        correct: bool = True,
+        with_facets: bool = True,
+        highlight: bool = True,
+    ) -> Results:
+        from whoosh.sorting import FieldFacet, ScoreFacet
+
+        _check_paging(limit, offset)
+        started = time.perf_counter()
+        searcher = self.searcher
         reader = searcher.reader()
         filters = filters or Filters()
         if filters.types or filters.sectors or filters.topics:
@@ -151,7 +167,7 @@ def _run(
             facet: set(searcher.docs_for_query(q)) for facet, q in filter_queries(filters).items()
         }
         final = matched.intersection(*allowed.values()) if allowed else matched
-        counts = disjunctive_counts(reader, matched, allowed)
+        counts = disjunctive_counts(reader, matched, allowed) if with_facets else {}
 
         hits: list[Hit] = []
         if final and limit:
@@ -166,25 +182,28 @@ def _run(
             for hit in ranked[offset : offset + limit]:
                 chunk = stored_chunk(hit.fields())
                 score = -hit.score[0] if isinstance(hit.score, tuple) else float(hit.score)
+                empty = Snippet(())
                 hits.append(
                     Hit(
                         chunk=chunk,
                         score=round(score, 6),
-                        snippet=snippet(chunk.text or chunk.title, terms),
-                        title=snippet(chunk.display_title, terms, window=10_000),
+                        snippet=snippet(chunk.text or chunk.title, terms) if highlight else empty,
+                        title=snippet(chunk.display_title, terms, window=10_000)
+                        if highlight
+                        else empty,
                         explanation=_explain(searcher, parsed, hit.docnum) if explain else (),
                     )
                 )
-    return Results(
-        query=query_text,
-        total=len(final),
-        offset=offset,
-        limit=limit,
-        took_ms=round((time.perf_counter() - started) * 1000, 2),
-        suggestion=suggestion,
-        hits=hits,
-        facets=counts,
-    )
+        return Results(
+            query=query_text,
+            total=len(final),
+            offset=offset,
+            limit=limit,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            suggestion=suggestion,
+            hits=hits,
+            facets=counts,
+        )
 
 
 def search(
@@ -198,7 +217,9 @@ def search(
     correct: bool = True,
 ) -> Results:
     """Ranked, highlighted chunks for `query`, with facet counts over all results."""
-    return _run(query, filters, limit, offset, index, explain, on_build, correct)
+    _check_paging(limit, offset)
+    with SearchSession(index, on_build) as session:
+        return session.search(query, filters, limit, offset, explain, correct)
 
 
 def facets(
@@ -208,7 +229,8 @@ def facets(
     on_build: Callable[[str], None] | None = None,
 ) -> Results:
     """Facet counts only: the same search, with no hits fetched."""
-    return _run(query, filters, 0, 0, index, False, on_build, True)
+    with SearchSession(index, on_build) as session:
+        return session.search(query, filters, limit=0)
 
 
 def show(

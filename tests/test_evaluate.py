@@ -1,0 +1,103 @@
+"""`dwsearch evaluate`: standard measures on BEIR collections, checked by hand."""
+
+from __future__ import annotations
+
+import json
+from math import log2
+from pathlib import Path
+
+import pytest
+
+from dwsearch.search.evaluate import evaluate
+from helpers import run_cli, write
+
+OBSERVATORY = Path(__file__).parent / "relevance" / "observatory"
+# nDCG@10 of the observatory's judged queries when it was last raised; ranking changes
+# may raise it, never lower it. Update it with the figure `dwsearch evaluate` prints.
+RECORDED_OBSERVATORY_NDCG10 = 0.9323
+
+
+def _tiny_collection(folder: Path) -> Path:
+    """Four documents, two judged queries, rankings that can be worked out on paper."""
+    documents = [
+        ("d1", "apple orchard harvest"),
+        ("d2", "banana plantation"),
+        ("d3", "apple pie recipe"),
+        ("d4", "cherry blossom"),
+    ]
+    write(
+        folder / "corpus.jsonl",
+        "".join(json.dumps({"_id": i, "title": "", "text": t}) + "\n" for i, t in documents),
+    )
+    write(
+        folder / "queries.jsonl",
+        '{"_id": "q1", "text": "apple"}\n{"_id": "q2", "text": "cherry"}\n'
+        '{"_id": "q3", "text": "not judged"}\n',
+    )
+    write(
+        folder / "qrels" / "test.tsv",
+        "query-id\tcorpus-id\tscore\nq1\td1\t0\nq1\td3\t2\nq1\td2\t1\nq2\td4\t1\n",
+    )
+    return folder
+
+
+def test_figures_worked_out_by_hand(tmp_path):
+    # q1 "apple" ranks d1 then d3 (equal scores; d1 stands first). d3 is graded 2, d2 is
+    # graded 1 but not found, d1 is judged not relevant.
+    #   nDCG@10 = (2 / log2 3) / (2 + 1 / log2 3)   AP = (1/2) / 2   RR = 1/2   R = 1/2
+    # q2 "cherry" finds its one relevant document first: every measure is 1.
+    q1_ndcg = (2 / log2(3)) / (2 + 1 / log2(3))
+    result = evaluate(_tiny_collection(tmp_path))
+    assert result.queries == 2  # q3 has no judgments, so it is not run
+    assert result.documents == 4
+    assert result.measures == pytest.approx(
+        {"nDCG@10": (q1_ndcg + 1) / 2, "MAP@100": 0.625, "MRR@10": 0.75, "Recall@100": 0.75}
+    )
+    assert result.per_query["q1"]["nDCG@10"] == pytest.approx(q1_ndcg)
+    assert result.per_query["q2"] == pytest.approx(
+        {"nDCG@10": 1.0, "MAP@100": 1.0, "MRR@10": 1.0, "Recall@100": 1.0}
+    )
+
+
+def test_a_query_without_results_counts_as_zero(tmp_path):
+    folder = _tiny_collection(tmp_path)
+    write(
+        folder / "queries.jsonl", '{"_id": "q1", "text": "zzzz"}\n{"_id": "q2", "text": "cherry"}\n'
+    )
+    result = evaluate(folder)
+    assert result.measures["MRR@10"] == pytest.approx(0.5)
+
+
+def test_cli_table_and_json(tmp_path):
+    folder = _tiny_collection(tmp_path)
+    table = run_cli("evaluate", str(folder))
+    assert table.exit_code == 0
+    assert table.stdout.splitlines() == [
+        f"{tmp_path.name}: 4 documents, 2 judged queries",
+        "  nDCG@10     0.7398",
+        "  MAP@100     0.6250",
+        "  MRR@10      0.7500",
+        "  Recall@100  0.7500",
+    ]
+    data = json.loads(run_cli("evaluate", str(folder), "--json").stdout)
+    assert set(data["per_query"]) == {"q1", "q2"}
+
+
+@pytest.mark.parametrize("broken", ["missing", "bad-json", "no-qrels"])
+def test_bad_collections_are_one_clear_line(tmp_path, broken):
+    folder = _tiny_collection(tmp_path / "c")
+    if broken == "missing":
+        folder = tmp_path / "nowhere"
+    elif broken == "bad-json":
+        write(folder / "corpus.jsonl", "{not json\n")
+    else:
+        (folder / "qrels" / "test.tsv").unlink()
+    result = run_cli("evaluate", str(folder))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("dwsearch: ") and result.stderr.count("\n") == 1
+
+
+def test_observatory_ranking_does_not_regress():
+    result = evaluate(OBSERVATORY)
+    assert result.queries == 47
+    assert result.measures["nDCG@10"] >= RECORDED_OBSERVATORY_NDCG10
