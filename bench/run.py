@@ -1,0 +1,293 @@
+"""dwsearch at observatory scale, against bare Whoosh and SQLite FTS5 on the same chunks.
+
+    python bench/run.py --pages N [--json] [--queries 240] [--workdir DIR]
+
+Generates N synthetic pages (bench/synthetic.py), then measures ingestion, build
+(time, chunks/s, peak RSS, size on disk), a one-page incremental update, in-process
+query latency over a fixed mix (facet counts and top-10 highlights on every query),
+`dwsearch search` end to end, and the floors `python -c pass` and
+`python -c "import whoosh.index"`. Builds run in child processes, so each peak RSS is
+that build's own. 2,500 pages make about 100,000 chunks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from baselines import (  # noqa: E402
+    FTS5Searcher,
+    WhooshSearcher,
+    fts5_build,
+    whoosh_build,
+)
+from synthetic import COMMON, TAXONOMY_PHRASES, write_pages  # noqa: E402
+
+END_TO_END_RUNS = 20
+
+
+# ------------------------------------------------------------- child processes
+def _child(kind: str, source: str, target: str) -> None:
+    """Run one build in this process and report its time and peak memory as JSON."""
+    started = time.perf_counter()
+    if kind == "dwsearch":
+        from dwsearch.index import build
+
+        report = build([source], index=target)
+        count = report.chunks
+    elif kind == "whoosh":
+        count = whoosh_build(Path(source), Path(target))
+    else:
+        count = fts5_build(Path(source), Path(target))
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "chunks": count, "peak_rss_mb": peak_kb / 1024}))
+
+
+def run_child(kind: str, source: Path, target: Path) -> dict[str, Any]:
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(source), str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def size_mb(path: Path) -> float:
+    if path.is_file():
+        return path.stat().st_size / 2**20
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+def live_generation(index: Path) -> Path:
+    return index / (index / "CURRENT").read_text().strip()
+
+
+# ------------------------------------------------------------------ query mix
+def query_mix(pages: Path, count: int, seed: int = 7) -> list[tuple[str, dict[str, Any]]]:
+    """A fixed mix: 1–3 words, phrases, typos; about a third with facet filters."""
+    rng = random.Random(seed)
+    vocabulary = [w for w in COMMON[40:] if len(w) > 3] + [
+        p for p in TAXONOMY_PHRASES if " " not in p
+    ]
+    sample = sorted(pages.glob("*.txt"))[:50]
+    prose = [
+        line for path in sample for line in path.read_text(encoding="utf-8").splitlines()
+        if len(line.split()) > 40
+    ]  # fmt: skip
+    mix: list[tuple[str, dict[str, Any]]] = []
+    for number in range(count):
+        kind = number % 6
+        if kind in (0, 1):
+            text = rng.choice(vocabulary)
+        elif kind == 2:
+            text = " ".join(rng.sample(vocabulary, 2))
+        elif kind == 3:
+            text = " ".join(rng.sample(vocabulary, 3))
+        elif kind == 4:
+            words = [w.strip(".,()") for w in rng.choice(prose).split()]
+            start = rng.randrange(len(words) - 2)
+            text = f'"{words[start]} {words[start + 1]}"'
+        else:
+            word = rng.choice([w for w in vocabulary if len(w) >= 7])
+            cut = rng.randrange(1, len(word) - 1)
+            text = word[:cut] + word[cut + 1 :]  # one letter dropped
+        filters: dict[str, Any] = {}
+        if number % 3 == 0:
+            choice = rng.randrange(3)
+            if choice == 0:
+                filters["type"] = rng.choice(["event_report", "resource", "overview"])
+            elif choice == 1:
+                first = rng.randint(2005, 2020)
+                filters["years"] = (first, first + rng.randint(0, 4))
+            else:
+                filters["topic"] = rng.choice(
+                    ["cybersecurity", "artificial-intelligence", "digital-divide", "access"]
+                )
+        mix.append((text, filters))
+    return mix
+
+
+def latencies(search, mix) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    for text, filters in mix[:20]:  # warm caches, as a long-running process would be
+        search(text, filters)
+    times = []
+    for text, filters in mix:
+        started = time.perf_counter()
+        search(text, filters)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+
+    def pct(p: float) -> float:
+        return times[min(len(times) - 1, round(p / 100 * (len(times) - 1)))]
+
+    return {"p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "queries": len(times)}
+
+
+def dwsearch_searcher(index: Path):  # type: ignore[no-untyped-def]
+    from dwsearch.search.engine import Filters, SearchSession
+
+    session = SearchSession(index)
+
+    def search(text: str, filters: dict[str, Any]) -> int:
+        years = [filters["years"]] if "years" in filters else []
+        chosen = Filters(
+            types=[filters["type"]] if "type" in filters else [],
+            topics=[filters["topic"]] if "topic" in filters else [],
+            years=years,
+        )
+        return session.search(text, chosen, limit=10).total
+
+    return session, search
+
+
+def median_wall(command: list[str], env: dict[str, str] | None = None) -> float:
+    times = []
+    for _ in range(END_TO_END_RUNS):
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=False, env=env)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+# ------------------------------------------------------------------------ main
+def measure(pages_count: int, workdir: Path, queries: int) -> dict[str, Any]:
+    from dwsearch.ingest import chunk_paths, load_taxonomy
+
+    pages = workdir / "pages"
+    write_pages(pages, pages_count)
+    results: dict[str, Any] = {"pages": pages_count}
+
+    load_taxonomy()
+    started = time.perf_counter()
+    chunks = [c for c in chunk_paths([pages]) if hasattr(c, "to_dict")]
+    seconds = time.perf_counter() - started
+    results["ingest"] = {
+        "seconds": seconds,
+        "pages_per_s": pages_count / seconds,
+        "chunks_per_s": len(chunks) / seconds,
+        "chunks": len(chunks),
+    }
+    chunks_file = workdir / "chunks.jsonl"
+    with chunks_file.open("w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+    del chunks
+
+    index = workdir / "dwsearch-index"
+    build = run_child("dwsearch", pages, index)
+    build["size_mb"] = size_mb(live_generation(index))
+    build["chunks_per_s"] = build["chunks"] / build["seconds"]
+    results["build"] = {"dwsearch": build}
+
+    edited = sorted(pages.glob("*.txt"))[len(list(pages.glob("*.txt"))) // 2]
+    edited.write_text(
+        edited.read_text(encoding="utf-8").replace(
+            "\n\n", "\n\nA new paragraph about spectrum policy and cybersecurity.\n\n", 1
+        ),
+        encoding="utf-8",
+    )
+    results["incremental"] = {"seconds": run_child("dwsearch", pages, index)["seconds"]}
+
+    whoosh_dir, fts5_db = workdir / "whoosh-index", workdir / "fts5.db"
+    for kind, target in (("whoosh", whoosh_dir), ("fts5", fts5_db)):
+        built = run_child(kind, chunks_file, target)
+        built["size_mb"] = size_mb(target)
+        built["chunks_per_s"] = built["chunks"] / built["seconds"]
+        results["build"][kind] = built
+
+    mix = query_mix(pages, queries)
+    session, search = dwsearch_searcher(index)
+    results["query"] = {"dwsearch": latencies(search, mix)}
+    session.close()
+    for kind, searcher in (("whoosh", WhooshSearcher(whoosh_dir)), ("fts5", FTS5Searcher(fts5_db))):
+        results["query"][kind] = latencies(searcher.search, mix)
+        searcher.close()
+
+    dwsearch = shutil.which("dwsearch") or str(Path(sys.executable).with_name("dwsearch"))
+    env = dict(os.environ, XDG_DATA_HOME=str(workdir / "xdg"))
+    env.pop("DWSEARCH_INDEX", None)
+    bundled = [dwsearch, "search", "artificial intelligence", "--year", "2018"]
+    subprocess.run(bundled, capture_output=True, check=False, env=env)  # builds it once
+    results["end_to_end_ms"] = {
+        "python -c pass": median_wall([sys.executable, "-c", "pass"]),
+        "import whoosh.index": median_wall([sys.executable, "-c", "import whoosh.index"]),
+        "dwsearch search, bundled corpus": median_wall(bundled, env),
+        "dwsearch search, big index": median_wall(
+            [dwsearch, "search", "cybersecurity policy", "--index", str(index)], env
+        ),
+    }
+    return results
+
+
+def print_table(r: dict[str, Any]) -> None:
+    b, q, e = r["build"], r["query"], r["end_to_end_ms"]
+    d = b["dwsearch"]
+    print(f"## dwsearch benchmark: {r['pages']} pages, {r['ingest']['chunks']} chunks\n")
+    print(
+        f"ingestion: {r['ingest']['seconds']:.1f} s, {r['ingest']['pages_per_s']:.0f} pages/s, "
+        f"{r['ingest']['chunks_per_s']:.0f} chunks/s\n"
+    )
+    print("| build | seconds | chunks/s | peak RSS MB | size MB | dwsearch chunks/s is |")
+    print("|---|---|---|---|---|---|")
+    for kind in ("dwsearch", "whoosh", "fts5"):
+        x = b[kind]
+        ratio = "" if kind == "dwsearch" else f"{d['chunks_per_s'] / x['chunks_per_s']:.2f}x"
+        print(
+            f"| {kind} | {x['seconds']:.1f} | {x['chunks_per_s']:.0f} | {x['peak_rss_mb']:.0f} "
+            f"| {x['size_mb']:.1f} | {ratio} |"
+        )
+    print(f"\nincremental update after editing 1 page: {r['incremental']['seconds']:.2f} s\n")
+    print("| query (facets + top-10 highlights) | p50 ms | p95 ms | p99 ms | dwsearch p95 is |")
+    print("|---|---|---|---|---|")
+    for kind in ("dwsearch", "whoosh", "fts5"):
+        x = q[kind]
+        ratio = "" if kind == "dwsearch" else f"{q['dwsearch']['p95_ms'] / x['p95_ms']:.2f}x"
+        print(f"| {kind} | {x['p50_ms']:.1f} | {x['p95_ms']:.1f} | {x['p99_ms']:.1f} | {ratio} |")
+    floor = e["import whoosh.index"]
+    print(f"\n| end to end (median of {END_TO_END_RUNS}) | ms | vs import whoosh.index |")
+    print("|---|---|---|")
+    for name, value in e.items():
+        print(f"| {name} | {value:.0f} | {value / floor:.2f}x |")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        _child(*sys.argv[2:5])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=2500)
+    parser.add_argument("--queries", type=int, default=240)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--workdir", type=Path, help="keep the pages and indexes here")
+    args = parser.parse_args()
+    if args.workdir:
+        shutil.rmtree(args.workdir, ignore_errors=True)
+        args.workdir.mkdir(parents=True)
+        results = measure(args.pages, args.workdir, args.queries)
+    else:
+        with tempfile.TemporaryDirectory(prefix="dwsearch-bench-") as folder:
+            results = measure(args.pages, Path(folder), args.queries)
+    if args.json:
+        print(json.dumps(results, indent=1))
+    else:
+        print_table(results)
+
+
+if __name__ == "__main__":
+    main()
