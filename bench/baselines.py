@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -151,9 +150,7 @@ class FTS5Searcher:
         where, arguments = ["chunks MATCH ?"], [match]
         for name, column in (("type", "type"), ("topic", "topics")):
             if name in filters:
-                where.append(
-                    "rowid IN (SELECT rowid FROM facet WHERE name = ? AND value = ?)"
-                )
+                where.append("rowid IN (SELECT rowid FROM facet WHERE name = ? AND value = ?)")
                 arguments += [column, filters[name]]
         if "years" in filters:
             where.append(
@@ -162,21 +159,13 @@ class FTS5Searcher:
             )
             arguments += list(filters["years"])
         condition = " AND ".join(where)
-        matched = [
-            row[0]
-            for row in self.connection.execute(
-                f"SELECT rowid FROM chunks WHERE {condition}", arguments
-            )
-        ]
-        counts: Counter[tuple[str, str]] = Counter()
-        if matched:
-            self.connection.execute("CREATE TEMP TABLE IF NOT EXISTS hits(rowid INTEGER)")
-            self.connection.execute("DELETE FROM hits")
-            self.connection.executemany("INSERT INTO hits VALUES (?)", [(r,) for r in matched])
-            for name, value, count in self.connection.execute(
-                "SELECT name, value, COUNT(*) FROM facet JOIN hits USING(rowid) GROUP BY name, value"
-            ):
-                counts[(name, value)] = count
+        total = 0
+        for name, _value, count in self.connection.execute(
+            "SELECT name, value, COUNT(*) FROM facet WHERE rowid IN "
+            f"(SELECT rowid FROM chunks WHERE {condition}) GROUP BY name, value",
+            arguments,
+        ):
+            total += count if name == "type" else 0
         list(
             self.connection.execute(
                 f"SELECT rowid, highlight(chunks, 0, '<b>', '</b>'), "
@@ -185,7 +174,7 @@ class FTS5Searcher:
                 arguments,
             )
         )
-        return len(matched)
+        return total
 
     def close(self) -> None:
         self.connection.close()

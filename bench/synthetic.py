@@ -35,7 +35,7 @@ things spectrum satellite telecommunications interconnection interoperability do
 names addresses protocol transition encryption spam cybercrime critical resilience
 sustainable inclusion divide gender accessibility disabilities multilingualism culture
 diversity identity taxation commerce currencies labour future jobs skills literacy
-""".split()
+""".split()  # noqa: SIM905 - a paragraph of words reads better than a list of 300
 
 # Phrases and acronyms from the observatory's taxonomy, so tagging has work to do.
 TAXONOMY_PHRASES = [
@@ -107,8 +107,9 @@ class PageWriter:
         adjective = self.random.choice(["Global", "Digital", "International", "Regional", "Open"])
         noun = self.random.choice(["Policy", "Cyber", "Internet", "Data", "Technology", "Rights"])
         title = f"{adjective} {noun} {self.random.choice(ORGS)} {number}"
+        street = self.random.choice(["des Nations", "du Lac", "de la Paix"])
         address = (
-            f"{self.random.randint(1, 99)} Rue {self.random.choice(['des Nations', 'du Lac', 'de la Paix'])}, "
+            f"{self.random.randint(1, 99)} Rue {street}, "
             f"{self.random.randint(1000, 9999)} {self.random.choice(PLACES)}, Switzerland"
         )
         lines = [title, "", address, ""]

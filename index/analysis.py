@@ -98,25 +98,16 @@ def _copy(token: Token, text: str, offset: int = 0, alias: bool | None = None) -
 
 
 class AcronymFilter(Filter):
-    """An acronym and its expansion find each other.
+    """An acronym brings its expansion: indexing "AI" adds "artificial intelligence".
 
-    Indexing "AI" adds the words "artificial intelligence" at its place, and indexing
-    "artificial intelligence" adds "ai", so a query for either finds both. An ambiguous
-    acronym ("WHO") is replaced by its expansion, in documents and in queries typed in
-    capitals, so it never matches the ordinary word.
+    An ambiguous acronym ("WHO") is replaced by its expansion, in documents and in
+    queries typed in capitals, so it never matches the ordinary word. The other direction
+    (indexing "artificial intelligence" adds "ai") is `ExpansionFilter`'s, because it
+    needs the words around; this filter looks at one word at a time, so it can be cached.
     """
 
     def __init__(self) -> None:
         self.table = acronyms()
-        spelling = uk_to_us()
-        self.by_expansion: dict[tuple[str, ...], str] = {}
-        for entry in self.table.values():
-            if entry.ambiguous:
-                continue
-            for words in entry.expansions:
-                key = tuple(spelling.get(w, w) for w in words)
-                self.by_expansion.setdefault(key, entry.acronym.lower())
-        self.longest = max((len(k) for k in self.by_expansion), default=0)
 
     def _entry(self, text: str) -> Acronym | None:
         entry = self.table.get(text)
@@ -126,9 +117,7 @@ class AcronymFilter(Filter):
         return entry
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        spelling = uk_to_us()
         stops = stop_words()
-        recent: list[str] = []
         for token in tokens:
             indexing = token.mode == "index"
             entry = self._entry(token.text)
@@ -142,26 +131,61 @@ class AcronymFilter(Filter):
             if entry is not None and entry.ambiguous:
                 for offset, word in _placed(entry.expansions[0], stops):
                     yield _copy(token, word, offset if indexing else 0, False)
-                recent.clear()
                 continue
             # Later filters change the token in place, so aliases copy it beforehand.
-            original = token.copy() if indexing else token
+            original = token.copy() if indexing and entry is not None else token
             yield token
-            if not indexing:
-                continue
-            if entry is not None:
+            if indexing and entry is not None:
                 for expansion in entry.expansions:
                     for offset, word in _placed(expansion, stops):
                         yield _copy(original, word, offset, alias=True)
-            if getattr(original, "alias", False):
+
+
+class ExpansionFilter(Filter):
+    """Indexing an acronym's expansion ("artificial intelligence") adds the acronym ("ai").
+
+    It compares analysed words, so it runs after stemming and sees "artifici intellig";
+    the expansions are analysed by the same filters to match.
+    """
+
+    def __init__(self, word_filters: list[Filter]) -> None:
+        self.by_terms: dict[tuple[str, ...], str] = {}
+        for entry in acronyms().values():
+            if entry.ambiguous:
                 continue
-            word = original.text.lower()
-            recent.append(spelling.get(word, word))
-            del recent[: -self.longest or None]
+            alias = entry.acronym.lower().replace("-", "")
+            for words in entry.expansions:
+                terms = tuple(
+                    t.text for word in words for t in _run_filters(word_filters, word, "query")
+                )
+                if len(terms) > 1:
+                    self.by_terms.setdefault(terms, alias)
+        self.longest = max((len(k) for k in self.by_terms), default=0)
+        # Only a word that ends some expansion can complete one: check the rest cheaply.
+        self.last_terms = frozenset(k[-1] for k in self.by_terms)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        recent: list[tuple[str, int]] = []
+        for token in tokens:
+            # Read the token before yielding it: later filters renumber it in place.
+            word = (token.text, token.pos if token.positions else 0)
+            countable = token.mode == "index" and not getattr(token, "alias", False)
+            yield token
+            if not countable:
+                continue
+            recent.append(word)
+            if len(recent) > self.longest:
+                del recent[0]
+            if word[0] not in self.last_terms:
+                continue
             for size in range(2, len(recent) + 1):
-                acronym = self.by_expansion.get(tuple(recent[-size:]))
+                window = recent[-size:]
+                acronym = self.by_terms.get(tuple(text for text, _ in window))
                 if acronym:
-                    yield _copy(original, acronym, 1 - size, alias=True)
+                    alias = _copy(token, acronym, alias=True)
+                    if token.positions:
+                        alias.pos = window[0][1]  # where the expansion starts
+                    yield alias
 
 
 def _placed(words: tuple[str, ...], stops: frozenset[str]) -> Iterator[tuple[int, str]]:
@@ -229,20 +253,79 @@ class WordPositionFilter(Filter):
             yield token
 
 
-def english_analyzer() -> Analyzer:
-    """The analyzer of `title` and `text`."""
-    return (
-        RegexTokenizer(WORD_PATTERN)
-        | ApostropheFilter()
-        | CompoundFilter()
-        | AcronymFilter()
-        | LowercaseFilter()
-        | CharsetFilter(accent_map)
-        | StopFilter(stoplist=stop_words(), minsize=1, renumber=False)
-        | SpellingFilter()
-        | StemFilter(lang="en", cachesize=100_000)
-        | WordPositionFilter()
-    )
+def word_filters() -> list[Filter]:
+    """The filters that look at one word at a time, in order."""
+    return [
+        ApostropheFilter(),
+        CompoundFilter(),
+        AcronymFilter(),
+        LowercaseFilter(),
+        CharsetFilter(accent_map),
+        StopFilter(stoplist=stop_words(), minsize=1, renumber=False),
+        SpellingFilter(),
+        StemFilter(lang="en", cachesize=0),
+    ]
+
+
+def _run_filters(filters: list[Filter], word: str, mode: str) -> Iterator[Token]:
+    """One word through the filters, as a token stream of its own."""
+    token = Token(positions=True, chars=False, removestops=True, mode=mode, text=word, pos=0)
+    stream: Iterator[Token] = iter([token])
+    for each in filters:
+        stream = each(stream)
+    return stream
+
+
+class CachedWordFilter(Filter):
+    """The word filters, run once per distinct word and remembered.
+
+    Most words of a corpus repeat, and a chain of Python generators per token is the
+    largest cost of indexing; the result is the same as running the chain itself.
+    """
+
+    MAX_WORDS = 500_000
+
+    def __init__(self, filters: list[Filter]) -> None:
+        self.filters = filters
+        self.cache: dict[tuple[str, str], tuple[tuple[str, int, bool], ...]] = {}
+
+    def outcome(self, word: str, mode: str) -> tuple[tuple[str, int, bool], ...]:
+        key = (mode, word)
+        found = self.cache.get(key)
+        if found is None:
+            found = tuple(
+                (t.text, t.pos, bool(getattr(t, "alias", False)))
+                for t in _run_filters(self.filters, word, mode)
+            )
+            if len(self.cache) >= self.MAX_WORDS:
+                self.cache.clear()
+            self.cache[key] = found
+        return found
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            results = self.outcome(token.text, token.mode)
+            if not results:
+                continue
+            base = token.pos if token.positions else 0
+            for text, offset, alias in results:
+                token.text = text
+                token.alias = alias
+                if token.positions:
+                    token.pos = base + offset
+                yield token
+
+
+def english_analyzer(cached: bool = True) -> Analyzer:
+    """The analyzer of `title` and `text`; uncached, it is the plain chain of filters."""
+    filters = word_filters()
+    chain: Analyzer = RegexTokenizer(WORD_PATTERN)
+    if cached:
+        chain = chain | CachedWordFilter(filters)
+    else:
+        for each in filters:
+            chain = chain | each
+    return chain | ExpansionFilter(filters) | WordPositionFilter()
 
 
 def spelling_analyzer() -> Analyzer:

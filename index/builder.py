@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dwsearch.ingest import (
     Chunk,
@@ -28,6 +29,7 @@ from dwsearch.ingest import (
 
 from . import BUNDLED
 from .documents import chunk_document, stored_chunk
+from .facetmap import write_facetmap
 from .location import (
     LOCK,
     MANIFEST,
@@ -131,7 +133,7 @@ def _build_lock(
 
 def index_chunks(index_dir: Path, chunks: Iterable[Chunk], label: str) -> BuildReport:
     """A fresh index of chunks that come from no page file (a test collection, say)."""
-    from whoosh import index as whoosh_index
+    whoosh_index = _whoosh_for_writing()
 
     started = time.perf_counter()
     report = BuildReport(index_dir, rebuilt=True)
@@ -146,6 +148,7 @@ def index_chunks(index_dir: Path, chunks: Iterable[Chunk], label: str) -> BuildR
                 digest.update(chunk.id.encode())
                 report.chunks += 1
             writer.commit(optimize=True)
+            write_facetmap(whoosh_index.open_dir(str(building)), building)
             manifest = Manifest(
                 schema_version=schema_version(),
                 taxonomy_digest="",
@@ -240,6 +243,15 @@ def _build_locked(
     return report
 
 
+def _whoosh_for_writing() -> Any:
+    from whoosh import index as whoosh_index
+
+    from . import whoosh_fixes
+
+    whoosh_fixes.apply()
+    return whoosh_index
+
+
 def _write_generation(
     building: Path,
     live: Path | None,
@@ -253,8 +265,7 @@ def _write_generation(
     report: BuildReport,
     progress: Progress | None,
 ) -> Manifest:
-    from whoosh import index as whoosh_index
-
+    whoosh_index = _whoosh_for_writing()
     old_entries = previous.sources if previous else {}
     entries: dict[str, dict[str, object]] = {}
     if incremental and live is not None:
@@ -300,6 +311,7 @@ def _write_generation(
     except BaseException:
         writer.cancel()
         raise
+    write_facetmap(whoosh_index.open_dir(str(building)), building)
     report.chunks = sum(int(entry.get("chunks", 0)) for entry in entries.values())
     hashes = {name: str(entry.get("hash", "")) for name, entry in entries.items()}
     return Manifest(

@@ -9,7 +9,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from .analysis import analysis_fingerprint, english_analyzer, spelling_analyzer
 
 # Bump when the schema or the way chunks become documents changes.
-SCHEMA_REVISION = 2
+SCHEMA_REVISION = 3
 FACET_FIELDS = ("type", "sectors", "topics", "baskets", "years")
 
 

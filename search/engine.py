@@ -18,13 +18,13 @@ from dwsearch.index.documents import stored_chunk
 from dwsearch.ingest.chunk import Chunk
 
 from .errors import SearchError
-from .facets import disjunctive_counts
+from .facets import disjunctive_counts, filter_bits
 from .highlight import snippet
+from .matching import BitmapDocs, matching_bits
 from .query import (
     SEARCH_FIELDS,
     apply_corrections,
     clean_query_text,
-    filter_queries,
     find_corrections,
     parse_query,
 )
@@ -121,8 +121,18 @@ class SearchSession:
     def __init__(
         self, index: str | Path | None = None, on_build: Callable[[str], None] | None = None
     ) -> None:
+        from dwsearch.index.facetmap import FacetMap
+
         self.opened = open_index(index, on_build)
         self.searcher = self.opened.whoosh_index.searcher(weighting=weighting())
+        try:
+            self.facets = FacetMap(self.opened.generation)
+        except (OSError, ValueError) as error:
+            self.searcher.close()
+            raise IndexProblem(
+                f"the index at {self.opened.directory} is damaged ({error}); "
+                "rebuild it with: dwsearch build --rebuild"
+            ) from None
 
     def __enter__(self) -> SearchSession:
         return self
@@ -144,8 +154,6 @@ class SearchSession:
         with_facets: bool = True,
         highlight: bool = True,
     ) -> Results:
-        from whoosh.sorting import FieldFacet, ScoreFacet
-
         _check_paging(limit, offset)
         started = time.perf_counter()
         searcher = self.searcher
@@ -162,41 +170,17 @@ class SearchSession:
                 suggestion = apply_corrections(text, corrections)
                 parsed = parse_query(suggestion, searcher.schema)
 
-        matched = set(searcher.docs_for_query(parsed))
-        allowed = {
-            facet: set(searcher.docs_for_query(q)) for facet, q in filter_queries(filters).items()
-        }
-        final = matched.intersection(*allowed.values()) if allowed else matched
-        counts = disjunctive_counts(reader, matched, allowed) if with_facets else {}
-
-        hits: list[Hit] = []
-        if final and limit:
-            terms = frozenset(t for f, t in parsed.iter_all_terms() if f in SEARCH_FIELDS)
-            terms = frozenset(t.decode() if isinstance(t, bytes) else t for t in terms)
-            ranked = searcher.search(
-                parsed,
-                filter=final,
-                limit=offset + limit,
-                sortedby=[ScoreFacet(), FieldFacet("order")],
-            )
-            for hit in ranked[offset : offset + limit]:
-                chunk = stored_chunk(hit.fields())
-                score = -hit.score[0] if isinstance(hit.score, tuple) else float(hit.score)
-                empty = Snippet(())
-                hits.append(
-                    Hit(
-                        chunk=chunk,
-                        score=round(score, 6),
-                        snippet=snippet(chunk.text or chunk.title, terms) if highlight else empty,
-                        title=snippet(chunk.display_title, terms, window=10_000)
-                        if highlight
-                        else empty,
-                        explanation=_explain(searcher, parsed, hit.docnum) if explain else (),
-                    )
-                )
+        facets = self.facets
+        matched = matching_bits(searcher, parsed, facets.live, facets.size)
+        allowed = filter_bits(facets, filters)
+        final = matched
+        for bits in allowed.values():
+            final &= bits
+        counts = disjunctive_counts(facets, matched, allowed) if with_facets else {}
+        hits = self._hits(parsed, final, allowed, limit, offset, explain, highlight)
         return Results(
             query=query_text,
-            total=len(final),
+            total=final.bit_count(),
             offset=offset,
             limit=limit,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
@@ -204,6 +188,47 @@ class SearchSession:
             hits=hits,
             facets=counts,
         )
+
+    def _hits(
+        self,
+        parsed: Any,
+        final: int,
+        allowed: dict[str, int],
+        limit: int,
+        offset: int,
+        explain: bool,
+        highlight: bool,
+    ) -> list[Hit]:
+        """The page of best hits; Whoosh's top-k search skips what cannot make the cut."""
+        if not final or not limit:
+            return []
+        searcher = self.searcher
+        keep = BitmapDocs(final, self.facets.size) if allowed else None
+        ranked = searcher.search(parsed, limit=offset + limit, filter=keep)
+        order = searcher.reader().column_reader("order")
+        # Equal scores keep the order of the page, whatever order the index holds them in.
+        best = sorted(
+            ((round(hit.score, 9), hit.docnum) for hit in ranked),
+            key=lambda item: (-item[0], order[item[1]]),
+        )[offset : offset + limit]
+        terms = frozenset(t for f, t in parsed.iter_all_terms() if f in SEARCH_FIELDS)
+        terms = frozenset(t.decode() if isinstance(t, bytes) else t for t in terms)
+        empty = Snippet(())
+        hits = []
+        for score, docnum in best:
+            chunk = stored_chunk(searcher.stored_fields(docnum))
+            hits.append(
+                Hit(
+                    chunk=chunk,
+                    score=round(score, 6),
+                    snippet=snippet(chunk.text or chunk.title, terms) if highlight else empty,
+                    title=snippet(chunk.display_title, terms, window=10_000)
+                    if highlight
+                    else empty,
+                    explanation=_explain(searcher, parsed, docnum) if explain else (),
+                )
+            )
+        return hits
 
 
 def search(
@@ -274,22 +299,20 @@ class IndexStats:
 def stats(
     index: str | Path | None = None, on_build: Callable[[str], None] | None = None
 ) -> IndexStats:
-    from .facets import count_values
-
-    opened = open_index(index, on_build)
-    with opened.whoosh_index.searcher() as searcher:
-        reader = searcher.reader()
-        docnums = set(reader.all_doc_ids())
+    with SearchSession(index, on_build) as session:
+        opened = session.opened
+        reader = session.searcher.reader()
         terms = set()
         for field in SEARCH_FIELDS:
             terms.update(reader.lexicon(field))
         pages = sum(1 for _ in reader.lexicon("page"))
-        by_type = count_values(reader, "type", docnums)
+        by_type = session.facets.counts("type", session.facets.live)
+        chunks = session.facets.live.bit_count()
     size = sum(p.stat().st_size for p in opened.generation.iterdir() if p.is_file())
     built = datetime.fromtimestamp(opened.manifest.built_at, tz=timezone.utc)
     return IndexStats(
         index=str(opened.directory),
-        chunks=len(docnums),
+        chunks=chunks,
         chunks_by_type=by_type,
         pages=pages,
         sources=len(opened.manifest.sources),

@@ -1,45 +1,56 @@
-"""Facet counts from Whoosh's columns, never from stored documents."""
+"""Facet filters and counts, from the index's facet bitmaps.
+
+Filters within one facet are OR'd and facets are AND'd. Each facet's counts ignore that
+facet's own filter, so a user filtering by one year still sees how many results every
+other year has, as Elasticsearch's post_filter gives them.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Any
+from dwsearch.index.facetmap import FacetMap
 
-# The facet as users name it, and the column it is counted from.
-FACET_COLUMNS = {"type": "type", "sector": "sectors", "topic": "topics", "year": "year_facet"}
-MULTI_VALUED = {"sectors", "topics", "year_facet"}
+from .results import Filters
 
 
-def count_values(reader: Any, column: str, docnums: set[int]) -> dict[str, int]:
-    """How many of `docnums` have each value, most common first."""
-    if not docnums or not reader.has_column(column):
-        return {}
-    values = reader.column_reader(column)
-    counts: Counter[str] = Counter()
-    if column in MULTI_VALUED:
-        for docnum in docnums:
-            value = values[docnum]
-            if value:
-                counts.update(value.split(","))
-    else:
-        counts.update(values[docnum] for docnum in docnums)
-    counts.pop("", None)
-    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+def filter_bits(facets: FacetMap, filters: Filters) -> dict[str, int]:
+    """For each facet with filters, the documents its values allow."""
+    allowed: dict[str, int] = {}
+
+    def union(facet: str, values: list[str]) -> int:
+        known = facets.values.get(facet, {})
+        bits = 0
+        for value in values:
+            bits |= known.get(value, 0)
+        return bits
+
+    if filters.types:
+        allowed["type"] = union("type", filters.types)
+    if filters.sectors:
+        allowed["sector"] = union("sector", filters.sectors)
+    if filters.topics:
+        allowed["topic"] = union("topic", filters.topics)
+    if filters.years:
+        years = [
+            year
+            for year in facets.values.get("year", {})
+            if any(
+                (low is None or int(year) >= low) and (high is None or int(year) <= high)
+                for low, high in filters.years
+            )
+        ]
+        allowed["year"] = union("year", years)
+    return allowed
 
 
 def disjunctive_counts(
-    reader: Any, matched: set[int], allowed: dict[str, set[int]]
+    facets: FacetMap, matched: int, allowed: dict[str, int]
 ) -> dict[str, dict[str, int]]:
-    """Counts per facet over the results, each ignoring that facet's own filter.
-
-    So a user filtering by one year still sees how many results every other year has,
-    as Elasticsearch's post_filter gives them.
-    """
+    """Counts per value of each facet over the results, each ignoring its own filter."""
     counts = {}
-    for facet, column in FACET_COLUMNS.items():
+    for facet in ("type", "sector", "topic", "year"):
         base = matched
-        for other, docs in allowed.items():
+        for other, bits in allowed.items():
             if other != facet:
-                base = base & docs
-        counts[facet] = count_values(reader, column, base)
+                base &= bits
+        counts[facet] = facets.counts(facet, base)
     return counts

@@ -13,7 +13,6 @@ from whoosh.support.levenshtein import distance
 from dwsearch.index.analysis import acronyms, spelling_analyzer
 
 from .errors import SearchError
-from .results import Filters
 
 SEARCH_FIELDS = ("title", "text")
 FIELD_BOOSTS = {"title": 1.5, "text": 1.0}
@@ -225,19 +224,3 @@ def parse_year_filter(value: str) -> tuple[int | None, int | None]:
     if low is not None and high is not None and low > high:
         raise SearchError(f"--year {value!r}: the range ends before it starts")
     return low, high
-
-
-def filter_queries(filters: Filters) -> dict[str, query.Query]:
-    """One query per facet that has filters: its values OR'd."""
-    queries: dict[str, query.Query] = {}
-    if filters.types:
-        queries["type"] = query.Or([query.Term("type", v) for v in filters.types])
-    if filters.sectors:
-        queries["sector"] = query.Or([query.Term("sectors", v.lower()) for v in filters.sectors])
-    if filters.topics:
-        queries["topic"] = query.Or([query.Term("topics", v.lower()) for v in filters.topics])
-    if filters.years:
-        queries["year"] = query.Or(
-            [query.NumericRange("years", low, high) for low, high in filters.years]
-        )
-    return queries
