@@ -37,7 +37,7 @@ from baselines import (  # noqa: E402
 )
 from synthetic import COMMON, TAXONOMY_PHRASES, write_pages  # noqa: E402
 
-END_TO_END_RUNS = 20
+END_TO_END_RUNS = 20  # --runs changes it
 
 
 # ------------------------------------------------------------- child processes
@@ -79,6 +79,9 @@ def live_generation(index: Path) -> Path:
 
 
 # ------------------------------------------------------------------ query mix
+KINDS = ("1 word", "1 word", "2 words", "3 words", "phrase", "typo")
+
+
 def query_mix(pages: Path, count: int, seed: int = 7) -> list[tuple[str, dict[str, Any]]]:
     """A fixed mix: 1–3 words, phrases, typos; about a third with facet filters."""
     rng = random.Random(seed)
@@ -123,7 +126,12 @@ def query_mix(pages: Path, count: int, seed: int = 7) -> list[tuple[str, dict[st
     return mix
 
 
-def latencies(search, mix) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def _percentile(times: list[float], p: float) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def latencies(search, mix) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     for text, filters in mix[:20]:  # warm caches, as a long-running process would be
         search(text, filters)
     times = []
@@ -131,12 +139,20 @@ def latencies(search, mix) -> dict[str, float]:  # type: ignore[no-untyped-def]
         started = time.perf_counter()
         search(text, filters)
         times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-
-    def pct(p: float) -> float:
-        return times[min(len(times) - 1, round(p / 100 * (len(times) - 1)))]
-
-    return {"p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "queries": len(times)}
+    by_kind: dict[str, list[float]] = {}
+    for number, took in enumerate(times):
+        by_kind.setdefault(KINDS[number % len(KINDS)], []).append(took)
+        if mix[number][1]:
+            by_kind.setdefault("with a filter", []).append(took)
+    return {
+        "p50_ms": _percentile(times, 50),
+        "p95_ms": _percentile(times, 95),
+        "p99_ms": _percentile(times, 99),
+        "queries": len(times),
+        "by_kind_p50_p95_ms": {
+            kind: [_percentile(t, 50), _percentile(t, 95)] for kind, t in by_kind.items()
+        },
+    }
 
 
 def dwsearch_searcher(index: Path):  # type: ignore[no-untyped-def]
@@ -259,6 +275,10 @@ def print_table(r: dict[str, Any]) -> None:
         x = q[kind]
         ratio = "" if kind == "dwsearch" else f"{q['dwsearch']['p95_ms'] / x['p95_ms']:.2f}x"
         print(f"| {kind} | {x['p50_ms']:.1f} | {x['p95_ms']:.1f} | {x['p99_ms']:.1f} | {ratio} |")
+    kinds = q["dwsearch"]["by_kind_p50_p95_ms"]
+    print("\n| dwsearch query kind | p50 ms | p95 ms |\n|---|---|---|")
+    for kind, (p50, p95) in kinds.items():
+        print(f"| {kind} | {p50:.1f} | {p95:.1f} |")
     floor = e["import whoosh.index"]
     print(f"\n| end to end (median of {END_TO_END_RUNS}) | ms | vs import whoosh.index |")
     print("|---|---|---|")
@@ -275,7 +295,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=240)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--workdir", type=Path, help="keep the pages and indexes here")
+    parser.add_argument("--runs", type=int, default=END_TO_END_RUNS, help="end-to-end runs")
     args = parser.parse_args()
+    globals()["END_TO_END_RUNS"] = args.runs
     if args.workdir:
         shutil.rmtree(args.workdir, ignore_errors=True)
         args.workdir.mkdir(parents=True)

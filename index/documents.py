@@ -22,8 +22,8 @@ def chunk_document(chunk: Chunk, position: int) -> dict[str, Any]:
         "sectors": ",".join(chunk.sectors),
         "topics": ",".join(chunk.topics),
         "baskets": ",".join(chunk.baskets),
-        "year_facet": ",".join(str(y) for y in chunk.years),
-        "order": f"{chunk.source}\x00{position:09d}",
+        "year_facet": ",".join(str(y) for y in chunk.years).encode(),
+        "order": f"{chunk.source}\x00{position:09d}".encode(),
         "spell": f"{chunk.title} {chunk.text}",
     }
     if chunk.years:

@@ -41,6 +41,8 @@ def write_facetmap(whoosh_index: Any, folder: Path) -> None:
                     value = entries[docnum]
                     if not value:
                         continue
+                    if isinstance(value, bytes):
+                        value = value.decode()
                     for one in value.split(",") if column in _MULTI_VALUED else (value,):
                         found.setdefault(one, []).append(docnum)
             values[facet] = found

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import analysis_fingerprint, english_analyzer, spelling_analyzer
 
 # Bump when the schema or the way chunks become documents changes.
-SCHEMA_REVISION = 3
+SCHEMA_REVISION = 4
 FACET_FIELDS = ("type", "sectors", "topics", "baskets", "years")
 
 
@@ -33,12 +34,14 @@ def build_schema() -> Schema:
         type=ID(stored=True, sortable=True),
         sectors=KEYWORD(stored=True, commas=True, lowercase=True, sortable=True),
         topics=KEYWORD(stored=True, commas=True, lowercase=True, sortable=True),
-        baskets=KEYWORD(stored=True, commas=True, lowercase=True, sortable=True),
-        # Signed, as Whoosh defaults: its unsigned ranges match years outside them.
-        years=NUMERIC(int, stored=True),
-        year_facet=KEYWORD(commas=True, sortable=True),
-        # Ties in score are broken by where a chunk stands in its source.
-        order=ID(sortable=True),
+        baskets=STORED(),
+        # Signed, as Whoosh defaults: its unsigned ranges match years outside them. A few
+        # dozen distinct years need no tiered range terms (shift_step=0): fewer postings.
+        years=NUMERIC(int, stored=True, shift_step=0),
+        # Read only as columns (for facet bitmaps, and to break ties by where a chunk
+        # stands in its source), so they have no postings to write.
+        year_facet=COLUMN(VarBytesColumn()),
+        order=COLUMN(VarBytesColumn()),
         # Unstemmed words, to suggest a correction for a word the index does not have.
         spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
     )

@@ -28,6 +28,7 @@ from .query import (
     find_corrections,
     parse_query,
 )
+from .ranking import BULK_FROM_DOCS, BulkRanker, bulk_leaves
 from .results import Filters, Hit, Results, Snippet
 from .scoring import weighting
 
@@ -125,6 +126,7 @@ class SearchSession:
 
         self.opened = open_index(index, on_build)
         self.searcher = self.opened.whoosh_index.searcher(weighting=weighting())
+        self._ranker: BulkRanker | None = None
         try:
             self.facets = FacetMap(self.opened.generation)
         except (OSError, ValueError) as error:
@@ -171,13 +173,22 @@ class SearchSession:
                 parsed = parse_query(suggestion, searcher.schema)
 
         facets = self.facets
-        matched = matching_bits(searcher, parsed, facets.live, facets.size)
+        leaves = bulk_leaves(parsed) if facets.size >= BULK_FROM_DOCS else None
+        scores = None
+        if leaves is not None:
+            scores = self._bulk().scores(leaves[0], facets.size)
+            matched = self._bulk().matched(scores) & facets.live
+        else:
+            matched = matching_bits(searcher, parsed, facets.live, facets.size)
         allowed = filter_bits(facets, filters)
         final = matched
         for bits in allowed.values():
             final &= bits
         counts = disjunctive_counts(facets, matched, allowed) if with_facets else {}
-        hits = self._hits(parsed, final, allowed, limit, offset, explain, highlight)
+        ranked = None
+        if leaves is not None and final and limit:
+            ranked = self._bulk().top(scores, leaves[1], final, facets.size, offset + limit)
+        hits = self._hits(parsed, final, allowed, limit, offset, explain, highlight, ranked)
         return Results(
             query=query_text,
             total=final.bit_count(),
@@ -189,6 +200,11 @@ class SearchSession:
             facets=counts,
         )
 
+    def _bulk(self) -> BulkRanker:
+        if self._ranker is None:
+            self._ranker = BulkRanker(self.searcher)
+        return self._ranker
+
     def _hits(
         self,
         parsed: Any,
@@ -198,17 +214,20 @@ class SearchSession:
         offset: int,
         explain: bool,
         highlight: bool,
+        scored: list[tuple[float, int]] | None,
     ) -> list[Hit]:
-        """The page of best hits; Whoosh's top-k search skips what cannot make the cut."""
+        """The page of best hits, from the bulk ranking or Whoosh's own top-k search."""
         if not final or not limit:
             return []
         searcher = self.searcher
-        keep = BitmapDocs(final, self.facets.size) if allowed else None
-        ranked = searcher.search(parsed, limit=offset + limit, filter=keep)
+        if scored is None:
+            keep = BitmapDocs(final, self.facets.size) if allowed else None
+            ranked = searcher.search(parsed, limit=offset + limit, filter=keep)
+            scored = [(hit.score, hit.docnum) for hit in ranked]
         order = searcher.reader().column_reader("order")
         # Equal scores keep the order of the page, whatever order the index holds them in.
         best = sorted(
-            ((round(hit.score, 9), hit.docnum) for hit in ranked),
+            ((round(score, 9), docnum) for score, docnum in scored),
             key=lambda item: (-item[0], order[item[1]]),
         )[offset : offset + limit]
         terms = frozenset(t for f, t in parsed.iter_all_terms() if f in SEARCH_FIELDS)

@@ -47,6 +47,23 @@ def test_incremental_build_touches_only_what_changed(tmp_path, seed_text):
     assert search("taxation", index=index).total == 1
 
 
+def test_facet_counts_stay_right_across_updates(tmp_path, seed_text):
+    pages = tmp_path / "pages"
+    write(pages / "itu.txt", seed_text)
+    write(pages / "other.txt", "Other actor\n\nOther resources\n\nA guide (2016)\n")
+    index = tmp_path / "index"
+    build([pages], index=index)
+    (pages / "other.txt").unlink()
+    write(pages / "third.txt", "Third actor\n\nGIP event reports\n\nA session (2019)\n")
+    build([pages], index=index)
+    facets = search("", index=index).facets
+    # the seed's 27 reports and 1 resource, plus the new page's report; the guide is gone
+    assert facets["type"]["event_report"] == 28
+    assert facets["type"]["resource"] == 1
+    assert facets["type"]["profile"] == 2
+    assert "2016" not in facets["year"] and facets["year"]["2019"] == 1
+
+
 def test_rebuild_reindexes_everything(tmp_path):
     pages = tmp_path / "pages"
     write(pages / "a.txt", "Actor A\n\nSpectrum.\n")

@@ -1,0 +1,48 @@
+"""The benchmark runs end to end on a small corpus, so it cannot rot. No timings asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def test_small_benchmark_run(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--pages", "20", "--queries", "24",
+         "--runs", "2", "--json", "--workdir", str(tmp_path / "work")],
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout)
+    assert figures["pages"] == 20
+    assert figures["ingest"]["chunks"] > 20 * 10
+    for system in ("dwsearch", "whoosh", "fts5"):
+        assert figures["build"][system]["chunks"] == figures["ingest"]["chunks"]
+        assert figures["query"][system]["queries"] == 24
+    assert set(figures["end_to_end_ms"]) == {
+        "python -c pass",
+        "import whoosh.index",
+        "dwsearch search, bundled corpus",
+        "dwsearch search, big index",
+    }
+
+
+def test_synthetic_pages_are_deterministic_and_ingest_cleanly(tmp_path):
+    sys.path.insert(0, str(BENCH))
+    try:
+        from synthetic import write_pages
+    finally:
+        sys.path.remove(str(BENCH))
+    first = [p.read_text() for p in write_pages(tmp_path / "a", 5)]
+    second = [p.read_text() for p in write_pages(tmp_path / "b", 5)]
+    assert first == second
+    from dwsearch.ingest import chunk_paths
+
+    chunks = list(chunk_paths([tmp_path / "a"]))
+    assert all(hasattr(c, "type") for c in chunks)
+    assert {c.type for c in chunks} >= {"profile", "overview"}
+    assert not any("Scroll to Top" in c.text for c in chunks)
