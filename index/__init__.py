@@ -69,7 +69,7 @@ class OpenIndex:
 
 def _staleness(manifest: Manifest, is_default: bool) -> str | None:
     """Why an index cannot be trusted as it is, or None."""
-    from dwsearch.ingest import load_taxonomy
+    from dwsearch.ingest.taxonomy import taxonomy_digest
 
     from .builder import bundled_corpus_hash
     from .schema import schema_version
@@ -77,7 +77,7 @@ def _staleness(manifest: Manifest, is_default: bool) -> str | None:
     if manifest.schema_version != schema_version():
         return "it was built by another version of dwsearch"
     if is_default and manifest.roots == [BUNDLED]:
-        if manifest.taxonomy_digest != load_taxonomy().digest:
+        if manifest.taxonomy_digest != taxonomy_digest():
             return "dwsearch's taxonomy has changed"
         if manifest.corpus_hash != bundled_corpus_hash():
             return "the bundled corpus has changed"

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from whoosh.analysis import (
     Analyzer,
@@ -288,6 +289,14 @@ class CachedWordFilter(Filter):
     def __init__(self, filters: list[Filter]) -> None:
         self.filters = filters
         self.cache: dict[tuple[str, str], tuple[tuple[str, int, bool], ...]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Whoosh pickles the schema, analyzers and all, into every index it writes.
+        return {"filters": self.filters}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.filters = state["filters"]
+        self.cache = {}
 
     def outcome(self, word: str, mode: str) -> tuple[tuple[str, int, bool], ...]:
         key = (mode, word)

@@ -8,6 +8,7 @@ interrupted build leaves the live index as it was.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -29,7 +30,7 @@ from dwsearch.ingest import (
 
 from . import BUNDLED
 from .documents import chunk_document, stored_chunk
-from .facetmap import write_facetmap
+from .facetmap import FACETMAP, write_facetmap
 from .location import (
     LOCK,
     MANIFEST,
@@ -141,7 +142,7 @@ def index_chunks(index_dir: Path, chunks: Iterable[Chunk], label: str) -> BuildR
         building = new_building_dir(index_dir)
         try:
             ix = whoosh_index.create_in(str(building), build_schema())
-            writer = ix.writer(limitmb=256, procs=1)
+            writer = ix.writer(limitmb=128, procs=1)
             digest = hashlib.sha256()
             for position, chunk in enumerate(chunks):
                 writer.add_document(**chunk_document(chunk, position))
@@ -269,14 +270,13 @@ def _write_generation(
     old_entries = previous.sources if previous else {}
     entries: dict[str, dict[str, object]] = {}
     if incremental and live is not None:
-        shutil.copytree(live, building, dirs_exist_ok=True)
-        (building / MANIFEST).unlink(missing_ok=True)
+        _link_generation(live, building)
         ix = whoosh_index.open_dir(str(building))
         entries = {k: v for k, v in old_entries.items() if k not in to_remove}
     else:
         ix = whoosh_index.create_in(str(building), build_schema())
 
-    writer = ix.writer(limitmb=256, procs=1)
+    writer = ix.writer(limitmb=128, procs=1)
     try:
         for name in to_remove:
             writer.delete_by_term("source", name)
@@ -322,6 +322,24 @@ def _write_generation(
         roots=[],
         sources=entries,
     )
+
+
+def _link_generation(live: Path, building: Path) -> None:
+    """Start the new generation from the live one's files.
+
+    Whoosh never changes a segment file once written (new segments and tables of
+    contents are new files), so hard links share them safely and make an update cost
+    nothing per unchanged byte; copies stand in where links cannot be made.
+    """
+    for path in live.iterdir():
+        # The manifest and facet bitmaps are written anew; Whoosh makes its own lock.
+        if path.name in (MANIFEST, FACETMAP) or "LOCK" in path.name or not path.is_file():
+            continue
+        target = building / path.name
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copy2(path, target)
 
 
 def _carry_over(live: Path, name: str, writer: object) -> int:

@@ -59,10 +59,13 @@ def write_facetmap(whoosh_index: Any, folder: Path) -> None:
     header["live"] = add(_bits(list(range(size)) if live is None else live, size))
     for facet, found in values.items():
         header["facets"][facet] = {v: add(_bits(d, size)) for v, d in sorted(found.items())}
-    with (folder / FACETMAP).open("wb") as handle:
+    # A new file renamed into place: never write through a name another generation shares.
+    temporary = folder / f".{FACETMAP}.tmp"
+    with temporary.open("wb") as handle:
         handle.write(json.dumps(header).encode() + b"\n")
         for blob in blobs:
             handle.write(blob)
+    temporary.replace(folder / FACETMAP)
 
 
 class FacetMap:

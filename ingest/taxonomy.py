@@ -81,7 +81,7 @@ class Taxonomy:
             acronyms={k: frozenset(v) for k, v in acronyms.items()},
             longest_term=max((k.count(" ") + 1 for k in terms), default=1),
             first_words=frozenset(k.split(" ")[0] for k in terms),
-            digest=hashlib.sha256(text.encode()).hexdigest()[:16],
+            digest=text_digest(text),
         )
 
     def tag(self, text: str) -> Tags:
@@ -123,6 +123,18 @@ def _lookup(value: str, names: dict[str, str]) -> str | None:
         if wanted in (slug.lower(), name.lower()):
             return slug
     return None
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def taxonomy_digest(path: str | Path | None = None) -> str:
+    """The digest `load_taxonomy(path).digest` would have, without parsing the file."""
+    from .datafiles import package_data
+
+    text = Path(path).read_text(encoding="utf-8") if path else package_data("taxonomy.toml")
+    return text_digest(text)
 
 
 @cache

@@ -19,7 +19,7 @@ from dwsearch.ingest.chunk import Chunk
 
 from .errors import SearchError
 from .facets import disjunctive_counts, filter_bits
-from .highlight import snippet
+from .highlight import Highlighter
 from .matching import BitmapDocs, matching_bits
 from .query import (
     SEARCH_FIELDS,
@@ -55,43 +55,50 @@ def _check_paging(limit: int, offset: int) -> None:
         raise SearchError(f"--offset must be 0 or more, not {offset}")
 
 
-def _canonical_filters(filters: Filters, reader: Any) -> Filters:
-    """Filters with values as the index holds them; an unknown value is an error."""
+def _known_values(facets: Any) -> dict[str, dict[str, str]]:
+    """Every value a filter may name, by any accepted spelling, to the value indexed."""
     from dwsearch.ingest import load_taxonomy
     from dwsearch.ingest.layout import page_rules
 
     taxonomy = load_taxonomy()
+    indexed = facets.values
+    types = {t: t for t in ("profile", "overview")}
+    types.update({rule.type: rule.type for rule in page_rules().sections.values()})
+    types.update({t: t for t in indexed.get("type", {})})
+    sectors = {name: slug for slug, name in taxonomy.sectors.items()}
+    sectors.update({slug: slug for slug in taxonomy.sectors})
+    sectors.update({v: v for v in indexed.get("sector", {}) if v not in sectors})
+    topics = {name: slug for slug, name in taxonomy.topic_names.items()}
+    topics.update({slug: slug for slug in taxonomy.topic_names})
+    topics.update({v: v for v in indexed.get("topic", {}) if v not in topics})
+    return {"type": types, "sector": sectors, "topic": topics}
 
-    def values_in(field: str) -> set[str]:
-        return {v.decode() if isinstance(v, bytes) else v for v in reader.lexicon(field)}
 
-    def resolve(kind: str, given: list[str], known: dict[str, str]) -> list[str]:
+def _canonical_filters(filters: Filters, known: dict[str, dict[str, str]]) -> Filters:
+    """Filters with values as the index holds them; an unknown value is an error."""
+
+    def resolve(kind: str, given: list[str]) -> list[str]:
         resolved = []
         for value in given:
             wanted = value.strip().lower()
             match = next(
-                (canon for key, canon in known.items() if wanted in (key.lower(), canon.lower())),
+                (
+                    canon
+                    for key, canon in known[kind].items()
+                    if wanted in (key.lower(), canon.lower())
+                ),
                 None,
             )
             if match is None:
-                listed = ", ".join(sorted(set(known.values()), key=str.lower))
+                listed = ", ".join(sorted(set(known[kind].values()), key=str.lower))
                 raise SearchError(f"unknown {kind} {value!r}; valid {kind}s: {listed}")
             resolved.append(match)
         return resolved
 
-    types = {t: t for t in ("profile", "overview")}
-    types.update({rule.type: rule.type for rule in page_rules().sections.values()})
-    types.update({t: t for t in values_in("type")})
-    sectors = {name: slug for slug, name in taxonomy.sectors.items()}
-    sectors.update({slug: slug for slug in taxonomy.sectors})
-    sectors.update({v: v for v in values_in("sectors") if v not in {s.lower() for s in sectors}})
-    topics = {name: slug for slug, name in taxonomy.topic_names.items()}
-    topics.update({slug: slug for slug in taxonomy.topic_names})
-    topics.update({v: v for v in values_in("topics") if v not in topics})
     return Filters(
-        types=resolve("type", filters.types, types),
-        sectors=resolve("sector", filters.sectors, sectors),
-        topics=resolve("topic", filters.topics, topics),
+        types=resolve("type", filters.types),
+        sectors=resolve("sector", filters.sectors),
+        topics=resolve("topic", filters.topics),
         years=list(filters.years),
     )
 
@@ -127,6 +134,8 @@ class SearchSession:
         self.opened = open_index(index, on_build)
         self.searcher = self.opened.whoosh_index.searcher(weighting=weighting())
         self._ranker: BulkRanker | None = None
+        self._known: dict[str, dict[str, str]] | None = None
+        self._highlighter: Highlighter | None = None
         try:
             self.facets = FacetMap(self.opened.generation)
         except (OSError, ValueError) as error:
@@ -159,10 +168,11 @@ class SearchSession:
         _check_paging(limit, offset)
         started = time.perf_counter()
         searcher = self.searcher
-        reader = searcher.reader()
         filters = filters or Filters()
         if filters.types or filters.sectors or filters.topics:
-            filters = _canonical_filters(filters, reader)
+            if self._known is None:
+                self._known = _known_values(self.facets)
+            filters = _canonical_filters(filters, self._known)
         text = clean_query_text(query_text)
         parsed = parse_query(text, searcher.schema)
         suggestion = None
@@ -232,21 +242,18 @@ class SearchSession:
         )[offset : offset + limit]
         terms = frozenset(t for f, t in parsed.iter_all_terms() if f in SEARCH_FIELDS)
         terms = frozenset(t.decode() if isinstance(t, bytes) else t for t in terms)
-        empty = Snippet(())
         hits = []
         for score, docnum in best:
             chunk = stored_chunk(searcher.stored_fields(docnum))
-            hits.append(
-                Hit(
-                    chunk=chunk,
-                    score=round(score, 6),
-                    snippet=snippet(chunk.text or chunk.title, terms) if highlight else empty,
-                    title=snippet(chunk.display_title, terms, window=10_000)
-                    if highlight
-                    else empty,
-                    explanation=_explain(searcher, parsed, docnum) if explain else (),
-                )
-            )
+            body = title = Snippet(())
+            if highlight:
+                if self._highlighter is None:
+                    # The index's own analyzer, so matches are marked as they were found.
+                    self._highlighter = Highlighter(searcher.schema["text"].analyzer)
+                body = self._highlighter.snippet(chunk.text or chunk.title, terms)
+                title = self._highlighter.snippet(chunk.display_title, terms, window=10_000)
+            explanation = _explain(searcher, parsed, docnum) if explain else ()
+            hits.append(Hit(chunk, round(score, 6), body, title, explanation))
         return hits
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
-from dwsearch.index.analysis import WORD_PATTERN, english_analyzer
+from dwsearch.index.analysis import WORD_PATTERN
 
 from .results import Segment, Snippet
 
@@ -19,20 +20,25 @@ WHOLE_BELOW = WINDOW_WORDS + 8
 _WORD = re.compile(WORD_PATTERN)
 
 
-@lru_cache(maxsize=1)
-def _analyzer():  # type: ignore[no-untyped-def]
-    return english_analyzer()
+class Highlighter:
+    """Marks the words of a text that a query's terms match, by the index's own analysis."""
+
+    def __init__(self, analyzer: Any) -> None:
+        self.analyzer = analyzer
+        self.word_terms = lru_cache(maxsize=50_000)(self._word_terms)
+
+    def _word_terms(self, word: str) -> frozenset[str]:
+        """Every term indexing this word would produce, aliases included."""
+        return frozenset(t.text for t in self.analyzer(word, mode="index"))
+
+    def snippet(self, text: str, terms: frozenset[str], window: int = WINDOW_WORDS) -> Snippet:
+        marked = [bool(self.word_terms(m.group(0)) & terms) for m in _WORD.finditer(text)]
+        return snippet(text, marked, window)
 
 
-@lru_cache(maxsize=50_000)
-def word_terms(word: str) -> frozenset[str]:
-    """Every term indexing this word would produce, aliases included."""
-    return frozenset(t.text for t in _analyzer()(word, mode="index"))
-
-
-def snippet(text: str, terms: frozenset[str], window: int = WINDOW_WORDS) -> Snippet:
+def snippet(text: str, marked: list[bool], window: int = WINDOW_WORDS) -> Snippet:
+    """The window of `window` words holding the most marked words."""
     words = list(_WORD.finditer(text))
-    marked = [bool(word_terms(m.group(0)) & terms) for m in words]
     if len(words) < WHOLE_BELOW:
         return Snippet(_segments(text, words, marked, 0, len(words), whole=True))
     best_start, best_count = 0, -1

@@ -64,6 +64,25 @@ def test_facet_counts_stay_right_across_updates(tmp_path, seed_text):
     assert "2016" not in facets["year"] and facets["year"]["2019"] == 1
 
 
+def test_an_update_leaves_the_previous_generation_whole(tmp_path, seed_text):
+    """Generations share unchanged files by hard link; the old one must stay readable."""
+    from whoosh import index as whoosh_index
+
+    from dwsearch.index.facetmap import FacetMap
+
+    pages = tmp_path / "pages"
+    write(pages / "itu.txt", seed_text)
+    index = tmp_path / "index"
+    build([pages], index=index)
+    old = open_index(index).generation
+    write(pages / "more.txt", "More actor\n\nOther resources\n\nA guide (2016)\nA map (2017)\n")
+    assert build([pages], index=index).published
+    assert open_index(index).generation != old
+    assert whoosh_index.open_dir(str(old)).doc_count() == 39
+    assert FacetMap(old).live.bit_count() == 39
+    assert FacetMap(open_index(index).generation).live.bit_count() == 39 + 3
+
+
 def test_rebuild_reindexes_everything(tmp_path):
     pages = tmp_path / "pages"
     write(pages / "a.txt", "Actor A\n\nSpectrum.\n")
