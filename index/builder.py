@@ -42,6 +42,7 @@ from .location import (
     read_manifest,
     remove_stale,
 )
+from .parallel import build_parts, workers_for
 from .schema import build_schema, schema_version
 
 Progress = Callable[[int, int], None]
@@ -274,6 +275,12 @@ def _write_generation(
         ix = whoosh_index.open_dir(str(building))
         entries = {k: v for k, v in old_entries.items() if k not in to_remove}
     else:
+        workers = workers_for(len(to_index))
+        if workers > 1:
+            return _write_in_parallel(
+                building, live, previous, sources, to_index, taxonomy, version, report,
+                progress, workers,
+            )  # fmt: skip
         ix = whoosh_index.create_in(str(building), build_schema())
 
     writer = ix.writer(limitmb=128, procs=1)
@@ -311,6 +318,49 @@ def _write_generation(
     except BaseException:
         writer.cancel()
         raise
+    write_facetmap(whoosh_index.open_dir(str(building)), building)
+    report.chunks = sum(int(entry.get("chunks", 0)) for entry in entries.values())
+    hashes = {name: str(entry.get("hash", "")) for name, entry in entries.items()}
+    return Manifest(
+        schema_version=version,
+        taxonomy_digest=taxonomy.digest,
+        corpus_hash=_corpus_hash(hashes),
+        built_at=time.time(),
+        roots=[],
+        sources=entries,
+    )
+
+
+def _write_in_parallel(
+    building: Path,
+    live: Path | None,
+    previous: Manifest | None,
+    sources: dict[str, tuple[Source, bytes, str]],
+    to_index: list[str],
+    taxonomy: Taxonomy,
+    version: str,
+    report: BuildReport,
+    progress: Progress | None,
+    workers: int,
+) -> Manifest:
+    """A full build on several cores; what a serial build would report, and the same index."""
+    whoosh_index = _whoosh_for_writing()
+    result = build_parts(building, [sources[n] for n in to_index], taxonomy, workers, progress)
+    old_entries = previous.sources if previous else {}
+    entries = dict(result.entries)
+    report.failed += result.failed
+    kept = [name for name in old_entries if name in sources and name not in entries and live]
+    if kept:
+        # A rebuild keeps what the old index had of a file that is now unreadable.
+        ix = whoosh_index.open_dir(str(building))
+        writer = ix.writer(limitmb=64, procs=1)
+        for name in kept:
+            entries[name] = dict(old_entries[name], chunks=_carry_over(live, name, writer))
+        writer.commit(merge=False)
+    for name in to_index:
+        if name in result.entries:
+            (report.updated if name in old_entries else report.added).append(name)
+    report.removed += [n for n in old_entries if n not in sources and n not in entries]
     write_facetmap(whoosh_index.open_dir(str(building)), building)
     report.chunks = sum(int(entry.get("chunks", 0)) for entry in entries.values())
     hashes = {name: str(entry.get("hash", "")) for name, entry in entries.items()}

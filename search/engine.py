@@ -231,9 +231,18 @@ class SearchSession:
             return []
         searcher = self.searcher
         if scored is None:
+            from whoosh.sorting import FieldFacet, ScoreFacet
+
+            # Sorting by score, then page order, inside Whoosh: a cut through a group of
+            # equal scores then falls the same way however the index is laid out.
             keep = BitmapDocs(final, self.facets.size) if allowed else None
-            ranked = searcher.search(parsed, limit=offset + limit, filter=keep)
-            scored = [(hit.score, hit.docnum) for hit in ranked]
+            ranked = searcher.search(
+                parsed,
+                limit=offset + limit,
+                filter=keep,
+                sortedby=[ScoreFacet(), FieldFacet("order")],
+            )
+            scored = [(-hit.score[0], hit.docnum) for hit in ranked]
         order = searcher.reader().column_reader("order")
         # Equal scores keep the order of the page, whatever order the index holds them in.
         best = sorted(

@@ -10,6 +10,7 @@ then scored by Whoosh itself, for the best candidates only.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from whoosh import query
@@ -50,8 +51,12 @@ def bulk_leaves(
     return words, phrases
 
 
+# Decoded posting lists kept per session, so a word searched again is not decoded again.
+POSTINGS_CACHE_BYTES = 64 * 2**20
+
+
 class BulkRanker:
-    """Per-session state: document lengths, read once per field and segment."""
+    """Per-session state: document lengths, and recently decoded posting lists."""
 
     def __init__(self, searcher: Any) -> None:
         import numpy as np
@@ -61,6 +66,22 @@ class BulkRanker:
         self.searcher = searcher
         self.byte_lengths = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
         self.lengths: dict[tuple[int, str], Any] = {}
+        self.postings: OrderedDict[tuple[int, str, str], tuple[Any, Any]] = OrderedDict()
+        self.postings_bytes = 0
+
+    def _postings(self, segment: int, reader: Any, fieldname: str, text: str) -> tuple[Any, Any]:
+        key = (segment, fieldname, text)
+        found = self.postings.get(key)
+        if found is not None:
+            self.postings.move_to_end(key)
+            return found
+        found = _postings(self.np, reader.postings(fieldname, text))
+        self.postings[key] = found
+        self.postings_bytes += found[0].nbytes + found[1].nbytes
+        while self.postings_bytes > POSTINGS_CACHE_BYTES and len(self.postings) > 1:
+            _, (ids, tfs) = self.postings.popitem(last=False)
+            self.postings_bytes -= ids.nbytes + tfs.nbytes
+        return found
 
     def _field_lengths(self, segment: int, reader: Any, fieldname: str) -> Any:
         key = (segment, fieldname)
@@ -85,7 +106,7 @@ class BulkRanker:
             for fieldname, text, boost in words:
                 if (fieldname, text) not in reader:
                     continue
-                ids, tf = _postings(np, reader.postings(fieldname, text))
+                ids, tf = self._postings(segment, reader, fieldname, text)
                 if not len(ids):
                     continue
                 idf = searcher.idf(fieldname, text)

@@ -235,3 +235,24 @@ def test_generations_are_tidied(tmp_path):
     assert len(generations) == 2  # the live one, and the one a slow reader may still open
     assert (tmp_path / "ix" / "CURRENT").read_text().strip() == generations[-1]
     assert os.listdir(tmp_path / "ix")  # nothing else half-made
+
+
+def test_a_parallel_build_gives_the_same_index(tmp_path, seed_text, monkeypatch):
+    import dwsearch.index.parallel as parallel
+
+    pages = tmp_path / "pages"
+    seed_variants(pages, 12, seed_text)
+    write(pages / "empty.txt", "")
+    serial = build([pages], index=tmp_path / "serial")
+    monkeypatch.setattr(parallel, "PARALLEL_FROM_FILES", 2)
+    assert parallel.workers_for(13) == 2
+    shared = build([pages], index=tmp_path / "parallel")
+    assert (shared.chunks, sorted(shared.added), shared.failed) == (
+        serial.chunks, sorted(serial.added), serial.failed,
+    )  # fmt: skip
+    assert len(open_index(tmp_path / "parallel").whoosh_index._read_toc().segments) == 2
+    for query in ("AI satellites", '"digital divide"', "", "storytellers 2017"):
+        one = search(query, limit=20, index=tmp_path / "serial")
+        two = search(query, limit=20, index=tmp_path / "parallel")
+        assert [(h.id, h.score) for h in one.hits] == [(h.id, h.score) for h in two.hits]
+        assert (one.total, one.facets) == (two.total, two.facets)
