@@ -139,32 +139,25 @@ def index_chunks(index_dir: Path, chunks: Iterable[Chunk], label: str) -> BuildR
 
     started = time.perf_counter()
     report = BuildReport(index_dir, rebuilt=True)
-    with _build_lock(index_dir, None, 0):
-        building = new_building_dir(index_dir)
-        try:
-            ix = whoosh_index.create_in(str(building), build_schema())
-            writer = ix.writer(limitmb=128, procs=1)
-            digest = hashlib.sha256()
-            for position, chunk in enumerate(chunks):
-                writer.add_document(**chunk_document(chunk, position))
-                digest.update(chunk.id.encode())
-                report.chunks += 1
-            writer.commit(optimize=True)
-            write_facetmap(whoosh_index.open_dir(str(building)), building)
-            manifest = Manifest(
-                schema_version=schema_version(),
-                taxonomy_digest="",
-                corpus_hash=digest.hexdigest()[:16],
-                built_at=time.time(),
-                roots=[label],
-                sources={label: {"hash": digest.hexdigest(), "chunks": report.chunks}},
-            )
-            (building / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
-            publish(index_dir, building)
-            report.published = True
-        except BaseException:
-            shutil.rmtree(building, ignore_errors=True)
-            raise
+    with _build_lock(index_dir, None, 0), _new_generation(index_dir) as building:
+        ix = whoosh_index.create_in(str(building), build_schema())
+        writer = ix.writer(limitmb=128, procs=1)
+        digest = hashlib.sha256()
+        for position, chunk in enumerate(chunks):
+            writer.add_document(**chunk_document(chunk, position))
+            digest.update(chunk.id.encode())
+            report.chunks += 1
+        writer.commit(optimize=True)
+        write_facetmap(whoosh_index.open_dir(str(building)), building)
+        manifest = Manifest(
+            schema_version=schema_version(),
+            taxonomy_digest="",
+            corpus_hash=digest.hexdigest()[:16],
+            built_at=time.time(),
+            roots=[label],
+            sources={label: {"hash": digest.hexdigest(), "chunks": report.chunks}},
+        )
+        _publish(index_dir, building, manifest, report)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -228,21 +221,32 @@ def _build_locked(
         report.seconds = time.perf_counter() - started
         return report
 
-    building = new_building_dir(index_dir)
-    try:
+    with _new_generation(index_dir) as building:
         manifest = _write_generation(
             building, live, incremental, previous, sources, to_index, to_remove,
             taxonomy, version, report, progress,
         )  # fmt: skip
         manifest.roots = _root_names(roots)
-        (building / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
-        publish(index_dir, building)
-        report.published = True
+        _publish(index_dir, building, manifest, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@contextmanager
+def _new_generation(index_dir: Path) -> Iterator[Path]:
+    """A folder for a new generation, removed if anything stops it before it is published."""
+    building = new_building_dir(index_dir)
+    try:
+        yield building
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    report.seconds = time.perf_counter() - started
-    return report
+
+
+def _publish(index_dir: Path, building: Path, manifest: Manifest, report: BuildReport) -> None:
+    (building / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+    publish(index_dir, building)
+    report.published = True
 
 
 def _whoosh_for_writing() -> Any:
@@ -318,8 +322,19 @@ def _write_generation(
     except BaseException:
         writer.cancel()
         raise
-    write_facetmap(whoosh_index.open_dir(str(building)), building)
-    report.chunks = sum(int(entry.get("chunks", 0)) for entry in entries.values())
+    return _finish_generation(building, entries, taxonomy, version, report)
+
+
+def _finish_generation(
+    building: Path,
+    entries: dict[str, dict[str, object]],
+    taxonomy: Taxonomy,
+    version: str,
+    report: BuildReport,
+) -> Manifest:
+    """The facet bitmaps of a written generation, and the manifest that describes it."""
+    write_facetmap(_whoosh_for_writing().open_dir(str(building)), building)
+    report.chunks = sum(int(str(entry.get("chunks", 0))) for entry in entries.values())
     hashes = {name: str(entry.get("hash", "")) for name, entry in entries.items()}
     return Manifest(
         schema_version=version,
@@ -361,17 +376,7 @@ def _write_in_parallel(
         if name in result.entries:
             (report.updated if name in old_entries else report.added).append(name)
     report.removed += [n for n in old_entries if n not in sources and n not in entries]
-    write_facetmap(whoosh_index.open_dir(str(building)), building)
-    report.chunks = sum(int(entry.get("chunks", 0)) for entry in entries.values())
-    hashes = {name: str(entry.get("hash", "")) for name, entry in entries.items()}
-    return Manifest(
-        schema_version=version,
-        taxonomy_digest=taxonomy.digest,
-        corpus_hash=_corpus_hash(hashes),
-        built_at=time.time(),
-        roots=[],
-        sources=entries,
-    )
+    return _finish_generation(building, entries, taxonomy, version, report)
 
 
 def _link_generation(live: Path, building: Path) -> None:
