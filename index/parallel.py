@@ -19,6 +19,8 @@ from typing import Any
 
 from dwsearch.ingest import IngestError, Source, chunk_source
 
+from .location import IndexProblem
+
 # Below this many files a single process is as fast, without the start-up.
 PARALLEL_FROM_FILES = 200
 WORKER_POOL_MB = 64
@@ -113,7 +115,9 @@ def build_parts(
                 kind, payload = events.get(timeout=1)
             except queue.Empty:
                 if not any(p.is_alive() for p in processes):
-                    raise RuntimeError("a build worker stopped without a word") from None
+                    raise IndexProblem(
+                        "a build worker stopped without a word; the index was not changed"
+                    ) from None
                 continue
             if kind == "done":
                 done += 1
@@ -122,7 +126,9 @@ def build_parts(
                 continue
             finished += 1
             if payload.error:
-                raise RuntimeError(f"a build worker failed: {payload.error}")
+                raise IndexProblem(
+                    f"a build worker failed ({payload.error}); the index was not changed"
+                )
             combined.entries.update(payload.entries)
             combined.failed += payload.failed
         for process in processes:

@@ -119,6 +119,10 @@ class DwsearchGroup(click.Group):
         except (click.Abort, KeyboardInterrupt):
             _warn("interrupted")
             code = 130
+        except OSError as error:  # the file system said no: a full disk, a locked folder
+            where = f"{error.filename}: " if error.filename else ""
+            _warn(f"{where}{error.strerror or error}")
+            code = EXIT_ERROR
         if not standalone:
             return code
         sys.exit(code)

@@ -113,6 +113,13 @@ def test_missing_path_changes_nothing(tmp_path, seed_index):
     assert search("satellites", index=seed_index).total == 2
 
 
+def test_an_index_folder_that_cannot_be_made_is_one_line(tmp_path):
+    blocker = write(tmp_path / "a-file", "not a folder")
+    result = run_cli("build", "--index", str(blocker / "index"))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and str(blocker) in result.stderr
+
+
 def test_build_cli_reports_and_exits_2_on_bad_files(tmp_path, seed_text):
     write(tmp_path / "pages" / "itu.txt", seed_text)
     write(tmp_path / "pages" / "empty.txt", "")
