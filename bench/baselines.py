@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
-
-FACETS = ("type", "sectors", "topics", "years")
 
 
 def read_chunks(path: Path) -> list[dict[str, Any]]:
@@ -192,9 +189,3 @@ def _fts5_match(text: str) -> str:
             words = "".join(c if c.isalnum() or c.isspace() else " " for c in piece).split()
             parts += [f'"{w}"' for w in words]
     return " OR ".join(parts)
-
-
-def timed(function, *args):  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
-    value = function(*args)
-    return value, time.perf_counter() - started

@@ -65,10 +65,6 @@ class BuildReport:
     seconds: float = 0.0
     published: bool = False
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.rebuilt)
-
 
 def _root_names(roots: list[Path] | None) -> list[str]:
     return [BUNDLED] if roots is None else [str(Path(r).resolve()) for r in roots]

@@ -11,7 +11,6 @@ from .analysis import analysis_fingerprint, english_analyzer, spelling_analyzer
 
 # Bump when the schema or the way chunks become documents changes.
 SCHEMA_REVISION = 4
-FACET_FIELDS = ("type", "sectors", "topics", "baskets", "years")
 
 
 def build_schema() -> Schema:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 # A .txt chunk's position is its first and last line; an HTML chunk's is a CSS-like path.
@@ -24,35 +24,14 @@ class Chunk:
     sectors: tuple[str, ...] = ()
     source: str = ""
     lines: Lines = (0, 0)
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data.pop("extra")
         for key in ("years", "topics", "baskets", "sectors"):
             data[key] = list(data[key])
         if isinstance(self.lines, tuple):
             data["lines"] = list(self.lines)
         return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Chunk:
-        lines = data.get("lines", (0, 0))
-        return cls(
-            id=data["id"],
-            page=data.get("page", ""),
-            page_title=data.get("page_title", ""),
-            type=data["type"],
-            section=data.get("section", ""),
-            title=data.get("title", ""),
-            text=data.get("text", ""),
-            years=tuple(int(y) for y in data.get("years", ())),
-            topics=tuple(data.get("topics", ())),
-            baskets=tuple(data.get("baskets", ())),
-            sectors=tuple(data.get("sectors", ())),
-            source=data.get("source", ""),
-            lines=tuple(lines) if isinstance(lines, list) else lines,
-        )
 
     @property
     def display_title(self) -> str:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-from .boilerplate import is_boilerplate
 from .chunk import Chunk, Lines
 from .datafiles import load_toml, package_data
 from .taxonomy import Taxonomy
@@ -246,7 +245,3 @@ def _add_content(builder: _PageBuilder, section: _Section, block: Block) -> None
             builder.add_item(section, piece)
     else:
         builder.add_paragraph(section, block.pieces)
-
-
-def drop_boilerplate(pieces: list[Piece]) -> list[Piece]:
-    return [p for p in pieces if not is_boilerplate(p.text)]

@@ -15,11 +15,6 @@ def uk_to_us() -> dict[str, str]:
     return read_pairs("spelling.tsv")
 
 
-def fold_word(word: str) -> str:
-    """One lower-case word in its American spelling."""
-    return uk_to_us().get(word, word)
-
-
 def fold_spelling(text: str) -> str:
     """Lower-case text with every listed British spelling made American."""
     table = uk_to_us()

@@ -106,24 +106,6 @@ class Taxonomy:
         baskets = sorted({self.topic_baskets[t] for t in topics if self.topic_baskets[t]})
         return Tags(tuple(topics), tuple(baskets), tuple(sectors))
 
-    def topic_slug(self, value: str) -> str | None:
-        """A topic by its slug or name, in any case."""
-        return _lookup(value, self.topic_names)
-
-    def basket_slug(self, value: str) -> str | None:
-        return _lookup(value, self.baskets)
-
-    def sector_slug(self, value: str) -> str | None:
-        return _lookup(value, self.sectors)
-
-
-def _lookup(value: str, names: dict[str, str]) -> str | None:
-    wanted = value.strip().lower()
-    for slug, name in names.items():
-        if wanted in (slug.lower(), name.lower()):
-            return slug
-    return None
-
 
 def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -90,10 +90,6 @@ def _filters(types, sectors, topics, years):  # type: ignore[no-untyped-def]
     )
 
 
-def _building(message: str) -> None:
-    _warn(message)
-
-
 taxonomy_option = click.option(
     "--taxonomy",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -246,7 +242,7 @@ def search(query, types, sectors, topics, years, limit, offset, as_json, explain
         filters = _filters(types, sectors, topics, years)
         results = run_search(
             " ".join(query), filters, limit=limit, offset=offset, index=index,
-            explain=explain, on_build=_building,
+            explain=explain, on_build=_warn,
         )  # fmt: skip
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None
@@ -272,7 +268,7 @@ def show(chunk_id: str, as_json: bool, color: str, index: Path | None) -> None:
     from dwsearch.search.printers import Style, render_chunk_text
 
     try:
-        chunk = find_chunk(chunk_id, index=index, on_build=_building)
+        chunk = find_chunk(chunk_id, index=index, on_build=_warn)
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None
     except LookupError as error:
@@ -299,7 +295,7 @@ def facets(query, types, sectors, topics, years, as_json, index):  # type: ignor
 
     try:
         filters = _filters(types, sectors, topics, years)
-        results = count_facets(" ".join(query), filters, index=index, on_build=_building)
+        results = count_facets(" ".join(query), filters, index=index, on_build=_warn)
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None
     click.echo(results_json(results, with_hits=False) if as_json else render_facets_text(results))
@@ -317,7 +313,7 @@ def stats(as_json: bool, index: Path | None) -> None:
     from dwsearch.search.engine import stats as index_stats
 
     try:
-        found = index_stats(index=index, on_build=_building)
+        found = index_stats(index=index, on_build=_warn)
     except IndexProblem as error:
         raise _index_problem(error) from None
     if as_json:

@@ -277,7 +277,6 @@ def search(
     correct: bool = True,
 ) -> Results:
     """Ranked, highlighted chunks for `query`, with facet counts over all results."""
-    _check_paging(limit, offset)
     with SearchSession(index, on_build) as session:
         return session.search(query, filters, limit, offset, explain, correct)
 

@@ -7,7 +7,7 @@ other year has, as Elasticsearch's post_filter gives them.
 
 from __future__ import annotations
 
-from dwsearch.index.facetmap import FacetMap
+from dwsearch.index.facetmap import FACET_COLUMNS, FacetMap
 
 from .results import Filters
 
@@ -47,7 +47,7 @@ def disjunctive_counts(
 ) -> dict[str, dict[str, int]]:
     """Counts per value of each facet over the results, each ignoring its own filter."""
     counts = {}
-    for facet in ("type", "sector", "topic", "year"):
+    for facet in FACET_COLUMNS:
         base = matched
         for other, bits in allowed.items():
             if other != facet:

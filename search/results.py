@@ -53,9 +53,6 @@ class Filters:
     topics: list[str] = field(default_factory=list)
     years: list[tuple[int | None, int | None]] = field(default_factory=list)
 
-    def is_empty(self) -> bool:
-        return not (self.types or self.sectors or self.topics or self.years)
-
 
 @dataclass
 class Results:
