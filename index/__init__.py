@@ -69,9 +69,9 @@ class OpenIndex:
 
 def _staleness(manifest: Manifest, is_default: bool) -> str | None:
     """Why an index cannot be trusted as it is, or None."""
-    from dwsearch.ingest.taxonomy import taxonomy_digest
+    from dwsearch.ingest.datafiles import taxonomy_digest
 
-    from .builder import bundled_corpus_hash
+    from .location import bundled_corpus_hash
     from .schema import schema_version
 
     if manifest.schema_version != schema_version():

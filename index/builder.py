@@ -36,6 +36,7 @@ from .location import (
     MANIFEST,
     IndexProblem,
     Manifest,
+    corpus_hash,
     current_generation,
     new_building_dir,
     publish,
@@ -68,22 +69,6 @@ class BuildReport:
 
 def _root_names(roots: list[Path] | None) -> list[str]:
     return [BUNDLED] if roots is None else [str(Path(r).resolve()) for r in roots]
-
-
-def bundled_corpus_hash() -> str:
-    """Identifies the version of the corpus that ships with this dwsearch."""
-    hashes = {}
-    for found in find_sources([bundled_corpus()]):
-        if isinstance(found, Source):
-            hashes[found.relative] = hashlib.sha256(found.path.read_bytes()).hexdigest()
-    return _corpus_hash(hashes)
-
-
-def _corpus_hash(hashes: dict[str, str]) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(hashes):
-        digest.update(f"{name}\x00{hashes[name]}\n".encode())
-    return digest.hexdigest()[:16]
 
 
 def build_index(
@@ -335,7 +320,7 @@ def _finish_generation(
     return Manifest(
         schema_version=version,
         taxonomy_digest=taxonomy.digest,
-        corpus_hash=_corpus_hash(hashes),
+        corpus_hash=corpus_hash(hashes),
         built_at=time.time(),
         roots=[],
         sources=entries,

@@ -8,6 +8,7 @@ half-written one, and a killed build leaves the old one untouched.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -68,6 +69,25 @@ class Manifest:
             roots=list(data.get("roots", [])),
             sources=dict(data.get("sources", {})),
         )
+
+
+def corpus_hash(hashes: dict[str, str]) -> str:
+    """One digest for a set of source files, from their names and content hashes."""
+    digest = hashlib.sha256()
+    for name in sorted(hashes):
+        digest.update(f"{name}\x00{hashes[name]}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def bundled_corpus_hash() -> str:
+    """Identifies the version of the corpus that ships with this dwsearch."""
+    from dwsearch.ingest import Source, bundled_corpus, find_sources
+
+    hashes = {}
+    for found in find_sources([bundled_corpus()]):
+        if isinstance(found, Source):
+            hashes[found.relative] = hashlib.sha256(found.path.read_bytes()).hexdigest()
+    return corpus_hash(hashes)
 
 
 def current_generation(index_dir: Path) -> Path | None:

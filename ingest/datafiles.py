@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from importlib import resources
 from pathlib import Path
@@ -44,3 +45,13 @@ def read_pairs(name: str) -> dict[str, str]:
         left, _, right = line.partition("\t")
         pairs[left.strip()] = right.strip()
     return pairs
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def taxonomy_digest(path: Path | None = None) -> str:
+    """The digest a loaded taxonomy reports, without parsing the file (for start-up)."""
+    text = Path(path).read_text(encoding="utf-8") if path else package_data("taxonomy.toml")
+    return text_digest(text)

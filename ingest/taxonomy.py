@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .datafiles import read_toml
+from .datafiles import read_toml, text_digest
 from .spelling import fold_spelling, uk_to_us
 
 # Words, keeping hyphenated compounds ("ITU-T", "e-commerce") and apostrophes together.
@@ -105,18 +104,6 @@ class Taxonomy:
         sectors = sorted(label[7:] for label in labels if label.startswith("sector:"))
         baskets = sorted({self.topic_baskets[t] for t in topics if self.topic_baskets[t]})
         return Tags(tuple(topics), tuple(baskets), tuple(sectors))
-
-
-def text_digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def taxonomy_digest(path: str | Path | None = None) -> str:
-    """The digest `load_taxonomy(path).digest` would have, without parsing the file."""
-    from .datafiles import package_data
-
-    text = Path(path).read_text(encoding="utf-8") if path else package_data("taxonomy.toml")
-    return text_digest(text)
 
 
 @cache

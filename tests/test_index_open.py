@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dwsearch.index.location import MANIFEST, current_generation, default_index_dir
 from helpers import run_cli, write
 
@@ -95,17 +97,23 @@ def test_damaged_pointer_and_manifest(tmp_path):
     assert run_cli("search", "satellites", "--index", str(index)).exit_code == 0
 
 
-def test_search_path_never_imports_beautifulsoup(seed_index):
+@pytest.mark.parametrize("default_index", [False, True])
+def test_search_path_stays_light(seed_index, default_index):
+    """No BeautifulSoup, no ingestion readers, no index writing on a search."""
+    args = ["search", "satellites"] + ([] if default_index else ["--index", str(seed_index)])
+    if default_index:
+        assert run_cli("build").exit_code == 0  # the first search would build it
     code = (
         "import sys\n"
         "from dwsearch.search.cli import cli\n"
         "try:\n"
-        f"    cli.main(['search', 'satellites', '--index', {str(seed_index)!r}])\n"
+        f"    cli.main({args!r})\n"
         "except SystemExit as done:\n"
         "    code = done.code\n"
-        "heavy = ('bs4', 'lxml', 'platformdirs')\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
-        "print(code, heavy, file=sys.stderr)\n"
+        "heavy = ('bs4', 'lxml', 'multiprocessing', 'dwsearch.index.builder',\n"
+        "         'dwsearch.ingest.layout', 'dwsearch.ingest.html')\n"
+        "found = sorted(m for m in sys.modules if m in heavy or m.split('.')[0] in heavy)\n"
+        "print(code, found, file=sys.stderr)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
