@@ -170,7 +170,8 @@ def build(
     """Index PATHS (files or folders), or the bundled corpus.
 
     Only new, changed or removed files are re-indexed. The new index is written beside
-    the live one and swapped in whole, so searches never see a half-built index.
+    the live one and swapped in whole, so searches never see a half-built index. A full
+    build of many files uses every core; a second build of the same index waits.
     """
     from dwsearch.index import IndexProblem
     from dwsearch.index import build as build_index
@@ -272,7 +273,7 @@ def show(chunk_id: str, as_json: bool, color: str, index: Path | None) -> None:
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None
     except LookupError as error:
-        _warn(str(error).strip("'\""))
+        _warn(error.args[0])
         sys.exit(EXIT_NOT_FOUND)
     if as_json:
         click.echo(json.dumps(chunk.to_dict(), ensure_ascii=False))
