@@ -28,7 +28,7 @@ from .query import (
     find_corrections,
     parse_query,
 )
-from .ranking import BULK_FROM_DOCS, BulkRanker, bulk_leaves
+from .ranking import BULK_FROM_DOCS, BulkRanker, bulk_query
 from .results import Filters, Hit, Results, Snippet
 from .scoring import weighting
 
@@ -183,10 +183,11 @@ class SearchSession:
                 parsed = parse_query(suggestion, searcher.schema)
 
         facets = self.facets
-        leaves = bulk_leaves(parsed) if facets.size >= BULK_FROM_DOCS else None
+        bulk = bulk_query(parsed) if facets.size >= BULK_FROM_DOCS else None
         scores = None
-        if leaves is not None:
-            scores = self._bulk().scores(leaves[0], facets.size)
+        if bulk is not None:
+            scores = self._bulk().scores(bulk.words, facets.size)
+            self._bulk().add_phrases(scores, bulk.phrases)
             matched = self._bulk().matched(scores) & facets.live
         else:
             matched = matching_bits(searcher, parsed, facets.live, facets.size)
@@ -196,8 +197,8 @@ class SearchSession:
             final &= bits
         counts = disjunctive_counts(facets, matched, allowed) if with_facets else {}
         ranked = None
-        if leaves is not None and final and limit:
-            ranked = self._bulk().top(scores, leaves[1], final, facets.size, offset + limit)
+        if bulk is not None and final and limit:
+            ranked = self._bulk().top(scores, bulk.bonuses, final, facets.size, offset + limit)
         hits = self._hits(parsed, final, allowed, limit, offset, explain, highlight, ranked)
         return Results(
             query=query_text,

@@ -1,16 +1,18 @@
-"""Ranking an OR of words in bulk: Whoosh's own BM25F, computed over whole posting lists.
+"""Ranking an OR of words and phrases in bulk: Whoosh's own BM25F, over whole posting lists.
 
 Whoosh's top-k search walks every matching document through a tree of Python matcher
 objects; for common words that is ten thousand documents and hundreds of milliseconds.
 Here each word's posting list is read a block at a time and scored with numpy, using
 exactly the formula, statistics and quantised lengths Whoosh's scorer uses, so the
-scores are the same. The phrase bonus of short queries (see `query.add_proximity`) is
-then scored by Whoosh itself, for the best candidates only.
+scores are the same. Phrases follow Whoosh's rule too, but positions are decoded only
+for the documents that need them: those holding every word of a quoted phrase, and for
+the phrase bonus of short queries (see `query.add_proximity`), the best candidates.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from whoosh import query
@@ -24,31 +26,50 @@ CANDIDATES_PER_HIT = 10
 MIN_CANDIDATES = 100
 
 
-def bulk_leaves(
-    tree: query.Query, boost: float = 1.0
-) -> tuple[list[tuple[str, str, float]], list[tuple[query.Phrase, float]]] | None:
-    """The words (field, term, weight) and optional phrases of an OR of words, or None."""
-    if type(tree) is query.Term and tree.fieldname in SEARCH_FIELDS:
-        return [(tree.fieldname, tree.text, boost * tree.boost)], []
-    if not isinstance(tree, query.Or) or tree.minmatch or tree.scale:
+Word = tuple[str, str, float]  # field, analysed word, weight
+Weighted = tuple[query.Phrase, float]
+
+
+@dataclass
+class BulkQuery:
+    """An OR of words and phrases, in the shape the bulk ranking scores.
+
+    `bonuses` are phrases that only add to documents their first word already matches
+    (the proximity bonus); `phrases` decide by themselves what matches (quoted phrases,
+    hyphenated words).
+    """
+
+    words: list[Word] = field(default_factory=list)
+    bonuses: list[Weighted] = field(default_factory=list)
+    phrases: list[Weighted] = field(default_factory=list)
+
+
+def bulk_query(tree: query.Query) -> BulkQuery | None:
+    """The words and phrases of an OR of words and phrases, or None for other queries."""
+    words: list[Word] = []
+    phrases: list[Weighted] = []
+    if not _collect(tree, 1.0, words, phrases):
         return None
-    words: list[tuple[str, str, float]] = []
-    phrases: list[tuple[query.Phrase, float]] = []
-    for child in tree.subqueries:
-        if isinstance(child, query.Phrase):
-            phrases.append((child, boost * tree.boost))
-            continue
-        found = bulk_leaves(child, boost * tree.boost)
-        if found is None:
-            return None
-        words += found[0]
-        phrases += found[1]
-    # A phrase only adds to documents its first word already matches; one that stands
-    # alone (a quoted phrase) decides what matches, which needs Whoosh's matcher.
+    found = BulkQuery(words)
     present = {(fieldname, text) for fieldname, text, _ in words}
-    if any(not p.words or (p.fieldname, p.words[0]) not in present for p, _ in phrases):
-        return None
-    return words, phrases
+    for phrase, boost in phrases:
+        if not phrase.words:
+            continue
+        covered = (phrase.fieldname, phrase.words[0]) in present
+        (found.bonuses if covered else found.phrases).append((phrase, boost))
+    return found
+
+
+def _collect(tree: query.Query, boost: float, words: list[Word], phrases: list[Weighted]) -> bool:
+    if type(tree) is query.Term and tree.fieldname in SEARCH_FIELDS:
+        words.append((tree.fieldname, tree.text, boost * tree.boost))
+        return True
+    if type(tree) is query.Phrase and tree.fieldname in SEARCH_FIELDS:
+        phrases.append((tree, boost))
+        return True
+    if not isinstance(tree, query.Or) or tree.minmatch or tree.scale:
+        return False
+    return all(_collect(child, boost * tree.boost, words, phrases) for child in tree.subqueries)
 
 
 # Decoded posting lists kept per session, so a word searched again is not decoded again.
@@ -124,7 +145,7 @@ class BulkRanker:
     def top(
         self,
         scores: Any,
-        phrases: list[tuple[query.Phrase, float]],
+        bonuses: list[Weighted],
         allowed: int,
         size: int,
         wanted: int,
@@ -140,16 +161,90 @@ class BulkRanker:
         count = int(mask.sum())
         if not count:
             return []
-        keep = min(count, max(MIN_CANDIDATES, wanted * CANDIDATES_PER_HIT) if phrases else wanted)
+        keep = min(count, max(MIN_CANDIDATES, wanted * CANDIDATES_PER_HIT) if bonuses else wanted)
         chosen = np.argpartition(-scores, keep - 1)[:keep]
         # Everything tied with the last candidate comes too, so ties break by page order.
         floor = scores[chosen].min()
         chosen = np.flatnonzero((scores >= floor) & mask)
-        found = {int(d): float(scores[d]) for d in chosen}
+        for phrase, boost in bonuses:
+            docs, bonus = self.phrase_scores(phrase, chosen)
+            scores[docs] += boost * phrase.boost * bonus
+        return [(float(scores[d]), int(d)) for d in chosen]
+
+    def add_phrases(self, scores: Any, phrases: list[Weighted]) -> None:
+        """Add to `scores` each phrase's score, in every document that holds the phrase."""
+        np = self.np
         for phrase, boost in phrases:
-            for docnum, bonus in _phrase_scores(self.searcher, phrase, sorted(found)):
-                found[docnum] += boost * bonus
-        return [(score, docnum) for docnum, score in found.items()]
+            docs = None
+            for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
+                reader = leaf.reader()
+                if any((phrase.fieldname, word) not in reader for word in phrase.words):
+                    continue
+                common = None
+                for word in phrase.words:
+                    ids = self._postings(segment, reader, phrase.fieldname, word)[0]
+                    common = ids if common is None else np.intersect1d(common, ids, True)
+                common = common + offset
+                docs = common if docs is None else np.concatenate([docs, common])
+            if docs is not None and len(docs):
+                found, found_scores = self.phrase_scores(phrase, docs)
+                scores[found] += boost * phrase.boost * found_scores
+
+    def phrase_scores(self, phrase: query.Phrase, docs: Any) -> tuple[Any, Any]:
+        """Of these sorted documents, those holding the phrase, and Whoosh's score for it.
+
+        Whoosh scores a phrase as the sum of its words' scores where its span matcher
+        finds them in order within the slop; here only these documents' positions are
+        read, instead of every document that holds all the words.
+        """
+        np = self.np
+        searcher = self.searcher
+        fieldname = phrase.fieldname
+        decode = searcher.schema[fieldname].format.decode_positions
+        found_docs, found_scores = [], []
+        for segment, (leaf, offset) in enumerate(searcher.leaf_searchers()):
+            reader = leaf.reader()
+            local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
+            if not len(local) or any((fieldname, w) not in reader for w in phrase.words):
+                continue
+            places = []
+            for word in phrase.words:
+                ids = self._postings(segment, reader, fieldname, word)[0]
+                at = np.minimum(np.searchsorted(ids, local), len(ids) - 1)
+                holds = ids[at] == local
+                local = local[holds]
+                places = [p[holds] for p in places] + [at[holds]]
+            if not len(local):
+                continue
+            positions = [
+                [decode(v) for v in _values_at(reader.postings(fieldname, word), list(at))]
+                for word, at in zip(phrase.words, places, strict=True)
+            ]
+            matched = [
+                n for n in range(len(local))
+                if _in_order([word_positions[n] for word_positions in positions], phrase.slop)
+            ]  # fmt: skip
+            if not matched:
+                continue
+            total = np.zeros(len(matched))
+            for word, at in zip(phrase.words, places, strict=True):
+                total += self._term_scores(segment, reader, fieldname, word, at[matched])
+            found_docs.append(local[matched] + offset)
+            found_scores.append(total)
+        if not found_docs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(found_docs), np.concatenate(found_scores)
+
+    def _term_scores(self, segment: int, reader: Any, fieldname: str, text: str, at: Any) -> Any:
+        """Whoosh's BM25F score of one word at these places in its posting list."""
+        weighting = self.searcher.weighting
+        k1, b = weighting.K1, weighting.B
+        ids, tf = self._postings(segment, reader, fieldname, text)
+        idf = self.searcher.idf(fieldname, text)
+        average = self.searcher.avg_field_length(fieldname) or 1
+        lengths = self._field_lengths(segment, reader, fieldname)[ids[at]]
+        norm = k1 * ((1 - b) + b * lengths / average)
+        return idf * (tf[at] * (k1 + 1)) / (tf[at] + norm)
 
 
 def _postings(np: Any, matcher: Any) -> tuple[Any, Any]:
@@ -184,19 +279,45 @@ def _postings(np: Any, matcher: Any) -> tuple[Any, Any]:
     return np.concatenate(id_blocks), np.concatenate(tf_blocks)
 
 
-def _phrase_scores(
-    searcher: Any, phrase: query.Phrase, docnums: list[int]
-) -> list[tuple[int, float]]:
-    """Whoosh's score of a phrase in each of these documents that has it."""
-    found = []
-    matcher = phrase.matcher(searcher)
-    for docnum in docnums:
-        if not matcher.is_active():
-            break
-        if matcher.id() < docnum:
-            matcher.skip_to(docnum)
-            if not matcher.is_active():
-                break
-        if matcher.id() == docnum:
-            found.append((docnum, matcher.score()))
-    return found
+def _values_at(matcher: Any, places: list[int]) -> list[bytes]:
+    """The stored values (encoded positions) at these sorted places of a posting list."""
+    if not hasattr(matcher, "_read_data"):  # a short list kept inline with its term
+        values = []
+        place = 0
+        for wanted in places:
+            while place < wanted:
+                matcher.next()
+                place += 1
+            values.append(matcher.value())
+        return values
+    values = []
+    start = 0  # place of the current block's first posting
+    for wanted in places:
+        while wanted >= start + matcher._blocklength:  # private; whoosh-reloaded is pinned
+            start += matcher._blocklength
+            matcher._next_block()
+        matcher._i = wanted - start
+        values.append(matcher.value())
+    return values
+
+
+def _in_order(positions: list[list[int]], slop: int) -> bool:
+    """Whether the words occur in order, each within `slop` of the one before.
+
+    The rule of Whoosh's SpanNear2 matcher for phrases (ordered, minimum distance 1),
+    for spans of single positions.
+    """
+    spans = [(p, p) for p in positions[0]]
+    for following in positions[1:]:
+        joined = set()
+        for start, end in spans:
+            for position in following:
+                if position <= end:
+                    continue  # before the span, or inside it
+                if position > end + slop:
+                    break
+                joined.add((start, position))
+        if not joined:
+            return False
+        spans = sorted(joined)
+    return bool(spans)

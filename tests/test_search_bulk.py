@@ -44,3 +44,42 @@ def test_bulk_and_whoosh_rankings_agree(synthetic_index, monkeypatch):
                 hits = [(hit.id, hit.score) for hit in results.hits]
                 outcomes.append((hits, results.total, results.facets))
             assert outcomes[0] == outcomes[1], text
+
+
+def _phrase_queries(pages: Path) -> list[str]:
+    """Quoted runs of 2–4 words from the pages, with slop, a word beside, a repeat."""
+    lines = [
+        line.split()
+        for path in sorted(pages.glob("*.txt"))[:6]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if len(line.split()) > 30
+    ]
+    queries = []
+    for number, words in enumerate(lines[:12]):
+        words = [w.strip(".,;()") for w in words]
+        start = (number * 7) % (len(words) - 5)
+        run = words[start : start + 2 + number % 3]
+        queries += [
+            '"' + " ".join(run) + '"',
+            '"' + " ".join(reversed(run)) + '"~3',
+            '"' + " ".join(run) + '" ' + words[-1],
+            '"' + run[0] + " " + run[0] + '"',
+        ]
+    return [*queries, "ITU-T", "ITU-T standards", '"e-commerce" data', "ITU-D OR ITU-R"]
+
+
+def test_bulk_and_whoosh_agree_on_phrases(synthetic_index, monkeypatch):
+    index, _ = synthetic_index
+    queries = _phrase_queries(index.parent / "pages")
+    matched_some = 0
+    with SearchSession(index) as session:
+        for text in queries:
+            outcomes = []
+            for threshold in (10**9, 0):
+                monkeypatch.setattr(engine, "BULK_FROM_DOCS", threshold)
+                results = session.search(text, limit=20, highlight=False)
+                hits = [(hit.id, hit.score) for hit in results.hits]
+                outcomes.append((hits, results.total, results.facets))
+            assert outcomes[0] == outcomes[1], text
+            matched_some += outcomes[0][1] > 0
+    assert matched_some >= len(queries) // 2  # the phrases were found, not all missed
