@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -244,12 +245,7 @@ class SearchSession:
                 sortedby=[ScoreFacet(), FieldFacet("order")],
             )
             scored = [(-hit.score[0], hit.docnum) for hit in ranked]
-        order = searcher.reader().column_reader("order")
-        # Equal scores keep the order of the page, whatever order the index holds them in.
-        best = sorted(
-            ((round(score, 9), docnum) for score, docnum in scored),
-            key=lambda item: (-item[0], order[item[1]]),
-        )[offset : offset + limit]
+        best = _page(searcher, scored, offset, limit)
         terms = frozenset(t for f, t in parsed.iter_all_terms() if f in SEARCH_FIELDS)
         terms = frozenset(t.decode() if isinstance(t, bytes) else t for t in terms)
         hits = []
@@ -265,6 +261,26 @@ class SearchSession:
             explanation = _explain(searcher, parsed, docnum) if explain else ()
             hits.append(Hit(chunk, round(score, 6), body, title, explanation))
         return hits
+
+
+def _page(
+    searcher: Any, scored: list[tuple[float, int]], offset: int, limit: int
+) -> list[tuple[float, int]]:
+    """The hits from `offset`, best first; equal scores keep the order of the page.
+
+    Only the groups of equal scores that reach the page need their page order read.
+    """
+    order = searcher.reader().column_reader("order")
+    ranked = sorted(((round(score, 9), docnum) for score, docnum in scored), reverse=True)
+    page: list[tuple[float, int]] = []
+    for _, group in groupby(ranked, key=lambda item: item[0]):
+        tied = list(group)
+        if len(page) + len(tied) > offset and len(tied) > 1:
+            tied.sort(key=lambda item: order[item[1]])
+        page += tied
+        if len(page) >= offset + limit:
+            break
+    return page[offset : offset + limit]
 
 
 def search(

@@ -152,24 +152,25 @@ class BulkRanker:
     ) -> list[tuple[float, int]]:
         """The `wanted` best (score, docnum) among the `allowed` bitmap, ties included."""
         np = self.np
-        scores = scores.copy()
         mask = np.unpackbits(
             np.frombuffer(allowed.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8),
             bitorder="little",
         )[:size].astype(bool)
-        scores[~mask] = -1.0
-        count = int(mask.sum())
-        if not count:
+        allowed_docs = np.flatnonzero(mask)
+        if not len(allowed_docs):
             return []
-        keep = min(count, max(MIN_CANDIDATES, wanted * CANDIDATES_PER_HIT) if bonuses else wanted)
-        chosen = np.argpartition(-scores, keep - 1)[:keep]
+        scores = scores[allowed_docs]
+        keep = len(allowed_docs)
+        keep = min(keep, max(MIN_CANDIDATES, wanted * CANDIDATES_PER_HIT) if bonuses else wanted)
+        floor = scores[np.argpartition(-scores, keep - 1)[keep - 1]]
         # Everything tied with the last candidate comes too, so ties break by page order.
-        floor = scores[chosen].min()
-        chosen = np.flatnonzero((scores >= floor) & mask)
+        chosen = scores >= floor
+        scores = scores[chosen]
+        chosen = allowed_docs[chosen]
         for phrase, boost in bonuses:
             docs, bonus = self.phrase_scores(phrase, chosen)
-            scores[docs] += boost * phrase.boost * bonus
-        return [(float(scores[d]), int(d)) for d in chosen]
+            scores[np.searchsorted(chosen, docs)] += boost * phrase.boost * bonus
+        return list(zip(scores.tolist(), chosen.tolist(), strict=True))
 
     def add_phrases(self, scores: Any, phrases: list[Weighted]) -> None:
         """Add to `scores` each phrase's score, in every document that holds the phrase."""

@@ -166,6 +166,15 @@ def test_paging(seed_index):
     assert page_two.total == AI_EVENT_REPORTS
 
 
+def test_pages_cut_through_equal_scores_in_page_order(seed_index):
+    reports = Filters(types=["event_report"])
+    everything = titles(search("", reports, limit=100, index=seed_index))
+    pages = [
+        titles(search("", reports, limit=4, offset=n, index=seed_index)) for n in range(0, 28, 4)
+    ]
+    assert [title for page in pages for title in page] == everything
+
+
 def test_snippet_is_the_densest_window(seed_index):
     results = search("IPv6 transition", index=seed_index)
     snippet = results.hits[0].snippet
