@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .location import (
+from . import imports
+
+imports.install()  # before anything imports Whoosh's reader
+
+from .location import (  # noqa: E402
     IndexProblem,
     Manifest,
     current_generation,

@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from whoosh.analysis import (
@@ -35,8 +35,11 @@ from dwsearch.ingest.spelling import uk_to_us
 WORD_PATTERN = r"\w+(?:['’\-]\w+)*"
 
 
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
 def _data(name: str) -> str:
-    return resources.files("dwsearch.index").joinpath("data", name).read_text(encoding="utf-8")
+    return (DATA_DIR / name).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)

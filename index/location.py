@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,14 @@ class IndexProblem(Exception):
 
 
 def default_index_dir() -> Path:
+    """The per-user data folder's `dwsearch/index`, as platformdirs places it.
+
+    On Linux that is the XDG rule, read here directly: importing platformdirs costs a
+    search a few milliseconds of start-up (it imports tempfile and random).
+    """
+    if sys.platform.startswith("linux"):
+        data = os.environ.get("XDG_DATA_HOME", "").strip() or os.path.expanduser("~/.local/share")
+        return Path(data) / "dwsearch" / "index"
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("dwsearch", appauthor=False)) / "index"

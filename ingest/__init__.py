@@ -6,7 +6,6 @@ Nothing here imports Whoosh, and BeautifulSoup loads only when an HTML page is r
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +48,7 @@ def __getattr__(name: str) -> object:
 
 def bundled_corpus() -> Path:
     """The folder of pages that ships inside the package: the default corpus."""
-    return Path(str(resources.files("dwsearch.corpus")))
+    return Path(__file__).resolve().parent.parent / "corpus"  # dwsearch/corpus, as installed
 
 
 def _title_from_name(source: str) -> str:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+# Beside this module, as installed (importlib.resources would cost a search 3 ms of imports).
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
 
 def package_data(name: str) -> str:
-    return resources.files("dwsearch.ingest").joinpath("data", name).read_text(encoding="utf-8")
+    return (DATA_DIR / name).read_text(encoding="utf-8")
 
 
 def load_toml(text: str, origin: str) -> dict[str, Any]:

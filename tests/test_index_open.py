@@ -99,7 +99,7 @@ def test_damaged_pointer_and_manifest(tmp_path):
 
 @pytest.mark.parametrize("default_index", [False, True])
 def test_search_path_stays_light(seed_index, default_index):
-    """No BeautifulSoup, no ingestion readers, no index writing on a search."""
+    """No BeautifulSoup, no ingestion readers, no index writing, no asyncio on a search."""
     args = ["search", "satellites"] + ([] if default_index else ["--index", str(seed_index)])
     if default_index:
         assert run_cli("build").exit_code == 0  # the first search would build it
@@ -111,11 +111,50 @@ def test_search_path_stays_light(seed_index, default_index):
         "except SystemExit as done:\n"
         "    code = done.code\n"
         "heavy = ('bs4', 'lxml', 'multiprocessing', 'dwsearch.index.builder',\n"
-        "         'dwsearch.ingest.layout', 'dwsearch.ingest.html')\n"
+        "         'dwsearch.ingest.layout', 'dwsearch.ingest.html', 'asyncio', 'zipfile')\n"
         "found = sorted(m for m in sys.modules if m in heavy or m.split('.')[0] in heavy)\n"
+        "found += [m for m in ('cached_property', 'whoosh.lang.morph_en', 'whoosh.lang.snowball')\n"
+        "          if type(sys.modules[m]).__name__ != '_StandIn']\n"
+        "found += [m for m in sys.modules if m.startswith('whoosh.lang.snowball.')\n"
+        "          and m.rpartition('.')[2] not in ('english', 'bases')]\n"
         "print(code, found, file=sys.stderr)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stderr.strip().splitlines()[-1] == "0 []"
+
+
+def test_stand_ins_become_the_real_modules_when_used():
+    """Code that uses the modules a search keeps out gets the real ones."""
+    code = (
+        "import dwsearch.search.cli, whoosh.query\n"
+        "from whoosh.lang.morph_en import variations\n"
+        "words = sorted(variations('rendering'))\n"
+        "import cached_property\n"
+        "print(cached_property.threaded_cached_property.__name__, 'render' in words)\n"
+        "print(type(sys.modules['whoosh.lang.morph_en']).__name__)\n"
+        "from whoosh.lang import stemmer_for_language\n"
+        "print(stemmer_for_language('fr')('nationales'), stemmer_for_language('en')('nations'))\n"
+        "from whoosh.lang.snowball import GermanStemmer\n"
+        "snowball = sys.modules['whoosh.lang.snowball']\n"
+        "print(GermanStemmer().stem('häuser'), type(snowball).__name__)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys\n" + code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == [
+        "threaded_cached_property", "True", "module", "national", "nation", "haus", "module"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("xdg", ["/srv/data", "", "   ", None])
+def test_default_index_is_where_platformdirs_puts_user_data(xdg, monkeypatch):
+    from platformdirs import user_data_dir
+
+    if xdg is None:
+        monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_DATA_HOME", xdg)
+    expected = Path(user_data_dir("dwsearch", appauthor=False)) / "index"
+    assert default_index_dir() == expected
