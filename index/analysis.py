@@ -27,7 +27,6 @@ from whoosh.analysis import (
     StopFilter,
     Token,
 )
-from whoosh.support.charset import accent_map
 
 from dwsearch.ingest.spelling import uk_to_us
 
@@ -264,7 +263,7 @@ def word_filters() -> list[Filter]:
         CompoundFilter(),
         AcronymFilter(),
         LowercaseFilter(),
-        CharsetFilter(accent_map),
+        CharsetFilter(_accent_map()),
         StopFilter(stoplist=stop_words(), minsize=1, renumber=False),
         SpellingFilter(),
         StemFilter(lang="en", cachesize=0),
@@ -345,15 +344,46 @@ def spelling_analyzer() -> Analyzer:
     return (
         RegexTokenizer(r"[^\W\d_]{3,}")
         | LowercaseFilter()
-        | CharsetFilter(accent_map)
+        | CharsetFilter(_accent_map())
         | StopFilter(stoplist=stop_words(), minsize=3)
     )
 
 
+def keeps_initial(word: str) -> bool:
+    """Whether every term analysis makes of `word` starts as the word does, lower-cased.
+
+    True of plain ASCII words that are not acronyms: lower-casing, UK-to-US spelling and
+    stemming change only how a word ends. A test holds the data files to this. Highlighting
+    uses it to skip analysing words that cannot match.
+    """
+    if not (word.isascii() and word.isalnum()):
+        return False  # accents are folded; hyphens and apostrophes split or drop
+    table = acronyms()
+    return word not in table and word.upper() not in _upper_acronyms()
+
+
+@cache
+def _upper_acronyms() -> frozenset[str]:
+    return frozenset(a.upper() for a in acronyms())
+
+
 def analysis_fingerprint() -> str:
-    """Changes whenever analysis would index the same text differently."""
+    """Changes whenever analysis would index the same text differently.
+
+    It hashes the data files as they are, rather than the tables read from them: every
+    search checks it, and reading the tables would cost start-up time for nothing.
+    """
+    from dwsearch.ingest.datafiles import package_data
+
     digest = hashlib.sha256()
     for name in ("acronyms.tsv", "stopwords.txt"):
         digest.update(_data(name).encode())
-    digest.update(repr(sorted(uk_to_us().items())).encode())
+    digest.update(package_data("spelling.tsv").encode())
     return digest.hexdigest()[:16]
+
+
+def _accent_map() -> dict[int, str]:
+    # Whoosh builds this table at import; only building an analyzer needs it.
+    from whoosh.support.charset import accent_map
+
+    return accent_map

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.machinery
+import os
 import sys
 from collections.abc import Callable
 from types import ModuleType
@@ -73,6 +74,7 @@ STAND_INS: dict[str, dict[str, Callable[..., Any] | _Stemmers]] = {
     "whoosh.lang.morph_en": {"variations": _variations},
     "whoosh.lang.snowball": {"classes": _Stemmers()},
 }
+PACKAGES = {"whoosh.lang.snowball"}  # their own modules must still import
 
 
 def install() -> None:
@@ -80,11 +82,10 @@ def install() -> None:
     for name, attributes in STAND_INS.items():
         if name in sys.modules:
             continue
-        spec = _find(name)
-        if spec is None:
-            continue
         module = _StandIn(name)
         module.__dict__.update(attributes)
-        if spec.submodule_search_locations is not None:
-            module.__path__ = list(spec.submodule_search_locations)  # its modules still load
+        if name in PACKAGES:
+            parent, _, last = name.rpartition(".")
+            places = importlib.import_module(parent).__path__
+            module.__path__ = [os.path.join(place, last) for place in places]
         sys.modules[name] = module

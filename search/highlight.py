@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from dwsearch.index.analysis import WORD_PATTERN
+from dwsearch.index.analysis import WORD_PATTERN, keeps_initial
 
 from .results import Segment, Snippet
 
@@ -31,8 +31,15 @@ class Highlighter:
         """Every term indexing this word would produce, aliases included."""
         return frozenset(t.text for t in self.analyzer(word, mode="index"))
 
+    def matches(self, word: str, terms: frozenset[str], initials: frozenset[str]) -> bool:
+        """Whether the word matches; words that cannot, by their first letter, are skipped."""
+        if word[:1].lower() not in initials and keeps_initial(word):
+            return False
+        return bool(self.word_terms(word) & terms)
+
     def snippet(self, text: str, terms: frozenset[str], window: int = WINDOW_WORDS) -> Snippet:
-        marked = [bool(self.word_terms(m.group(0)) & terms) for m in _WORD.finditer(text)]
+        initials = frozenset(term[:1] for term in terms)
+        marked = [self.matches(m.group(0), terms, initials) for m in _WORD.finditer(text)]
         return snippet(text, marked, window)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dwsearch.index.analysis import english_analyzer
+from dwsearch.index.analysis import english_analyzer, keeps_initial
 
 CACHED, PLAIN = english_analyzer(), english_analyzer(cached=False)
 
@@ -51,3 +53,49 @@ def test_positions_keep_phrases_whole():
 def test_expansion_adds_the_acronym_where_it_starts():
     tokens = _tokens(CACHED, "on artificial intelligence today", "index")
     assert ("ai", tokens[[t for t, _ in tokens].index("artifici")][1]) in tokens
+
+
+def _vocabulary(seed_text: str) -> set[str]:
+    """Every word the seed, the spelling table and the acronym table hold."""
+    from dwsearch.index.analysis import WORD_PATTERN, acronyms
+    from dwsearch.ingest.spelling import uk_to_us
+
+    text = " ".join(
+        [seed_text, *uk_to_us(), *uk_to_us().values()]
+        + [" ".join(words) for entry in acronyms().values() for words in entry.expansions]
+    )
+    return set(re.findall(WORD_PATTERN, text))
+
+
+def _check_initials(word: str) -> None:
+    if keeps_initial(word):
+        initials = {t.text[:1] for t in PLAIN(word, mode="index")}
+        assert initials <= {word[:1].lower()}, word
+
+
+def test_words_that_keep_their_initial_do(seed_text):
+    """Highlighting skips words by initial; this is what makes that exact."""
+    vocabulary = _vocabulary(seed_text)
+    assert len(vocabulary) > 1000
+    for word in vocabulary:
+        _check_initials(word)
+    assert not keeps_initial("AI") and not keeps_initial("Genève") and not keeps_initial("a-b")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzAEIOUY0123456789", min_size=1, max_size=14))
+def test_any_plain_word_keeps_its_initial(word):
+    _check_initials(word)
+
+
+def test_highlighting_skips_only_words_that_cannot_match(seed_text):
+    from dwsearch.search.highlight import Highlighter
+
+    highlighter = Highlighter(CACHED)
+    words = re.findall(r"\w+(?:['’\-]\w+)*", seed_text)
+    for query in ("AI", "telecommunication union", "standardisation", "ITU-T", "Genève"):
+        terms = frozenset(t.text for t in CACHED(query, mode="query"))
+        initials = frozenset(term[:1] for term in terms)
+        for word in words:
+            full = bool(highlighter.word_terms(word) & terms)
+            assert highlighter.matches(word, terms, initials) == full, (query, word)
