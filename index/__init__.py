@@ -65,6 +65,8 @@ def build(
 
 @dataclass
 class OpenIndex:
+    """A live generation opened for reading, with what it was built from."""
+
     whoosh_index: Any
     directory: Path
     generation: Path

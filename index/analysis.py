@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from whoosh.analysis import (
     Analyzer,
@@ -41,8 +40,9 @@ def _data(name: str) -> str:
     return (DATA_DIR / name).read_text(encoding="utf-8")
 
 
-@dataclass(frozen=True)
-class Acronym:
+class Acronym(NamedTuple):
+    """An acronym and its expansions; an ambiguous one is also an ordinary word."""
+
     acronym: str
     expansions: tuple[tuple[str, ...], ...]  # each expansion as lower-case words
     ambiguous: bool

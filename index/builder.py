@@ -55,6 +55,8 @@ class IndexBusy(IndexProblem):
 
 @dataclass
 class BuildReport:
+    """What a build did, file by file, for the CLI to report."""
+
     index_dir: Path
     rebuilt: bool = False
     added: list[str] = field(default_factory=list)

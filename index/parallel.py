@@ -28,6 +28,8 @@ WORKER_POOL_MB = 64
 
 @dataclass
 class PartResult:
+    """What one worker indexed, or the error that stopped it."""
+
     entries: dict[str, dict[str, object]] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
     error: str | None = None

@@ -19,6 +19,8 @@ from .sources import IngestError
 
 @dataclass(frozen=True)
 class Collection:
+    """A test collection in BEIR's layout: documents, queries and graded judgements."""
+
     name: str
     folder: Path
     queries: dict[str, str]

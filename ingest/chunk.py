@@ -11,6 +11,8 @@ Lines = tuple[int, int] | str
 
 @dataclass(frozen=True)
 class Chunk:
+    """A piece of a page with its facets: what is indexed, and what a hit shows."""
+
     id: str
     page: str
     page_title: str

@@ -32,6 +32,8 @@ class Piece:
 
 @dataclass
 class Block:
+    """A heading, a paragraph or a list item, as the readers find it."""
+
     kind: BlockKind
     pieces: list[Piece]
     # A .txt line that merely looks like a heading; it is one only if content follows it.
@@ -40,12 +42,16 @@ class Block:
 
 @dataclass(frozen=True)
 class SectionRule:
+    """The chunk type a section's heading gives, and how its content splits."""
+
     type: str
     layout: Literal["list", "prose", "auto"]
 
 
 @dataclass(frozen=True)
 class PageRules:
+    """The page layout from `sections.toml`: known headings, and profile lines."""
+
     sections: dict[str, SectionRule]  # squeezed lower-case heading -> rule
     profile_field: re.Pattern[str]
 
@@ -79,12 +85,16 @@ def looks_like_address(line: str) -> bool:
 
 @dataclass
 class _Section:
+    """The section being read, and a sub-heading waiting to title the next chunk."""
+
     heading: str = ""
     rule: SectionRule = field(default_factory=lambda: SectionRule("overview", "prose"))
     pending_title: Piece | None = None
 
 
 class _PageBuilder:
+    """Turns one page's blocks into chunks, keeping ids unique within the page."""
+
     def __init__(self, page_title: str, source: str, taxonomy: Taxonomy) -> None:
         self.page_title = page_title
         self.page = slugify(page_title)

@@ -18,6 +18,8 @@ class IngestError(Exception):
 
 @dataclass(frozen=True)
 class Source:
+    """A page file, and the name chunks give it."""
+
     path: Path
     relative: str  # the path relative to the corpus root, as chunks report it
 

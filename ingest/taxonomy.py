@@ -21,6 +21,8 @@ def _tokens(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Tags:
+    """The facets a text was tagged with."""
+
     topics: tuple[str, ...]
     baskets: tuple[str, ...]
     sectors: tuple[str, ...]

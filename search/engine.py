@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dwsearch.index import IndexProblem, open_index
 from dwsearch.index.documents import stored_chunk
@@ -29,9 +29,15 @@ from .query import (
     find_corrections,
     parse_query,
 )
-from .ranking import BULK_FROM_DOCS, BulkRanker, bulk_query
 from .results import Filters, Hit, Results, Snippet
 from .scoring import weighting
+
+if TYPE_CHECKING:
+    from .ranking import BulkRanker
+
+# Below this many documents Whoosh's own search is fast enough, and numpy's import
+# (and the bulk ranking's) is not.
+BULK_FROM_DOCS = 5_000
 
 __all__ = [
     "Filters",
@@ -184,7 +190,11 @@ class SearchSession:
                 parsed = parse_query(suggestion, searcher.schema)
 
         facets = self.facets
-        bulk = bulk_query(parsed) if facets.size >= BULK_FROM_DOCS else None
+        bulk = None
+        if facets.size >= BULK_FROM_DOCS:
+            from .ranking import bulk_query
+
+            bulk = bulk_query(parsed)
         scores = None
         if bulk is not None:
             scores = self._bulk().scores(bulk.words, facets.size)
@@ -214,6 +224,8 @@ class SearchSession:
 
     def _bulk(self) -> BulkRanker:
         if self._ranker is None:
+            from .ranking import BulkRanker
+
             self._ranker = BulkRanker(self.searcher)
         return self._ranker
 
@@ -335,6 +347,8 @@ def show(
 
 @dataclass
 class IndexStats:
+    """What an index holds and what it was built from, for `dwsearch stats`."""
+
     index: str
     chunks: int
     chunks_by_type: dict[str, int]

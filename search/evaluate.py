@@ -24,6 +24,8 @@ NO_RESULT = "__no_result__"
 
 @dataclass
 class Evaluation:
+    """Ranking measures over a collection, overall and per query."""
+
     collection: str
     documents: int
     queries: int

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 from whoosh import qparser, query
 from whoosh.support.levenshtein import distance
@@ -146,8 +145,9 @@ def add_proximity(tree: query.Query) -> query.Query:
     return query.Or([*tree.subqueries, *pairs], boost=tree.boost)
 
 
-@dataclass(frozen=True)
-class Correction:
+class Correction(NamedTuple):
+    """A mistyped word, where it stands in the query, and the indexed word meant."""
+
     start: int
     end: int
     word: str

@@ -19,8 +19,6 @@ from whoosh import query
 
 from .query import SEARCH_FIELDS
 
-# Below this many documents Whoosh's own search is fast enough and numpy's import is not.
-BULK_FROM_DOCS = 5_000
 # Candidates whose phrase bonus is computed, per hit asked for.
 CANDIDATES_PER_HIT = 10
 MIN_CANDIDATES = 100

@@ -17,6 +17,8 @@ class Segment:
 
 @dataclass(frozen=True)
 class Snippet:
+    """The part of a text shown for a hit, and whether text was cut on either side."""
+
     segments: tuple[Segment, ...]
     cut_before: bool = False
     cut_after: bool = False
@@ -29,6 +31,8 @@ class Snippet:
 
 @dataclass(frozen=True)
 class Hit:
+    """One result: the chunk, its score, and its highlighted title and snippet."""
+
     chunk: Chunk
     score: float
     snippet: Snippet
@@ -56,6 +60,8 @@ class Filters:
 
 @dataclass
 class Results:
+    """A page of hits, the total matched, and the facet counts of the whole match."""
+
     query: str
     total: int
     offset: int
