@@ -17,75 +17,120 @@ FACET_COLUMNS = {"type": "type", "sector": "sectors", "topic": "topics", "year":
 _MULTI_VALUED = {"sectors", "topics", "year_facet"}
 
 
-def _bits(docnums: list[int], size: int) -> bytes:
-    raw = bytearray((size + 7) // 8)
-    for docnum in docnums:
-        raw[docnum >> 3] |= 1 << (docnum & 7)
-    return bytes(raw)
+SEGMENT_MAP = "facets-{}.bin"  # one per segment: Whoosh never changes a segment
 
 
 def write_facetmap(whoosh_index: Any, folder: Path) -> None:
-    """Read the facet columns once, at build time, into one bitmap per value."""
+    """Write the generation's bitmaps, from each segment's own bitmaps.
+
+    A segment's bitmaps are read from its columns once, when it is new, and kept beside
+    it; an update that adds one small segment reads only that one. Deleted documents are
+    left out of every bitmap.
+    """
+    size = 0
+    live = 0
+    values: dict[str, dict[str, int]] = {facet: {} for facet in FACET_COLUMNS}
+    kept = set()
     with whoosh_index.reader() as reader:
         size = reader.doc_count_all()
-        live = (
-            [n for n in range(size) if not reader.is_deleted(n)] if reader.has_deletions() else None
-        )
-        values: dict[str, dict[str, list[int]]] = {}
-        for facet, column in FACET_COLUMNS.items():
-            found: dict[str, list[int]] = {}
-            if reader.has_column(column):
-                docnums = range(size) if live is None else live
-                entries = reader.column_reader(column)
-                for docnum in docnums:
-                    value = entries[docnum]
-                    if not value:
-                        continue
-                    if isinstance(value, bytes):
-                        value = value.decode()
-                    for one in value.split(",") if column in _MULTI_VALUED else (value,):
-                        found.setdefault(one, []).append(docnum)
-            values[facet] = found
+        for segment_reader, offset in reader.leaf_readers():
+            name = SEGMENT_MAP.format(segment_reader.segment().segment_id())
+            kept.add(name)
+            segment_values = _segment_values(segment_reader, folder / name)
+            segment_live = (1 << segment_reader.doc_count_all()) - 1
+            if segment_reader.has_deletions():
+                for docnum in segment_reader.deleted_docs_set:
+                    segment_live &= ~(1 << docnum)
+            live |= segment_live << offset
+            for facet, found in segment_values.items():
+                merged = values[facet]
+                for value, bits in found.items():
+                    merged[value] = merged.get(value, 0) | (bits & segment_live) << offset
+    for stale in folder.glob(SEGMENT_MAP.format("*")):
+        if stale.name not in kept:  # a segment merged away since the last generation
+            stale.unlink()
+    _write_bitmaps(folder / FACETMAP, size, values, live)
+
+
+def _segment_values(segment_reader: Any, path: Path) -> dict[str, dict[str, int]]:
+    """One segment's bitmaps (bit n = its own document n), read or worked out and kept."""
+    if path.exists():
+        return _read_bitmaps(path.read_bytes())[2]
+    size = segment_reader.doc_count_all()
+    values: dict[str, dict[str, int]] = {}
+    for facet, column in FACET_COLUMNS.items():
+        found: dict[str, bytearray] = {}
+        if segment_reader.has_column(column):
+            entries = segment_reader.column_reader(column, translate=False)
+            for docnum, value in enumerate(entries):
+                if not value:
+                    continue
+                text = value.decode() if isinstance(value, bytes) else str(value)
+                for one in text.split(",") if column in _MULTI_VALUED else (text,):
+                    raw = found.get(one)
+                    if raw is None:
+                        raw = found[one] = bytearray((size + 7) // 8)
+                    raw[docnum >> 3] |= 1 << (docnum & 7)
+        values[facet] = {value: int.from_bytes(raw, "little") for value, raw in found.items()}
+    _write_bitmaps(path, size, values, None)
+    return values
+
+
+def _write_bitmaps(
+    path: Path, size: int, values: dict[str, dict[str, int]], live: int | None
+) -> None:
+    """A JSON header of spans, then the bitmaps, renamed into place when whole."""
     header: dict[str, Any] = {"size": size, "facets": {}}
     blobs: list[bytes] = []
     offset = 0
+    width = (size + 7) // 8
 
-    def add(blob: bytes) -> list[int]:
+    def add(bits: int) -> list[int]:
         nonlocal offset
+        blob = bits.to_bytes(width, "little")
         blobs.append(blob)
         offset += len(blob)
         return [offset - len(blob), len(blob)]
 
-    header["live"] = add(_bits(list(range(size)) if live is None else live, size))
+    if live is not None:
+        header["live"] = add(live)
     for facet, found in values.items():
-        header["facets"][facet] = {v: add(_bits(d, size)) for v, d in sorted(found.items())}
+        header["facets"][facet] = {v: add(bits) for v, bits in sorted(found.items())}
     # A new file renamed into place: never write through a name another generation shares.
-    temporary = folder / f".{FACETMAP}.tmp"
+    temporary = path.with_name(f".{path.name}.tmp")
     with temporary.open("wb") as handle:
         handle.write(json.dumps(header).encode() + b"\n")
         for blob in blobs:
             handle.write(blob)
-    temporary.replace(folder / FACETMAP)
+    temporary.replace(path)
+
+
+def _read_bitmaps(data: bytes) -> tuple[int, int | None, dict[str, dict[str, int]]]:
+    end = data.index(b"\n")
+    header = json.loads(data[:end])
+    body = memoryview(data)[end + 1 :]
+
+    def number(span: list[int]) -> int:
+        return int.from_bytes(body[span[0] : span[0] + span[1]], "little")
+
+    live = number(header["live"]) if "live" in header else None
+    values = {
+        facet: {value: number(span) for value, span in spans.items()}
+        for facet, spans in header["facets"].items()
+    }
+    return header["size"], live, values
 
 
 class FacetMap:
     """The bitmaps of one generation, as Python integers (bit n = document n)."""
 
     def __init__(self, folder: Path) -> None:
-        data = (folder / FACETMAP).read_bytes()
-        end = data.index(b"\n")
-        header = json.loads(data[:end])
-        body = memoryview(data)[end + 1 :]
-
-        def number(span: list[int]) -> int:
-            return int.from_bytes(body[span[0] : span[0] + span[1]], "little")
-
-        self.size: int = header["size"]
-        self.live: int = number(header["live"])
-        self.values: dict[str, dict[str, int]] = {
-            facet: {value: number(span) for value, span in spans.items()}
-            for facet, spans in header["facets"].items()
-        }
+        size, live, values = _read_bitmaps((folder / FACETMAP).read_bytes())
+        if live is None:
+            raise ValueError(f"{FACETMAP} has no bitmap of live documents")
+        self.size: int = size
+        self.live: int = live
+        self.values: dict[str, dict[str, int]] = values
 
     def counts(self, facet: str, docs: int) -> dict[str, int]:
         """How many of `docs` have each value of `facet`, most common first."""

@@ -64,6 +64,36 @@ def test_facet_counts_stay_right_across_updates(tmp_path, seed_text):
     assert "2016" not in facets["year"] and facets["year"]["2019"] == 1
 
 
+def _facet_page(number: int, year: int) -> str:
+    return (
+        f"Actor {number}\n\nA paragraph on cybersecurity and spectrum.\n\n"
+        f"GIP event reports\n\nA session on privacy ({year})\nA forum on 5G ({year + 1})\n\n"
+        f"Other resources\n\nA guide to encryption ({year})\n"
+    )
+
+
+def test_facets_of_many_updates_equal_a_fresh_build(tmp_path):
+    """Each segment's bitmaps are kept and reused; merges and deletions must not skew them."""
+    pages, index, fresh = tmp_path / "pages", tmp_path / "index", tmp_path / "fresh"
+    for number in range(6):
+        write(pages / f"p{number}.txt", _facet_page(number, 2010 + number))
+    build([pages], index=index)
+    for round_ in range(8):
+        write(pages / f"p{round_ % 6}.txt", _facet_page(round_ % 6, 2000 + round_))
+        write(pages / f"new{round_}.txt", _facet_page(100 + round_, 2015))
+        if round_ % 3 == 2:
+            (pages / f"new{round_ - 1}.txt").unlink()
+        build([pages], index=index)
+        build([pages], index=fresh, rebuild=True)
+        for query in ("", "privacy", "guide"):
+            updated, rebuilt = search(query, index=index), search(query, index=fresh)
+            assert (updated.total, updated.facets) == (rebuilt.total, rebuilt.facets), query
+    generation = open_index(index).generation
+    segments = {path.stem for path in generation.glob("*.seg")}
+    kept = {path.stem.removeprefix("facets-") for path in generation.glob("facets-*.bin")}
+    assert kept == segments
+
+
 def test_an_update_leaves_the_previous_generation_whole(tmp_path, seed_text):
     """Generations share unchanged files by hard link; the old one must stay readable."""
     from whoosh import index as whoosh_index
