@@ -45,6 +45,7 @@ from .location import (
 )
 from .parallel import build_parts, workers_for
 from .schema import build_schema, schema_version
+from .segments import SegmentWriter
 
 Progress = Callable[[int, int], None]
 
@@ -123,14 +124,13 @@ def index_chunks(index_dir: Path, chunks: Iterable[Chunk], label: str) -> BuildR
     started = time.perf_counter()
     report = BuildReport(index_dir, rebuilt=True)
     with _build_lock(index_dir, None, 0), _new_generation(index_dir) as building:
-        ix = whoosh_index.create_in(str(building), build_schema())
-        writer = ix.writer(limitmb=128, procs=1)
+        writer = SegmentWriter(str(building), build_schema())
         digest = hashlib.sha256()
         for position, chunk in enumerate(chunks):
             writer.add_document(**chunk_document(chunk, position))
             digest.update(chunk.id.encode())
             report.chunks += 1
-        writer.commit(optimize=True)
+        writer.commit()
         write_facetmap(whoosh_index.open_dir(str(building)), building)
         manifest = Manifest(
             schema_version=schema_version(),
@@ -268,9 +268,14 @@ def _write_generation(
                 building, live, previous, sources, to_index, taxonomy, version, report,
                 progress, workers,
             )  # fmt: skip
-        ix = whoosh_index.create_in(str(building), build_schema())
+        ix = None
 
-    writer = ix.writer(limitmb=128, procs=1)
+    # A fresh index is written directly; an update goes through Whoosh, which deletes.
+    writer = (
+        ix.writer(limitmb=128, procs=1)
+        if ix is not None
+        else SegmentWriter(str(building), build_schema())
+    )
     try:
         for name in to_remove:
             writer.delete_by_term("source", name)
@@ -301,7 +306,7 @@ def _write_generation(
                 if name not in sources and name not in entries:
                     report.removed.append(name)
         report.unchanged = len(sources) - len(to_index) if incremental else 0
-        writer.commit(optimize=not incremental)
+        writer.commit()
     except BaseException:
         writer.cancel()
         raise

@@ -23,7 +23,6 @@ from .location import IndexProblem
 
 # Below this many files a single process is as fast, without the start-up.
 PARALLEL_FROM_FILES = 200
-WORKER_POOL_MB = 64
 
 
 @dataclass
@@ -44,15 +43,13 @@ def workers_for(file_count: int) -> int:
 
 def _work(part: Path, tasks: Any, events: Any, taxonomy: Any, parent: int) -> None:
     """One worker: index files from `tasks` into `part`, reporting each one on `events`."""
-    from whoosh import index as whoosh_index
-
     from .documents import chunk_document
     from .schema import build_schema
+    from .segments import SegmentWriter
 
     result = PartResult()
     try:
-        ix = whoosh_index.create_in(str(part), build_schema())
-        writer = ix.writer(limitmb=WORKER_POOL_MB, procs=1)
+        writer = SegmentWriter(str(part), build_schema())
         while True:
             try:
                 task = tasks.get(timeout=1)
@@ -74,7 +71,7 @@ def _work(part: Path, tasks: Any, events: Any, taxonomy: Any, parent: int) -> No
                     writer.add_document(**chunk_document(chunk, position))
                 result.entries[source.relative] = {"hash": digest, "chunks": len(chunks)}
             events.put(("done", source.relative))
-        writer.commit(optimize=True)
+        writer.commit()
     except BaseException as error:  # reported to the parent, which fails the build
         result.error = f"{type(error).__name__}: {error}"
     events.put(("result", result))

@@ -1,0 +1,78 @@
+"""The direct segment writer writes what Whoosh's own writer writes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from dwsearch.index import segments
+from dwsearch.index.documents import chunk_document
+from dwsearch.index.schema import build_schema
+from dwsearch.index.segments import SegmentWriter
+from dwsearch.ingest import chunk_paths
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory, seed_text):
+    sys.path.insert(0, str(BENCH))
+    try:
+        from synthetic import write_pages
+    finally:
+        sys.path.remove(str(BENCH))
+    folder = tmp_path_factory.mktemp("pages")
+    write_pages(folder, 12)
+    (folder / "itu.txt").write_text(seed_text, encoding="utf-8")
+    chunks = [c for c in chunk_paths([folder]) if not isinstance(c, Exception)]
+    return [chunk_document(chunk, position) for position, chunk in enumerate(chunks)]
+
+
+def _postings(reader, fieldname, text):
+    matcher = reader.postings(fieldname, text)
+    found = []
+    while matcher.is_active():
+        found.append((matcher.id(), matcher.weight(), matcher.value()))
+        matcher.next()
+    return found
+
+
+@pytest.mark.parametrize("per_segment", [10**6, 97])
+def test_direct_segments_equal_whoosh_writer(tmp_path, documents, per_segment, monkeypatch):
+    from whoosh import index as whoosh_index
+
+    monkeypatch.setattr(segments, "DOCS_PER_SEGMENT", per_segment)
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    ours.mkdir()
+    theirs.mkdir()
+    writer = SegmentWriter(str(ours), build_schema())
+    whoosh = whoosh_index.create_in(str(theirs), build_schema()).writer()
+    for document in documents:
+        writer.add_document(**document)
+        whoosh.add_document(**document)
+    writer.commit()
+    whoosh.commit(optimize=True)
+
+    a, b = whoosh_index.open_dir(str(ours)).reader(), whoosh_index.open_dir(str(theirs)).reader()
+    assert len(list(a.leaf_readers())) == -(-len(documents) // per_segment)
+    assert a.doc_count_all() == b.doc_count_all() == len(documents)
+    terms = list(a.all_terms())
+    assert terms == list(b.all_terms())
+    for fieldname, text in terms:
+        assert _postings(a, fieldname, text) == _postings(b, fieldname, text), (fieldname, text)
+        assert a.frequency(fieldname, text) == b.frequency(fieldname, text)
+    for docnum in range(len(documents)):
+        assert a.stored_fields(docnum) == b.stored_fields(docnum)
+    for fieldname in ("title", "text", "spell"):
+        assert a.field_length(fieldname) == b.field_length(fieldname)
+        # (Whoosh answers None for an empty field when its segment has the column, else 0.)
+        lengths = [a.doc_field_length(n, fieldname) or 0 for n in range(len(documents))]
+        assert lengths == [b.doc_field_length(n, fieldname) or 0 for n in range(len(documents))]
+    for column in ("order", "year_facet", "type", "topics", "sectors"):
+        mine, whooshs = a.column_reader(column), b.column_reader(column)
+        assert [mine[n] for n in range(len(documents))] == [
+            whooshs[n] for n in range(len(documents))
+        ]
+    assert list(ours.glob("_MAIN_*.toc")) == [ours / "_MAIN_1.toc"]  # the empty one removed
