@@ -11,7 +11,14 @@ their lengths. The files are the ones Whoosh would write; the tests compare sear
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from whoosh.analysis import IDTokenizer
+from whoosh.formats import Existence, Frequency, Positions
+from whoosh.system import pack_uint
+
+from .analysis import counts_indexer, positions_indexer
 
 # A segment is closed and a new one started after this many documents, which bounds the
 # memory its postings take (about 50 postings a chunk, 60 bytes each).
@@ -32,7 +39,7 @@ class SegmentWriter:
         self.indexname = indexname
         self.codec = default_codec()
         self.segments: list[Any] = []
-        self._fields = {name: schema[name] for name in schema.names()}
+        self._plans = {name: _plan(schema[name]) for name in schema.names()}
         self._start()
 
     def _start(self) -> None:
@@ -52,12 +59,11 @@ class SegmentWriter:
             value = document[fieldname]
             if value is None:
                 continue
-            field = self._fields[fieldname]
+            field, index, scorable, stored, column = self._plans[fieldname]
             length = 0
-            if field.indexed:
+            if index is not None:
                 terms = self._postings.setdefault(fieldname, {})
-                scorable = field.scorable
-                for text, frequency, weight, encoded in field.index(value):
+                for text, frequency, weight, encoded in index(value):
                     if scorable:
                         length += frequency
                     found = terms.get(text)
@@ -68,8 +74,7 @@ class SegmentWriter:
                     found[2].append(encoded)
                 if length:
                     self._lengths.setdefault(fieldname, {})[docnum] = length
-            perdoc.add_field(fieldname, field, value if field.stored else None, length)
-            column = field.column_type
+            perdoc.add_field(fieldname, field, value if stored else None, length)
             if column:
                 perdoc.add_column_value(fieldname, column, field.to_column_value(value))
         perdoc.finish_doc()
@@ -84,7 +89,7 @@ class SegmentWriter:
         self._perdoc.close()
         writer = self.codec.field_writer(self.storage, self._segment)
         for fieldname in sorted(self._postings):
-            field = self._fields[fieldname]
+            field = self._plans[fieldname][0]
             lengths = self._lengths.get(fieldname, {})
             writer.start_field(fieldname, field)
             terms = self._postings[fieldname]
@@ -112,3 +117,55 @@ class SegmentWriter:
 
     def cancel(self) -> None:
         """Nothing to undo: a cancelled build's folder is removed whole."""
+
+
+Indexer = Callable[[Any], Iterable[tuple[bytes, int, float, bytes]]]
+
+
+def _plan(field: Any) -> tuple[Any, Indexer | None, bool, bool, Any]:
+    """How to write one field: (field, indexer, scorable, stored, column type)."""
+    index = _indexer(field) if field.indexed else None
+    return field, index, bool(field.scorable), bool(field.stored), field.column_type
+
+
+def _indexer(field: Any) -> Indexer:
+    """The field's (term, frequency, weight, encoded value)s, as `field.index` gives.
+
+    For dwsearch's own analyzers the terms come from the analysis module's indexers,
+    without a token object per word; the encoding is Whoosh's.
+    """
+    form, analyzer = field.format, field.analyzer
+    if form.field_boost != 1.0:
+        return field.index
+    if type(form) is Positions and (positions := positions_indexer(analyzer)):
+        encode = form.encode
+
+        def by_positions(value: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
+            if not isinstance(value, str):
+                return field.index(value)
+            return [
+                (term.encode(), len(places), float(len(places)), encode(places))
+                for term, places in positions(value).items()
+            ]
+
+        return by_positions
+    if type(form) is Frequency and (counts := counts_indexer(analyzer)):
+
+        def by_counts(value: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
+            if not isinstance(value, str):
+                return field.index(value)
+            return [
+                (term.encode(), count, float(count), pack_uint(count))
+                for term, count in counts(value).items()
+            ]
+
+        return by_counts
+    if type(form) is Existence and type(analyzer) is IDTokenizer:
+
+        def whole(value: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
+            if not isinstance(value, str):
+                return field.index(value)
+            return [(value.encode(), 1, 1.0, b"")]  # an ID is one term, however it reads
+
+        return whole
+    return field.index

@@ -99,3 +99,46 @@ def test_highlighting_skips_only_words_that_cannot_match(seed_text):
         for word in words:
             full = bool(highlighter.word_terms(word) & terms)
             assert highlighter.matches(word, terms, initials) == full, (query, word)
+
+
+def _stream_positions(analyzer, text: str) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for token in analyzer(text, mode="index", positions=True):
+        found.setdefault(token.text, []).append(token.pos)
+    return found
+
+
+def _stream_counts(analyzer, text: str) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for token in analyzer(text, mode="index"):
+        found[token.text] = found.get(token.text, 0) + 1
+    return found
+
+
+_TEXTS = st.lists(
+    st.one_of(
+        _WORDS,
+        st.sampled_from(["Artificial", "Intelligence", "Internet of Things", "café", "Straße"]),
+        st.text(max_size=12),
+    ),
+    max_size=40,
+).map(" ".join)
+
+
+def test_indexers_give_what_the_analyzers_give_on_the_seed(seed_text):
+    from dwsearch.index.analysis import counts_indexer, positions_indexer, spelling_analyzer
+
+    spelling = spelling_analyzer()
+    assert positions_indexer(CACHED)(seed_text) == _stream_positions(CACHED, seed_text)
+    assert counts_indexer(spelling)(seed_text) == _stream_counts(spelling, seed_text)
+    assert positions_indexer(PLAIN) is None and counts_indexer(CACHED) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_indexers_give_what_the_analyzers_give_on_any_text(text):
+    from dwsearch.index.analysis import counts_indexer, positions_indexer, spelling_analyzer
+
+    spelling = spelling_analyzer()
+    assert positions_indexer(CACHED)(text) == _stream_positions(CACHED, text)
+    assert counts_indexer(spelling)(text) == _stream_counts(spelling, text)
