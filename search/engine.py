@@ -141,6 +141,7 @@ class SearchSession:
         self.opened = open_index(index, on_build)
         self.searcher = self.opened.whoosh_index.searcher(weighting=weighting())
         self._ranker: BulkRanker | None = None
+        self._order: Any = None
         self._known: dict[str, dict[str, str]] | None = None
         self._highlighter: Highlighter | None = None
         try:
@@ -222,6 +223,15 @@ class SearchSession:
             facets=counts,
         )
 
+    def _page_order(self) -> Any:
+        """The column of where each chunk stands in its source, opened once a session.
+
+        Opening it reads an offset for every document of every segment.
+        """
+        if self._order is None:
+            self._order = self.searcher.reader().column_reader("order")
+        return self._order
+
     def _bulk(self) -> BulkRanker:
         if self._ranker is None:
             from .ranking import BulkRanker
@@ -257,7 +267,7 @@ class SearchSession:
                 sortedby=[ScoreFacet(), FieldFacet("order")],
             )
             scored = [(-hit.score[0], hit.docnum) for hit in ranked]
-        best = _page(searcher, scored, offset, limit)
+        best = _page(self._page_order, scored, offset, limit)
         terms = frozenset(t for f, t in parsed.iter_all_terms() if f in SEARCH_FIELDS)
         terms = frozenset(t.decode() if isinstance(t, bytes) else t for t in terms)
         hits = []
@@ -276,19 +286,19 @@ class SearchSession:
 
 
 def _page(
-    searcher: Any, scored: list[tuple[float, int]], offset: int, limit: int
+    order: Callable[[], Any], scored: list[tuple[float, int]], offset: int, limit: int
 ) -> list[tuple[float, int]]:
     """The hits from `offset`, best first; equal scores keep the order of the page.
 
     Only the groups of equal scores that reach the page need their page order read.
     """
-    order = searcher.reader().column_reader("order")
     ranked = sorted(((round(score, 9), docnum) for score, docnum in scored), reverse=True)
     page: list[tuple[float, int]] = []
     for _, group in groupby(ranked, key=lambda item: item[0]):
         tied = list(group)
         if len(page) + len(tied) > offset and len(tied) > 1:
-            tied.sort(key=lambda item: order[item[1]])
+            column = order()
+            tied.sort(key=lambda item: column[item[1]])
         page += tied
         if len(page) >= offset + limit:
             break
