@@ -11,6 +11,7 @@ from typing import Any
 
 from whoosh import query
 from whoosh.idsets import DocIdSet
+from whoosh.matching.wrappers import FilterMatcher
 
 from .query import SEARCH_FIELDS
 
@@ -66,6 +67,19 @@ def _union_terms(tree: query.Query) -> list[tuple[str, str]] | None:
     return terms
 
 
+def all_postings(reader: Any, fieldname: str, text: str) -> Any:
+    """A term's posting list in one segment, deleted documents included.
+
+    Whoosh hides a segment's deleted documents behind a filter that is stepped through
+    one posting at a time; every caller here masks them with the live bitmap instead.
+    """
+    matcher = reader.postings(fieldname, text)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+        matcher.reset()  # the filter has already stepped past deleted documents
+    return matcher
+
+
 def _posting_ids(matcher: Any) -> list[int]:
     """All document numbers of a posting list, a block at a time where Whoosh allows."""
     if not hasattr(matcher, "_read_ids"):
@@ -96,7 +110,7 @@ def matching_bits(searcher: Any, tree: query.Query, live: int, size: int) -> int
             for fieldname, text in set(terms):
                 if (fieldname, text) not in reader:
                     continue
-                for docnum in _posting_ids(reader.postings(fieldname, text)):
+                for docnum in _posting_ids(all_postings(reader, fieldname, text)):
                     docnum += offset
                     raw[docnum >> 3] |= 1 << (docnum & 7)
     return int.from_bytes(raw, "little") & live

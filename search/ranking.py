@@ -17,6 +17,7 @@ from typing import Any
 
 from whoosh import query
 
+from .matching import all_postings
 from .query import SEARCH_FIELDS
 
 # Candidates whose phrase bonus is computed, per hit asked for.
@@ -94,7 +95,7 @@ class BulkRanker:
         if found is not None:
             self.postings.move_to_end(key)
             return found
-        found = _postings(self.np, reader.postings(fieldname, text))
+        found = _postings(self.np, all_postings(reader, fieldname, text))
         self.postings[key] = found
         self.postings_bytes += found[0].nbytes + found[1].nbytes
         while self.postings_bytes > POSTINGS_CACHE_BYTES and len(self.postings) > 1:
@@ -209,14 +210,14 @@ class BulkRanker:
             places = []
             for word in phrase.words:
                 ids = self._postings(segment, reader, fieldname, word)[0]
-                at = np.minimum(np.searchsorted(ids, local), len(ids) - 1)
-                holds = ids[at] == local
+                at = np.minimum(np.searchsorted(ids, local), max(len(ids) - 1, 0))
+                holds = ids[at] == local if len(ids) else np.zeros(len(local), dtype=bool)
                 local = local[holds]
                 places = [p[holds] for p in places] + [at[holds]]
             if not len(local):
                 continue
             positions = [
-                [decode(v) for v in _values_at(reader.postings(fieldname, word), list(at))]
+                [decode(v) for v in _values_at(all_postings(reader, fieldname, word), list(at))]
                 for word, at in zip(phrase.words, places, strict=True)
             ]
             matched = [

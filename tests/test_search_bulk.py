@@ -83,3 +83,30 @@ def test_bulk_and_whoosh_agree_on_phrases(synthetic_index, monkeypatch):
             assert outcomes[0] == outcomes[1], text
             matched_some += outcomes[0][1] > 0
     assert matched_some >= len(queries) // 2  # the phrases were found, not all missed
+
+
+def test_bulk_and_whoosh_agree_after_updates_delete_documents(tmp_path, monkeypatch):
+    """An update leaves deleted documents in old segments; neither path may count them."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        from run import query_mix
+        from synthetic import write_pages
+    finally:
+        sys.path.remove(str(BENCH))
+    pages = tmp_path / "pages"
+    written = write_pages(pages, 30)
+    build([pages], index=tmp_path / "index")
+    for path in written[:6]:
+        path.write_text(path.read_text(encoding="utf-8")[:2000], encoding="utf-8")
+    written[6].unlink()
+    report = build([pages], index=tmp_path / "index")
+    assert len(report.updated) == 6 and report.removed
+    with SearchSession(tmp_path / "index") as session:
+        assert session.searcher.reader().has_deletions()
+        for text, _ in query_mix(pages, 60):
+            outcomes = []
+            for threshold in (10**9, 0):
+                monkeypatch.setattr(engine, "BULK_FROM_DOCS", threshold)
+                results = session.search(text, limit=10, highlight=False)
+                outcomes.append(([(h.id, h.score) for h in results.hits], results.total))
+            assert outcomes[0] == outcomes[1], text
