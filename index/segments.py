@@ -22,7 +22,7 @@ from .analysis import counts_indexer, positions_indexer
 
 # A segment is closed and a new one started after this many documents, which bounds the
 # memory its postings take (about 50 postings a chunk, 60 bytes each).
-DOCS_PER_SEGMENT = 20_000
+DOCS_PER_SEGMENT = 30_000
 
 
 class SegmentWriter:
