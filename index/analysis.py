@@ -349,17 +349,24 @@ def spelling_analyzer() -> Analyzer:
     )
 
 
-def keeps_initial(word: str) -> bool:
-    """Whether every term analysis makes of `word` starts as the word does, lower-cased.
+# Snowball's English stemmer changes the second letter of these words alone (y to i).
+_NEW_SECOND_LETTER = frozenset({"dying", "lying", "tying"})
 
-    True of plain ASCII words that are not acronyms: lower-casing, UK-to-US spelling and
-    stemming change only how a word ends. A test holds the data files to this. Highlighting
-    uses it to skip analysing words that cannot match.
+
+def kept_prefix(word: str) -> str | None:
+    """The first two letters, lower-cased, that every term analysis makes of `word` keeps
+    (a one-letter term, the first), or None where analysis may change them.
+
+    Lower-casing, UK-to-US spelling and stemming change only how a plain ASCII word ends;
+    acronyms, accents, hyphens and apostrophes can change how it starts. A test holds the
+    data files and the stemmer to this. Highlighting skips words that cannot match.
     """
     if not (word.isascii() and word.isalnum()):
-        return False  # accents are folded; hyphens and apostrophes split or drop
-    table = acronyms()
-    return word not in table and word.upper() not in _upper_acronyms()
+        return None  # accents are folded; hyphens and apostrophes split or drop
+    if word in acronyms() or word.upper() in _upper_acronyms():
+        return None
+    lower = word.lower()
+    return None if lower in _NEW_SECOND_LETTER else lower[:2]
 
 
 @cache

@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from dwsearch.index.analysis import WORD_PATTERN, keeps_initial
+from dwsearch.index.analysis import WORD_PATTERN, kept_prefix
 
 from .results import Segment, Snippet
 
@@ -31,15 +31,20 @@ class Highlighter:
         """Every term indexing this word would produce, aliases included."""
         return frozenset(t.text for t in self.analyzer(word, mode="index"))
 
-    def matches(self, word: str, terms: frozenset[str], initials: frozenset[str]) -> bool:
-        """Whether the word matches; words that cannot, by their first letter, are skipped."""
-        if word[:1].lower() not in initials and keeps_initial(word):
+    def matches(self, word: str, terms: frozenset[str], starts: frozenset[str]) -> bool:
+        """Whether the word matches; `starts` are the terms' first two letters.
+
+        A word that keeps its first letters through analysis, and whose first letters
+        begin no term, is skipped without analysing it.
+        """
+        prefix = kept_prefix(word)
+        if prefix is not None and prefix not in starts and prefix[:1] not in starts:
             return False
         return bool(self.word_terms(word) & terms)
 
     def snippet(self, text: str, terms: frozenset[str], window: int = WINDOW_WORDS) -> Snippet:
-        initials = frozenset(term[:1] for term in terms)
-        marked = [self.matches(m.group(0), terms, initials) for m in _WORD.finditer(text)]
+        starts = frozenset(term[:2] for term in terms)
+        marked = [self.matches(m.group(0), terms, starts) for m in _WORD.finditer(text)]
         return snippet(text, marked, window)
 
 

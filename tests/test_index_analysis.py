@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dwsearch.index.analysis import english_analyzer, keeps_initial
+from dwsearch.index.analysis import english_analyzer, kept_prefix
 
 CACHED, PLAIN = english_analyzer(), english_analyzer(cached=False)
 
@@ -67,25 +67,31 @@ def _vocabulary(seed_text: str) -> set[str]:
     return set(re.findall(WORD_PATTERN, text))
 
 
-def _check_initials(word: str) -> None:
-    if keeps_initial(word):
-        initials = {t.text[:1] for t in PLAIN(word, mode="index")}
-        assert initials <= {word[:1].lower()}, word
+def _check_prefix(word: str) -> None:
+    prefix = kept_prefix(word)
+    if prefix is not None:
+        for token in PLAIN(word, mode="index"):
+            assert token.text[:2] == prefix[: len(token.text[:2])], (word, token.text)
 
 
-def test_words_that_keep_their_initial_do(seed_text):
-    """Highlighting skips words by initial; this is what makes that exact."""
-    vocabulary = _vocabulary(seed_text)
+def test_words_keep_their_first_letters_where_highlighting_counts_on_it(seed_text):
+    """Highlighting skips words by their first letters; this is what makes that exact."""
+    from whoosh.lang.snowball.english import EnglishStemmer
+
+    special = EnglishStemmer._EnglishStemmer__special_words  # the stemmer's own exceptions
+    vocabulary = _vocabulary(seed_text) | set(special) | {w.title() for w in special}
     assert len(vocabulary) > 1000
     for word in vocabulary:
-        _check_initials(word)
-    assert not keeps_initial("AI") and not keeps_initial("Genève") and not keeps_initial("a-b")
+        _check_prefix(word)
+    assert kept_prefix("AI") is None and kept_prefix("Genève") is None
+    assert kept_prefix("a-b") is None and kept_prefix("Dying") is None
+    assert kept_prefix("Standardisation") == "st"
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzAEIOUY0123456789", min_size=1, max_size=14))
-def test_any_plain_word_keeps_its_initial(word):
-    _check_initials(word)
+def test_any_plain_word_keeps_its_first_letters(word):
+    _check_prefix(word)
 
 
 def test_highlighting_skips_only_words_that_cannot_match(seed_text):
@@ -95,10 +101,10 @@ def test_highlighting_skips_only_words_that_cannot_match(seed_text):
     words = re.findall(r"\w+(?:['’\-]\w+)*", seed_text)
     for query in ("AI", "telecommunication union", "standardisation", "ITU-T", "Genève"):
         terms = frozenset(t.text for t in CACHED(query, mode="query"))
-        initials = frozenset(term[:1] for term in terms)
+        starts = frozenset(term[:2] for term in terms)
         for word in words:
             full = bool(highlighter.word_terms(word) & terms)
-            assert highlighter.matches(word, terms, initials) == full, (query, word)
+            assert highlighter.matches(word, terms, starts) == full, (query, word)
 
 
 def _stream_positions(analyzer, text: str) -> dict[str, list[int]]:
