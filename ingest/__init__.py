@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .chunk import Chunk
-from .sources import HTML_SUFFIXES, IngestError, Source, decode, find_sources
 
 if TYPE_CHECKING:
+    from .sources import IngestError, Source
     from .taxonomy import Taxonomy
 
 __all__ = [
@@ -43,6 +43,10 @@ def __getattr__(name: str) -> object:
         from .taxonomy import Taxonomy
 
         return Taxonomy
+    if name in ("IngestError", "Source", "find_sources"):
+        from . import sources
+
+        return getattr(sources, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -80,6 +84,8 @@ def chunk_source(
     source: Source, taxonomy: Taxonomy | None = None, data: bytes | None = None
 ) -> list[Chunk]:
     """Chunks of one file; any problem is an IngestError that names it."""
+    from .sources import HTML_SUFFIXES, IngestError, decode
+
     name = source.relative
     if data is None:
         try:
@@ -99,6 +105,8 @@ def chunk_paths(
     paths: Iterable[str | Path], taxonomy: Taxonomy | None = None
 ) -> Iterator[Chunk | IngestError]:
     """Chunks of every page under the paths; a bad file yields its error and the rest go on."""
+    from .sources import IngestError, find_sources
+
     taxonomy = taxonomy or load_taxonomy()
     for found in find_sources(paths):
         if isinstance(found, IngestError):
