@@ -396,6 +396,12 @@ def _accent_map() -> dict[int, str]:
     return accent_map
 
 
+def _chain_of(analyzer: Any, *kinds: type) -> list[Any] | None:
+    """The analyzer's tokenizer and filters, if they are exactly these kinds, else None."""
+    items = list(getattr(analyzer, "items", ()))
+    return items if [type(item) for item in items] == list(kinds) else None
+
+
 def positions_indexer(analyzer: Any) -> Callable[[str], dict[str, list[int]]] | None:
     """For `english_analyzer()`: a function giving what indexing a text gives, each term's
     positions, or None for an analyzer of any other shape.
@@ -403,10 +409,10 @@ def positions_indexer(analyzer: Any) -> Callable[[str], dict[str, list[int]]] | 
     The same result as the analyzer's token stream (a test holds them equal), worked out
     without a token object per word: a full build spent a third of its time there.
     """
-    items = getattr(analyzer, "items", ())
-    if [type(item) for item in items] != [
-        RegexTokenizer, CachedWordFilter, ExpansionFilter, WordPositionFilter
-    ]:  # fmt: skip
+    items = _chain_of(
+        analyzer, RegexTokenizer, CachedWordFilter, ExpansionFilter, WordPositionFilter
+    )
+    if items is None:
         return None
     tokenizer, words, expansion = items[0], items[1], items[2]
     outcome, by_terms, last_terms = words.outcome, expansion.by_terms, expansion.last_terms
@@ -442,10 +448,8 @@ def positions_indexer(analyzer: Any) -> Callable[[str], dict[str, list[int]]] | 
 
 def counts_indexer(analyzer: Any) -> Callable[[str], dict[str, int]] | None:
     """For `spelling_analyzer()`: a function giving each indexed word's count, or None."""
-    items = getattr(analyzer, "items", ())
-    if [type(item) for item in items] != [
-        RegexTokenizer, LowercaseFilter, CharsetFilter, StopFilter
-    ]:  # fmt: skip
+    items = _chain_of(analyzer, RegexTokenizer, LowercaseFilter, CharsetFilter, StopFilter)
+    if items is None:
         return None
     tokenizer, charset, stops = items[0], items[2], items[3]
     charmap, stoplist, shortest, longest = charset.charmap, stops.stops, stops.min, stops.max
