@@ -37,8 +37,12 @@ def _find(name: str) -> importlib.machinery.ModuleSpec | None:
 
 
 def _load_real(name: str) -> ModuleType:
+    """The real module, loaded the first time and then taken from `sys.modules`."""
     import importlib.util
 
+    loaded = sys.modules.get(name)
+    if loaded is not None and not isinstance(loaded, _StandIn):
+        return loaded
     spec = _find(name)
     if spec is None or spec.loader is None:
         raise ImportError(f"no module named {name!r}")

@@ -116,24 +116,18 @@ class BulkRanker:
 
     def scores(self, words: list[tuple[str, str, float]], size: int) -> Any:
         """Each document's BM25F score for the words, as Whoosh's scorer gives it."""
-        np = self.np
-        searcher = self.searcher
-        weighting = searcher.weighting
-        k1, b = weighting.K1, weighting.B
-        total = np.zeros(size, dtype=np.float64)
-        for segment, (leaf, offset) in enumerate(searcher.leaf_searchers()):
+        total = self.np.zeros(size, dtype=self.np.float64)
+        for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
             reader = leaf.reader()
             for fieldname, text, boost in words:
                 if (fieldname, text) not in reader:
                     continue
-                ids, tf = self._postings(segment, reader, fieldname, text)
-                if not len(ids):
-                    continue
-                idf = searcher.idf(fieldname, text)
-                average = searcher.avg_field_length(fieldname) or 1
-                lengths = self._field_lengths(segment, reader, fieldname)[ids]
-                norm = k1 * ((1 - b) + b * lengths / average)
-                total[ids + offset] += boost * idf * (tf * (k1 + 1)) / (tf + norm)
+                ids = self._postings(segment, reader, fieldname, text)[0]
+                if len(ids):
+                    every = slice(None)
+                    total[ids + offset] += boost * self._term_scores(
+                        segment, reader, fieldname, text, every
+                    )
         return total
 
     def matched(self, scores: Any) -> int:
@@ -159,8 +153,8 @@ class BulkRanker:
         if not len(allowed_docs):
             return []
         scores = scores[allowed_docs]
-        keep = len(allowed_docs)
-        keep = min(keep, max(MIN_CANDIDATES, wanted * CANDIDATES_PER_HIT) if bonuses else wanted)
+        wanted = max(MIN_CANDIDATES, wanted * CANDIDATES_PER_HIT) if bonuses else wanted
+        keep = min(len(allowed_docs), wanted)
         floor = scores[np.argpartition(-scores, keep - 1)[keep - 1]]
         # Everything tied with the last candidate comes too, so ties break by page order.
         chosen = scores >= floor
@@ -236,7 +230,7 @@ class BulkRanker:
         return np.concatenate(found_docs), np.concatenate(found_scores)
 
     def _term_scores(self, segment: int, reader: Any, fieldname: str, text: str, at: Any) -> Any:
-        """Whoosh's BM25F score of one word at these places in its posting list."""
+        """Whoosh's BM25F score of a word at these places of its postings (array or slice)."""
         weighting = self.searcher.weighting
         k1, b = weighting.K1, weighting.B
         ids, tf = self._postings(segment, reader, fieldname, text)

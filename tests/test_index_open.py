@@ -139,12 +139,18 @@ def test_stand_ins_become_the_real_modules_when_used():
         "from whoosh.lang.snowball import GermanStemmer\n"
         "snowball = sys.modules['whoosh.lang.snowball']\n"
         "print(GermanStemmer().stem('häuser'), type(snowball).__name__)\n"
+        "first = sys.modules['whoosh.lang.morph_en']\n"
+        "variations('nations'), stemmer_for_language('fr'), cached_property.cached_property\n"
+        "same = [sys.modules[m] is n for m, n in [('whoosh.lang.morph_en', first),\n"
+        "        ('whoosh.lang.snowball', snowball)]]\n"
+        "print(all(same))  # loaded once, not again on each use\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", "import sys\n" + code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == [
-        "threaded_cached_property", "True", "module", "national", "nation", "haus", "module"
+        "threaded_cached_property", "True", "module", "national", "nation", "haus", "module",
+        "True",
     ]  # fmt: skip
 
 
