@@ -24,6 +24,7 @@ from whoosh.analysis import (
     RegexTokenizer,
     StemFilter,
     StopFilter,
+    StripFilter,
     Token,
 )
 
@@ -447,7 +448,20 @@ def positions_indexer(analyzer: Any) -> Callable[[str], dict[str, list[int]]] | 
 
 
 def counts_indexer(analyzer: Any) -> Callable[[str], dict[str, int]] | None:
-    """For `spelling_analyzer()`: a function giving each indexed word's count, or None."""
+    """For `spelling_analyzer()`, or Whoosh's comma-separated keywords: a function giving
+    each indexed word's count, or None for an analyzer of another shape."""
+    keywords = _chain_of(analyzer, RegexTokenizer, StripFilter, LowercaseFilter)
+    if keywords is not None:
+        split = keywords[0].expression.finditer
+
+        def keyword_counts(text: str) -> dict[str, int]:
+            found: dict[str, int] = {}
+            for match in split(text):
+                word = match.group(0).strip().lower()
+                found[word] = found.get(word, 0) + 1
+            return found
+
+        return keyword_counts
     items = _chain_of(analyzer, RegexTokenizer, LowercaseFilter, CharsetFilter, StopFilter)
     if items is None:
         return None

@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ from .location import (
 )
 from .parallel import build_parts, workers_for
 from .schema import build_schema, schema_version
-from .segments import SegmentWriter
+from .segments import SegmentWriter, collection_paused
 
 Progress = Callable[[int, int], None]
 
@@ -276,40 +276,41 @@ def _write_generation(
         if ix is not None
         else SegmentWriter(str(building), build_schema())
     )
-    try:
-        for name in to_remove:
-            writer.delete_by_term("source", name)
-            report.removed.append(name)
-        for done, name in enumerate(to_index, start=1):
-            source, data, digest = sources[name]
-            try:
-                chunks = chunk_source(source, taxonomy, data)
-            except IngestError as error:
-                report.failed.append(str(error))
-                if not incremental and name in old_entries and live is not None:
-                    # A rebuild keeps what the old index had of a file that is now unreadable.
-                    kept = _carry_over(live, name, writer)
-                    entries[name] = dict(old_entries[name], chunks=kept)
+    with collection_paused() if ix is None else nullcontext():
+        try:
+            for name in to_remove:
+                writer.delete_by_term("source", name)
+                report.removed.append(name)
+            for done, name in enumerate(to_index, start=1):
+                source, data, digest = sources[name]
+                try:
+                    chunks = chunk_source(source, taxonomy, data)
+                except IngestError as error:
+                    report.failed.append(str(error))
+                    if not incremental and name in old_entries and live is not None:
+                        # A rebuild keeps what the old index had of a file that is now unreadable.
+                        kept = _carry_over(live, name, writer)
+                        entries[name] = dict(old_entries[name], chunks=kept)
+                    if progress:
+                        progress(done, len(to_index))
+                    continue
+                if incremental:
+                    writer.delete_by_term("source", name)
+                for position, chunk in enumerate(chunks):
+                    writer.add_document(**chunk_document(chunk, position))
+                (report.updated if name in old_entries else report.added).append(name)
+                entries[name] = {"hash": digest, "chunks": len(chunks)}
                 if progress:
                     progress(done, len(to_index))
-                continue
-            if incremental:
-                writer.delete_by_term("source", name)
-            for position, chunk in enumerate(chunks):
-                writer.add_document(**chunk_document(chunk, position))
-            (report.updated if name in old_entries else report.added).append(name)
-            entries[name] = {"hash": digest, "chunks": len(chunks)}
-            if progress:
-                progress(done, len(to_index))
-        if not incremental and live is not None:
-            for name in old_entries:
-                if name not in sources and name not in entries:
-                    report.removed.append(name)
-        report.unchanged = len(sources) - len(to_index) if incremental else 0
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
+            if not incremental and live is not None:
+                for name in old_entries:
+                    if name not in sources and name not in entries:
+                        report.removed.append(name)
+            report.unchanged = len(sources) - len(to_index) if incremental else 0
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
     return _finish_generation(building, entries, taxonomy, version, report)
 
 

@@ -9,6 +9,7 @@ contents. No document crosses a process boundary, and nothing is merged.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -48,6 +49,7 @@ def _work(part: Path, tasks: Any, events: Any, taxonomy: Any, parent: int) -> No
     from .segments import SegmentWriter
 
     result = PartResult()
+    gc.disable()  # this process only builds, then exits (see segments.collection_paused)
     try:
         writer = SegmentWriter(str(part), build_schema())
         while True:

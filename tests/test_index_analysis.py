@@ -148,3 +148,15 @@ def test_indexers_give_what_the_analyzers_give_on_any_text(text):
     spelling = spelling_analyzer()
     assert positions_indexer(CACHED)(text) == _stream_positions(CACHED, text)
     assert counts_indexer(spelling)(text) == _stream_counts(spelling, text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["ITU-D", " access ", "Cyber Security", "", ",", "x,y", "É"])))
+def test_keyword_indexer_gives_what_whooshs_keyword_analyzer_gives(values):
+    from whoosh.analysis import KeywordAnalyzer
+
+    from dwsearch.index.analysis import counts_indexer
+
+    analyzer = KeywordAnalyzer(lowercase=True, commas=True)
+    text = ",".join(values)
+    assert counts_indexer(analyzer)(text) == _stream_counts(analyzer, text)

@@ -293,3 +293,17 @@ def test_a_parallel_build_gives_the_same_index(tmp_path, seed_text, monkeypatch)
         two = search(query, limit=20, index=tmp_path / "parallel")
         assert [(h.id, h.score) for h in one.hits] == [(h.id, h.score) for h in two.hits]
         assert (one.total, one.facets) == (two.total, two.facets)
+
+
+def test_a_build_leaves_the_cycle_collector_as_it_found_it(tmp_path):
+    import gc
+
+    write(tmp_path / "pages" / "a.txt", "Actor A\n\nA paragraph on spectrum policy.\n")
+    build([tmp_path / "pages"], index=tmp_path / "index")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build([tmp_path / "pages"], index=tmp_path / "index", rebuild=True)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
