@@ -11,6 +11,7 @@ as the user typed them and phrase queries keep their word positions.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -32,6 +33,7 @@ from dwsearch.ingest.spelling import uk_to_us
 
 # Words, keeping hyphenated compounds and apostrophes inside words ("ITU-T", "ITU’s").
 WORD_PATTERN = r"\w+(?:['’\-]\w+)*"
+_WORDS = re.compile(WORD_PATTERN)
 
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -73,7 +75,8 @@ def stop_words() -> frozenset[str]:
 
 
 def _split_words(text: str) -> list[str]:
-    return [t.text for t in RegexTokenizer(WORD_PATTERN)(text)]
+    """The words the analyzer's tokenizer finds (its pattern, without its token objects)."""
+    return _WORDS.findall(text)
 
 
 class ApostropheFilter(Filter):
