@@ -5,7 +5,8 @@ sorted in runs spilled to temporary files, merged at commit, and each posting's 
 length looked up again from the columns just written. A full build knows everything in
 advance, so this writer keeps each term's postings in memory as it goes, and hands them
 to Whoosh's own codec (the same W3 files, blocks and term table) already sorted, with
-their lengths. The files are the ones Whoosh would write; the tests compare searches.
+their lengths. The files are the ones Whoosh's writer makes; a test compares them term by
+term, posting by posting.
 """
 
 from __future__ import annotations
