@@ -21,7 +21,7 @@ from dwsearch.ingest.chunk import Chunk
 from .errors import SearchError
 from .facets import disjunctive_counts, filter_bits
 from .highlight import Highlighter
-from .matching import BitmapDocs, matching_bits
+from .matching import BitmapDocs, bulk_query, matching_bits
 from .query import (
     SEARCH_FIELDS,
     apply_corrections,
@@ -191,11 +191,7 @@ class SearchSession:
                 parsed = parse_query(suggestion, searcher.schema)
 
         facets = self.facets
-        bulk = None
-        if facets.size >= BULK_FROM_DOCS:
-            from .ranking import bulk_query
-
-            bulk = bulk_query(parsed)
+        bulk = bulk_query(parsed) if facets.size >= BULK_FROM_DOCS else None
         scores = None
         if bulk is not None:
             scores = self._bulk().scores(bulk.words, facets.size)

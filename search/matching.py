@@ -7,7 +7,7 @@ OR of words, the union of the words' posting lists is read block by block instea
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from whoosh import query
 from whoosh.idsets import DocIdSet
@@ -41,30 +41,49 @@ class BitmapDocs(DocIdSet):
                 byte ^= low
 
 
-def _union_terms(tree: query.Query) -> list[tuple[str, str]] | None:
-    """The words of an OR of words, or None for any other query.
+Word = tuple[str, str, float]  # field, analysed word, weight
+Weighted = tuple[query.Phrase, float]
 
-    An optional phrase beside its own first word (the proximity bonus) matches nothing
-    the word does not, so it does not stop the fast path.
+
+class BulkQuery(NamedTuple):
+    """An OR of words and phrases, in the shape the fast paths read.
+
+    `bonuses` are phrases that only add to documents their first word already matches
+    (the proximity bonus); `phrases` decide by themselves what matches (quoted phrases,
+    hyphenated words).
     """
-    if type(tree) is query.Term and tree.fieldname in SEARCH_FIELDS:
-        return [(tree.fieldname, tree.text)]
-    if not isinstance(tree, query.Or) or tree.minmatch:
+
+    words: list[Word]
+    bonuses: list[Weighted]
+    phrases: list[Weighted]
+
+
+def bulk_query(tree: query.Query) -> BulkQuery | None:
+    """The words and phrases of an OR of words and phrases, or None for other queries."""
+    words: list[Word] = []
+    phrases: list[Weighted] = []
+    if not _collect(tree, 1.0, words, phrases):
         return None
-    terms: list[tuple[str, str]] = []
-    phrases: list[query.Phrase] = []
-    for child in tree.subqueries:
-        if isinstance(child, query.Phrase):
-            phrases.append(child)
+    found = BulkQuery(words, [], [])
+    present = {(fieldname, text) for fieldname, text, _ in words}
+    for phrase, boost in phrases:
+        if not phrase.words:
             continue
-        found = _union_terms(child)
-        if found is None:
-            return None
-        terms += found
-    for phrase in phrases:
-        if not phrase.words or (phrase.fieldname, phrase.words[0]) not in terms:
-            return None
-    return terms
+        covered = (phrase.fieldname, phrase.words[0]) in present
+        (found.bonuses if covered else found.phrases).append((phrase, boost))
+    return found
+
+
+def _collect(tree: query.Query, boost: float, words: list[Word], phrases: list[Weighted]) -> bool:
+    if type(tree) is query.Term and tree.fieldname in SEARCH_FIELDS:
+        words.append((tree.fieldname, tree.text, boost * tree.boost))
+        return True
+    if type(tree) is query.Phrase and tree.fieldname in SEARCH_FIELDS:
+        phrases.append((tree, boost))
+        return True
+    if not isinstance(tree, query.Or) or tree.minmatch or tree.scale:
+        return False
+    return all(_collect(child, boost * tree.boost, words, phrases) for child in tree.subqueries)
 
 
 def all_postings(reader: Any, fieldname: str, text: str) -> Any:
@@ -100,14 +119,17 @@ def matching_bits(searcher: Any, tree: query.Query, live: int, size: int) -> int
     if tree is query.NullQuery:
         return 0
     raw = bytearray((size + 7) // 8 or 1)
-    terms = _union_terms(tree)
+    # An OR of words (a phrase bonus matches nothing its first word does not) is read
+    # from the posting lists; anything else goes through Whoosh's matchers.
+    shape = bulk_query(tree)
+    terms = {(f, t) for f, t, _ in shape.words} if shape and not shape.phrases else None
     if terms is None:
         for docnum in searcher.docs_for_query(tree):
             raw[docnum >> 3] |= 1 << (docnum & 7)
     else:
         for leaf, offset in searcher.leaf_searchers():
             reader = leaf.reader()
-            for fieldname, text in set(terms):
+            for fieldname, text in terms:
                 if (fieldname, text) not in reader:
                     continue
                 for docnum in _posting_ids(all_postings(reader, fieldname, text)):

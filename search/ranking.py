@@ -12,63 +12,15 @@ the phrase bonus of short queries (see `query.add_proximity`), the best candidat
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Any
 
 from whoosh import query
 
-from .matching import all_postings
-from .query import SEARCH_FIELDS
+from .matching import Weighted, all_postings
 
 # Candidates whose phrase bonus is computed, per hit asked for.
 CANDIDATES_PER_HIT = 10
 MIN_CANDIDATES = 100
-
-
-Word = tuple[str, str, float]  # field, analysed word, weight
-Weighted = tuple[query.Phrase, float]
-
-
-@dataclass
-class BulkQuery:
-    """An OR of words and phrases, in the shape the bulk ranking scores.
-
-    `bonuses` are phrases that only add to documents their first word already matches
-    (the proximity bonus); `phrases` decide by themselves what matches (quoted phrases,
-    hyphenated words).
-    """
-
-    words: list[Word] = field(default_factory=list)
-    bonuses: list[Weighted] = field(default_factory=list)
-    phrases: list[Weighted] = field(default_factory=list)
-
-
-def bulk_query(tree: query.Query) -> BulkQuery | None:
-    """The words and phrases of an OR of words and phrases, or None for other queries."""
-    words: list[Word] = []
-    phrases: list[Weighted] = []
-    if not _collect(tree, 1.0, words, phrases):
-        return None
-    found = BulkQuery(words)
-    present = {(fieldname, text) for fieldname, text, _ in words}
-    for phrase, boost in phrases:
-        if not phrase.words:
-            continue
-        covered = (phrase.fieldname, phrase.words[0]) in present
-        (found.bonuses if covered else found.phrases).append((phrase, boost))
-    return found
-
-
-def _collect(tree: query.Query, boost: float, words: list[Word], phrases: list[Weighted]) -> bool:
-    if type(tree) is query.Term and tree.fieldname in SEARCH_FIELDS:
-        words.append((tree.fieldname, tree.text, boost * tree.boost))
-        return True
-    if type(tree) is query.Phrase and tree.fieldname in SEARCH_FIELDS:
-        phrases.append((tree, boost))
-        return True
-    if not isinstance(tree, query.Or) or tree.minmatch or tree.scale:
-        return False
-    return all(_collect(child, boost * tree.boost, words, phrases) for child in tree.subqueries)
 
 
 # Decoded posting lists kept per session, so a word searched again is not decoded again.
