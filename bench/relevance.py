@@ -15,8 +15,8 @@ import json
 import time
 from pathlib import Path
 
+from dwsearch.app.evaluate import MEASURES, Evaluation, ranked_run, score_rankings
 from dwsearch.ingest.beir import Collection, load_collection
-from dwsearch.search.evaluate import MEASURES, Evaluation, ranked_run, score_rankings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS = [

@@ -81,7 +81,7 @@ def _child(kind: str, source: str, target: str) -> None:
     memory = TreeMemory()
     started = time.perf_counter()
     if kind == "dwsearch":
-        from dwsearch.index import build
+        from dwsearch.app.api import build
 
         report = build([source], index=target)
         count = report.chunks
@@ -198,9 +198,10 @@ def latencies(search, mix) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 
 def dwsearch_searcher(index: Path):  # type: ignore[no-untyped-def]
-    from dwsearch.search.engine import Filters, SearchSession
+    from dwsearch.app.api import Filters
+    from dwsearch.app.api import session as open_session
 
-    session = SearchSession(index)
+    session = open_session(index)
 
     def search(text: str, filters: dict[str, Any]) -> int:
         years = [filters["years"]] if "years" in filters else []

@@ -10,11 +10,9 @@ as the user typed them and phrase queries keep their word positions.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from whoosh.analysis import (
@@ -29,18 +27,12 @@ from whoosh.analysis import (
     Token,
 )
 
-from dwsearch.ingest.spelling import uk_to_us
+from dwsearch.lexicon import acronym_rows, stop_words, uk_to_us
+from dwsearch.lexicon import fingerprint as lexicon_fingerprint
 
 # Words, keeping hyphenated compounds and apostrophes inside words ("ITU-T", "ITU’s").
 WORD_PATTERN = r"\w+(?:['’\-]\w+)*"
 _WORDS = re.compile(WORD_PATTERN)
-
-
-DATA_DIR = Path(__file__).resolve().parent / "data"
-
-
-def _data(name: str) -> str:
-    return (DATA_DIR / name).read_text(encoding="utf-8")
 
 
 class Acronym(NamedTuple):
@@ -53,25 +45,14 @@ class Acronym(NamedTuple):
 
 @cache
 def acronyms() -> dict[str, Acronym]:
-    """Acronyms by their written form, from `index/data/acronyms.tsv`."""
+    """Acronyms by their written form, from the lexicon's `acronyms.tsv`."""
     found: dict[str, Acronym] = {}
-    for line in _data("acronyms.tsv").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        columns = line.split("\t")
+    for row in acronym_rows():
         expansions = tuple(
-            tuple(word.lower() for word in _split_words(expansion))
-            for expansion in columns[1].split("|")
+            tuple(word.lower() for word in _split_words(expansion)) for expansion in row.expansions
         )
-        ambiguous = len(columns) > 2 and columns[2].strip() == "ambiguous"
-        found[columns[0]] = Acronym(columns[0], expansions, ambiguous)
+        found[row.acronym] = Acronym(row.acronym, expansions, row.ambiguous)
     return found
-
-
-@cache
-def stop_words() -> frozenset[str]:
-    lines = _data("stopwords.txt").splitlines()
-    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
 
 
 def _split_words(text: str) -> list[str]:
@@ -384,13 +365,7 @@ def analysis_fingerprint() -> str:
     It hashes the data files as they are, rather than the tables read from them: every
     search checks it, and reading the tables would cost start-up time for nothing.
     """
-    from dwsearch.ingest.datafiles import package_data
-
-    digest = hashlib.sha256()
-    for name in ("acronyms.tsv", "stopwords.txt"):
-        digest.update(_data(name).encode())
-    digest.update(package_data("spelling.tsv").encode())
-    return digest.hexdigest()[:16]
+    return lexicon_fingerprint()
 
 
 def _accent_map() -> dict[int, str]:

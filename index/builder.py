@@ -28,10 +28,10 @@ from dwsearch.ingest import (
     load_taxonomy,
 )
 
-from . import BUNDLED
 from .documents import chunk_document, stored_chunk
 from .facetmap import FACETMAP, write_facetmap
 from .location import (
+    BUNDLED,
     LOCK,
     MANIFEST,
     IndexProblem,
@@ -117,7 +117,7 @@ def _build_lock(
         lock.release()
 
 
-def index_chunks(index_dir: Path, chunks: Iterable[Chunk], label: str) -> BuildReport:
+def build_from_chunks(index_dir: Path, chunks: Iterable[Chunk], label: str) -> BuildReport:
     """A fresh index of chunks that come from no page file (a test collection, say)."""
     whoosh_index = _whoosh_for_writing()
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 ENV_VAR = "DWSEARCH_INDEX"
+# Written in the manifest for an index of the corpus that ships with dwsearch.
+BUNDLED = "<bundled corpus>"
 POINTER = "CURRENT"
 MANIFEST = "dwsearch.json"
 LOCK = ".build.lock"
@@ -86,17 +88,6 @@ def corpus_hash(hashes: dict[str, str]) -> str:
     for name in sorted(hashes):
         digest.update(f"{name}\x00{hashes[name]}\n".encode())
     return digest.hexdigest()[:16]
-
-
-def bundled_corpus_hash() -> str:
-    """Identifies the version of the corpus that ships with this dwsearch."""
-    from dwsearch.ingest import Source, bundled_corpus, find_sources
-
-    hashes = {}
-    for found in find_sources([bundled_corpus()]):
-        if isinstance(found, Source):
-            hashes[found.relative] = hashlib.sha256(found.path.read_bytes()).hexdigest()
-    return corpus_hash(hashes)
 
 
 def current_generation(index_dir: Path) -> Path | None:

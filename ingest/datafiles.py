@@ -38,17 +38,6 @@ def read_toml(path: Path | None, default_name: str) -> tuple[dict[str, Any], str
     return load_toml(text, str(path)), text
 
 
-def read_pairs(name: str) -> dict[str, str]:
-    """A two-column TSV data file as a dict; `#` starts a comment line."""
-    pairs: dict[str, str] = {}
-    for line in package_data(name).splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        left, _, right = line.partition("\t")
-        pairs[left.strip()] = right.strip()
-    return pairs
-
-
 def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import re
-from functools import cache
 
-from .datafiles import read_pairs
+from dwsearch.lexicon import uk_to_us
 
 _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?")
-
-
-@cache
-def uk_to_us() -> dict[str, str]:
-    return read_pairs("spelling.tsv")
 
 
 def fold_spelling(text: str) -> str:

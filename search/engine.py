@@ -1,7 +1,8 @@
-"""The Python API of dwsearch's search side; the CLI is a thin layer over it.
+"""The search side: an opened index, a query and filters in, Results out.
 
-from dwsearch.search.engine import search, Filters
-results = search("artificial intelligence", Filters(years=[(2018, 2018)]), limit=5)
+`SearchSession` searches one opened generation; the application API
+(`dwsearch.app.api`) opens the index and hands it one. Nothing here imports ingestion
+or the builder.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import groupby
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dwsearch.index import IndexProblem, open_index
+from dwsearch.index import IndexProblem, OpenIndex
 from dwsearch.index.documents import stored_chunk
+from dwsearch.index.facetmap import FacetMap
 from dwsearch.ingest.chunk import Chunk
 
 from .errors import SearchError
@@ -46,10 +47,8 @@ __all__ = [
     "Results",
     "SearchError",
     "SearchSession",
-    "facets",
-    "search",
-    "show",
-    "stats",
+    "index_stats",
+    "show_chunk",
 ]
 
 MAX_LIMIT = 10_000
@@ -133,12 +132,8 @@ class SearchSession:
     repeatedly keeps one open instead.
     """
 
-    def __init__(
-        self, index: str | Path | None = None, on_build: Callable[[str], None] | None = None
-    ) -> None:
-        from dwsearch.index.facetmap import FacetMap
-
-        self.opened = open_index(index, on_build)
+    def __init__(self, opened: OpenIndex) -> None:
+        self.opened = opened
         self.searcher = self.opened.whoosh_index.searcher(weighting=weighting())
         self._ranker: BulkRanker | None = None
         self._order: Any = None
@@ -301,39 +296,8 @@ def _page(
     return page[offset : offset + limit]
 
 
-def search(
-    query: str = "",
-    filters: Filters | None = None,
-    limit: int = 10,
-    offset: int = 0,
-    index: str | Path | None = None,
-    explain: bool = False,
-    on_build: Callable[[str], None] | None = None,
-    correct: bool = True,
-) -> Results:
-    """Ranked, highlighted chunks for `query`, with facet counts over all results."""
-    with SearchSession(index, on_build) as session:
-        return session.search(query, filters, limit, offset, explain, correct)
-
-
-def facets(
-    query: str = "",
-    filters: Filters | None = None,
-    index: str | Path | None = None,
-    on_build: Callable[[str], None] | None = None,
-) -> Results:
-    """Facet counts only: the same search, with no hits fetched."""
-    with SearchSession(index, on_build) as session:
-        return session.search(query, filters, limit=0)
-
-
-def show(
-    chunk_id: str,
-    index: str | Path | None = None,
-    on_build: Callable[[str], None] | None = None,
-) -> Chunk:
+def show_chunk(opened: OpenIndex, chunk_id: str) -> Chunk:
     """The whole chunk with this id (or a unique prefix of it, as git takes hashes)."""
-    opened = open_index(index, on_build)
     with opened.whoosh_index.searcher() as searcher:
         wanted = chunk_id.strip()
         fields = searcher.document(id=wanted) if wanted else None
@@ -367,18 +331,16 @@ class IndexStats:
     schema_version: str
 
 
-def stats(
-    index: str | Path | None = None, on_build: Callable[[str], None] | None = None
-) -> IndexStats:
-    with SearchSession(index, on_build) as session:
-        opened = session.opened
-        reader = session.searcher.reader()
-        terms = set()
-        for field in SEARCH_FIELDS:
-            terms.update(reader.lexicon(field))
-        pages = sum(1 for _ in reader.lexicon("page"))
-        by_type = session.facets.counts("type", session.facets.live)
-        chunks = session.facets.live.bit_count()
+def index_stats(session: SearchSession) -> IndexStats:
+    """What a session's index holds and what it was built from."""
+    opened = session.opened
+    reader = session.searcher.reader()
+    terms = set()
+    for field in SEARCH_FIELDS:
+        terms.update(reader.lexicon(field))
+    pages = sum(1 for _ in reader.lexicon("page"))
+    by_type = session.facets.counts("type", session.facets.live)
+    chunks = session.facets.live.bit_count()
     size = sum(p.stat().st_size for p in opened.generation.iterdir() if p.is_file())
     built = datetime.fromtimestamp(opened.manifest.built_at, tz=timezone.utc)
     return IndexStats(

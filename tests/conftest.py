@@ -31,7 +31,7 @@ def seed_text(seed_path: Path) -> str:
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory) -> Path:
     """An index of the bundled corpus, built once; tests must not change it."""
-    from dwsearch.index import build
+    from dwsearch.app.api import build
 
     folder = tmp_path_factory.mktemp("seed-index")
     build(index=folder)

@@ -52,7 +52,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None):
     """The real `dwsearch` command, in-process, with stdout and stderr kept apart."""
     from click.testing import CliRunner
 
-    from dwsearch.search.cli import cli
+    from dwsearch.app.cli import cli
 
     return CliRunner().invoke(cli, list(args), prog_name="dwsearch", env=env)
 

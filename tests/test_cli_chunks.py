@@ -73,7 +73,7 @@ def test_bad_flag_is_one_line_and_exit_2():
 def test_installed_command_finds_its_corpus_from_any_directory(tmp_path):
     """The corpus ships inside the package: no checkout, no setup, any working directory."""
     result = subprocess.run(
-        [sys.executable, "-m", "dwsearch.search.cli", "chunks", "--json"],
+        [sys.executable, "-m", "dwsearch.app", "chunks", "--json"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

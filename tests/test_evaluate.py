@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dwsearch.search.evaluate import evaluate
+from dwsearch.app.evaluate import evaluate
 from helpers import run_cli, write
 
 OBSERVATORY = Path(__file__).parent / "relevance" / "observatory"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from dwsearch.index import IndexBusy, build, open_index
+from dwsearch.app.api import build, open_index, search
+from dwsearch.index.builder import IndexBusy
 from dwsearch.index.location import LOCK
-from dwsearch.search.engine import search
 from helpers import run_cli, seed_variants, write
 
 
@@ -179,7 +179,7 @@ def test_a_second_build_waits_or_fails_clearly(tmp_path):
 
 def _start_build(pages: Path, index: Path) -> subprocess.Popen:
     code = (
-        "import sys; from dwsearch.index import build; "
+        "import sys; from dwsearch.app.api import build; "
         f"build([{str(pages)!r}], index={str(index)!r}, rebuild=True)"
     )
     return subprocess.Popen([sys.executable, "-c", code])

@@ -105,7 +105,8 @@ def test_search_path_stays_light(seed_index, default_index):
         assert run_cli("build").exit_code == 0  # the first search would build it
     code = (
         "import sys\n"
-        "from dwsearch.search.cli import cli\n"
+        "from dwsearch.index import imports; imports.install()\n"
+        "from dwsearch.app.cli import cli\n"
         "try:\n"
         f"    cli.main({args!r})\n"
         "except SystemExit as done:\n"
@@ -128,7 +129,8 @@ def test_search_path_stays_light(seed_index, default_index):
 def test_stand_ins_become_the_real_modules_when_used():
     """Code that uses the modules a search keeps out gets the real ones."""
     code = (
-        "import dwsearch.search.cli, whoosh.query\n"
+        "from dwsearch.index import imports; imports.install()\n"
+        "import dwsearch.app.cli, whoosh.query\n"
         "from whoosh.lang.morph_en import variations\n"
         "words = sorted(variations('rendering'))\n"
         "import cached_property\n"

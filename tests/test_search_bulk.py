@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 import dwsearch.search.engine as engine
-from dwsearch.index import build
-from dwsearch.search.engine import Filters, SearchSession
+from dwsearch.app.api import Filters, build, session
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -30,7 +29,7 @@ def synthetic_index(tmp_path_factory):
 
 def test_bulk_and_whoosh_rankings_agree(synthetic_index, monkeypatch):
     index, mix = synthetic_index
-    with SearchSession(index) as session:
+    with session(index) as opened:
         for text, wanted in mix:
             filters = Filters(
                 types=[wanted["type"]] if "type" in wanted else [],
@@ -40,7 +39,7 @@ def test_bulk_and_whoosh_rankings_agree(synthetic_index, monkeypatch):
             outcomes = []
             for threshold in (10**9, 0):  # Whoosh's search, then the bulk ranking
                 monkeypatch.setattr(engine, "BULK_FROM_DOCS", threshold)
-                results = session.search(text, filters, limit=10, highlight=False)
+                results = opened.search(text, filters, limit=10, highlight=False)
                 hits = [(hit.id, hit.score) for hit in results.hits]
                 outcomes.append((hits, results.total, results.facets))
             assert outcomes[0] == outcomes[1], text
@@ -72,12 +71,12 @@ def test_bulk_and_whoosh_agree_on_phrases(synthetic_index, monkeypatch):
     index, _ = synthetic_index
     queries = _phrase_queries(index.parent / "pages")
     matched_some = 0
-    with SearchSession(index) as session:
+    with session(index) as opened:
         for text in queries:
             outcomes = []
             for threshold in (10**9, 0):
                 monkeypatch.setattr(engine, "BULK_FROM_DOCS", threshold)
-                results = session.search(text, limit=20, highlight=False)
+                results = opened.search(text, limit=20, highlight=False)
                 hits = [(hit.id, hit.score) for hit in results.hits]
                 outcomes.append((hits, results.total, results.facets))
             assert outcomes[0] == outcomes[1], text
@@ -101,12 +100,12 @@ def test_bulk_and_whoosh_agree_after_updates_delete_documents(tmp_path, monkeypa
     written[6].unlink()
     report = build([pages], index=tmp_path / "index")
     assert len(report.updated) == 6 and report.removed
-    with SearchSession(tmp_path / "index") as session:
-        assert session.searcher.reader().has_deletions()
+    with session(tmp_path / "index") as opened:
+        assert opened.searcher.reader().has_deletions()
         for text, _ in query_mix(pages, 60):
             outcomes = []
             for threshold in (10**9, 0):
                 monkeypatch.setattr(engine, "BULK_FROM_DOCS", threshold)
-                results = session.search(text, limit=10, highlight=False)
+                results = opened.search(text, limit=10, highlight=False)
                 outcomes.append(([(h.id, h.score) for h in results.hits], results.total))
             assert outcomes[0] == outcomes[1], text

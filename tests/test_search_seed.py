@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from dwsearch.search.engine import Filters, search
+from dwsearch.app.api import Filters, search
 from helpers import run_cli
 
 # The 18 event reports that name AI (all of 2018): "AI-Powered" counts, "Storytellers" not.

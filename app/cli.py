@@ -1,17 +1,34 @@
-"""The `dwsearch` command: a thin click layer over the Python API.
+"""The `dwsearch` command: a thin click layer over the application API.
 
-Commands parse their arguments, call a library function, and hand the result to a
-printer. Heavy modules are imported inside the commands that need them, so
-`dwsearch search` starts as fast as Whoosh's own reader allows.
+Commands parse their arguments, call a function of `dwsearch.app.api`, and hand the
+result to a printer. The API loads the builder and ingestion only for the commands that
+need them, so `dwsearch search` starts as fast as Whoosh's own reader allows.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import click
+
+from dwsearch.index import IndexProblem
+from dwsearch.ingest.sources import IngestError
+from dwsearch.search.errors import SearchError
+from dwsearch.search.printers import (
+    Style,
+    render_chunk_text,
+    render_facets_text,
+    render_text,
+    results_json,
+)
+from dwsearch.search.query import parse_year_filter
+from dwsearch.search.results import Filters
+
+from . import api
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -69,8 +86,6 @@ def filter_options(command):  # type: ignore[no-untyped-def]
 
 
 def _use_color(choice: str) -> bool:
-    import os
-
     if choice != "auto":
         return choice == "always"
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
@@ -79,9 +94,6 @@ def _use_color(choice: str) -> bool:
 
 
 def _filters(types, sectors, topics, years):  # type: ignore[no-untyped-def]
-    from dwsearch.search.query import parse_year_filter
-    from dwsearch.search.results import Filters
-
     return Filters(
         types=list(types),
         sectors=list(sectors),
@@ -140,14 +152,12 @@ def chunks(paths: tuple[Path, ...], as_json: bool, taxonomy: Path | None) -> Non
     With --json, one JSON object per line. A file that cannot be read is reported
     on stderr and the others go on; the exit code is then 2.
     """
-    from dwsearch.ingest import IngestError, bundled_corpus, chunk_paths, load_taxonomy
-
     try:
-        vocabulary = load_taxonomy(taxonomy)
+        found = api.chunks(paths, taxonomy)
     except ValueError as error:
         raise UsageFailure(str(error)) from None
     failed = False
-    for item in chunk_paths(paths or [bundled_corpus()], vocabulary):
+    for item in found:
         if isinstance(item, IngestError):
             _warn(str(item))
             failed = True
@@ -173,9 +183,6 @@ def build(
     the live one and swapped in whole, so searches never see a half-built index. A full
     build of many files uses every core; a second build of the same index waits.
     """
-    from dwsearch.index import IndexProblem
-    from dwsearch.index import build as build_index
-
     bar = None
 
     def progress(done: int, total: int) -> None:
@@ -187,7 +194,7 @@ def build(
 
     show_progress = sys.stderr.isatty()
     try:
-        report = build_index(
+        report = api.build(
             list(paths) or None,
             index=index,
             rebuild=rebuild,
@@ -234,14 +241,9 @@ def search(query, types, sectors, topics, years, limit, offset, as_json, explain
     A word that matches nothing is replaced by the closest indexed word.
     Exit status: 0 with hits, 1 with none, 2 on an error.
     """
-    from dwsearch.index import IndexProblem
-    from dwsearch.search.engine import search as run_search
-    from dwsearch.search.errors import SearchError
-    from dwsearch.search.printers import Style, render_text, results_json
-
     try:
         filters = _filters(types, sectors, topics, years)
-        results = run_search(
+        results = api.search(
             " ".join(query), filters, limit=limit, offset=offset, index=index,
             explain=explain, on_build=_warn,
         )  # fmt: skip
@@ -263,13 +265,8 @@ def search(query, types, sectors, topics, years, limit, offset, as_json, explain
 @index_option
 def show(chunk_id: str, as_json: bool, color: str, index: Path | None) -> None:
     """Show the whole chunk CHUNK_ID (or a unique start of it) and its metadata."""
-    from dwsearch.index import IndexProblem
-    from dwsearch.search.engine import show as find_chunk
-    from dwsearch.search.errors import SearchError
-    from dwsearch.search.printers import Style, render_chunk_text
-
     try:
-        chunk = find_chunk(chunk_id, index=index, on_build=_warn)
+        chunk = api.show(chunk_id, index=index, on_build=_warn)
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None
     except LookupError as error:
@@ -289,14 +286,9 @@ def show(chunk_id: str, as_json: bool, color: str, index: Path | None) -> None:
 @index_option
 def facets(query, types, sectors, topics, years, as_json, index):  # type: ignore[no-untyped-def]
     """Facet counts (type, sector, topic, year) for QUERY, or for every chunk."""
-    from dwsearch.index import IndexProblem
-    from dwsearch.search.engine import facets as count_facets
-    from dwsearch.search.errors import SearchError
-    from dwsearch.search.printers import render_facets_text, results_json
-
     try:
         filters = _filters(types, sectors, topics, years)
-        results = count_facets(" ".join(query), filters, index=index, on_build=_warn)
+        results = api.facets(" ".join(query), filters, index=index, on_build=_warn)
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None
     click.echo(results_json(results, with_hits=False) if as_json else render_facets_text(results))
@@ -308,13 +300,8 @@ def facets(query, types, sectors, topics, years, as_json, index):  # type: ignor
 @index_option
 def stats(as_json: bool, index: Path | None) -> None:
     """What the index holds: chunks by type, pages, terms, size, when built, corpus hash."""
-    from dataclasses import asdict
-
-    from dwsearch.index import IndexProblem
-    from dwsearch.search.engine import stats as index_stats
-
     try:
-        found = index_stats(index=index, on_build=_warn)
+        found = api.stats(index=index, on_build=_warn)
     except IndexProblem as error:
         raise _index_problem(error) from None
     if as_json:
@@ -344,14 +331,8 @@ def evaluate(collection: Path, as_json: bool, limit: int) -> None:
     qrels/test.tsv (query-id, corpus-id, score). Prints nDCG@10, MAP@100, MRR@10 and
     Recall@100; --json adds each query's figures. Needs the eval extra.
     """
-    from dataclasses import asdict
-
-    from dwsearch.ingest import IngestError
-    from dwsearch.search.errors import SearchError
-    from dwsearch.search.evaluate import evaluate as run_evaluation
-
     try:
-        found = run_evaluation(collection, limit=limit)
+        found = api.evaluate(collection, limit=limit)
     except (IngestError, SearchError) as error:
         raise UsageFailure(str(error)) from None
     if as_json:
@@ -379,12 +360,3 @@ def _format_chunk(chunk) -> str:  # type: ignore[no-untyped-def]
     if facets:
         lines.append("    " + "; ".join(facets))
     return "\n".join(lines) + "\n"
-
-
-def main() -> None:
-    code = cli.main(prog_name="dwsearch")
-    sys.exit(code or 0)
-
-
-if __name__ == "__main__":
-    main()

@@ -12,10 +12,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dwsearch.index import live_generation, open_generation
+from dwsearch.index.builder import build_from_chunks
 from dwsearch.ingest.beir import Collection, load_collection
-
-from .engine import SearchSession
-from .errors import SearchError
+from dwsearch.search.engine import SearchSession
+from dwsearch.search.errors import SearchError
 
 # ir-measures' names, and the names users know them by.
 MEASURES = {"nDCG@10": "nDCG@10", "AP@100": "MAP@100", "RR@10": "MRR@10", "R@100": "Recall@100"}
@@ -38,13 +39,14 @@ def ranked_run(
     collection_folder: str | Path, limit: int = 100
 ) -> tuple[Collection, dict[str, list[str]]]:
     """Index a collection and search its judged queries: (collection, {query: [doc ids]})."""
-    from dwsearch.index.builder import index_chunks
-
     collection = load_collection(collection_folder)
     rankings: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="dwsearch-eval-") as folder:
-        index_chunks(Path(folder), collection.documents(), f"<collection {collection.name}>")
-        with SearchSession(folder) as session:
+        where = Path(folder)
+        build_from_chunks(where, collection.documents(), f"<collection {collection.name}>")
+        live = live_generation(where)
+        assert live is not None
+        with SearchSession(open_generation(where, *live)) as session:
             for query_id, text in collection.queries.items():
                 if query_id not in collection.qrels:
                     continue

@@ -1,0 +1,5 @@
+"""`python -m dwsearch.app`: the `dwsearch` command."""
+
+from dwsearch.app.entry import main
+
+main()

@@ -1,0 +1,212 @@
+"""dwsearch's application API: the one path the CLI, the web server and programs share.
+
+    from dwsearch.app import api
+    results = api.search("artificial intelligence", api.Filters(years=[(2018, 2018)]))
+
+It drives the three stages: it opens the index (building the default index from the
+bundled corpus on first use, or when it is out of date), searches it, and builds,
+chunks and evaluates. The builder and ingestion load only when a call needs them, so
+a search starts as fast as the search side alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dwsearch.index import (
+    BUNDLED,
+    IndexProblem,
+    Manifest,
+    OpenIndex,
+    live_generation,
+    open_generation,
+    resolve_index_dir,
+)
+from dwsearch.index.location import corpus_hash
+from dwsearch.index.schema import schema_version
+from dwsearch.ingest import bundled_corpus
+from dwsearch.ingest.sources import SUFFIXES
+from dwsearch.search.engine import IndexStats, SearchSession, index_stats, show_chunk
+from dwsearch.search.errors import SearchError
+from dwsearch.search.results import Filters, Hit, Results
+
+if TYPE_CHECKING:
+    from dwsearch.index.builder import BuildReport, Progress
+    from dwsearch.ingest import Chunk, IngestError
+
+    from .evaluate import Evaluation
+
+__all__ = [
+    "Filters",
+    "Hit",
+    "IndexProblem",
+    "Results",
+    "SearchError",
+    "build",
+    "chunks",
+    "evaluate",
+    "facets",
+    "open_index",
+    "search",
+    "session",
+    "show",
+    "stats",
+]
+
+OnBuild = Callable[[str], None]
+
+
+def bundled_corpus_hash() -> str:
+    """Identifies the version of the corpus that ships with this dwsearch."""
+    hashes = {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(bundled_corpus().iterdir())
+        if path.suffix in SUFFIXES
+    }
+    return corpus_hash(hashes)
+
+
+def _taxonomy_digest() -> str:
+    # The digest a loaded taxonomy reports, without parsing the file (for start-up).
+    from dwsearch.ingest.datafiles import taxonomy_digest
+
+    return taxonomy_digest()
+
+
+def _staleness(manifest: Manifest, is_default: bool) -> str | None:
+    """Why an index cannot be trusted as it is, or None."""
+    if manifest.schema_version != schema_version():
+        return "it was built by another version of dwsearch"
+    if is_default and manifest.roots == [BUNDLED]:
+        if manifest.taxonomy_digest != _taxonomy_digest():
+            return "dwsearch's taxonomy has changed"
+        if manifest.corpus_hash != bundled_corpus_hash():
+            return "the bundled corpus has changed"
+    return None
+
+
+def open_index(index: str | Path | None = None, on_build: OnBuild | None = None) -> OpenIndex:
+    """The live index, ready to search.
+
+    The per-user default index is built from the bundled corpus on first use, and rebuilt
+    when it is out of date. An index given by path is never rebuilt behind the user's
+    back: an out-of-date one is an error that says how to rebuild it.
+    """
+    directory, is_default = resolve_index_dir(index)
+    live = live_generation(directory)
+    reason = "there is no index yet" if live is None else _staleness(live[1], is_default)
+    if reason is not None:
+        roots = live[1].roots if live else [BUNDLED]
+        if not is_default:
+            if live is None:
+                raise IndexProblem(
+                    f"no index at {directory}; "
+                    f"build one with: dwsearch build PATH --index {directory}"
+                )
+            named = " ".join(r for r in roots if r != BUNDLED)
+            raise IndexProblem(
+                f"the index at {directory} cannot be used: {reason}; rebuild it with: "
+                f"dwsearch build --rebuild --index {directory} {named}".rstrip()
+            )
+        if roots != [BUNDLED] and not all(Path(r).exists() for r in roots):
+            raise IndexProblem(
+                f"the index at {directory} cannot be used: {reason}; rebuild it with: "
+                f"dwsearch build --rebuild PATH"
+            )
+        from dwsearch.index.builder import build_index
+
+        if on_build:
+            on_build(f"building the search index in {directory} ({reason})")
+        build_index(directory, None if roots == [BUNDLED] else [Path(r) for r in roots])
+        live = live_generation(directory)
+        assert live is not None
+    return open_generation(directory, *live)
+
+
+def session(index: str | Path | None = None, on_build: OnBuild | None = None) -> SearchSession:
+    """An open index and searcher for many searches; close it, or use it in `with`."""
+    return SearchSession(open_index(index, on_build))
+
+
+def search(
+    query: str = "",
+    filters: Filters | None = None,
+    limit: int = 10,
+    offset: int = 0,
+    index: str | Path | None = None,
+    explain: bool = False,
+    on_build: OnBuild | None = None,
+    correct: bool = True,
+) -> Results:
+    """Ranked, highlighted chunks for `query`, with facet counts over all results."""
+    with session(index, on_build) as opened:
+        return opened.search(query, filters, limit, offset, explain, correct)
+
+
+def facets(
+    query: str = "",
+    filters: Filters | None = None,
+    index: str | Path | None = None,
+    on_build: OnBuild | None = None,
+) -> Results:
+    """Facet counts only: the same search, with no hits fetched."""
+    with session(index, on_build) as opened:
+        return opened.search(query, filters, limit=0)
+
+
+def show(chunk_id: str, index: str | Path | None = None, on_build: OnBuild | None = None) -> Chunk:
+    """The whole chunk with this id (or a unique start of it); LookupError if none."""
+    return show_chunk(open_index(index, on_build), chunk_id)
+
+
+def stats(index: str | Path | None = None, on_build: OnBuild | None = None) -> IndexStats:
+    """What the index holds and what it was built from."""
+    with session(index, on_build) as opened:
+        return index_stats(opened)
+
+
+def build(
+    paths: Iterable[str | Path] | None = None,
+    index: str | Path | None = None,
+    rebuild: bool = False,
+    taxonomy: str | Path | None = None,
+    progress: Progress | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> BuildReport:
+    """Index `paths` (default: the bundled corpus) into `index` (default: the user's)."""
+    from dwsearch.index.builder import build_index
+
+    index_dir, _ = resolve_index_dir(index)
+    roots = [Path(p) for p in paths] if paths else None
+    return build_index(
+        index_dir,
+        roots,
+        rebuild=rebuild,
+        taxonomy_path=Path(taxonomy) if taxonomy else None,
+        progress=progress,
+        on_wait=on_wait,
+    )
+
+
+def chunks(
+    paths: Iterable[str | Path] | None = None, taxonomy: str | Path | None = None
+) -> Iterator[Chunk | IngestError]:
+    """The chunks ingestion makes of pages (default: the bundled corpus), not indexed.
+
+    A file that cannot be read yields its IngestError and the others go on. A taxonomy
+    that cannot be read raises ValueError before anything is read.
+    """
+    from dwsearch.ingest import chunk_paths, load_taxonomy
+
+    vocabulary = load_taxonomy(taxonomy)
+    return chunk_paths(list(paths or []) or [bundled_corpus()], vocabulary)
+
+
+def evaluate(collection: str | Path, limit: int = 100) -> Evaluation:
+    """nDCG@10, MAP@100, MRR@10 and Recall@100 of the default search on a judged collection."""
+    from .evaluate import evaluate as run
+
+    return run(collection, limit)
