@@ -26,6 +26,10 @@ class Chunk:
     sectors: tuple[str, ...] = ()
     source: str = ""
     lines: Lines = (0, 0)
+    url: str = ""  # the page's address on the web, where known
+    date: str = ""  # ISO 8601 day the chunk is about (an event's first day), where known
+    date_end: str = ""  # the last day, for a date range
+    kind: str = "page"  # what the page is: actor, issue, event, update, basket, resource
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
