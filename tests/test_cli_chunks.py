@@ -23,7 +23,7 @@ def test_json_lines_have_every_field():
     assert len(rows) == 39
     assert set(rows[0]) == {
         "id", "page", "page_title", "type", "section", "title", "text", "years",
-        "topics", "baskets", "sectors", "source", "lines",
+        "topics", "baskets", "sectors", "source", "lines", "url", "date", "date_end", "kind",
     }  # fmt: skip
     assert rows[-1]["type"] == "resource" and rows[-1]["years"] == [2015]
     assert rows[-1]["lines"] == [65, 65]
