@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from whoosh import index as whoosh_index
+
 from dwsearch.ingest import (
     Chunk,
     IngestError,
@@ -28,6 +30,7 @@ from dwsearch.ingest import (
     load_taxonomy,
 )
 
+from . import whoosh_internals
 from .documents import chunk_document, stored_chunk
 from .facetmap import FACETMAP, write_facetmap
 from .location import (
@@ -233,11 +236,7 @@ def _publish(index_dir: Path, building: Path, manifest: Manifest, report: BuildR
 
 
 def _whoosh_for_writing() -> Any:
-    from whoosh import index as whoosh_index
-
-    from . import whoosh_fixes
-
-    whoosh_fixes.apply()
+    whoosh_internals.apply_reader_fix()
     return whoosh_index
 
 

@@ -18,9 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from whoosh import index as whoosh_index
+
 from dwsearch.ingest import IngestError, Source, chunk_source
 
+from . import whoosh_internals
+from .documents import chunk_document
 from .location import IndexProblem
+from .schema import build_schema
+from .segments import SegmentWriter
 
 # Below this many files a single process is as fast, without the start-up.
 PARALLEL_FROM_FILES = 200
@@ -37,17 +43,17 @@ class PartResult:
 
 def workers_for(file_count: int) -> int:
     """How many worker processes a build of this many files should use (1: none)."""
-    if file_count < PARALLEL_FROM_FILES or "fork" not in multiprocessing.get_all_start_methods():
+    if (
+        file_count < PARALLEL_FROM_FILES
+        or "fork" not in multiprocessing.get_all_start_methods()
+        or not whoosh_internals.FAST  # segments are listed in one TOC by private API
+    ):
         return 1
     return max(1, min(os.cpu_count() or 1, 4))
 
 
 def _work(part: Path, tasks: Any, events: Any, taxonomy: Any, parent: int) -> None:
     """One worker: index files from `tasks` into `part`, reporting each one on `events`."""
-    from .documents import chunk_document
-    from .schema import build_schema
-    from .segments import SegmentWriter
-
     result = PartResult()
     gc.disable()  # this process only builds, then exits (see segments.collection_paused)
     try:
@@ -87,12 +93,6 @@ def build_parts(
     progress: Any,
 ) -> PartResult:
     """Index `items` into `building` with `workers` processes; one combined result."""
-    from whoosh import index as whoosh_index
-    from whoosh.filedb.filestore import FileStorage
-    from whoosh.index import TOC
-
-    from .schema import build_schema
-
     context = multiprocessing.get_context("fork")
     tasks, events = context.Queue(), context.Queue()
     parts = [building / f"part-{n}" for n in range(workers)]
@@ -144,10 +144,10 @@ def build_parts(
     whoosh_index.create_in(str(building), schema)
     segments = []
     for part in parts:
-        segments += whoosh_index.open_dir(str(part))._read_toc().segments
+        segments += whoosh_internals.segments_of(str(part))
         for path in part.iterdir():
             if path.name.startswith("MAIN_") and "LOCK" not in path.name:
                 path.rename(building / path.name)
         shutil.rmtree(part)
-    TOC(schema, segments, 1).write(FileStorage(str(building)), "MAIN")
+    whoosh_internals.write_toc(str(building), schema, segments)
     return combined
