@@ -140,10 +140,11 @@ def search(
     explain: bool = False,
     on_build: OnBuild | None = None,
     correct: bool = True,
+    sort: str = "relevance",
 ) -> Results:
     """Ranked, highlighted chunks for `query`, with facet counts over all results."""
     with session(index, on_build) as opened:
-        return opened.search(query, filters, limit, offset, explain, correct)
+        return opened.search(query, filters, limit, offset, explain, correct, sort=sort)
 
 
 def facets(

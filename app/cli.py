@@ -7,6 +7,7 @@ need them, so `dwsearch search` starts as fast as Whoosh's own reader allows.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -18,14 +19,15 @@ import click
 from dwsearch.index import IndexProblem
 from dwsearch.ingest.sources import IngestError
 from dwsearch.search.errors import SearchError
+from dwsearch.search.filters import check_date_range, parse_date_bound, parse_year_filter
 from dwsearch.search.printers import (
     Style,
     render_chunk_text,
     render_facets_text,
     render_text,
     results_json,
+    visible,
 )
-from dwsearch.search.query import parse_year_filter
 from dwsearch.search.results import Filters
 
 from . import api
@@ -39,11 +41,11 @@ class UsageFailure(click.ClickException):
     exit_code = EXIT_ERROR
 
     def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
-        click.echo(f"dwsearch: {self.format_message()}", err=True)
+        click.echo(f"dwsearch: {visible(self.format_message())}", err=True)
 
 
 def _warn(message: str) -> None:
-    click.echo(f"dwsearch: {message}", err=True)
+    click.echo(f"dwsearch: {visible(message)}", err=True)
 
 
 def _index_problem(error: Exception) -> UsageFailure:
@@ -66,23 +68,63 @@ color_option = click.option(
 
 
 def filter_options(command):  # type: ignore[no-untyped-def]
-    """--type, --sector, --topic and --year, declared once for every command that filters."""
+    """The filters, declared once for every command that filters; repeat one to OR values.
+
+    The command receives them read and checked, as one `filters` argument.
+    """
     options = [
-        click.option("--type", "types", multiple=True, help="Only this type (repeat to OR)."),
+        click.option("--type", "types", multiple=True, help="Only this type of chunk."),
+        click.option(
+            "--kind", "kinds", multiple=True, help="Only this kind of page, e.g. actor, event."
+        ),
         click.option(
             "--sector", "sectors", multiple=True, help="Only this ITU sector, e.g. ITU-D."
         ),
         click.option("--topic", "topics", multiple=True, help="Only this topic, by slug or name."),
+        click.option(
+            "--basket", "baskets", multiple=True, help="Only this basket, by slug or name."
+        ),
         click.option(
             "--year",
             "years",
             multiple=True,
             help="Only these years: 2018, 2015..2018, 2015.. or ..2018.",
         ),
+        click.option("--since", default="", help="Only chunks dated on or after: 2017, 2017-04…"),
+        click.option("--until", default="", help="Only chunks dated on or before this."),
     ]
+
+    @functools.wraps(command)
+    def with_filters(*args, **given):  # type: ignore[no-untyped-def]
+        values = {name: given.pop(name) for name in FILTER_PARAMETERS}
+        try:
+            given["filters"] = _filters(**values)
+        except SearchError as error:
+            raise UsageFailure(str(error)) from None
+        return command(*args, **given)
+
     for option in reversed(options):
-        command = option(command)
-    return command
+        with_filters = option(with_filters)
+    return with_filters
+
+
+FILTER_PARAMETERS = ("types", "kinds", "sectors", "topics", "baskets", "years", "since", "until")
+
+
+def _filters(types, kinds, sectors, topics, baskets, years, since, until) -> Filters:  # type: ignore[no-untyped-def]
+    since = parse_date_bound(since, "--since", last=False)
+    until = parse_date_bound(until, "--until", last=True)
+    check_date_range(since, until)
+    return Filters(
+        types=list(types),
+        kinds=list(kinds),
+        sectors=list(sectors),
+        topics=list(topics),
+        baskets=list(baskets),
+        years=[parse_year_filter(y) for y in years],
+        since=since,
+        until=until,
+    )
 
 
 def _use_color(choice: str) -> bool:
@@ -91,15 +133,6 @@ def _use_color(choice: str) -> bool:
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     return sys.stdout.isatty()
-
-
-def _filters(types, sectors, topics, years):  # type: ignore[no-untyped-def]
-    return Filters(
-        types=list(types),
-        sectors=list(sectors),
-        topics=list(topics),
-        years=[parse_year_filter(y) for y in years],
-    )
 
 
 taxonomy_option = click.option(
@@ -227,11 +260,18 @@ def build(
 @filter_options
 @click.option("--limit", type=int, default=10, show_default=True, help="Hits to show.")
 @click.option("--offset", type=int, default=0, help="Hits to skip, for paging.")
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "newest", "oldest"]),
+    default="relevance",
+    show_default=True,
+    help="Order of hits; by date, undated chunks come last.",
+)
 @json_option
 @click.option("--explain", is_flag=True, help="Show how each hit's score was made.")
 @color_option
 @index_option
-def search(query, types, sectors, topics, years, limit, offset, as_json, explain, color, index):  # type: ignore[no-untyped-def]
+def search(query, filters, limit, offset, sort, as_json, explain, color, index):  # type: ignore[no-untyped-def]
     """Search for QUERY: ranked chunks, with matches highlighted and facet counts.
 
     \b
@@ -242,10 +282,9 @@ def search(query, types, sectors, topics, years, limit, offset, as_json, explain
     Exit status: 0 with hits, 1 with none, 2 on an error.
     """
     try:
-        filters = _filters(types, sectors, topics, years)
         results = api.search(
             " ".join(query), filters, limit=limit, offset=offset, index=index,
-            explain=explain, on_build=_warn,
+            explain=explain, on_build=_warn, sort=sort,
         )  # fmt: skip
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None
@@ -284,10 +323,9 @@ def show(chunk_id: str, as_json: bool, color: str, index: Path | None) -> None:
 @filter_options
 @json_option
 @index_option
-def facets(query, types, sectors, topics, years, as_json, index):  # type: ignore[no-untyped-def]
+def facets(query, filters, as_json, index):  # type: ignore[no-untyped-def]
     """Facet counts (type, sector, topic, year) for QUERY, or for every chunk."""
     try:
-        filters = _filters(types, sectors, topics, years)
         results = api.facets(" ".join(query), filters, index=index, on_build=_warn)
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None

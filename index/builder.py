@@ -29,6 +29,7 @@ from dwsearch.ingest import (
     find_sources,
     load_taxonomy,
 )
+from dwsearch.ingest.vocabulary import facet_vocabulary
 
 from . import whoosh_internals
 from .documents import chunk_document, stored_chunk
@@ -45,6 +46,7 @@ from .location import (
     publish,
     read_manifest,
     remove_stale,
+    write_vocabulary,
 )
 from .parallel import build_parts, workers_for
 from .schema import build_schema, schema_version
@@ -135,6 +137,7 @@ def build_from_chunks(index_dir: Path, chunks: Iterable[Chunk], label: str) -> B
             report.chunks += 1
         writer.commit()
         write_facetmap(whoosh_index.open_dir(str(building)), building)
+        write_vocabulary(building, {})  # a collection's values are their own names
         manifest = Manifest(
             schema_version=schema_version(),
             taxonomy_digest="",
@@ -320,8 +323,9 @@ def _finish_generation(
     version: str,
     report: BuildReport,
 ) -> Manifest:
-    """The facet bitmaps of a written generation, and the manifest that describes it."""
+    """The facet bitmaps and vocabulary of a written generation, and its manifest."""
     write_facetmap(_whoosh_for_writing().open_dir(str(building)), building)
+    write_vocabulary(building, facet_vocabulary(taxonomy))
     report.chunks = sum(int(str(entry.get("chunks", 0))) for entry in entries.values())
     hashes = {name: str(entry.get("hash", "")) for name, entry in entries.items()}
     return Manifest(

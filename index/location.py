@@ -23,6 +23,7 @@ ENV_VAR = "DWSEARCH_INDEX"
 BUNDLED = "<bundled corpus>"
 POINTER = "CURRENT"
 MANIFEST = "dwsearch.json"
+VOCABULARY = "vocabulary.json"
 LOCK = ".build.lock"
 _BUILDING_PREFIX = "building-"
 _GENERATION_PREFIX = "gen-"
@@ -110,6 +111,27 @@ def read_manifest(generation: Path) -> Manifest:
         raise IndexProblem(f"the index at {generation.parent} is damaged (no manifest)") from None
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise IndexProblem(f"the index at {generation.parent} is damaged ({error})") from None
+
+
+def write_vocabulary(generation: Path, vocabulary: dict[str, dict[str, str]]) -> None:
+    """Each facet's values and display names, for a search to check filters against."""
+    text = json.dumps(vocabulary, ensure_ascii=False, indent=1, sort_keys=True)
+    (generation / VOCABULARY).write_text(text, encoding="utf-8")
+
+
+def read_vocabulary(generation: Path) -> dict[str, dict[str, str]]:
+    """The vocabulary a generation was built with ({} for an index without one)."""
+    try:
+        data = json.loads((generation / VOCABULARY).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, RecursionError) as error:
+        raise IndexProblem(f"the index at {generation.parent} is damaged ({error})") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise IndexProblem(f"the index at {generation.parent} is damaged ({VOCABULARY})")
+    return {
+        str(facet): {str(k): str(v) for k, v in values.items()} for facet, values in data.items()
+    }
 
 
 def new_building_dir(index_dir: Path) -> Path:

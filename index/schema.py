@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 
-from whoosh.columns import VarBytesColumn
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import analysis_fingerprint, english_analyzer, spelling_analyzer
 
 # Bump when the schema or the way chunks become documents changes.
-SCHEMA_REVISION = 4
+SCHEMA_REVISION = 5
 
 
 def build_schema() -> Schema:
@@ -23,6 +23,7 @@ def build_schema() -> Schema:
         id=ID(stored=True, unique=True),
         page=ID(stored=True),
         page_title=STORED(),
+        url=STORED(),
         source=ID(stored=True),
         lines=STORED(),
         section=STORED(),
@@ -31,9 +32,10 @@ def build_schema() -> Schema:
         # Facets: indexed for filtering, and kept in columns so counting them never
         # touches stored documents.
         type=ID(stored=True, sortable=True),
+        kind=ID(stored=True, sortable=True),
         sectors=KEYWORD(stored=True, commas=True, lowercase=True, sortable=True),
         topics=KEYWORD(stored=True, commas=True, lowercase=True, sortable=True),
-        baskets=STORED(),
+        baskets=KEYWORD(stored=True, commas=True, lowercase=True, sortable=True),
         # Signed, as Whoosh defaults: its unsigned ranges match years outside them. A few
         # dozen distinct years need no tiered range terms (shift_step=0): fewer postings.
         years=NUMERIC(int, stored=True, shift_step=0),
@@ -41,6 +43,12 @@ def build_schema() -> Schema:
         # stands in its source), so they have no postings to write.
         year_facet=COLUMN(VarBytesColumn()),
         order=COLUMN(VarBytesColumn()),
+        # The day a chunk is about, and the last day of a range, as stored and as day
+        # numbers (0: none) for sorting by date and filtering by a range of dates.
+        date=STORED(),
+        date_end=STORED(),
+        day=COLUMN(NumericColumn("I", default=0)),
+        day_end=COLUMN(NumericColumn("I", default=0)),
         # Unstemmed words, to suggest a correction for a word the index does not have.
         spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
     )

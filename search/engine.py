@@ -7,9 +7,10 @@ or the builder.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from dwsearch.index import IndexProblem, OpenIndex
 from dwsearch.index.documents import stored_chunk
 from dwsearch.index.facetmap import FacetMap
+from dwsearch.index.location import read_vocabulary
 from dwsearch.ingest.chunk import Chunk
 
 from .errors import SearchError
@@ -52,6 +54,9 @@ __all__ = [
 ]
 
 MAX_LIMIT = 10_000
+SORTS = ("relevance", "newest", "oldest")
+# The facets a filter may name by value (years and dates are ranges).
+FILTER_FACETS = ("type", "kind", "sector", "topic", "basket")
 
 
 def _check_paging(limit: int, offset: int) -> None:
@@ -61,51 +66,44 @@ def _check_paging(limit: int, offset: int) -> None:
         raise SearchError(f"--offset must be 0 or more, not {offset}")
 
 
-def _known_values(facets: Any) -> dict[str, dict[str, str]]:
-    """Every value a filter may name, by any accepted spelling, to the value indexed."""
-    from dwsearch.ingest import load_taxonomy
-    from dwsearch.ingest.layout import page_rules
-
-    taxonomy = load_taxonomy()
-    indexed = facets.values
-    types = {t: t for t in ("profile", "overview")}
-    types.update({rule.type: rule.type for rule in page_rules().sections.values()})
-    types.update({t: t for t in indexed.get("type", {})})
-    sectors = {name: slug for slug, name in taxonomy.sectors.items()}
-    sectors.update({slug: slug for slug in taxonomy.sectors})
-    sectors.update({v: v for v in indexed.get("sector", {}) if v not in sectors})
-    topics = {name: slug for slug, name in taxonomy.topic_names.items()}
-    topics.update({slug: slug for slug in taxonomy.topic_names})
-    topics.update({v: v for v in indexed.get("topic", {}) if v not in topics})
-    return {"type": types, "sector": sectors, "topic": topics}
+def _known_values(
+    vocabulary: dict[str, dict[str, str]], facets: FacetMap
+) -> dict[str, dict[str, str]]:
+    """For each filterable facet, every accepted spelling of a value, to the value indexed:
+    the values the index was built to know (by value or display name), and any it holds."""
+    known: dict[str, dict[str, str]] = {}
+    for facet in FILTER_FACETS:
+        accepted = {}
+        for value, name in vocabulary.get(facet, {}).items():
+            accepted[name.lower()] = value
+            accepted[value.lower()] = value
+        for value in facets.values.get(facet, {}):
+            accepted.setdefault(value.lower(), value)
+        known[facet] = accepted
+    return known
 
 
 def _canonical_filters(filters: Filters, known: dict[str, dict[str, str]]) -> Filters:
     """Filters with values as the index holds them; an unknown value is an error."""
 
-    def resolve(kind: str, given: list[str]) -> list[str]:
+    def resolve(facet: str, given: list[str]) -> list[str]:
         resolved = []
         for value in given:
-            wanted = value.strip().lower()
-            match = next(
-                (
-                    canon
-                    for key, canon in known[kind].items()
-                    if wanted in (key.lower(), canon.lower())
-                ),
-                None,
-            )
+            match = known[facet].get(value.strip().lower())
             if match is None:
-                listed = ", ".join(sorted(set(known[kind].values()), key=str.lower))
-                raise SearchError(f"unknown {kind} {value!r}; valid {kind}s: {listed}")
+                listed = ", ".join(sorted(set(known[facet].values()), key=str.lower))
+                raise SearchError(f"unknown {facet} {value!r}; valid {facet}s: {listed}")
             resolved.append(match)
         return resolved
 
-    return Filters(
-        types=resolve("type", filters.types),
-        sectors=resolve("sector", filters.sectors),
-        topics=resolve("topic", filters.topics),
-        years=list(filters.years),
+    by_facet = {facet: resolve(facet, wanted) for facet, wanted in filters.by_facet().items()}
+    return replace(
+        filters,
+        types=by_facet["type"],
+        kinds=by_facet["kind"],
+        sectors=by_facet["sector"],
+        topics=by_facet["topic"],
+        baskets=by_facet["basket"],
     )
 
 
@@ -167,14 +165,20 @@ class SearchSession:
         correct: bool = True,
         with_facets: bool = True,
         highlight: bool = True,
+        sort: str = "relevance",
     ) -> Results:
+        """A page of hits for the query and filters, best first or by date (`sort` is
+        "relevance", "newest" or "oldest"; undated chunks come last, by relevance)."""
         _check_paging(limit, offset)
+        if sort not in SORTS:
+            raise SearchError(f"--sort must be one of {', '.join(SORTS)}, not {sort!r}")
         started = time.perf_counter()
         searcher = self.searcher
         filters = filters or Filters()
-        if filters.types or filters.sectors or filters.topics:
+        if any(filters.by_facet().values()):
             if self._known is None:
-                self._known = _known_values(self.facets)
+                vocabulary = read_vocabulary(self.opened.generation)
+                self._known = _known_values(vocabulary, self.facets)
             filters = _canonical_filters(filters, self._known)
         text = clean_query_text(query_text)
         parsed = parse_query(text, searcher.schema)
@@ -200,9 +204,14 @@ class SearchSession:
             final &= bits
         counts = disjunctive_counts(facets, matched, allowed) if with_facets else {}
         ranked = None
-        if bulk is not None and final and limit:
+        if final and limit and sort != "relevance":
+            every = self._all_scores(parsed, final, scores)
+            ranked = _by_date(every, facets, newest=sort == "newest", wanted=offset + limit)
+        elif bulk is not None and final and limit:
             ranked = self._bulk().top(scores, bulk.bonuses, final, facets.size, offset + limit)
-        hits = self._hits(parsed, final, allowed, limit, offset, explain, highlight, ranked)
+        hits = self._hits(
+            parsed, final, allowed, limit, offset, explain, highlight, ranked, sort == "relevance"
+        )
         return Results(
             query=query_text,
             total=final.bit_count(),
@@ -212,7 +221,16 @@ class SearchSession:
             suggestion=suggestion,
             hits=hits,
             facets=counts,
+            sort=sort,
         )
+
+    def _all_scores(self, parsed: Any, final: int, scores: Any) -> list[tuple[float, int]]:
+        """(score, docnum) for every document in `final`, for sorting them another way."""
+        if scores is not None:
+            docs = BitmapDocs(final, self.facets.size)
+            return [(float(scores[docnum]), docnum) for docnum in docs]
+        found = self.searcher.search(parsed, limit=None, filter=BitmapDocs(final, self.facets.size))
+        return [(hit.score or 0.0, hit.docnum) for hit in found]
 
     def _page_order(self) -> Any:
         """The column of where each chunk stands in its source, opened once a session.
@@ -240,8 +258,10 @@ class SearchSession:
         explain: bool,
         highlight: bool,
         scored: list[tuple[float, int]] | None,
+        by_score: bool = True,
     ) -> list[Hit]:
-        """The page of best hits, from the bulk ranking or Whoosh's own top-k search."""
+        """The page of best hits, from the bulk ranking or Whoosh's own top-k search;
+        `scored` already in order when not `by_score`."""
         if not final or not limit:
             return []
         searcher = self.searcher
@@ -258,7 +278,11 @@ class SearchSession:
                 sortedby=[ScoreFacet(), FieldFacet("order")],
             )
             scored = [(-hit.score[0], hit.docnum) for hit in ranked]
-        best = _page(self._page_order, scored, offset, limit)
+        best = (
+            _page(self._page_order, scored, offset, limit)
+            if by_score
+            else scored[offset : offset + limit]
+        )
         terms = frozenset(t for f, t in parsed.iter_all_terms() if f in SEARCH_FIELDS)
         terms = frozenset(t.decode() if isinstance(t, bytes) else t for t in terms)
         hits = []
@@ -294,6 +318,21 @@ def _page(
         if len(page) >= offset + limit:
             break
     return page[offset : offset + limit]
+
+
+def _by_date(
+    scored: list[tuple[float, int]], facets: FacetMap, newest: bool, wanted: int
+) -> list[tuple[float, int]]:
+    """The first `wanted` of these (score, docnum)s by date, then score, then docnum;
+    undated documents after every dated one."""
+    days = facets.days
+
+    def key(item: tuple[float, int]) -> tuple[int, int, float, int]:
+        score, docnum = item
+        day = days[docnum]
+        return (0 if day else 1, -day if newest else day, -round(score, 9), docnum)
+
+    return heapq.nsmallest(wanted, scored, key=key)
 
 
 def show_chunk(opened: OpenIndex, chunk_id: str) -> Chunk:

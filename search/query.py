@@ -11,8 +11,6 @@ from whoosh.support.levenshtein import distance
 
 from dwsearch.index.analysis import acronyms, spelling_analyzer
 
-from .errors import SearchError
-
 SEARCH_FIELDS = ("title", "text")
 FIELD_BOOSTS = {"title": 1.5, "text": 1.0}
 FIELD_ALIASES = {
@@ -245,26 +243,3 @@ def apply_corrections(text: str, corrections: list[Correction]) -> str:
     for fix in sorted(corrections, key=lambda c: c.start, reverse=True):
         text = text[: fix.start] + fix.replacement + text[fix.end :]
     return text
-
-
-# ------------------------------------------------------------------------- filters
-_YEAR_RANGE = re.compile(r"^\s*(\d{4})?\s*(\.\.)?\s*(\d{4})?\s*$")
-
-
-def parse_year_filter(value: str) -> tuple[int | None, int | None]:
-    """`2018`, `2015..2018`, `2015..` or `..2018`."""
-    match = _YEAR_RANGE.match(value)
-    if not match or not (match.group(1) or match.group(3)):
-        raise SearchError(
-            f"--year {value!r} is not a year or range (use 2018, 2015..2018, 2015.. or ..2018)"
-        )
-    first, dots, last = match.groups()
-    if not dots:
-        if first and last:
-            raise SearchError(f"--year {value!r}: write a range as {first}..{last}")
-        year = int(first or last)
-        return year, year
-    low, high = (int(first) if first else None), (int(last) if last else None)
-    if low is not None and high is not None and low > high:
-        raise SearchError(f"--year {value!r}: the range ends before it starts")
-    return low, high
