@@ -22,6 +22,7 @@ from dwsearch.search.errors import SearchError
 from dwsearch.search.filters import check_date_range, parse_date_bound, parse_year_filter
 from dwsearch.search.printers import (
     Style,
+    date_label,
     render_chunk_text,
     render_facets_text,
     render_text,
@@ -383,6 +384,8 @@ def evaluate(collection: Path, as_json: bool, limit: int) -> None:
 
 def _format_chunk(chunk) -> str:  # type: ignore[no-untyped-def]
     facets = []
+    if chunk.date:
+        facets.append("date " + date_label(chunk))
     if chunk.years:
         facets.append("years " + ", ".join(map(str, chunk.years)))
     if chunk.sectors:
@@ -391,10 +394,12 @@ def _format_chunk(chunk) -> str:  # type: ignore[no-untyped-def]
         facets.append("topics " + ", ".join(chunk.topics))
     head = f"{chunk.location}  [{chunk.type}]  {chunk.display_title}"
     lines = [head]
+    if chunk.url:
+        lines.append(f"    {chunk.url}")
     if chunk.text and chunk.title:
         lines.append(f"    {chunk.text}")
     elif chunk.text:
         lines.append(f"    {chunk.text[:300]}{'…' if len(chunk.text) > 300 else ''}")
     if facets:
         lines.append("    " + "; ".join(facets))
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"
