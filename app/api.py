@@ -27,17 +27,19 @@ from dwsearch.index import (
 )
 from dwsearch.index.location import corpus_hash
 from dwsearch.index.schema import schema_version
-from dwsearch.ingest import bundled_corpus
+from dwsearch.ingest import Chunk, bundled_corpus
+from dwsearch.ingest.datafiles import taxonomy_digest
 from dwsearch.ingest.sources import SUFFIXES
 from dwsearch.search.engine import IndexStats, SearchSession, index_stats, show_chunk
 from dwsearch.search.errors import SearchError
 from dwsearch.search.results import Filters, Hit, Results
 
+from .evaluate import Evaluation
+from .evaluate import evaluate as run_evaluation
+
 if TYPE_CHECKING:
     from dwsearch.index.builder import BuildReport, Progress
-    from dwsearch.ingest import Chunk, IngestError
-
-    from .evaluate import Evaluation
+    from dwsearch.ingest.sources import IngestError
 
 __all__ = [
     "Filters",
@@ -69,19 +71,12 @@ def bundled_corpus_hash() -> str:
     return corpus_hash(hashes)
 
 
-def _taxonomy_digest() -> str:
-    # The digest a loaded taxonomy reports, without parsing the file (for start-up).
-    from dwsearch.ingest.datafiles import taxonomy_digest
-
-    return taxonomy_digest()
-
-
 def _staleness(manifest: Manifest, is_default: bool) -> str | None:
     """Why an index cannot be trusted as it is, or None."""
     if manifest.schema_version != schema_version():
         return "it was built by another version of dwsearch"
     if is_default and manifest.roots == [BUNDLED]:
-        if manifest.taxonomy_digest != _taxonomy_digest():
+        if manifest.taxonomy_digest != taxonomy_digest():
             return "dwsearch's taxonomy has changed"
         if manifest.corpus_hash != bundled_corpus_hash():
             return "the bundled corpus has changed"
@@ -200,7 +195,7 @@ def chunks(
     A file that cannot be read yields its IngestError and the others go on. A taxonomy
     that cannot be read raises ValueError before anything is read.
     """
-    from dwsearch.ingest import chunk_paths, load_taxonomy
+    from dwsearch.ingest.pages import chunk_paths, load_taxonomy
 
     vocabulary = load_taxonomy(taxonomy)
     return chunk_paths(list(paths or []) or [bundled_corpus()], vocabulary)
@@ -208,6 +203,4 @@ def chunks(
 
 def evaluate(collection: str | Path, limit: int = 100) -> Evaluation:
     """nDCG@10, MAP@100, MRR@10 and Recall@100 of the default search on a judged collection."""
-    from .evaluate import evaluate as run
-
-    return run(collection, limit)
+    return run_evaluation(collection, limit)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from whoosh import index as whoosh_index
+
 from .location import (
     BUNDLED,
     IndexProblem,
@@ -43,8 +45,6 @@ class OpenIndex:
 
 def open_generation(directory: Path, generation: Path, manifest: Manifest) -> OpenIndex:
     """Open a generation's Whoosh index; damage is an IndexProblem that says what to do."""
-    from whoosh import index as whoosh_index
-
     try:
         ix = whoosh_index.open_dir(str(generation))
     except Exception as error:  # Whoosh raises many kinds on a damaged folder

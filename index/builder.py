@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
 from whoosh import index as whoosh_index
+from whoosh.query import Term
 
-from dwsearch.ingest import (
-    Chunk,
+from dwsearch.ingest import Chunk, bundled_corpus
+from dwsearch.ingest.pages import (
     IngestError,
     Source,
     Taxonomy,
-    bundled_corpus,
     chunk_source,
     find_sources,
     load_taxonomy,
@@ -101,8 +102,6 @@ def _build_lock(
     index_dir: Path, on_wait: Callable[[], None] | None, timeout: float
 ) -> Iterator[None]:
     """One build at a time per index: a second one waits, then gives up clearly."""
-    from filelock import FileLock, Timeout
-
     index_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(index_dir / LOCK))
     try:
@@ -390,9 +389,6 @@ def _link_generation(live: Path, building: Path) -> None:
 
 
 def _carry_over(live: Path, name: str, writer: object) -> int:
-    from whoosh import index as whoosh_index
-    from whoosh.query import Term
-
     kept = 0
     try:
         old_ix = whoosh_index.open_dir(str(live))

@@ -20,7 +20,7 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 
-from dwsearch.ingest import IngestError, Source, chunk_source
+from dwsearch.ingest.pages import IngestError, Source, chunk_source
 
 from . import whoosh_internals
 from .documents import chunk_document

@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
+from whoosh.sorting import FieldFacet, ScoreFacet
+
 from dwsearch.index import IndexProblem, OpenIndex
 from dwsearch.index.documents import stored_chunk
 from dwsearch.index.facetmap import FacetMap
@@ -266,8 +268,6 @@ class SearchSession:
             return []
         searcher = self.searcher
         if scored is None:
-            from whoosh.sorting import FieldFacet, ScoreFacet
-
             # Sorting by score, then page order, inside Whoosh: a cut through a group of
             # equal scores then falls the same way however the index is laid out.
             keep = BitmapDocs(final, self.facets.size) if allowed else None

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from typing import Any
 
 from whoosh import query
+from whoosh.util.numeric import byte_to_length
 
 from dwsearch.index.whoosh_internals import all_postings, length_bytes, posting_blocks, values_at
 
@@ -34,7 +35,6 @@ class BulkRanker:
 
     def __init__(self, searcher: Any) -> None:
         import numpy as np
-        from whoosh.util.numeric import byte_to_length
 
         self.np = np
         self.searcher = searcher
