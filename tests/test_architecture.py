@@ -90,24 +90,14 @@ def test_whoosh_private_api_is_used_in_one_module_only():
 
 
 def test_importing_dwsearch_leaves_the_host_process_alone():
-    """A host's own `cached_property` package (an async one here) keeps working."""
+    """A host that uses the `cached_property` package (an async property here) after
+    importing dwsearch gets the real package, and no module it had is replaced."""
     code = """
-import asyncio, sys, types
-real = types.ModuleType("cached_property")
-class cached_property:
-    def __init__(self, func):
-        self.func = func
-    def __get__(self, obj, cls):
-        if obj is None:
-            return self
-        value = obj.__dict__[self.func.__name__] = asyncio.ensure_future(self.func(obj))
-        return value
-real.cached_property = cached_property
-sys.modules["cached_property"] = real
+import asyncio, sys
 before = dict(sys.modules)
-
 import dwsearch.app.api, dwsearch.search.engine, dwsearch.index, dwsearch.ingest
 import whoosh.reading, whoosh.query
+from cached_property import cached_property
 
 class Host:
     @cached_property
@@ -123,6 +113,6 @@ replaced = [n for n, m in before.items() if sys.modules.get(n) is not m]
 print(replaced, type(sys.modules["whoosh.lang.morph_en"]).__name__)
 """
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
-    assert result.stdout.split("\n")[:2] == ["[42, 42]", "[] module"]
+    assert result.stdout.split("\n")[:2] == ["[42, 42]", "[] module"], result.stderr
