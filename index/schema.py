@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
+import whoosh
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
@@ -54,7 +56,20 @@ def build_schema() -> Schema:
     )
 
 
+# The code that decides what an index holds for a chunk: the analysis filters, the
+# fields, how a chunk becomes a document, and the facet files. Their bytes are hashed,
+# so that any change to them (even one nobody remembered to note) rebuilds old indexes.
+INDEXING_CODE = tuple(
+    Path(__file__).with_name(name)
+    for name in ("analysis.py", "schema.py", "documents.py", "facetmap.py")
+)
+
+
 def schema_version() -> str:
-    """Differs whenever this dwsearch would index the same chunks differently."""
-    parts = f"{SCHEMA_REVISION}:{analysis_fingerprint()}"
-    return hashlib.sha256(parts.encode()).hexdigest()[:16]
+    """Differs whenever this dwsearch would index the same chunks differently: the code
+    above, the lexicon's data files, and Whoosh's version (its stemmer and formats)."""
+    digest = hashlib.sha256(f"{SCHEMA_REVISION}:{analysis_fingerprint()}".encode())
+    digest.update(whoosh.versionstring().encode())
+    for path in INDEXING_CODE:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
