@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dwsearch.index import (
     BUNDLED,
+    IndexDamaged,
     IndexProblem,
     Manifest,
     OpenIndex,
@@ -25,7 +27,7 @@ from dwsearch.index import (
     open_generation,
     resolve_index_dir,
 )
-from dwsearch.index.location import corpus_hash
+from dwsearch.index.location import corpus_hash, read_sources, verify_generation
 from dwsearch.index.schema import schema_version
 from dwsearch.ingest import Chunk, bundled_corpus
 from dwsearch.ingest.datafiles import taxonomy_digest
@@ -52,9 +54,11 @@ __all__ = [
     "evaluate",
     "facets",
     "open_index",
+    "remove",
     "search",
     "session",
     "show",
+    "sources",
     "stats",
 ]
 
@@ -64,7 +68,7 @@ OnBuild = Callable[[str], None]
 def bundled_corpus_hash() -> str:
     """Identifies the version of the corpus that ships with this dwsearch."""
     hashes = {
-        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        f"{BUNDLED}/{path.name}": hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(bundled_corpus().iterdir())
         if path.suffix in SUFFIXES
     }
@@ -75,7 +79,7 @@ def _staleness(manifest: Manifest, is_default: bool) -> str | None:
     """Why an index cannot be trusted as it is, or None."""
     if manifest.schema_version != schema_version():
         return "it was built by another version of dwsearch"
-    if is_default and manifest.roots == [BUNDLED]:
+    if is_default and manifest.root_paths == [BUNDLED]:
         if manifest.taxonomy_digest != taxonomy_digest():
             return "dwsearch's taxonomy has changed"
         if manifest.corpus_hash != bundled_corpus_hash():
@@ -83,41 +87,54 @@ def _staleness(manifest: Manifest, is_default: bool) -> str | None:
     return None
 
 
+def _why_not_usable(directory: Path, is_default: bool) -> tuple[str | None, bool]:
+    """Why the index cannot be searched as it is (None: it can), and whether the files
+    and folders it was built from are known."""
+    try:
+        live = live_generation(directory)
+    except IndexDamaged as error:
+        return str(error), False
+    if live is None:
+        return "there is no index yet", False
+    generation, manifest = live
+    stale = _staleness(manifest, is_default)
+    if stale:
+        return stale, True
+    damage = verify_generation(generation, manifest, thorough=False)
+    if damage:
+        return f"the index at {directory} is damaged ({damage})", True
+    return None, True
+
+
 def open_index(index: str | Path | None = None, on_build: OnBuild | None = None) -> OpenIndex:
     """The live index, ready to search.
 
     The per-user default index is built from the bundled corpus on first use, and rebuilt
-    when it is out of date. An index given by path is never rebuilt behind the user's
-    back: an out-of-date one is an error that says how to rebuild it.
+    when it is out of date or damaged. An index given by path is never rebuilt behind
+    the user's back: an out-of-date or damaged one is an error that says how to rebuild.
     """
     directory, is_default = resolve_index_dir(index)
-    live = live_generation(directory)
-    reason = "there is no index yet" if live is None else _staleness(live[1], is_default)
+    reason, sources_known = _why_not_usable(directory, is_default)
+    if reason is not None and not is_default:
+        if reason == "there is no index yet":
+            raise IndexProblem(
+                f"no index at {directory}; build one with: dwsearch build PATH --index {directory}"
+            )
+        fix = f"dwsearch build --rebuild --index {directory}" + ("" if sources_known else " PATH")
+        if reason.startswith("the index at"):
+            raise IndexProblem(f"{reason}; rebuild it with: {fix}")
+        raise IndexProblem(
+            f"the index at {directory} cannot be used: {reason}; rebuild it with: {fix}"
+        )
     if reason is not None:
-        roots = live[1].roots if live else [BUNDLED]
-        if not is_default:
-            if live is None:
-                raise IndexProblem(
-                    f"no index at {directory}; "
-                    f"build one with: dwsearch build PATH --index {directory}"
-                )
-            named = " ".join(r for r in roots if r != BUNDLED)
-            raise IndexProblem(
-                f"the index at {directory} cannot be used: {reason}; rebuild it with: "
-                f"dwsearch build --rebuild --index {directory} {named}".rstrip()
-            )
-        if roots != [BUNDLED] and not all(Path(r).exists() for r in roots):
-            raise IndexProblem(
-                f"the index at {directory} cannot be used: {reason}; rebuild it with: "
-                f"dwsearch build --rebuild PATH"
-            )
         from dwsearch.index.builder import build_index
 
         if on_build:
             on_build(f"building the search index in {directory} ({reason})")
-        build_index(directory, None if roots == [BUNDLED] else [Path(r) for r in roots])
-        live = live_generation(directory)
-        assert live is not None
+        build_index(directory, rebuild=True)
+    live = live_generation(directory)
+    if live is None:
+        raise IndexProblem(f"no index at {directory}")
     return open_generation(directory, *live)
 
 
@@ -169,22 +186,73 @@ def build(
     index: str | Path | None = None,
     rebuild: bool = False,
     taxonomy: str | Path | None = None,
+    url_pattern: str | None = None,
     progress: Progress | None = None,
     on_wait: Callable[[], None] | None = None,
 ) -> BuildReport:
-    """Index `paths` (default: the bundled corpus) into `index` (default: the user's)."""
+    """Add or refresh `paths` (files or folders) in the index, keeping its other sources;
+    with none, refresh every source it remembers (a new index: the bundled corpus).
+
+    `url_pattern` gives the pages of `paths` that name no address of their own one, made
+    from their file name (see the README), and is remembered with them.
+    """
     from dwsearch.index.builder import build_index
 
     index_dir, _ = resolve_index_dir(index)
-    roots = [Path(p) for p in paths] if paths else None
     return build_index(
         index_dir,
-        roots,
+        [Path(p) for p in paths or []],
         rebuild=rebuild,
         taxonomy_path=Path(taxonomy) if taxonomy else None,
+        url_pattern=url_pattern,
         progress=progress,
         on_wait=on_wait,
     )
+
+
+def remove(
+    paths: Iterable[str | Path],
+    index: str | Path | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> BuildReport:
+    """Drop sources from the index: a file or folder it was built from, or one page of
+    such a folder (which later refreshes then leave out)."""
+    from dwsearch.index.builder import remove_from_index
+
+    index_dir, _ = resolve_index_dir(index)
+    return remove_from_index(index_dir, [Path(p) for p in paths], on_wait)
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    """One file or folder an index was built from, and what the index holds of it."""
+
+    path: str
+    url_pattern: str
+    pages: int
+    chunks: int
+    excluded: tuple[str, ...]
+
+
+def sources(
+    index: str | Path | None = None, on_build: OnBuild | None = None
+) -> list[SourceSummary]:
+    """The files and folders the index remembers, with its pages and chunks of each."""
+    opened = open_index(index, on_build)
+    entries = read_sources(opened.generation)
+    summaries = []
+    for root in opened.manifest.roots:
+        mine = [e for e in entries.values() if e.get("root") == root.path]
+        summaries.append(
+            SourceSummary(
+                path=root.path,
+                url_pattern=root.url_pattern,
+                pages=len(mine),
+                chunks=sum(int(e.get("chunks", 0)) for e in mine),
+                excluded=tuple(root.exclude),
+            )
+        )
+    return summaries
 
 
 def chunks(

@@ -387,7 +387,7 @@ def index_stats(session: SearchSession) -> IndexStats:
         chunks=chunks,
         chunks_by_type=by_type,
         pages=pages,
-        sources=len(opened.manifest.sources),
+        sources=opened.manifest.pages,
         distinct_terms=len(terms),
         size_bytes=size,
         built_at=built.isoformat(timespec="seconds"),
