@@ -163,8 +163,18 @@ taxonomy_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
+class Interrupted(Exception):
+    """Ctrl-C, carried past click (which would print a blank line for it)."""
+
+
 class DwsearchGroup(click.Group):
     """Errors as one line on stderr and exit 2, as ripgrep reports them."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted from None
 
     def main(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         standalone = kwargs.pop("standalone_mode", True)
@@ -177,14 +187,12 @@ class DwsearchGroup(click.Group):
         except click.ClickException as error:
             error.show()
             code = error.exit_code
-        except (click.Abort, KeyboardInterrupt, Terminated) as error:
+        except (click.Abort, KeyboardInterrupt, Interrupted, Terminated) as error:
             # A second Ctrl-C while this one is reported would be a traceback.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-            _warn(
-                "terminated; the index was not changed"
-                if isinstance(error, Terminated)
-                else "interrupted"
-            )
+            if sys.stderr.isatty():
+                click.echo(err=True)  # past the terminal's own "^C"
+            _warn("terminated" if isinstance(error, Terminated) else "interrupted")
             code = 143 if isinstance(error, Terminated) else 130
         except OSError as error:  # the file system said no: a full disk, a locked folder
             where = f"{error.filename}: " if error.filename else ""
