@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from dwsearch.index import (
     BUNDLED,
@@ -143,6 +143,44 @@ def session(index: str | Path | None = None, on_build: OnBuild | None = None) ->
     return SearchSession(open_index(index, on_build))
 
 
+Outcome = TypeVar("Outcome")
+
+
+def _with_session(
+    index: str | Path | None, on_build: OnBuild | None, work: Callable[[SearchSession], Outcome]
+) -> Outcome:
+    """`work` done on a session; a failure that damaged files explain is said as such.
+
+    Opening checks every file's size and small files' checksums; damage deeper in a
+    large segment shows only when it is read. Then the default index is rebuilt and the
+    work done again, and any other index is reported with the command that mends it.
+    """
+    directory, is_default = resolve_index_dir(index)
+    for attempt in (1, 2):
+        with session(index, on_build) as opened:
+            try:
+                return work(opened)
+            except (SearchError, IndexProblem, LookupError):
+                raise
+            except Exception:
+                generation, manifest = opened.opened.generation, opened.opened.manifest
+                damage = verify_generation(generation, manifest, thorough=True)
+                if damage is None:
+                    raise  # not damage: a bug, to be seen whole
+        problem = f"the index at {directory} is damaged ({damage})"
+        if not is_default or attempt == 2:
+            raise IndexDamaged(
+                f"{problem}; rebuild it with: dwsearch build --rebuild"
+                + ("" if is_default else f" --index {directory}")
+            )
+        from dwsearch.index.builder import build_index
+
+        if on_build:
+            on_build(f"building the search index in {directory} ({problem})")
+        build_index(directory, rebuild=True)
+    raise AssertionError("unreachable")
+
+
 def search(
     query: str = "",
     filters: Filters | None = None,
@@ -155,8 +193,11 @@ def search(
     sort: str = "relevance",
 ) -> Results:
     """Ranked, highlighted chunks for `query`, with facet counts over all results."""
-    with session(index, on_build) as opened:
-        return opened.search(query, filters, limit, offset, explain, correct, sort=sort)
+    return _with_session(
+        index,
+        on_build,
+        lambda opened: opened.search(query, filters, limit, offset, explain, correct, sort=sort),
+    )
 
 
 def facets(
@@ -166,19 +207,17 @@ def facets(
     on_build: OnBuild | None = None,
 ) -> Results:
     """Facet counts only: the same search, with no hits fetched."""
-    with session(index, on_build) as opened:
-        return opened.search(query, filters, limit=0)
+    return _with_session(index, on_build, lambda opened: opened.search(query, filters, limit=0))
 
 
 def show(chunk_id: str, index: str | Path | None = None, on_build: OnBuild | None = None) -> Chunk:
     """The whole chunk with this id (or a unique start of it); LookupError if none."""
-    return show_chunk(open_index(index, on_build), chunk_id)
+    return _with_session(index, on_build, lambda opened: show_chunk(opened.opened, chunk_id))
 
 
 def stats(index: str | Path | None = None, on_build: OnBuild | None = None) -> IndexStats:
     """What the index holds and what it was built from."""
-    with session(index, on_build) as opened:
-        return index_stats(opened)
+    return _with_session(index, on_build, index_stats)
 
 
 def build(
