@@ -372,8 +372,8 @@ def _terminated_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-@cli.command()
-@click.argument("query", nargs=-1, required=True)
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, required=True, type=click.UNPROCESSED)
 @filter_options
 @click.option("--limit", type=int, default=10, show_default=True, help="Hits to show.")
 @click.option("--offset", type=int, default=0, help="Hits to skip, for paging.")
