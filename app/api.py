@@ -12,10 +12,11 @@ a search starts as fast as the search side alone.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dwsearch.index import (
     BUNDLED,
@@ -27,7 +28,12 @@ from dwsearch.index import (
     open_generation,
     resolve_index_dir,
 )
-from dwsearch.index.location import corpus_hash, read_sources, verify_generation
+from dwsearch.index.location import (
+    corpus_hash,
+    current_generation,
+    read_sources,
+    verify_generation,
+)
 from dwsearch.index.schema import schema_version
 from dwsearch.ingest import Chunk, bundled_corpus
 from dwsearch.ingest.datafiles import taxonomy_digest
@@ -49,6 +55,7 @@ __all__ = [
     "IndexProblem",
     "Results",
     "SearchError",
+    "Service",
     "build",
     "chunks",
     "evaluate",
@@ -147,9 +154,13 @@ Outcome = TypeVar("Outcome")
 
 
 def _with_session(
-    index: str | Path | None, on_build: OnBuild | None, work: Callable[[SearchSession], Outcome]
+    index: str | Path | None,
+    on_build: OnBuild | None,
+    work: Callable[[SearchSession], Outcome],
+    opened_by: Callable[[], SearchSession] | None = None,
 ) -> Outcome:
-    """`work` done on a session; a failure that damaged files explain is said as such.
+    """`work` done on a session (a new one, or `opened_by`'s); a failure that damaged
+    files explain is said as such.
 
     Opening checks every file's size and small files' checksums; damage deeper in a
     large segment shows only when it is read. Then the default index is rebuilt and the
@@ -157,16 +168,19 @@ def _with_session(
     """
     directory, is_default = resolve_index_dir(index)
     for attempt in (1, 2):
-        with session(index, on_build) as opened:
-            try:
-                return work(opened)
-            except (SearchError, IndexProblem, LookupError):
-                raise
-            except Exception:
-                generation, manifest = opened.opened.generation, opened.opened.manifest
-                damage = verify_generation(generation, manifest, thorough=True)
-                if damage is None:
-                    raise  # not damage: a bug, to be seen whole
+        opened = opened_by() if opened_by else session(index, on_build)
+        try:
+            return work(opened)
+        except (SearchError, IndexProblem, LookupError):
+            raise
+        except Exception:
+            generation, manifest = opened.opened.generation, opened.opened.manifest
+            damage = verify_generation(generation, manifest, thorough=True)
+            if damage is None:
+                raise  # not damage: a bug, to be seen whole
+        finally:
+            if opened_by is None:
+                opened.close()
         problem = f"the index at {directory} is damaged ({damage})"
         if not is_default or attempt == 2:
             raise IndexDamaged(
@@ -218,6 +232,45 @@ def show(chunk_id: str, index: str | Path | None = None, on_build: OnBuild | Non
 def stats(index: str | Path | None = None, on_build: OnBuild | None = None) -> IndexStats:
     """What the index holds and what it was built from."""
     return _with_session(index, on_build, index_stats)
+
+
+class Service:
+    """The index as a long-running program (the web server) uses it.
+
+    Each thread gets a session of its own (a Whoosh searcher is not shared between
+    threads), and a session is reopened as soon as a build has published a new
+    generation: a rebuild is picked up by the next request, without a restart. The
+    generation a request started on stays on disk until the build after next.
+    """
+
+    def __init__(self, index: str | Path | None = None, on_build: OnBuild | None = None):
+        self.index = index
+        self.on_build = on_build
+        self.directory, _ = resolve_index_dir(index)
+        self._local = threading.local()
+
+    def session(self) -> SearchSession:
+        """This thread's session on the live generation."""
+        live = current_generation(self.directory)
+        opened: SearchSession | None = getattr(self._local, "session", None)
+        if opened is None or live is None or opened.opened.generation != live:
+            opened = session(self.index, self.on_build)
+            self._local.session = opened
+        return opened
+
+    def search(self, query: str = "", filters: Filters | None = None, **options: Any) -> Results:
+        """As `search()`, with the options of `SearchSession.search`."""
+        return self._run(lambda opened: opened.search(query, filters, **options))
+
+    def show(self, chunk_id: str) -> Chunk:
+        """As `show()`: the whole chunk, or LookupError."""
+        return self._run(lambda opened: show_chunk(opened.opened, chunk_id))
+
+    def stats(self) -> IndexStats:
+        return self._run(index_stats)
+
+    def _run(self, work: Callable[[SearchSession], Outcome]) -> Outcome:
+        return _with_session(self.index, self.on_build, work, opened_by=self.session)
 
 
 def build(
