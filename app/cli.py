@@ -24,7 +24,7 @@ from click.core import ParameterSource
 from dwsearch.index import IndexProblem
 from dwsearch.ingest.sources import IngestError
 from dwsearch.search.errors import SearchError
-from dwsearch.search.filters import check_date_range, parse_date_bound, parse_year_filter
+from dwsearch.search.filters import read_filters
 from dwsearch.search.printers import (
     Style,
     date_label,
@@ -34,7 +34,6 @@ from dwsearch.search.printers import (
     results_json,
     visible,
 )
-from dwsearch.search.results import Filters
 
 from . import api
 
@@ -118,7 +117,7 @@ def filter_options(command):  # type: ignore[no-untyped-def]
     def with_filters(*args, **given):  # type: ignore[no-untyped-def]
         values = {name: given.pop(name) for name in FILTER_PARAMETERS}
         try:
-            given["filters"] = _filters(**values)
+            given["filters"] = read_filters(**values)
         except SearchError as error:
             raise UsageFailure(str(error)) from None
         return command(*args, **given)
@@ -129,22 +128,6 @@ def filter_options(command):  # type: ignore[no-untyped-def]
 
 
 FILTER_PARAMETERS = ("types", "kinds", "sectors", "topics", "baskets", "years", "since", "until")
-
-
-def _filters(types, kinds, sectors, topics, baskets, years, since, until) -> Filters:  # type: ignore[no-untyped-def]
-    since = parse_date_bound(since, "--since", last=False)
-    until = parse_date_bound(until, "--until", last=True)
-    check_date_range(since, until)
-    return Filters(
-        types=list(types),
-        kinds=list(kinds),
-        sectors=list(sectors),
-        topics=list(topics),
-        baskets=list(baskets),
-        years=[parse_year_filter(y) for y in years],
-        since=since,
-        until=until,
-    )
 
 
 def _use_color(choice: str) -> bool:
