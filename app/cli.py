@@ -434,6 +434,45 @@ def facets(query, filters, as_json, index):  # type: ignore[no-untyped-def]
 
 
 @cli.command()
+@index_option
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; any other than 127.0.0.1 lets other machines search.",
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes to serve from.",
+)
+def serve(index: Path | None, host: str, port: int, workers: int) -> None:
+    """Serve the index read-only: a search page at http://HOST:PORT/ and a JSON API
+    (/api/search, /api/facets, /api/chunks/ID, /api/stats). A build of the same index
+    while it serves is picked up by the next request. Ctrl-C stops it."""
+    from dwsearch.app.web import serve as run_server
+
+    try:
+        run_server(
+            index,
+            host,
+            port,
+            workers,
+            on_ready=lambda url: _warn(f"serving {url} (Ctrl-C stops)"),
+            on_build=_warn,
+        )
+    except IndexProblem as error:
+        raise _index_problem(error) from None
+    except OSError as error:
+        raise UsageFailure(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
+@cli.command()
 @json_option
 @index_option
 def stats(as_json: bool, index: Path | None) -> None:
