@@ -249,6 +249,7 @@ class Service:
         self.on_build = on_build
         self.directory, _ = resolve_index_dir(index)
         self._local = threading.local()
+        self._names: tuple[Path, dict[str, dict[str, str]]] | None = None
 
     def session(self) -> SearchSession:
         """This thread's session on the live generation."""
@@ -278,8 +279,14 @@ class Service:
 
     def facet_names(self) -> dict[str, dict[str, str]]:
         """Each facet value's display name from the taxonomy the index was built with
-        ("artificial-intelligence": "Artificial intelligence"), for a page to show."""
-        return self._run(lambda opened: read_vocabulary(opened.opened.generation))
+        ("artificial-intelligence": "Artificial intelligence"), for a page to show; read
+        once a generation."""
+        generation = self.session().opened.generation
+        known = self._names
+        if known is None or known[0] != generation:
+            known = (generation, read_vocabulary(generation))
+            self._names = known
+        return known[1]
 
     def _run(self, work: Callable[[SearchSession], Outcome]) -> Outcome:
         return _with_session(self.index, self.on_build, work, opened_by=self.session)

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dwsearch.app import api
 from dwsearch.index import IndexProblem
+from dwsearch.ingest.chunk import Chunk
 from dwsearch.search.errors import SearchError
 from dwsearch.search.printers import date_label, results_data
 from dwsearch.search.results import Results
@@ -56,6 +57,7 @@ SECURITY_HEADERS = [
 ]
 
 Outcome = TypeVar("Outcome")
+FacetNames = dict[str, dict[str, str]]
 
 
 class SecurityHeaders:
@@ -170,10 +172,9 @@ class SearchSite:
             wanted = _as_typed(request)
             return await self._page_with_error(request, template, wanted, str(error))
         try:
-            results, unfiltered = await self.run(self._page_search, wanted)
+            results, unfiltered, names = await self.run(self._page_search, wanted)
         except SearchError as error:
             return await self._page_with_error(request, template, wanted, str(error))
-        names = await self.run(self.service.facet_names)
         context = {
             "wanted": wanted,
             "results": results,
@@ -193,16 +194,17 @@ class SearchSite:
         context = {"wanted": wanted, "results": None, "error": message, "facets": [], "hits": []}
         return self.templates.TemplateResponse(request, template, context, status_code=400)
 
-    def _page_search(self, wanted: SearchRequest) -> tuple[Results, int | None]:
-        """The page's search, and when filters leave nothing, how many the words alone
-        would find (so the empty page can offer to drop the filters)."""
+    def _page_search(self, wanted: SearchRequest) -> tuple[Results, int | None, FacetNames]:
+        """The page's search; when filters leave nothing, how many the words alone would
+        find (so the empty page can offer to drop the filters); the values' names."""
+        names = self.service.facet_names()
         if wanted.is_blank:
-            return self.service.facets(), None
+            return self.service.facets(), None, names
         results = self._search(wanted)
         unfiltered = None
         if results.total == 0 and wanted.filters != api.Filters():
             unfiltered = self.service.facets(wanted.query).total
-        return results, unfiltered
+        return results, unfiltered, names
 
     def _search(self, wanted: SearchRequest) -> Results:
         return self.service.search(
@@ -213,7 +215,7 @@ class SearchSite:
             sort=wanted.sort,
         )
 
-    async def _chunk(self, chunk_id: str) -> Any:
+    async def _chunk(self, chunk_id: str) -> Chunk:
         return await self.run(self.service.show, chunk_id)
 
     def _error_page(self, request: Request, status: int, title: str, message: str) -> Response:

@@ -240,6 +240,54 @@ def test_readable_on_a_375_pixel_screen(browser, live_server, client):
         context.close()
 
 
+# Each visible text's contrast with the first opaque background behind it (WCAG 2's
+# relative luminance): the texts below AA's 4.5:1, or 3:1 for large text.
+LOW_CONTRAST = """() => {
+  const rgba = (c) => c.match(/[\\d.]+/g).map(Number).concat([1]).slice(0, 4);
+  const channel = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const behind = (element) => {
+    for (let e = element; e; e = e.parentElement) {
+      const colour = rgba(getComputedStyle(e).backgroundColor);
+      if (colour[3] === 1) return colour;
+    }
+    return [255, 255, 255, 1];
+  };
+  const low = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const element = walker.currentNode.parentElement;
+    const text = walker.currentNode.textContent.trim();
+    if (!text || element.closest(".visually-hidden") || !element.getClientRects().length) continue;
+    const style = getComputedStyle(element);
+    const [a, b] = [luminance(rgba(style.color)), luminance(behind(element))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) low.push(`${text.slice(0, 40)}: ${ratio.toFixed(2)}`);
+  }
+  return low;
+}"""
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/?q=spectrum&sector=ITU-R", "/?q=spectrun", "/?q=xylophonic", "/?year_from=x"],
+)
+def test_text_meets_wcag_aa_contrast(page, live_server, path):
+    page.goto(live_server.url + path)
+    page.locator("#q").focus()
+    assert page.evaluate(LOW_CONTRAST) == []
+    page.locator("a").first.focus()  # the skip link, shown while focused
+    assert page.evaluate(LOW_CONTRAST) == []
+
+
+def test_a_chunk_page_meets_wcag_aa_contrast(page, live_server, client):
+    some_id = client.get("/api/search?q=spectrum&limit=1").json()["hits"][0]["id"]
+    page.goto(f"{live_server.url}/chunks/{some_id}")
+    assert page.evaluate(LOW_CONTRAST) == []
+
+
 @pytest.fixture(scope="module")
 def bundled_server(seed_index):
     server = LiveServer(seed_index)
