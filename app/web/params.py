@@ -18,6 +18,7 @@ from dwsearch.search.results import Filters
 # What one request may ask of the server: a query longer than a paragraph, or a page of
 # hundreds of hits, is not a search a person makes, and each costs the others time.
 MAX_QUERY_CHARS = 500
+MAX_QUERY_WORDS = 32  # each word is a posting list to read and rank
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
 MAX_VALUES = 50  # values of one filter
@@ -135,6 +136,9 @@ def read_search(params: QueryValues) -> SearchRequest:
     query = _single(params, "q")
     if len(query) > MAX_QUERY_CHARS:
         raise SearchError(f"the query is {len(query)} characters long; at most {MAX_QUERY_CHARS}")
+    words = len(query.split())
+    if words > MAX_QUERY_WORDS:
+        raise SearchError(f"the query has {words} words; at most {MAX_QUERY_WORDS}")
     values = {}
     for facet in FACETS:
         given = tuple(v for v in getlist(facet) if v.strip())

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dwsearch.app.web.params import MAX_LIMIT, MAX_QUERY_CHARS
+from dwsearch.app.web.params import MAX_LIMIT, MAX_QUERY_CHARS, MAX_QUERY_WORDS
 from helpers import run_cli
 
 
@@ -113,6 +113,11 @@ def test_the_query_and_the_page_size_are_bounded(client):
     too_long = client.get("/api/search?" + urlencode({"q": "a" * (MAX_QUERY_CHARS + 1)}))
     assert too_long.status_code == 400
     assert str(MAX_QUERY_CHARS) in too_long.json()["error"]
+    too_many = client.get("/api/search?" + urlencode({"q": "spectrum " * (MAX_QUERY_WORDS + 1)}))
+    assert too_many.status_code == 400
+    assert str(MAX_QUERY_WORDS) in too_many.json()["error"]
+    words = client.get("/api/search?" + urlencode({"q": "spectrum " * MAX_QUERY_WORDS}))
+    assert words.status_code == 200
     assert client.get(f"/api/search?q=spectrum&limit={MAX_LIMIT + 1}").status_code == 400
     assert client.get(f"/api/search?q=spectrum&limit={MAX_LIMIT}").status_code == 200
     many = "&".join(["sector=ITU-R"] * 51)
