@@ -696,14 +696,47 @@ def _write_update(
 
 
 def _purge_deleted(writer: Any, segments: list[Any]) -> list[Any]:
-    """Whoosh's merge policy, plus: rewrite any segment with many deleted documents."""
-    keep = []
+    """Whoosh's merge policy for an update, but re-indexing chunks rather than copying
+    segments, and rewriting any segment with many deleted chunks.
+
+    Whoosh's own merge copies each document's length as stored, quantised to a byte, so
+    a merged index sums lengths that a fresh build sums exactly; and deleted chunks stay
+    in the statistics ranking reads until their segment is rewritten. Re-indexing the
+    live chunks from their stored fields leaves what a fresh build of them would hold.
+    """
+    to_rewrite = {id(s) for s in segments if s.deleted_count() > PURGE_SHARE * s.doc_count_all()}
+    kept = [s for s in segments if id(s) not in to_rewrite]
+    merged = MERGE_SMALL(_Choosing(writer), kept)
+    to_rewrite |= {id(s) for s in kept if s not in merged}
     for segment in segments:
-        if segment.deleted_count() > PURGE_SHARE * segment.doc_count_all():
-            writer.add_reader(SegmentReader(writer.storage, writer.schema, segment))
-        else:
-            keep.append(segment)
-    return MERGE_SMALL(writer, keep)
+        if id(segment) in to_rewrite:
+            _reindex_segment(writer, segment)
+    return [s for s in segments if id(s) not in to_rewrite]
+
+
+class _Choosing:
+    """Stands in for a writer while Whoosh's merge policy chooses segments to merge; the
+    merging itself is `_reindex_segment`'s."""
+
+    def __init__(self, writer: Any) -> None:
+        self.storage, self.schema = writer.storage, writer.schema
+
+    def add_reader(self, reader: Any) -> None:
+        """Chosen: nothing to copy here (Whoosh's policy closes the reader itself)."""
+
+
+def _reindex_segment(writer: Any, segment: Any) -> None:
+    """Add a segment's live chunks to `writer` again, from their stored fields."""
+    reader = SegmentReader(writer.storage, writer.schema, segment)
+    try:
+        order = reader.column_reader("order")
+        for docnum in reader.all_doc_ids():
+            fields = reader.stored_fields(docnum)
+            position = int(bytes(order[docnum]).rpartition(b"\x00")[2] or 0)
+            document = chunk_document(stored_chunk(fields), position, fields.get("origin", ""))
+            writer.add_document(**document)
+    finally:
+        reader.close()
 
 
 def _finish_generation(
