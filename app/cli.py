@@ -447,9 +447,9 @@ def facets(query, filters, as_json, index):  # type: ignore[no-untyped-def]
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    default=1,
+    default=2,
     show_default=True,
-    help="Processes to serve from.",
+    help="Processes to serve from: one searches on one core at a time.",
 )
 def serve(index: Path | None, host: str, port: int, workers: int) -> None:
     """Serve the index read-only: a search page at http://HOST:PORT/ and a JSON API

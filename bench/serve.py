@@ -221,6 +221,19 @@ class Server:
         summary["cpu_ms"] = (self.cpu_seconds() - cpu) * 1000 / max(1, answered)
         return summary
 
+    def rss_mb(self) -> float:
+        """Resident memory of the server's processes, summed."""
+        import psutil
+
+        parent = psutil.Process(self.process.pid)
+        total = 0
+        for process in [parent, *parent.children(recursive=True)]:
+            try:
+                total += process.memory_info().rss
+            except psutil.Error:
+                continue
+        return total / 2**20
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
@@ -228,12 +241,15 @@ class Server:
 
 # --------------------------------------------------------------------- main
 def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    from dwsearch.app.api import build
+    from dwsearch.app.api import IndexProblem, build, open_index
 
     pages, index = workdir / "pages", workdir / "index"
-    if not index.exists():
+    if not pages.exists():
         write_pages(pages, args.pages)
-        build([pages], index=index)
+    try:
+        open_index(index)  # a --workdir's index, kept from an earlier run
+    except IndexProblem:
+        build([pages], index=index, rebuild=True)
     mix = query_mix(pages, args.queries)
     paths = [query_path(text, filters) for text, filters in mix]
     results: dict[str, Any] = {
@@ -253,6 +269,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         results["http"] = {}
         for clients in args.clients:
             results["http"][str(clients)] = server.loaded(clients, paths, args.seconds)
+        results["server_rss_mb"] = server.rss_mb()
         if args.rebuild:
             results["during_rebuild"] = _during_rebuild(server.port, paths, index)
     finally:
@@ -309,6 +326,7 @@ def print_table(r: dict[str, Any]) -> None:
             f"| {x['p95_ms']:.1f} | {x['p99_ms']:.1f} | {x['failed']} "
             f"| {x['per_second'] / base:.0%} | {x.get('cpu_ms', float('nan')):.2f} |"
         )
+    print(f"\nserver memory after the load: {r['server_rss_mb']:.0f} MB resident, all processes")
     d = r.get("during_rebuild", {})
     print(f"\nrebuild: {d.get('build_seconds', 0):.1f} s, exit {d.get('build_exit')}")
     for failure in d.get("failures", []):

@@ -17,11 +17,10 @@ from uvicorn.supervisors import Multiprocess
 
 from dwsearch.app import api
 
-from .server import create_app
+from .server import SEARCH_THREADS, create_app
 
 __all__ = ["create_app", "listen", "serve"]
 
-SEARCH_THREADS = 1
 BACKLOG = 2048  # uvicorn's own
 # How `serve` tells its worker processes which index to open ("" for the default one).
 WORKER_INDEX = "DWSEARCH_SERVE_INDEX"
@@ -66,7 +65,7 @@ def serve(
     index: str | Path | None = None,
     host: str = "127.0.0.1",
     port: int = 8765,
-    workers: int = 1,
+    workers: int = 2,
     on_ready: Callable[[str], None] | None = None,
     on_build: Callable[[str], None] | None = None,
 ) -> None:

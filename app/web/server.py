@@ -56,6 +56,10 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
 ]
 
+# One search thread a process: Python runs one thread at a time, and one session's caches
+# then serve every request (each thread would need its own searcher, caches and all).
+SEARCH_THREADS = 1
+
 Outcome = TypeVar("Outcome")
 FacetNames = dict[str, dict[str, str]]
 
@@ -101,6 +105,7 @@ class SearchSite:
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # the templates are the package's: no stat() per render
         )
         environment.globals["static"] = lambda name: f"/static/{name}?v={versions.get(name, '')}"
         environment.globals["sorts"] = SORTS
@@ -170,11 +175,11 @@ class SearchSite:
             wanted = read_search(request.query_params)
         except SearchError as error:
             wanted = _as_typed(request)
-            return await self._page_with_error(request, template, wanted, str(error))
+            return self._page_with_error(request, template, wanted, str(error))
         try:
             results, unfiltered, names = await self.run(self._page_search, wanted)
         except SearchError as error:
-            return await self._page_with_error(request, template, wanted, str(error))
+            return self._page_with_error(request, template, wanted, str(error))
         context = {
             "wanted": wanted,
             "results": results,
@@ -188,7 +193,7 @@ class SearchSite:
         }
         return self.templates.TemplateResponse(request, template, context)
 
-    async def _page_with_error(
+    def _page_with_error(
         self, request: Request, template: str, wanted: SearchRequest, message: str
     ) -> Response:
         context = {"wanted": wanted, "results": None, "error": message, "facets": [], "hits": []}
@@ -263,8 +268,8 @@ def _as_typed(request: Request) -> SearchRequest:
     )
 
 
-def create_app(service: api.Service, threads: int = 2) -> Starlette:
-    """The ASGI application serving `service`'s index."""
+def create_app(service: api.Service, threads: int = SEARCH_THREADS) -> Starlette:
+    """The ASGI application serving `service`'s index, searching on `threads` threads."""
     site = SearchSite(service, threads)
 
     @asynccontextmanager

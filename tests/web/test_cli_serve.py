@@ -42,7 +42,7 @@ class Served:
 
 
 def test_serve_listens_on_loopback_and_answers(seed_index):
-    served = Served("--index", str(seed_index))
+    served = Served("--index", str(seed_index), "--workers", "1")
     try:
         assert re.fullmatch(r"dwsearch: serving http://127\.0\.0\.1:\d+/ \(Ctrl-C stops\)\n",
                             served.first_line)  # fmt: skip
@@ -54,15 +54,20 @@ def test_serve_listens_on_loopback_and_answers(seed_index):
     assert (code, rest) == (130, "dwsearch: interrupted\n")  # Ctrl-C, as for every command
 
 
-def test_serve_from_two_worker_processes(seed_index):
-    served = Served("--index", str(seed_index), "--workers", "2")
+def test_serve_from_two_worker_processes_by_default(seed_index):
+    served = Served("--index", str(seed_index))
     try:
         client = Client(served.url)
         totals = {client.get("/api/search?q=satellites").json()["total"] for _ in range(20)}
         assert len(totals) == 1 and totals.pop() > 0
+        children = subprocess.run(
+            ["ps", "--ppid", str(served.process.pid), "-o", "args="],
+            capture_output=True, text=True, check=False,
+        ).stdout.splitlines()  # fmt: skip
+        assert sum("spawn_main" in child for child in children) == 2
     finally:
-        _, rest = served.stop()
-    assert "Traceback" not in rest
+        code, rest = served.stop()
+    assert (code, rest) == (0, "")
 
 
 def test_a_taken_port_is_one_line_and_exit_2(seed_index):
