@@ -130,6 +130,30 @@ def test_reload_gives_the_same_page_and_back_and_forward_walk_the_searches(
     assert page.errors == []
 
 
+def test_a_chunk_page_leads_back_to_the_search_it_came_from(page, live_server, client):
+    page.goto(live_server.url + "/?q=spectrum")
+    page.locator("#facets input[name=sector][value='ITU-D']").check()
+    _wait_for_results(page, client, "q=spectrum&sector=ITU-D")
+    search_url = page.url
+    page.locator("ol.hits h3 a").first.click()
+    page.wait_for_url(re.compile(r"/chunks/"))
+    page.get_by_role("link", name="Back to the search").click()
+    page.wait_for_url(search_url)
+    _wait_for_results(page, client, "q=spectrum&sector=ITU-D")
+    assert page.locator("#facets input[name=sector][value='ITU-D']").is_checked()
+
+
+def test_a_year_half_typed_is_not_searched_for(page, live_server, client):
+    page.goto(live_server.url + "/?q=spectrum")
+    page.locator("#year_from").type("201")
+    page.wait_for_timeout(800)  # three debounce periods
+    assert page.url.endswith("/?q=spectrum")
+    assert page.locator(".error").count() == 0
+    page.locator("#year_from").type("5")
+    page.wait_for_url(re.compile(r"year_from=2015"))
+    _wait_for_results(page, client, "q=spectrum&year=2015..")
+
+
 def test_pages_of_results_move_focus_to_the_results(page, live_server, client):
     page.goto(live_server.url + "/?q=spectrum")
     page.locator(".pagination a[rel=next]").click()

@@ -12,17 +12,31 @@
   // The controls outside those regions, which a URL sets directly.
   const FIELDS = ["q", "sort", "year_from", "year_to", "since", "until"];
 
-  // The chunk page's "Back to the search" goes back, keeping the results as they were.
-  document.addEventListener("click", (event) => {
-    const back = event.target.closest("a[data-back]");
-    if (back && history.length > 1 && !event.ctrlKey && !event.metaKey && !event.shiftKey) {
-      event.preventDefault();
-      history.back();
-    }
-  });
+  const LAST_SEARCH = "dwsearch:last-search"; // this tab's last search, for "Back"
+  // How far a date or year must be typed before it is worth searching for.
+  const WHOLE = { year_from: /^(\d{4})?$/, year_to: /^(\d{4})?$/ };
+  WHOLE.since = WHOLE.until = /^(\d{4}(-\d{2}(-\d{2})?)?)?$/;
+
+  // A chunk's page links back to the search this tab last made, not to an empty one.
+  const back = document.querySelector("a[data-back]");
+  let last = null;
+  try {
+    last = sessionStorage.getItem(LAST_SEARCH);
+  } catch {
+    // no storage: the link keeps its plain address
+  }
+  if (back && last && last.startsWith("/")) back.href = last;
 
   const form = document.getElementById("search");
   if (!form || !window.fetch || !window.DOMParser) return;
+  const remember = () => {
+    try {
+      sessionStorage.setItem(LAST_SEARCH, location.pathname + location.search);
+    } catch {
+      // storage refused (a private window): "Back" then starts a new search
+    }
+  };
+  remember();
   const status = document.getElementById("status");
   const filters = document.getElementById("filters");
 
@@ -70,6 +84,7 @@
     if (push && query !== location.search.slice(1)) {
       history.pushState(null, "", query ? `/?${query}` : "/");
     }
+    remember();
     form.setAttribute("aria-busy", "true");
     let html;
     try {
@@ -134,6 +149,8 @@
   form.addEventListener("input", (event) => {
     const control = event.target;
     if (control.type === "checkbox" || control.tagName === "SELECT") return; // see "change"
+    const whole = WHOLE[control.name];
+    if (whole && !whole.test(control.value.trim())) return; // "201" is not a year yet
     searchSoon();
   });
 
