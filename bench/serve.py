@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import re
 import subprocess
@@ -200,9 +201,12 @@ class Server:
             self.log.append(line)
 
     def cpu_seconds(self) -> float:
-        """CPU time the server has used so far, its worker processes included."""
-        import psutil
-
+        """CPU time the server has used so far, its worker processes included (NaN
+        without psutil, which the bench extra brings)."""
+        try:
+            import psutil
+        except ImportError:
+            return math.nan
         parent = psutil.Process(self.process.pid)
         total = 0.0
         for process in [parent, *parent.children(recursive=True)]:
@@ -222,9 +226,11 @@ class Server:
         return summary
 
     def rss_mb(self) -> float:
-        """Resident memory of the server's processes, summed."""
-        import psutil
-
+        """Resident memory of the server's processes, summed (NaN without psutil)."""
+        try:
+            import psutil
+        except ImportError:
+            return math.nan
         parent = psutil.Process(self.process.pid)
         total = 0
         for process in [parent, *parent.children(recursive=True)]:

@@ -42,6 +42,13 @@ def _wait_for_results(page, client, query: str) -> None:
     )
 
 
+def _open_start_page(page, url: str) -> None:
+    """The start page, once its search box has taken the focus (Chromium gives it to an
+    autofocus field a moment after the page has loaded)."""
+    page.goto(url + "/")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'q'")
+
+
 def _facet_counts(page) -> dict[tuple[str, str], int]:
     rows = page.locator("#facets input[type=checkbox]").evaluate_all(
         """boxes => boxes.map(b => [b.name, b.value,
@@ -53,8 +60,7 @@ def _facet_counts(page) -> dict[tuple[str, str], int]:
 def test_typing_shows_ranked_highlighted_results_and_puts_the_search_in_the_url(
     page, live_server, client
 ):
-    page.goto(live_server.url + "/")
-    assert page.evaluate("document.activeElement.id") == "q"  # ready to type
+    _open_start_page(page, live_server.url)  # focus in the search box, ready to type
     page.keyboard.type("spectrum", delay=40)
     page.wait_for_url(re.compile(r"/\?q=spectrum$"))
     _wait_for_results(page, client, "q=spectrum")
@@ -74,7 +80,7 @@ def test_an_answer_to_an_older_search_never_replaces_a_newer_one(page, live_serv
                 ? new Promise(resolve => setTimeout(() => resolve(response), 1500))
                 : response);
     """)
-    page.goto(live_server.url + "/")
+    _open_start_page(page, live_server.url)
     page.keyboard.type("satellite")
     page.wait_for_url(re.compile(r"q=satellite$"))
     page.fill("#q", "cybersecurity")
@@ -105,7 +111,7 @@ def test_ticking_a_facet_changes_the_counts_the_hits_and_the_url(page, live_serv
 def test_reload_gives_the_same_page_and_back_and_forward_walk_the_searches(
     page, live_server, client
 ):
-    page.goto(live_server.url + "/")
+    _open_start_page(page, live_server.url)
     page.keyboard.type("satellite")
     _wait_for_results(page, client, "q=satellite")
     page.fill("#q", "cybersecurity")
@@ -188,7 +194,7 @@ def test_a_hostile_page_renders_inert(page, live_server, client, how):
     if how == "rendered by the server":
         page.goto(live_server.url + "/?q=quokka")
     else:
-        page.goto(live_server.url + "/")
+        _open_start_page(page, live_server.url)
         page.keyboard.type("quokka")
     _wait_for_results(page, client, "q=quokka")
     page.wait_for_timeout(300)
@@ -324,7 +330,7 @@ def test_screenshot_for_the_readme(browser, bundled_server):
     context = browser.new_context(viewport={"width": 1200, "height": 820})
     page = context.new_page()
     try:
-        page.goto(bundled_server.url + "/")
+        _open_start_page(page, bundled_server.url)
         page.keyboard.type("cybersecurity standards")
         page.wait_for_url(re.compile(r"q=cybersecurity\+standards$"))
         page.wait_for_selector("ol.hits mark")
