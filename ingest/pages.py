@@ -13,11 +13,21 @@ from pathlib import Path
 from .chunk import Chunk
 from .layout import chunk_blocks
 from .plaintext import blocks_from_text
-from .sources import HTML_SUFFIXES, IngestError, Source, decode, find_sources
+from .sources import (
+    DEFAULT_MAX_BYTES,
+    HTML_SUFFIXES,
+    IngestError,
+    Source,
+    decode,
+    find_sources,
+    read_source,
+    too_large,
+)
 from .taxonomy import Taxonomy, load_taxonomy
 from .text import normalise
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
     "Chunk",
     "IngestError",
     "Source",
@@ -51,34 +61,45 @@ def chunk_html(markup: str, source: str = "", taxonomy: Taxonomy | None = None) 
 
 
 def chunk_source(
-    source: Source, taxonomy: Taxonomy | None = None, data: bytes | None = None
+    source: Source,
+    taxonomy: Taxonomy | None = None,
+    data: bytes | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[Chunk]:
-    """Chunks of one file; any problem is an IngestError that names it."""
+    """Chunks of one file; any problem is an IngestError that names it.
+
+    `data` is the file's bytes if the caller has read them (else they are read here, from
+    a regular file of at most `max_bytes`).
+    """
     name = source.relative
     if data is None:
-        try:
-            data = source.path.read_bytes()
-        except OSError as error:
-            raise IngestError(f"{name}: cannot read ({error.strerror or error})") from None
+        data = read_source(source, max_bytes)
+    elif len(data) > max_bytes:
+        raise IngestError(f"{name}: {too_large(len(data), max_bytes)}", name)
     text = decode(data, name)
     try:
         if source.path.suffix.lower() in HTML_SUFFIXES:
             return chunk_html(text, name, taxonomy)
         return chunk_text(text, name, taxonomy)
     except RecursionError:
-        raise IngestError(f"{name}: nested too deeply to parse") from None
+        raise IngestError(f"{name}: nested too deeply to parse", name) from None
 
 
 def chunk_paths(
-    paths: Iterable[str | Path], taxonomy: Taxonomy | None = None
+    paths: Iterable[str | Path],
+    taxonomy: Taxonomy | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Iterator[Chunk | IngestError]:
-    """Chunks of every page under the paths; a bad file yields its error and the rest go on."""
+    """Chunks of every page under the paths; a bad file yields its error and the rest go on.
+
+    `max_bytes` is as for `chunk_source`.
+    """
     taxonomy = taxonomy or load_taxonomy()
-    for found in find_sources(paths):
+    for found in find_sources(paths, max_bytes):
         if isinstance(found, IngestError):
             yield found
             continue
         try:
-            yield from chunk_source(found, taxonomy)
+            yield from chunk_source(found, taxonomy, max_bytes=max_bytes)
         except IngestError as error:
             yield error
