@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .addresses import address_from_pattern, check_url_pattern
 from .chunk import Chunk
 from .layout import chunk_blocks
 from .plaintext import blocks_from_text
@@ -24,7 +25,7 @@ from .sources import (
     too_large,
 )
 from .taxonomy import Taxonomy, load_taxonomy
-from .text import normalise
+from .text import normalise, strip_controls
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -32,6 +33,7 @@ __all__ = [
     "IngestError",
     "Source",
     "Taxonomy",
+    "check_url_pattern",
     "chunk_html",
     "chunk_paths",
     "chunk_source",
@@ -42,34 +44,46 @@ __all__ = [
 
 
 def _title_from_name(source: str) -> str:
-    stem = Path(source).stem.replace("-", " ").replace("_", " ").strip()
+    stem = Path(source).stem.replace("-", " ").replace("_", " ")
+    stem = " ".join(strip_controls(stem).split())
     return stem[:1].upper() + stem[1:] if stem else "Untitled page"
 
 
-def chunk_text(text: str, source: str = "", taxonomy: Taxonomy | None = None) -> list[Chunk]:
-    """Chunks of one plain-text extract."""
-    blocks = blocks_from_text(normalise(text))
-    return chunk_blocks(blocks, _title_from_name(source), source, taxonomy or load_taxonomy())
+def chunk_text(
+    text: str, source: str = "", taxonomy: Taxonomy | None = None, url: str = ""
+) -> list[Chunk]:
+    """Chunks of one plain-text extract; `url` is its address if it gives none itself."""
+    blocks, facts = blocks_from_text(normalise(text))
+    return chunk_blocks(
+        blocks, facts, _title_from_name(source), source, taxonomy or load_taxonomy(), url
+    )
 
 
-def chunk_html(markup: str, source: str = "", taxonomy: Taxonomy | None = None) -> list[Chunk]:
-    """Chunks of one HTML page, less its navigation, header, footer and scripts."""
-    from .html import blocks_from_html  # declared heavy: BeautifulSoup and lxml
+def chunk_html(
+    markup: str, source: str = "", taxonomy: Taxonomy | None = None, url: str = ""
+) -> list[Chunk]:
+    """Chunks of one HTML page's main content, without the site's chrome; `url` is its
+    address if it gives none itself."""
+    from .html import read_html  # declared heavy: BeautifulSoup and lxml
 
-    blocks = blocks_from_html(normalise(markup))
-    return chunk_blocks(blocks, _title_from_name(source), source, taxonomy or load_taxonomy())
+    blocks, facts = read_html(normalise(markup))
+    return chunk_blocks(
+        blocks, facts, _title_from_name(source), source, taxonomy or load_taxonomy(), url
+    )
 
 
 def chunk_source(
     source: Source,
     taxonomy: Taxonomy | None = None,
     data: bytes | None = None,
+    url_pattern: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[Chunk]:
     """Chunks of one file; any problem is an IngestError that names it.
 
     `data` is the file's bytes if the caller has read them (else they are read here, from
-    a regular file of at most `max_bytes`).
+    a regular file of at most `max_bytes`). `url_pattern`, such as
+    `https://dig.watch/actors/{stem}`, gives the address of a page that gives none.
     """
     name = source.relative
     if data is None:
@@ -77,10 +91,11 @@ def chunk_source(
     elif len(data) > max_bytes:
         raise IngestError(f"{name}: {too_large(len(data), max_bytes)}", name)
     text = decode(data, name)
+    url = address_from_pattern(url_pattern, source.name_on_disk) if url_pattern else ""
     try:
         if source.path.suffix.lower() in HTML_SUFFIXES:
-            return chunk_html(text, name, taxonomy)
-        return chunk_text(text, name, taxonomy)
+            return chunk_html(text, name, taxonomy, url)
+        return chunk_text(text, name, taxonomy, url)
     except RecursionError:
         raise IngestError(f"{name}: nested too deeply to parse", name) from None
 
@@ -88,11 +103,12 @@ def chunk_source(
 def chunk_paths(
     paths: Iterable[str | Path],
     taxonomy: Taxonomy | None = None,
+    url_pattern: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Iterator[Chunk | IngestError]:
     """Chunks of every page under the paths; a bad file yields its error and the rest go on.
 
-    `max_bytes` is as for `chunk_source`.
+    `url_pattern` and `max_bytes` are as for `chunk_source`.
     """
     taxonomy = taxonomy or load_taxonomy()
     for found in find_sources(paths, max_bytes):
@@ -100,6 +116,6 @@ def chunk_paths(
             yield found
             continue
         try:
-            yield from chunk_source(found, taxonomy, max_bytes=max_bytes)
+            yield from chunk_source(found, taxonomy, url_pattern=url_pattern, max_bytes=max_bytes)
         except IngestError as error:
             yield error
