@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
 
 from .addresses import web_address
 from .boilerplate import is_boilerplate
@@ -203,24 +203,40 @@ def _page_heading(body: Tag, title: str) -> Tag | None:
 
 
 def _drop_chrome(soup: BeautifulSoup, root: Tag) -> None:
+    """Remove the site's chrome: header, footer and aside outside the content, elements
+    `html.toml` names by id or class, tag links, and chrome headings with their sections.
+
+    One walk over the tree, not into what it drops: BeautifulSoup's `decomposed` looks an
+    attribute up by searching the element's subtree, which made each check costly.
+    """
     rules = html_rules()
     keep = {id(root)} | {id(parent) for parent in root.parents}
-    for element in soup.find_all(rules.chrome_outside_content):
-        if element.decomposed or id(element) in keep:
-            continue
-        if not any(parent is root for parent in element.parents):
-            element.decompose()
-    for element in soup.find_all(True):
-        if element.decomposed or id(element) in keep:
-            continue
-        if rules.is_chrome(element) or (element.name == "a" and _is_tag_link(element)):
-            element.decompose()  # the site's tags are read into facts, not content
-    for heading in root.find_all(_HEADINGS[1:]):
-        if not heading.decomposed and rules.is_chrome_heading(heading.get_text(" ")):
-            _drop_section(heading, keep)
+    doomed: list[Tag] = []
+    stack: list[tuple[Tag, bool]] = [(soup, False)]
+    while stack:
+        node, inside_root = stack.pop()
+        for child in node.children:
+            if not isinstance(child, Tag):
+                continue
+            inside = inside_root or child is root
+            if id(child) not in keep and (
+                (not inside and child.name in rules.chrome_outside_content)
+                or rules.is_chrome(child)
+                or (child.name == "a" and _is_tag_link(child))  # tags are read as facts
+            ):
+                doomed.append(child)
+            else:
+                stack.append((child, inside))
+    for element in doomed:
+        element.decompose()
+    gone: set[int] = set()
+    headings = [h for h in root.find_all(_HEADINGS[1:]) if rules.is_chrome_heading(h.get_text(" "))]
+    for heading in headings:
+        if id(heading) not in gone:
+            _drop_section(heading, keep, gone)
 
 
-def _drop_section(heading: Tag, keep: set[int]) -> None:
+def _drop_section(heading: Tag, keep: set[int], gone: set[int]) -> None:
     """A chrome heading, and its siblings up to the next heading as high; a heading
     wrapped alone (page builders) takes its wrapper's siblings instead."""
     level = int(heading.name[1])
@@ -232,7 +248,7 @@ def _drop_section(heading: Tag, keep: set[int]) -> None:
         and not any(isinstance(c, NavigableString) and c.strip() for c in node.parent.children)
     ):
         node = node.parent
-    doomed = [node]
+    doomed: list[PageElement] = [node]
     for sibling in node.next_siblings:
         if isinstance(sibling, Tag):
             higher = [sibling] if sibling.name in _HEADINGS else []
@@ -242,8 +258,11 @@ def _drop_section(heading: Tag, keep: set[int]) -> None:
         doomed.append(sibling)
     for element in doomed:
         if isinstance(element, Tag):
-            if id(element) not in keep:
-                element.decompose()
+            if id(element) in keep:
+                continue
+            gone.add(id(element))
+            gone.update(id(d) for d in element.descendants)
+            element.decompose()
         else:
             element.extract()
 
