@@ -197,7 +197,9 @@ def publication_date(markup: str) -> str | None:
         found = find_date(
             markup, extensive_search=False, original_date=True, outputformat="%Y-%m-%d"
         )
-    except (ValueError, TypeError):  # pragma: no cover - htmldate's failures on odd pages
+    except RecursionError:
+        raise  # a page nested too deeply: the caller names it
+    except Exception:  # htmldate's own failure on an odd page: no publication date
         return None
     return iso_day(found) if found else None
 

@@ -39,6 +39,9 @@ class IngestError(Exception):
         super().__init__(message)
         self.source = source
 
+    def __reduce__(self) -> tuple[type[IngestError], tuple[str, str | None]]:
+        return (type(self), (str(self), self.source))  # from a worker process, whole
+
 
 @dataclass(frozen=True)
 class Source:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 import threading
@@ -168,3 +169,8 @@ def test_binary_with_zero_bytes_is_still_refused(tmp_path):
     page = write(tmp_path / "bin.txt", bytes(range(256)) * 8)
     with pytest.raises(IngestError, match="binary file"):
         chunk_source(Source(page, page.name))
+
+
+def test_an_error_crosses_processes_whole():
+    error = pickle.loads(pickle.dumps(IngestError("x.txt: empty file", "x.txt")))
+    assert (str(error), error.source) == ("x.txt: empty file", "x.txt")
