@@ -15,6 +15,7 @@ from whoosh import index as whoosh_index
 
 from .location import (
     BUNDLED,
+    IndexDamaged,
     IndexProblem,
     Manifest,
     current_generation,
@@ -24,6 +25,7 @@ from .location import (
 
 __all__ = [
     "BUNDLED",
+    "IndexDamaged",
     "IndexProblem",
     "Manifest",
     "OpenIndex",

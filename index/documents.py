@@ -16,10 +16,12 @@ def day_number(iso: str) -> int:
         return 0
 
 
-def chunk_document(chunk: Chunk, position: int) -> dict[str, Any]:
-    """The document for a chunk; `position` is its place in its source, for tie-breaks."""
+def chunk_document(chunk: Chunk, position: int, origin: str = "") -> dict[str, Any]:
+    """The document for a chunk; `position` is its place in its source, for tie-breaks,
+    and `origin` names its file uniquely in the index (for updates to find it by)."""
     document: dict[str, Any] = {
         "id": chunk.id,
+        "origin": origin or chunk.source,
         "page": chunk.page,
         "page_title": chunk.page_title,
         "url": chunk.url,

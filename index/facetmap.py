@@ -73,8 +73,13 @@ def _segment_values(
     """One segment's bitmaps (bit n = its own document n) and day numbers, read or
     worked out and kept."""
     if path.exists():
-        found = _read_bitmaps(path.read_bytes(), str(path))
-        return found.values, found.days
+        try:
+            found = _read_bitmaps(path.read_bytes(), str(path))
+        except ValueError:
+            pass  # damaged: worked out again from the segment's columns, below
+        else:
+            if found.size == segment_reader.doc_count_all():
+                return found.values, found.days
     size = segment_reader.doc_count_all()
     days = {}
     for column in DAY_COLUMNS:

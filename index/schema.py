@@ -27,6 +27,8 @@ def build_schema() -> Schema:
         page_title=STORED(),
         url=STORED(),
         source=ID(stored=True),
+        # The file a chunk came from, unique across every root: what updates delete by.
+        origin=ID(),
         lines=STORED(),
         section=STORED(),
         title=title,

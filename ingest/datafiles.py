@@ -25,6 +25,8 @@ def load_toml(text: str, origin: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{origin}: not valid TOML ({error})") from None
+    except RecursionError:
+        raise ValueError(f"{origin}: not valid TOML (nested too deeply)") from None
 
 
 def read_toml(path: Path | None, default_name: str) -> tuple[dict[str, Any], str]:

@@ -8,13 +8,15 @@ or the builder.
 from __future__ import annotations
 
 import heapq
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from itertools import groupby
+from itertools import groupby, islice
 from typing import TYPE_CHECKING, Any
 
+from whoosh.query import MultiTerm, NullQuery, Prefix, Wildcard
 from whoosh.sorting import FieldFacet, ScoreFacet
 
 from dwsearch.index import IndexProblem, OpenIndex
@@ -56,6 +58,8 @@ __all__ = [
 ]
 
 MAX_LIMIT = 10_000
+# The most words one pattern may stand for (`cyber*` is 15 on the bundled corpus).
+MAX_PATTERN_WORDS = 500
 SORTS = ("relevance", "newest", "oldest")
 # The facets a filter may name by value (years and dates are ranges).
 FILTER_FACETS = ("type", "kind", "sector", "topic", "basket")
@@ -183,13 +187,15 @@ class SearchSession:
                 self._known = _known_values(vocabulary, self.facets)
             filters = _canonical_filters(filters, self._known)
         text = clean_query_text(query_text)
-        parsed = parse_query(text, searcher.schema)
+        # Only an empty query means every chunk; one of invisible characters means none.
+        parsed = parse_query(text, searcher.schema) if text or not query_text else NullQuery
         suggestion = None
         if correct:
             corrections = find_corrections(parsed, text, searcher)
             if corrections:
                 suggestion = apply_corrections(text, corrections)
                 parsed = parse_query(suggestion, searcher.schema)
+        check_patterns(parsed, searcher.reader())
 
         facets = self.facets
         bulk = bulk_query(parsed) if facets.size >= BULK_FROM_DOCS else None
@@ -335,6 +341,23 @@ def _by_date(
     return heapq.nsmallest(wanted, scored, key=key)
 
 
+def check_patterns(parsed: Any, reader: Any) -> None:
+    """Refuse a pattern (`cyber*`, `c?ber`, a range of words) that would expand to more
+    words than a search can afford, or that starts with a wildcard (every word would be
+    tried): each costs a posting list, and `i*` alone once took 51 s."""
+    for leaf in parsed.leaves():
+        if not isinstance(leaf, MultiTerm) or getattr(leaf, "fieldname", None) not in SEARCH_FIELDS:
+            continue
+        typed = f"{leaf.text}*" if isinstance(leaf, Prefix) else str(getattr(leaf, "text", leaf))
+        if isinstance(leaf, Wildcard) and not re.split(r"[*?]", leaf.text)[0]:
+            raise SearchError(f"{typed!r} starts with a wildcard; put a letter or more before it")
+        expanded = islice(leaf.expanded_terms(reader), MAX_PATTERN_WORDS + 1)
+        if sum(1 for _ in expanded) > MAX_PATTERN_WORDS:
+            raise SearchError(
+                f"{typed!r} matches more than {MAX_PATTERN_WORDS} words; give more letters"
+            )
+
+
 def show_chunk(opened: OpenIndex, chunk_id: str) -> Chunk:
     """The whole chunk with this id (or a unique prefix of it, as git takes hashes)."""
     with opened.whoosh_index.searcher() as searcher:
@@ -387,7 +410,7 @@ def index_stats(session: SearchSession) -> IndexStats:
         chunks=chunks,
         chunks_by_type=by_type,
         pages=pages,
-        sources=len(opened.manifest.sources),
+        sources=opened.manifest.pages,
         distinct_terms=len(terms),
         size_bytes=size,
         built_at=built.isoformat(timespec="seconds"),

@@ -20,6 +20,8 @@ PACKAGES = ("lexicon", "ingest", "index", "search", "app")
 INTERNALS = ROOT / "index" / "whoosh_internals.py"
 # Whoosh's modules below its public API; only the internals module may import them.
 WHOOSH_PRIVATE_MODULES = ("whoosh.codec", "whoosh.matching", "whoosh.filedb")
+# Underscored names of the standard library's that are public by its own documentation.
+PUBLIC_UNDERSCORED = {"os._exit"}
 
 
 def _modules() -> list[Path]:
@@ -84,7 +86,7 @@ def test_whoosh_private_api_is_used_in_one_module_only():
                 and not node.attr.startswith("__")
                 and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
             )
-            if private:
+            if private and ast.unparse(node) not in PUBLIC_UNDERSCORED:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
     assert found == []
 

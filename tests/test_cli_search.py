@@ -106,3 +106,40 @@ def test_json_keeps_text_exact(tmp_path):
     data = json.loads(run_cli("search", "zebra", "--json", "--index", str(index)).stdout)
     sources = {hit["source"] for hit in data["hits"]}
     assert "a\x1b[2Jb.txt" in sources  # JSON escapes it itself, and keeps it exact
+
+
+def test_a_query_word_may_start_with_a_minus(seed_index):
+    """`-word` excludes it, as documented, without `--` before the query."""
+    _, with_it = _search(seed_index, "ITU")
+    code, without = _search(seed_index, "ITU", "-cybersecurity")
+    assert code == 0
+    mentions = {h["id"] for h in with_it["hits"] if "ybersecurity" in h["title"] + h["text"]}
+    assert mentions  # the page has ITU chunks on cybersecurity, so the test means something
+    assert {h["id"] for h in without["hits"]} == {h["id"] for h in with_it["hits"]} - mentions
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [("*a*", "'*a*' starts with a wildcard"), ("?tu", "'?tu' starts with a wildcard")],
+)
+def test_a_pattern_that_would_try_every_word_is_refused(seed_index, pattern, message):
+    result = run_cli("search", pattern, "--index", str(seed_index))
+    assert result.exit_code == 2 and message in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_pattern_that_expands_to_too_many_words_is_refused(seed_index, monkeypatch):
+    import dwsearch.search.engine as engine
+
+    monkeypatch.setattr(engine, "MAX_PATTERN_WORDS", 3)
+    result = run_cli("search", "c*", "--index", str(seed_index))
+    assert result.exit_code == 2
+    assert "'c*' matches more than 3 words; give more letters" in result.stderr
+    assert run_cli("search", "satel*", "--index", str(seed_index)).exit_code == 0
+
+
+def test_a_query_of_invisible_characters_matches_nothing(seed_index):
+    result = run_cli("search", "\x01\x02\x7f", "--json", "--index", str(seed_index))
+    assert result.exit_code == 1 and json.loads(result.stdout)["total"] == 0
+    everything = run_cli("search", "", "--json", "--index", str(seed_index))
+    assert json.loads(everything.stdout)["total"] == len(_chunks())
