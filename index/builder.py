@@ -153,6 +153,9 @@ class _Live:
     manifest: Manifest | None
     sources: dict[str, dict[str, Any]]
     damaged: str | None = None  # why it cannot be updated, if so
+    # The files and folders it was built from, where the manifest that lists them is
+    # lost: read from its sources, or an earlier generation's manifest.
+    recovered_roots: list[Root] = field(default_factory=list)
 
 
 @dataclass
@@ -201,15 +204,21 @@ def build_index(
     progress: Progress | None = None,
     on_wait: Callable[[], None] | None = None,
     lock_timeout: float = 600.0,
+    bundled_if_lost: bool = False,
 ) -> BuildReport:
     """Add or refresh `paths` in the index at `index_dir`, keeping its other sources;
-    with no paths, refresh every source it remembers (a new index: the bundled corpus)."""
+    with no paths, refresh every source it remembers (a new index: the bundled corpus).
+
+    A damaged index that no longer says what it was built from needs `paths`, unless
+    `bundled_if_lost` (the default index) says to fall back on the bundled corpus."""
     given = [Path(p) for p in paths or []]
     for path in given:
         if not (path.exists() or path.is_symlink()):
             raise IndexProblem(f"{path}: no such file or folder; the index was not changed")
     with _build_lock(index_dir, on_wait, lock_timeout):
-        return _build_locked(index_dir, given, rebuild, taxonomy_path, url_pattern, progress)
+        return _build_locked(
+            index_dir, given, rebuild, taxonomy_path, url_pattern, progress, bundled_if_lost
+        )
 
 
 def remove_from_index(
@@ -355,18 +364,37 @@ def _read_live(index_dir: Path) -> _Live:
     try:
         generation = current_generation(index_dir)
     except IndexDamaged as error:
-        return _Live(None, None, {}, damaged=str(error))
+        return _Live(None, None, {}, str(error), _recover_roots(index_dir, None))
     if generation is None:
         return _Live(None, None, {})
     try:
         manifest = read_manifest(generation)
         sources = read_sources(generation)
     except IndexDamaged as error:
-        return _Live(generation, None, {}, damaged=str(error))
+        return _Live(generation, None, {}, str(error), _recover_roots(index_dir, generation))
     problem = verify_generation(generation, manifest, thorough=True)
     if problem:
         return _Live(generation, manifest, sources, damaged=problem)
     return _Live(generation, manifest, sources)
+
+
+def _recover_roots(index_dir: Path, generation: Path | None) -> list[Root]:
+    """What a damaged index was built from: its manifest's roots, else its sources'
+    roots, else the roots of the newest earlier generation that still says."""
+    folders = [generation] if generation else []
+    folders += sorted((g for g in index_dir.glob("gen-*") if g != generation), reverse=True)
+    for folder in folders:
+        try:
+            return read_manifest(folder).roots
+        except IndexDamaged:
+            pass
+        try:
+            named = {entry.get("root") for entry in read_sources(folder).values()}
+        except IndexDamaged:
+            continue
+        if named and all(isinstance(root, str) for root in named):
+            return [Root(root) for root in sorted(named)]  # type: ignore[arg-type]
+    return []
 
 
 def _remembered_taxonomy(manifest: Manifest | None, given: Path | None) -> Path | None:
@@ -378,12 +406,17 @@ def _remembered_taxonomy(manifest: Manifest | None, given: Path | None) -> Path 
 
 
 def _plan_roots(
-    live: _Live, given: list[Path], url_pattern: str | None
+    live: _Live, given: list[Path], url_pattern: str | None, index_dir: Path, bundled_if_lost: bool
 ) -> tuple[list[Root], dict[str, set[str] | None]]:
     """The roots after this build, and what to scan of each (None: all of it)."""
-    remembered = live.manifest.roots if live.manifest else []
+    remembered = live.manifest.roots if live.manifest else live.recovered_roots
     roots = [Root(r.path, r.url_pattern, list(r.exclude)) for r in remembered]
     if not given:
+        if not roots and live.damaged and not bundled_if_lost:
+            raise IndexProblem(
+                f"{live.damaged}, and what it was built from is lost with it; "
+                f"rebuild it with: dwsearch build --rebuild --index {index_dir} PATH"
+            )
         roots = roots or [Root(BUNDLED)]
         return roots, {root.path: None for root in roots}
     scopes: dict[str, set[str] | None] = {}
@@ -476,6 +509,7 @@ def _build_locked(
     taxonomy_path: Path | None,
     url_pattern: str | None,
     progress: Progress | None,
+    bundled_if_lost: bool,
 ) -> BuildReport:
     started = time.perf_counter()
     report = BuildReport(index_dir)
@@ -483,7 +517,7 @@ def _build_locked(
     remove_stale(index_dir, keep=live.generation)
     taxonomy_path = _remembered_taxonomy(live.manifest, taxonomy_path)
     taxonomy = load_taxonomy(taxonomy_path)
-    roots, scopes = _plan_roots(live, given, url_pattern)
+    roots, scopes = _plan_roots(live, given, url_pattern, index_dir, bundled_if_lost)
     manifest = live.manifest
     full = (
         rebuild
@@ -662,14 +696,47 @@ def _write_update(
 
 
 def _purge_deleted(writer: Any, segments: list[Any]) -> list[Any]:
-    """Whoosh's merge policy, plus: rewrite any segment with many deleted documents."""
-    keep = []
+    """Whoosh's merge policy for an update, but re-indexing chunks rather than copying
+    segments, and rewriting any segment with many deleted chunks.
+
+    Whoosh's own merge copies each document's length as stored, quantised to a byte, so
+    a merged index sums lengths that a fresh build sums exactly; and deleted chunks stay
+    in the statistics ranking reads until their segment is rewritten. Re-indexing the
+    live chunks from their stored fields leaves what a fresh build of them would hold.
+    """
+    to_rewrite = {id(s) for s in segments if s.deleted_count() > PURGE_SHARE * s.doc_count_all()}
+    kept = [s for s in segments if id(s) not in to_rewrite]
+    merged = MERGE_SMALL(_Choosing(writer), kept)
+    to_rewrite |= {id(s) for s in kept if s not in merged}
     for segment in segments:
-        if segment.deleted_count() > PURGE_SHARE * segment.doc_count_all():
-            writer.add_reader(SegmentReader(writer.storage, writer.schema, segment))
-        else:
-            keep.append(segment)
-    return MERGE_SMALL(writer, keep)
+        if id(segment) in to_rewrite:
+            _reindex_segment(writer, segment)
+    return [s for s in segments if id(s) not in to_rewrite]
+
+
+class _Choosing:
+    """Stands in for a writer while Whoosh's merge policy chooses segments to merge; the
+    merging itself is `_reindex_segment`'s."""
+
+    def __init__(self, writer: Any) -> None:
+        self.storage, self.schema = writer.storage, writer.schema
+
+    def add_reader(self, reader: Any) -> None:
+        """Chosen: nothing to copy here (Whoosh's policy closes the reader itself)."""
+
+
+def _reindex_segment(writer: Any, segment: Any) -> None:
+    """Add a segment's live chunks to `writer` again, from their stored fields."""
+    reader = SegmentReader(writer.storage, writer.schema, segment)
+    try:
+        order = reader.column_reader("order")
+        for docnum in reader.all_doc_ids():
+            fields = reader.stored_fields(docnum)
+            position = int(bytes(order[docnum]).rpartition(b"\x00")[2] or 0)
+            document = chunk_document(stored_chunk(fields), position, fields.get("origin", ""))
+            writer.add_document(**document)
+    finally:
+        reader.close()
 
 
 def _finish_generation(
