@@ -8,10 +8,19 @@ imports this module, so BeautifulSoup never loads on the search path.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from functools import cache
 
-from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
+from bs4 import (
+    BeautifulSoup,
+    Comment,
+    MarkupResemblesLocatorWarning,
+    NavigableString,
+    PageElement,
+    Tag,
+    XMLParsedAsHTMLWarning,
+)
 
 from .addresses import web_address
 from .boilerplate import is_boilerplate
@@ -270,7 +279,12 @@ def _drop_section(heading: Tag, keep: set[int], gone: set[int]) -> None:
 def read_html(markup: str) -> tuple[list[Block], PageFacts]:
     """The blocks of a page's main content, and what its markup says of the page."""
     rules = html_rules()
-    soup = BeautifulSoup(markup, "lxml")
+    with warnings.catch_warnings():
+        # Advice to the programmer ("looks like XML", "looks like a file name"), which a
+        # user reading pages would see on stderr: every page is read as HTML on purpose.
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        soup = BeautifulSoup(markup, "lxml")
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
     for element in soup.find_all(rules.never_content):

@@ -181,3 +181,9 @@ def test_chrome_headings_never_become_types():
     )
     chunks = chunk_html(markup, "u.html")
     assert [c.type for c in chunks] == ["profile", "overview"]
+
+
+def test_pages_that_look_like_xml_or_a_name_read_without_warnings(recwarn):
+    chunk_html('<?xml version="1.0"?><html><body><p>An XHTML page.</p></body></html>', "x.html")
+    chunk_html("page.html", "y.html")
+    assert [str(w.message) for w in recwarn] == []
