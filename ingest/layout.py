@@ -242,48 +242,13 @@ def chunk_blocks(
     page_title = facts.title or (squeeze(title_piece.text) if title_piece else fallback_title)
     builder = _PageBuilder()
 
-    # The profile: the name, then any labelled fields and a bare address before the prose;
-    # and, on a page that is about its own date, the date line under its title.
-    profile: list[Piece] = []
-    profile_date: DateSpan | None = None
-    profile_date_pieces: list[Piece] = []
-    labelled = False
-    takes_page_date = kinds.is_dated(told_kind or kinds.default)
-    while blocks:
-        block = blocks[0]
-        if block.kind == "address":
-            profile.extend(block.pieces)
-            blocks.pop(0)
-            continue
-        if block.kind == "date" and takes_page_date and profile_date is None:
-            profile_date, profile_date_pieces = block.date, list(block.pieces)
-            blocks.pop(0)
-            continue
-        if block.kind not in ("text", "heading") or (
-            block.kind == "heading" and not block.tentative
-        ):
-            break
-        taken = 0
-        for piece in block.pieces:
-            line = squeeze(piece.text)
-            if rules.profile_field.match(line):
-                labelled = True
-            elif profile or not looks_like_address(line):
-                break
-            profile.append(piece)
-            taken += 1
-        if taken == 0:
-            break
-        if taken < len(block.pieces):
-            blocks[0] = Block(block.kind, block.pieces[taken:], block.tentative, block.date)
-            break
-        blocks.pop(0)
-    if title_piece or profile or profile_date_pieces:
-        wheres = ([title_piece.where] if title_piece else []) + [p.where for p in profile]
-        text = "\n".join(squeeze(p.text) for p in profile)
+    profile = _take_profile(blocks, kinds.is_dated(told_kind or kinds.default))
+    if title_piece or profile.pieces or profile.date_pieces:
+        wheres = ([title_piece.where] if title_piece else []) + [p.where for p in profile.pieces]
+        text = "\n".join(squeeze(p.text) for p in profile.pieces)
         draft = _Draft("profile", "", page_title, text, wheres, "profile", ())
-        if profile_date_pieces:
-            draft.join_date_line(profile_date_pieces, profile_date)
+        if profile.date_pieces:
+            draft.join_date_line(profile.date_pieces, profile.date)
         builder.drafts.append(draft)
 
     section = _Section()
@@ -317,12 +282,58 @@ def chunk_blocks(
     builder.flush_pending_title(section)
     builder.attach_pending_backwards()
 
-    kind = (
-        told_kind or kinds.from_layout((d.type for d in builder.drafts), labelled) or kinds.default
-    )
-    page_date = profile_date or facts.date
+    types = (d.type for d in builder.drafts)
+    kind = told_kind or kinds.from_layout(types, profile.labelled) or kinds.default
+    page_date = profile.date or facts.date
     inherited = page_date if kinds.is_dated(kind) else None
     return _chunks(builder.drafts, page_title, source, url, kind, inherited, facts, taxonomy)
+
+
+@dataclass
+class _Profile:
+    """What follows a page's title before its prose: labelled fields, an address, and on a
+    page that is about its own date, the date line under its title."""
+
+    pieces: list[Piece] = field(default_factory=list)
+    labelled: bool = False  # "Acronym:", "Address:"…: an actor's page
+    date: DateSpan | None = None
+    date_pieces: list[Piece] = field(default_factory=list)
+
+
+def _take_profile(blocks: list[Block], takes_page_date: bool) -> _Profile:
+    """Take the profile's blocks (and lines) off the front of `blocks`."""
+    rules = page_rules()
+    profile = _Profile()
+    while blocks:
+        block = blocks[0]
+        if block.kind == "address":
+            profile.pieces.extend(block.pieces)
+            blocks.pop(0)
+            continue
+        if block.kind == "date" and takes_page_date and profile.date is None:
+            profile.date, profile.date_pieces = block.date, list(block.pieces)
+            blocks.pop(0)
+            continue
+        if block.kind not in ("text", "heading") or (
+            block.kind == "heading" and not block.tentative
+        ):
+            break
+        taken = 0
+        for piece in block.pieces:
+            line = squeeze(piece.text)
+            if rules.profile_field.match(line):
+                profile.labelled = True
+            elif profile.pieces or not looks_like_address(line):
+                break
+            profile.pieces.append(piece)
+            taken += 1
+        if taken == 0:
+            break
+        if taken < len(block.pieces):
+            blocks[0] = Block(block.kind, block.pieces[taken:], block.tentative, block.date)
+            break
+        blocks.pop(0)
+    return profile
 
 
 def _chunks(
