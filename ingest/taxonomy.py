@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -87,9 +87,11 @@ class Taxonomy:
             digest=text_digest(text),
         )
 
-    def topics_named(self, names: Iterable[str]) -> tuple[str, ...]:
+    def topics_named(self, names: Collection[str]) -> tuple[str, ...]:
         """The topics among a page's own tags, by name or slug (`Network neutrality`,
         `network-neutrality`); tags that name no topic are ignored."""
+        if not names:
+            return ()
         lookup = {name.casefold(): slug for slug, name in self.topic_names.items()}
         lookup.update((slug.casefold(), slug) for slug in self.topic_names)
         found = {lookup.get(squeeze(name).casefold()) for name in names}
@@ -97,7 +99,7 @@ class Taxonomy:
 
     def tag(self, text: str, also: tuple[str, ...] = ()) -> Tags:
         """The facets of a text; `also` adds topics known otherwise (the page's tags)."""
-        labels: set[str] = {f"topic:{slug}" for slug in also}
+        labels: set[str] = {f"topic:{slug}" for slug in also} if also else set()
         for token in _tokens(text):
             for part in (token, *token.split("-")) if "-" in token else (token,):
                 labels |= self.acronyms.get(part, frozenset())
