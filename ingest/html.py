@@ -187,9 +187,8 @@ def _without_site_name(title: str) -> str:
 
 def _content_root(soup: BeautifulSoup, markup: str, title: str) -> Tag:
     """The page's own mark of its main content, else what the extractor finds, else body."""
-    for selector in ("main", "[role=main]"):
-        found = soup.select_one(selector)
-        if found is not None:
+    for found in (soup.find("main"), soup.find(attrs={"role": "main"})):
+        if isinstance(found, Tag):
             return found
     articles = soup.find_all("article")
     if len(articles) == 1:
