@@ -3,6 +3,11 @@
 `chunk_paths` reads every page under files and folders, `chunk_source` one file, and
 `chunk_text` / `chunk_html` one page's text. A file that cannot be read is an
 IngestError that names it, and never stops the others.
+
+Each chunk carries its page's address (`url`: the page's own, else one made by the
+caller's `url_pattern`), the kind of page (`kind`), and the day or days it is about
+(`date`, `date_end`, ISO 8601), as `layout.chunk_blocks` settles them. Only regular files
+of at most `max_bytes` are read (`sources.py`).
 """
 
 from __future__ import annotations
