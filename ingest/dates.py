@@ -43,6 +43,7 @@ class DateRules:
     """What `dates.toml` says a date line and a founding year look like."""
 
     candidate: re.Pattern[str]  # the start of a line that may be a date line
+    openings: frozenset[str]  # how such a line can start: a month's or weekday's 3 letters
     max_chars: int
     max_other_words: int
     connectors: frozenset[str]
@@ -74,6 +75,7 @@ def date_rules() -> DateRules:
     cues = _alternatives(data["founding_cues"]).replace(r"\ ", r"\s+")
     return DateRules(
         candidate=candidate,
+        openings=frozenset(w[:3] for w in (*data["months"], *data["weekdays"])),
         max_chars=int(data["max_chars"]),
         max_other_words=int(data["max_other_words"]),
         connectors=frozenset(data["connectors"]),
@@ -86,7 +88,12 @@ def date_rules() -> DateRules:
 def may_be_date_line(line: str) -> bool:
     """Cheap: short and starting with a date. Every line of every page is asked."""
     rules = date_rules()
-    return len(line) <= rules.max_chars and rules.candidate.match(line) is not None
+    if len(line) > rules.max_chars:
+        return False
+    start = line.lstrip()
+    if not (start[:1].isdigit() or start[:3].lower() in rules.openings):
+        return False  # most lines: no need for the pattern
+    return rules.candidate.match(line) is not None
 
 
 def _parse_day(text: str, whole: bool = False) -> date | None:
