@@ -359,8 +359,10 @@ def _root_folder(root: Root) -> Path:
     return bundled_corpus() if root.path == BUNDLED else Path(root.path)
 
 
-def _read_live(index_dir: Path) -> _Live:
-    """The live generation, its manifest and sources; damage is noted, not raised."""
+def _read_live(index_dir: Path, thorough: bool = False) -> _Live:
+    """The live generation, its manifest and sources; damage is noted, not raised.
+
+    Every file's size is checked, and small files' checksums (`thorough`: all of them)."""
     try:
         generation = current_generation(index_dir)
     except IndexDamaged as error:
@@ -372,7 +374,7 @@ def _read_live(index_dir: Path) -> _Live:
         sources = read_sources(generation)
     except IndexDamaged as error:
         return _Live(generation, None, {}, str(error), _recover_roots(index_dir, generation))
-    problem = verify_generation(generation, manifest, thorough=True)
+    problem = verify_generation(generation, manifest, thorough)
     if problem:
         return _Live(generation, manifest, sources, damaged=problem)
     return _Live(generation, manifest, sources)
@@ -448,8 +450,16 @@ def _plan_roots(
     return roots, scopes
 
 
-def _scan(roots: list[Root], scopes: dict[str, set[str] | None], report: BuildReport) -> _Scan:
-    """Find and hash the page files of every root in scope; unreadable ones are noted."""
+def _scan(
+    roots: list[Root],
+    scopes: dict[str, set[str] | None],
+    report: BuildReport,
+    known: dict[str, dict[str, Any]],
+) -> _Scan:
+    """Find and hash the page files of every root in scope; unreadable ones are noted.
+
+    A file whose size and modification time are those the index recorded keeps its
+    recorded hash unread, as rsync and git do (`--rebuild` reads everything again)."""
     scan = _Scan()
     for root in roots:
         if root.path not in scopes:
@@ -476,7 +486,12 @@ def _scan(roots: list[Root], scopes: dict[str, set[str] | None], report: BuildRe
             if wanted is not None and key not in wanted:
                 continue
             try:
-                digest = _digest(found.path)
+                info = found.path.stat()
+                entry = known.get(key, {})
+                if entry.get("size") == info.st_size and entry.get("mtime") == info.st_mtime_ns:
+                    digest = str(entry.get("hash", ""))
+                else:
+                    digest = _digest(found.path)
             except OSError as error:
                 message = f"{found.relative}: cannot read ({error.strerror or error})"
                 scan.failed[key] = (root, found.relative, message)
@@ -502,6 +517,47 @@ def _in_scope(entry: dict[str, Any], key: str, scopes: dict[str, set[str] | None
 
 
 # ------------------------------------------------------------------------ building
+@dataclass
+class _Plan:
+    """What a build will do: the pages found, and which to index, keep and remove."""
+
+    scan: _Scan
+    to_index: list[str]
+    to_remove: list[str]
+    kept: set[str]  # unreadable now, or under a root that is gone: kept as they were
+
+
+def _plan(
+    live: _Live,
+    roots: list[Root],
+    scopes: dict[str, set[str] | None],
+    full: bool,
+    report: BuildReport,
+) -> _Plan:
+    """Scan the roots in scope and decide, page by page; the report says it per root."""
+    scan = _scan(roots, scopes, report, {} if full else live.sources)
+    old = live.sources
+    to_index = [k for k in scan.found if full or old.get(k, {}).get("hash") != scan.found[k].digest]
+    kept = {k for k, entry in old.items() if entry.get("root") in scan.missing_roots}
+    kept |= {k for k in scan.failed if k in old}
+    remembered = {root.path for root in roots}
+    to_remove = [
+        k
+        for k, entry in old.items()
+        if k not in scan.found
+        and k not in kept
+        and (_in_scope(entry, k, scopes) or entry.get("root") not in remembered)
+    ]
+    for key, found in scan.found.items():
+        if key not in to_index:
+            report.of(found.root.path).unchanged += 1
+    for root, _, message in scan.failed.values():
+        report.of(root.path).failed.append(message)
+    for key in to_remove:
+        report.of(old[key]["root"]).removed.append(old[key]["name"])
+    return _Plan(scan, to_index, to_remove, kept)
+
+
 def _build_locked(
     index_dir: Path,
     given: list[Path],
@@ -512,7 +568,6 @@ def _build_locked(
     bundled_if_lost: bool,
 ) -> BuildReport:
     started = time.perf_counter()
-    report = BuildReport(index_dir)
     live = _read_live(index_dir)
     remove_stale(index_dir, keep=live.generation)
     taxonomy_path = _remembered_taxonomy(live.manifest, taxonomy_path)
@@ -526,47 +581,35 @@ def _build_locked(
         or manifest.schema_version != schema_version()
         or manifest.taxonomy_digest != taxonomy.digest
     )
-    if full:
-        scopes = {root.path: None for root in roots}
-    report.rebuilt = full
-    scan = _scan(roots, scopes, report)
-    _phase("scanned")
-
-    old = live.sources
-    to_index = [k for k in scan.found if full or old.get(k, {}).get("hash") != scan.found[k].digest]
-    kept = {k for k, entry in old.items() if entry.get("root") in scan.missing_roots}
-    kept |= {k for k in scan.failed if k in old}
-    to_remove = [
-        k for k, entry in old.items()
-        if _in_scope(entry, k, scopes) and k not in scan.found and k not in kept
-    ]  # fmt: skip
-    dropped_roots = (
-        {r.path for r in manifest.roots} - {r.path for r in roots} if manifest else set()
+    report = BuildReport(index_dir, rebuilt=full)
+    plan = _plan(live, roots, {r.path: None for r in roots} if full else scopes, full, report)
+    unchanged = (
+        manifest is not None
+        and not full
+        and not plan.to_index
+        and not plan.to_remove
+        and [r.__dict__ for r in roots] == [r.__dict__ for r in manifest.roots]
+        and manifest.taxonomy_path == str(taxonomy_path or "")
     )
-    to_remove += [
-        k for k, e in old.items() if e.get("root") in dropped_roots and k not in to_remove
-    ]
-    for key, found in scan.found.items():
-        if key not in to_index:
-            report.of(found.root.path).unchanged += 1
-    for root, _, message in scan.failed.values():
-        report.of(root.path).failed.append(message)
-    for key in to_remove:
-        report.of(old[key]["root"]).removed.append(old[key]["name"])
-    unchanged_roots = manifest is not None and [r.__dict__ for r in roots] == [
-        r.__dict__ for r in manifest.roots
-    ]
-    same_taxonomy = manifest is not None and manifest.taxonomy_path == str(taxonomy_path or "")
-    if not full and not to_index and not to_remove and unchanged_roots and same_taxonomy:
-        report.pages, report.chunks = manifest.pages, manifest.chunks  # type: ignore[union-attr]
-        report.seconds = time.perf_counter() - started
-        return report
+    if unchanged:
+        # Before saying "up to date", read every byte: damage must not pass for that.
+        assert live.generation is not None and manifest is not None
+        problem = verify_generation(live.generation, manifest, thorough=True)
+        if problem is None:
+            report.pages, report.chunks = manifest.pages, manifest.chunks
+            report.seconds = time.perf_counter() - started
+            return report
+        live.damaged = problem
+        report = BuildReport(index_dir, rebuilt=True)
+        plan = _plan(live, roots, {r.path: None for r in roots}, True, report)
+        full = True
+    _phase("scanned")
 
     with _new_generation(index_dir) as building:
         if full:
-            entries = _write_fresh(building, scan, to_index, kept, taxonomy, live, report, progress)
+            entries = _write_fresh(building, plan, taxonomy, live, report, progress)
         else:
-            entries = _write_update(building, scan, to_index, to_remove, taxonomy, live, report)
+            entries = _write_update(building, plan, taxonomy, live, report)
         _phase("written")
         manifest = _finish_generation(building, entries, roots, taxonomy, live, report)
         manifest.taxonomy_path = str(taxonomy_path or "")
@@ -581,6 +624,7 @@ def _indexer(key: str, found: _Found, taxonomy: Taxonomy) -> Callable[[Any], dic
 
     def index_file(writer: Any) -> dict[str, Any]:
         try:
+            info = found.source.path.stat()
             data = found.source.path.read_bytes()
         except OSError as error:
             raise IngestError(
@@ -594,6 +638,8 @@ def _indexer(key: str, found: _Found, taxonomy: Taxonomy) -> Callable[[Any], dic
             "name": found.source.relative,
             "hash": hashlib.sha256(data).hexdigest(),
             "chunks": len(chunks),
+            "size": info.st_size,
+            "mtime": info.st_mtime_ns,
         }
 
     return index_file
@@ -601,15 +647,14 @@ def _indexer(key: str, found: _Found, taxonomy: Taxonomy) -> Callable[[Any], dic
 
 def _write_fresh(
     building: Path,
-    scan: _Scan,
-    to_index: list[str],
-    kept: set[str],
+    plan: _Plan,
     taxonomy: Taxonomy,
     live: _Live,
     report: BuildReport,
     progress: Progress | None,
 ) -> dict[str, dict[str, Any]]:
     """Every page file written anew: on several cores, or directly in this process."""
+    scan, to_index, kept = plan.scan, plan.to_index, set(plan.kept)
     tasks: list[Task] = [(k, _indexer(k, scan.found[k], taxonomy)) for k in to_index]
     workers = workers_for(len(tasks))
     if workers > 1:
@@ -654,16 +699,11 @@ def _write_fresh(
 
 
 def _write_update(
-    building: Path,
-    scan: _Scan,
-    to_index: list[str],
-    to_remove: list[str],
-    taxonomy: Taxonomy,
-    live: _Live,
-    report: BuildReport,
+    building: Path, plan: _Plan, taxonomy: Taxonomy, live: _Live, report: BuildReport
 ) -> dict[str, dict[str, Any]]:
     """The live generation's files, linked, with changed pages deleted and re-added
     through Whoosh's writer (which deletes)."""
+    scan, to_index, to_remove = plan.scan, plan.to_index, plan.to_remove
     assert live.generation is not None
     _link_generation(live.generation, building)
     entries = {k: v for k, v in live.sources.items() if k not in to_remove}
