@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dwsearch.ingest.boilerplate import is_boilerplate
+from dwsearch.ingest.html import BLOCK_TAGS
 from dwsearch.ingest.pages import chunk_html, chunk_text
 from dwsearch.ingest.text import normalise, squeeze
 from helpers import assert_lossless
@@ -75,7 +76,16 @@ def _visible_words(markup: str) -> list[str]:
         if string.find_parent(["h1", "h2", "h3", "h4", "h5", "h6"]):
             continue  # headings become sections; an empty one makes no chunk by design
         line = squeeze(str(string))
-        if line and not is_boilerplate(line):
+        # Boilerplate rules judge the text a block element holds directly (not in a child
+        # block), as the reader groups it.
+        block = string.find_parent(list(BLOCK_TAGS))
+        own = [
+            str(piece)
+            for piece in block.find_all(string=True)
+            if piece.find_parent(list(BLOCK_TAGS)) is block
+        ] if block is not None else [str(string)]  # fmt: skip
+        whole = squeeze(" ".join(own))
+        if line and not is_boilerplate(line) and not is_boilerplate(whole):
             words.extend(line.split())
     return words
 
