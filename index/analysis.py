@@ -55,6 +55,29 @@ def acronyms() -> dict[str, Acronym]:
     return found
 
 
+def case_as_meant(text: str) -> str:
+    """The text in lower case if it is written in capitals throughout, else as it is.
+
+    Capitals tell an acronym ("WHO", "IT") from a word only in a text that has lower
+    case too; in one shouted throughout ("WHO ARE THE NON-USERS OF LIBRARIES"), most
+    words are no acronym, and reading them as acronyms expands words that are ordinary
+    ones. A text mostly of known acronyms ("ITU WHO") keeps its capitals.
+    """
+    if not text.isupper():
+        return text
+    words = [w for w in _WORDS.findall(text) if not w.isdigit()]
+    table, upper = acronyms(), _upper_acronyms()
+    known = sum(1 for w in words if w in table or w in upper)
+    return text.lower() if known * 2 < len(words) else text
+
+
+class CaseTokenizer(RegexTokenizer):
+    """Whoosh's regex tokenizer over `case_as_meant(text)`."""
+
+    def __call__(self, value: str, **kwargs: Any) -> Iterator[Token]:
+        return super().__call__(case_as_meant(value), **kwargs)
+
+
 def _split_words(text: str) -> list[str]:
     """The words the analyzer's tokenizer finds (its pattern, without its token objects)."""
     return _WORDS.findall(text)
@@ -315,7 +338,7 @@ class CachedWordFilter(Filter):
 def english_analyzer(cached: bool = True) -> Analyzer:
     """The analyzer of `title` and `text`; uncached, it is the plain chain of filters."""
     filters = word_filters()
-    chain: Analyzer = RegexTokenizer(WORD_PATTERN)
+    chain: Analyzer = CaseTokenizer(WORD_PATTERN)
     if cached:
         chain = chain | CachedWordFilter(filters)
     else:
@@ -389,7 +412,7 @@ def positions_indexer(analyzer: Any) -> Callable[[str], dict[str, list[int]]] | 
     without a token object per word: a full build spent a third of its time there.
     """
     items = _chain_of(
-        analyzer, RegexTokenizer, CachedWordFilter, ExpansionFilter, WordPositionFilter
+        analyzer, CaseTokenizer, CachedWordFilter, ExpansionFilter, WordPositionFilter
     )
     if items is None:
         return None
@@ -401,7 +424,7 @@ def positions_indexer(analyzer: Any) -> Callable[[str], dict[str, list[int]]] | 
         found: dict[str, list[int]] = {}
         recent: list[tuple[str, int]] = []  # words as the expansion filter saw them
         counter = delta = 0
-        for place, match in enumerate(finditer(text)):
+        for place, match in enumerate(finditer(case_as_meant(text))):
             for term, offset, alias in outcome(match.group(0), "index"):
                 seen = place + offset
                 if alias:  # an alias keeps its place beside its word

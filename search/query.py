@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from whoosh import query
 from whoosh.support.levenshtein import distance
 
-from dwsearch.index.analysis import acronyms, spelling_analyzer
+from dwsearch.index.analysis import acronyms, case_as_meant, spelling_analyzer
 
 from .errors import SearchError
 
@@ -29,27 +29,54 @@ _PLUS = r"(?:^|(?<=[\s(]))\+(?=\S)"
 _CURLY_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 
 
+# The fields a query may name ("topic:privacy"), and each name's field in the schema.
+QUERY_FIELDS = ("title", "type", "types", "topic", "topics", "sector", "sectors", "year", "years")
+# Operators count only where typed on purpose: a known field's name before a colon, a
+# star ending a word, "OR" in capitals between words. Anything else is text.
+_FIELD = r"(?:^|(?<=[\s(\-+]))(?P<text>" + "|".join(QUERY_FIELDS) + r"):(?=\S)"
+_TRAILING_STAR = r"(?<=\w)(?P<text>\*)(?=\s|$)"
+_OR = r"(?<=\s)OR(?=\s)"
+# Punctuation that is no operator parts words as a space does: "allocated?", "(ITU-R)",
+# "standards^3". A hyphen or apostrophe inside a word keeps it one word ("ITU-T").
+_SEPARATOR = r"[^\w\s'’\"-]+|(?<!\w)['’-]+|['’-]+(?!\w)"
+
+
 def _parser(schema: Any, syntax: bool = True) -> Any:
-    """The query language; without `syntax`, plain words only (the fallback)."""
+    """The query language; without `syntax`, plain words only (the fallback).
+
+    Whoosh's default language also reads `AND`, `NOT`, parentheses, `?`, `^` and any
+    `word:` as operators, so a pasted question ("… AND NOT (UK)?") searched something
+    else than its words. Only the operators a user types on purpose are kept.
+    """
     from whoosh import qparser
 
-    parser = qparser.MultifieldParser(
+    plugins: list[Any] = [qparser.WhitespacePlugin()]
+    if syntax:
+        plugins = [
+            qparser.WhitespacePlugin(expr=_SEPARATOR),
+            qparser.FieldsPlugin(expr=_FIELD),
+            qparser.WildcardPlugin(expr=_TRAILING_STAR),
+            qparser.PhrasePlugin(),
+            qparser.RangePlugin(),
+            qparser.OperatorsPlugin(
+                And=None, Or=_OR, AndNot=None, AndMaybe=None, Not=None, Require=None
+            ),
+            qparser.PlusMinusPlugin(plusexpr=_PLUS, minusexpr=_MINUS),
+            qparser.FieldAliasPlugin(FIELD_ALIASES),
+        ]
+    return qparser.MultifieldParser(
         list(SEARCH_FIELDS),
         schema,
         fieldboosts=FIELD_BOOSTS,
         group=qparser.OrGroup,
-        plugins=None if syntax else [qparser.WhitespacePlugin()],
+        plugins=plugins,
     )
-    if syntax:
-        parser.remove_plugin_class(qparser.SingleQuotePlugin)  # apostrophes are not quotes
-        parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=_PLUS, minusexpr=_MINUS))
-        parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
-    return parser
 
 
 def clean_query_text(text: str) -> str:
+    """The query as searched: printable, straight quotes, its case as meant, not too long."""
     text = "".join(c if c.isprintable() else " " for c in text)
-    return text.translate(_CURLY_QUOTES).strip()[:MAX_QUERY_CHARS]
+    return case_as_meant(text.translate(_CURLY_QUOTES).strip()[:MAX_QUERY_CHARS])
 
 
 def parse_query(text: str, schema: Any) -> query.Query:
@@ -71,7 +98,7 @@ def parse_query(text: str, schema: Any) -> query.Query:
 
 # Words as typed into a search box: no operators, quotes, fields, wildcards or accents.
 _PLAIN_WORDS = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
-_OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+_OPERATOR_WORDS = frozenset({"OR"})
 
 
 def plain_words_query(text: str, schema: Any) -> query.Query | None:
