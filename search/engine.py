@@ -25,9 +25,8 @@ from .highlight import Highlighter
 from .matching import BitmapDocs, bulk_query, matching_bits
 from .query import (
     SEARCH_FIELDS,
-    apply_corrections,
     clean_query_text,
-    find_corrections,
+    correct_query,
     parse_query,
 )
 from .results import Filters, Hit, Results, Snippet
@@ -180,10 +179,7 @@ class SearchSession:
         parsed = parse_query(text, searcher.schema)
         suggestion = None
         if correct:
-            corrections = find_corrections(parsed, text, searcher)
-            if corrections:
-                suggestion = apply_corrections(text, corrections)
-                parsed = parse_query(suggestion, searcher.schema)
+            parsed, suggestion = correct_query(parsed, text, searcher)
 
         facets = self.facets
         bulk = bulk_query(parsed) if facets.size >= BULK_FROM_DOCS else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from itertools import pairwise
 from typing import Any, NamedTuple
 
@@ -10,6 +11,7 @@ from whoosh import query
 from whoosh.support.levenshtein import distance
 
 from dwsearch.index.analysis import acronyms, case_as_meant, spelling_analyzer
+from dwsearch.lexicon import stop_words
 
 from .errors import SearchError
 
@@ -225,6 +227,32 @@ class Correction(NamedTuple):
     replacement: str
 
 
+# Meilisearch's typo tolerance: no typo in a word under 5 letters, one from 5, two from 9.
+ONE_TYPO_FROM, TWO_TYPOS_FROM = 5, 9
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def typos_allowed(word: str) -> int:
+    """How many edits a word as long as this one may hold."""
+    if len(word) >= TWO_TYPOS_FROM:
+        return 2
+    return 1 if len(word) >= ONE_TYPO_FROM else 0
+
+
+@cache
+def english_words() -> Any:
+    """A well-kept English word list with frequencies (pyspellchecker's, from
+    OpenSubtitles and SCOWL), loaded only when a word might be a typo (about 0.2 s)."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
+
+
+def is_known_word(word: str) -> bool:
+    """Whether a word is correct English or a name the English word list knows."""
+    return word.lower() in english_words()
+
+
 def _typed_words(parsed: query.Query, text: str) -> list[tuple[int, int, list[query.Term]]]:
     """Plain words of the query with the terms each became, by their place in the text."""
     spans: dict[tuple[int, int], list[query.Term]] = {}
@@ -237,15 +265,25 @@ def _typed_words(parsed: query.Query, text: str) -> list[tuple[int, int, list[qu
 
 
 def find_corrections(parsed: query.Query, text: str, searcher: Any) -> list[Correction]:
-    """Closest indexed words for the words that match nothing as typed."""
+    """Closest indexed words for the words that may be typos.
+
+    A word is left as typed when it is short, inside quotes, excluded, an acronym, a
+    word the index holds, or a word known to be correct English: only a word that is
+    none of these can be a typo, and only into an indexed word within its typo budget.
+    """
     reader = searcher.reader()
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
     corrections = []
     known_acronyms = acronyms()
     for start, end, terms in _typed_words(parsed, text):
         word = text[start:end]
-        if ":" in word or word in known_acronyms or not word.isalpha() or len(word) < 3:
+        if not word.isalpha() or not typos_allowed(word) or word in known_acronyms:
+            continue
+        if any(a <= start < b for a, b in quoted) or text[:start].endswith("-"):
             continue
         if any(reader.doc_frequency(t.fieldname, t.text) for t in terms):
+            continue
+        if is_known_word(word):
             continue
         replacement = closest_word(word, reader)
         if replacement:
@@ -254,16 +292,17 @@ def find_corrections(parsed: query.Query, text: str, searcher: Any) -> list[Corr
 
 
 def closest_word(word: str, reader: Any) -> str | None:
-    """The indexed word nearest in edit distance; the more common one when tied."""
+    """The indexed word nearest in edit distance, within the word's typo budget; the
+    more common one when tied. Never a stop word (the spelling field has none)."""
     folded = [t.text for t in spelling_analyzer()(word)]
     if not folded:
         return None
     target = folded[0]
-    max_distance = 1 if len(target) <= 4 else 2
+    budget = typos_allowed(target)
     candidates = [
         (distance(target, found), -reader.doc_frequency("spell", found), found)
-        for found in reader.terms_within("spell", target, max_distance, prefix=1)
-        if found != target
+        for found in reader.terms_within("spell", target, budget, prefix=1)
+        if found != target and found not in stop_words()
     ]
     return min(candidates)[2] if candidates else None
 
@@ -272,6 +311,37 @@ def apply_corrections(text: str, corrections: list[Correction]) -> str:
     for fix in sorted(corrections, key=lambda c: c.start, reverse=True):
         text = text[: fix.start] + fix.replacement + text[fix.end :]
     return text
+
+
+def with_corrections(tree: query.Query, corrections: list[Correction], schema: Any) -> query.Query:
+    """The query with each mistyped word's terms widened to the word OR its correction."""
+    fixes: dict[tuple[int, int, str], list[query.Query]] = {}
+    for fix in corrections:
+        corrected = plain_words_query(fix.replacement, schema)
+        for leaf in corrected.leaves() if corrected is not None else ():
+            fixes.setdefault((fix.start, fix.end, leaf.fieldname), []).append(leaf)
+
+    def widen(node: query.Query) -> query.Query:
+        if type(node) is query.Term:
+            span = (getattr(node, "startchar", None), getattr(node, "endchar", None))
+            found = fixes.get((*span, node.fieldname))
+            return query.Or([node, *found]) if found else node
+        if isinstance(node, query.CompoundQuery) or hasattr(node, "child"):
+            return node.apply(widen)
+        return node
+
+    return widen(tree).normalize()
+
+
+def correct_query(tree: query.Query, text: str, searcher: Any) -> tuple[query.Query, str | None]:
+    """The query widened by the corrections of its typos, and the corrected text to show
+    ("Showing results for") when the query as typed finds nothing."""
+    corrections = find_corrections(tree, text, searcher)
+    if not corrections:
+        return tree, None
+    found_as_typed = next(iter(searcher.docs_for_query(tree)), None) is not None
+    widened = with_corrections(tree, corrections, searcher.schema)
+    return widened, None if found_as_typed else apply_corrections(text, corrections)
 
 
 # ------------------------------------------------------------------------- filters
