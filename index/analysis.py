@@ -209,10 +209,12 @@ def _placed(words: tuple[str, ...], stops: frozenset[str]) -> Iterator[tuple[int
 
 
 class CompoundFilter(Filter):
-    """`ITU-T` is the words `itu` and `t`; when indexing, also the one word `itut`.
+    """`ITU-T` is the words `itu` and `t`.
 
     Indexing also passes the whole hyphenated word on, marked, for the acronym filter
-    to recognise (ITU-T) and then drop.
+    to recognise (ITU-T) and then drop. The joined form is not indexed as well: a query
+    matches each written form of a compound by itself (`query.with_compound_forms`), and
+    an alias would count the hyphenated form twice and lengthen the chunk.
     """
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
@@ -225,7 +227,6 @@ class CompoundFilter(Filter):
             for offset, part in enumerate(parts):
                 yield _copy(original, part, offset)
             if token.mode == "index":
-                yield _copy(original, "".join(parts), 0, alias=True)
                 whole = _copy(original, "-".join(parts), 0, alias=True)
                 whole.compound = True
                 yield whole
@@ -274,8 +275,21 @@ def word_filters() -> list[Filter]:
         CharsetFilter(_accent_map()),
         StopFilter(stoplist=stop_words(), minsize=1, renumber=False),
         SpellingFilter(),
-        StemFilter(lang="en", cachesize=0),
+        StemFilter(stemfn=snowball_stem, cachesize=0),
     ]
+
+
+@cache
+def _english_stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def snowball_stem(word: str) -> str:
+    """Snowball's English stemmer as it is today (the one bm25s and Lucene use): the copy
+    inside Whoosh is an older version that, for one, stems "emergency" as "emerging"."""
+    return _english_stemmer().stemWord(word)
 
 
 def _run_filters(filters: list[Filter], word: str, mode: str) -> Iterator[Token]:
@@ -347,10 +361,27 @@ def english_analyzer(cached: bool = True) -> Analyzer:
     return chain | ExpansionFilter(filters) | WordPositionFilter()
 
 
+class HyphenatedFilter(Filter):
+    """A hyphenated word is its parts and, as evidence that they make one word, itself."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if "-" in token.text:
+                whole = token.text
+                for part in whole.split("-"):
+                    token.text = part
+                    yield token
+                token.text = whole
+            yield token
+
+
 def spelling_analyzer() -> Analyzer:
-    """Unstemmed words, for suggesting what a mistyped word was meant to be."""
+    """Unstemmed words, for suggesting what a mistyped word was meant to be, and the
+    hyphenated words the text writes (`multi-stakeholder`), to tell where a joined
+    word typed in a query (`multistakeholder`) parts."""
     return (
-        RegexTokenizer(r"[^\W\d_]{3,}")
+        RegexTokenizer(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+        | HyphenatedFilter()
         | LowercaseFilter()
         | CharsetFilter(_accent_map())
         | StopFilter(stoplist=stop_words(), minsize=3)
@@ -463,21 +494,25 @@ def counts_indexer(analyzer: Any) -> Callable[[str], dict[str, int]] | None:
             return found
 
         return keyword_counts
-    items = _chain_of(analyzer, RegexTokenizer, LowercaseFilter, CharsetFilter, StopFilter)
+    items = _chain_of(
+        analyzer, RegexTokenizer, HyphenatedFilter, LowercaseFilter, CharsetFilter, StopFilter
+    )
     if items is None:
         return None
-    tokenizer, charset, stops = items[0], items[2], items[3]
+    tokenizer, charset, stops = items[0], items[3], items[4]
     charmap, stoplist, shortest, longest = charset.charmap, stops.stops, stops.min, stops.max
     finditer = tokenizer.expression.finditer
 
     def counts(text: str) -> dict[str, int]:
         found: dict[str, int] = {}
         for match in finditer(text):
-            word = match.group(0).lower().translate(charmap)
-            if len(word) < shortest or (longest is not None and len(word) > longest):
-                continue
-            if word not in stoplist:
-                found[word] = found.get(word, 0) + 1
+            whole = match.group(0)
+            for word in [*whole.split("-"), whole] if "-" in whole else [whole]:
+                word = word.lower().translate(charmap)
+                if len(word) < shortest or (longest is not None and len(word) > longest):
+                    continue
+                if word not in stoplist:
+                    found[word] = found.get(word, 0) + 1
         return found
 
     return counts

@@ -28,6 +28,7 @@ from .query import (
     clean_query_text,
     correct_query,
     parse_query,
+    with_compound_forms,
 )
 from .results import Filters, Hit, Results, Snippet
 from .scoring import weighting
@@ -176,7 +177,7 @@ class SearchSession:
                 self._known = _known_values(self.facets)
             filters = _canonical_filters(filters, self._known)
         text = clean_query_text(query_text)
-        parsed = parse_query(text, searcher.schema)
+        parsed = with_compound_forms(parse_query(text, searcher.schema), text, searcher)
         suggestion = None
         if correct:
             parsed, suggestion = correct_query(parsed, text, searcher)

@@ -28,6 +28,7 @@ MAX_QUERY_CHARS = 2000
 # "-" and "+" are operators only at the start of a word, so "ITU-T" stays one word.
 _MINUS = r"(?:^|(?<=[\s(]))-(?=[^\s-])"
 _PLUS = r"(?:^|(?<=[\s(]))\+(?=\S)"
+_QUOTED = re.compile(r'"[^"]*"')
 _CURLY_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 
 
@@ -218,6 +219,119 @@ def add_proximity(tree: query.Query) -> query.Query:
     return query.Or([*tree.subqueries, *pairs], boost=tree.boost)
 
 
+_HYPHENATED = re.compile(r"\w+(?:-\w+)+")
+
+
+def _analysed(schema: Any, word: str) -> list[str]:
+    return list(schema["text"].process_text(word, mode="query", removestops=True))
+
+
+def with_compound_forms(tree: query.Query, text: str, searcher: Any) -> query.Query:
+    """The query with each word's other written forms: hyphenated, joined and spaced
+    ("multi-stakeholder", "multistakeholder", "multi stakeholder") are one word.
+
+    A hyphenated word also matches its joined form; a joined word, its two parts side by
+    side, where both are indexed words; two words typed side by side, their joined form,
+    where the index holds it.
+    """
+    reader = searcher.reader()
+    schema = searcher.schema
+    spans: dict[tuple[int, int], list[query.Query]] = {}
+    for leaf in tree.leaves():
+        start, end = getattr(leaf, "startchar", None), getattr(leaf, "endchar", None)
+        if type(leaf) is query.Term and leaf.fieldname in SEARCH_FIELDS and start is not None:
+            spans.setdefault((start, end), []).append(leaf)
+    # A joined word's splits, by the span of the word typed.
+    splits: dict[tuple[int, int], list[list[str]]] = {}
+    for start, end in spans:
+        word = text[start:end]
+        if word.isalpha() and len(word) > 1:
+            found = _split_forms(word.lower(), reader, schema)
+            if found:
+                splits[start, end] = found
+    # A hyphenated word's joined form, by the words of the phrase its parts make (a
+    # word split by analysis carries no place in the text).
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
+    hyphenated: dict[tuple[str, ...], list[str]] = {}
+    known_acronyms = _acronym_spellings()
+    for match in _HYPHENATED.finditer(text):
+        if any(a <= match.start() < b for a, b in quoted) or match.group(0) in known_acronyms:
+            continue  # an acronym ("ITU-T") is no compound: it has its expansion instead
+        parts = _analysed(schema, match.group(0))
+        joined = _analysed(schema, match.group(0).replace("-", ""))
+        if len(parts) > 1 and len(joined) == 1:
+            hyphenated[tuple(parts)] = joined
+
+    def widen(node: query.Query) -> query.Query:
+        fieldname = getattr(node, "fieldname", None)
+        if fieldname in SEARCH_FIELDS and type(node) is query.Term:
+            span = (getattr(node, "startchar", None), getattr(node, "endchar", None))
+            forms = splits.get(span)  # type: ignore[arg-type]
+            if forms:
+                return query.Or(
+                    [node, *(query.Phrase(fieldname, f, boost=node.boost) for f in forms)]
+                )
+        if fieldname in SEARCH_FIELDS and type(node) is query.Phrase:
+            joined = hyphenated.get(tuple(node.words))
+            if joined and node.boost == FIELD_BOOSTS[fieldname]:
+                return query.Or([node, query.Term(fieldname, joined[0], boost=node.boost)])
+        if isinstance(node, query.CompoundQuery) or hasattr(node, "child"):
+            return node.apply(widen)
+        return node
+
+    widened = widen(tree)
+    joined = _joined_pairs(tree, spans, text, reader, schema)
+    if joined and isinstance(widened, query.Or):
+        widened = query.Or([*widened.subqueries, *joined], boost=widened.boost)
+    return widened.normalize() if (splits or hyphenated or joined) else tree
+
+
+@cache
+def _acronym_spellings() -> frozenset[str]:
+    return frozenset(a for entry in acronyms() for a in (entry, entry.upper()))
+
+
+def _split_forms(word: str, reader: Any, schema: Any) -> list[list[str]]:
+    """Where the index writes the joined word hyphenated ("multi-stakeholder"), its
+    parts, analysed ("multi", "stakehold"): the index's own evidence of where it parts."""
+    forms = []
+    for cut in range(1, len(word)):
+        hyphenated = f"{word[:cut]}-{word[cut:]}"
+        if ("spell", hyphenated) in reader:
+            terms = _analysed(schema, hyphenated)
+            if len(terms) > 1:
+                forms.append(terms)
+    return forms
+
+
+def _joined_pairs(
+    tree: query.Query,
+    spans: dict[tuple[int, int], list[query.Query]],
+    text: str,
+    reader: Any,
+    schema: Any,
+) -> list[query.Query]:
+    """Two plain words typed side by side, as the one joined word the index holds."""
+    words = sorted(
+        (start, end)
+        for (start, end), leaves in spans.items()
+        if all(type(leaf) is query.Term for leaf in leaves) and text[start:end].isalnum()
+    )
+    found: list[query.Query] = []
+    for (start, end), (next_start, next_end) in pairwise(words):
+        if text[end:next_start].strip():
+            continue  # not side by side
+        terms = _analysed(schema, text[start:end] + text[next_start:next_end])
+        if len(terms) != 1:
+            continue
+        found += [
+            query.Term(field, terms[0], boost=FIELD_BOOSTS[field])
+            for field in SEARCH_FIELDS
+            if (field, terms[0]) in reader
+        ]
+    return found
+
+
 class Correction(NamedTuple):
     """A mistyped word, where it stands in the query, and the indexed word meant."""
 
@@ -229,7 +343,6 @@ class Correction(NamedTuple):
 
 # Meilisearch's typo tolerance: no typo in a word under 5 letters, one from 5, two from 9.
 ONE_TYPO_FROM, TWO_TYPOS_FROM = 5, 9
-_QUOTED = re.compile(r'"[^"]*"')
 
 
 def typos_allowed(word: str) -> int:
@@ -302,7 +415,7 @@ def closest_word(word: str, reader: Any) -> str | None:
     candidates = [
         (distance(target, found), -reader.doc_frequency("spell", found), found)
         for found in reader.terms_within("spell", target, budget, prefix=1)
-        if found != target and found not in stop_words()
+        if found != target and found not in stop_words() and "-" not in found
     ]
     return min(candidates)[2] if candidates else None
 

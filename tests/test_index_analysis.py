@@ -181,3 +181,11 @@ def positions_of(text):
     from dwsearch.index.analysis import positions_indexer
 
     return positions_indexer(CACHED)(text)
+
+
+def test_snowball_as_it_is_today_keeps_emergency_apart():
+    def stems(text):
+        return [t.text for t in CACHED(text, mode="query")]
+
+    assert stems("emergency") != stems("emerging")
+    assert stems("emerging") == stems("emerged")
