@@ -12,12 +12,15 @@ a search starts as fast as the search side alone.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dwsearch.index import (
     BUNDLED,
+    IndexDamaged,
     IndexProblem,
     Manifest,
     OpenIndex,
@@ -25,19 +28,26 @@ from dwsearch.index import (
     open_generation,
     resolve_index_dir,
 )
-from dwsearch.index.location import corpus_hash
+from dwsearch.index.location import (
+    corpus_hash,
+    current_generation,
+    read_sources,
+    verify_generation,
+)
 from dwsearch.index.schema import schema_version
-from dwsearch.ingest import bundled_corpus
+from dwsearch.ingest import Chunk, bundled_corpus
+from dwsearch.ingest.datafiles import taxonomy_digest
 from dwsearch.ingest.sources import SUFFIXES
 from dwsearch.search.engine import IndexStats, SearchSession, index_stats, show_chunk
 from dwsearch.search.errors import SearchError
 from dwsearch.search.results import Filters, Hit, Results
 
+from .evaluate import Evaluation
+from .evaluate import evaluate as run_evaluation
+
 if TYPE_CHECKING:
     from dwsearch.index.builder import BuildReport, Progress
-    from dwsearch.ingest import Chunk, IngestError
-
-    from .evaluate import Evaluation
+    from dwsearch.ingest.sources import IngestError
 
 __all__ = [
     "Filters",
@@ -45,14 +55,17 @@ __all__ = [
     "IndexProblem",
     "Results",
     "SearchError",
+    "Service",
     "build",
     "chunks",
     "evaluate",
     "facets",
     "open_index",
+    "remove",
     "search",
     "session",
     "show",
+    "sources",
     "stats",
 ]
 
@@ -62,73 +75,124 @@ OnBuild = Callable[[str], None]
 def bundled_corpus_hash() -> str:
     """Identifies the version of the corpus that ships with this dwsearch."""
     hashes = {
-        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        f"{BUNDLED}/{path.name}": hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(bundled_corpus().iterdir())
         if path.suffix in SUFFIXES
     }
     return corpus_hash(hashes)
 
 
-def _taxonomy_digest() -> str:
-    # The digest a loaded taxonomy reports, without parsing the file (for start-up).
-    from dwsearch.ingest.datafiles import taxonomy_digest
-
-    return taxonomy_digest()
-
-
 def _staleness(manifest: Manifest, is_default: bool) -> str | None:
     """Why an index cannot be trusted as it is, or None."""
     if manifest.schema_version != schema_version():
         return "it was built by another version of dwsearch"
-    if is_default and manifest.roots == [BUNDLED]:
-        if manifest.taxonomy_digest != _taxonomy_digest():
+    if is_default and manifest.root_paths == [BUNDLED]:
+        if manifest.taxonomy_digest != taxonomy_digest():
             return "dwsearch's taxonomy has changed"
         if manifest.corpus_hash != bundled_corpus_hash():
             return "the bundled corpus has changed"
     return None
 
 
+def _why_not_usable(directory: Path, is_default: bool) -> tuple[str | None, bool]:
+    """Why the index cannot be searched as it is (None: it can), and whether the files
+    and folders it was built from are known."""
+    try:
+        live = live_generation(directory)
+    except IndexDamaged as error:
+        return str(error), False
+    if live is None:
+        return "there is no index yet", False
+    generation, manifest = live
+    stale = _staleness(manifest, is_default)
+    if stale:
+        return stale, True
+    damage = verify_generation(generation, manifest, thorough=False)
+    if damage:
+        return f"the index at {directory} is damaged ({damage})", True
+    return None, True
+
+
 def open_index(index: str | Path | None = None, on_build: OnBuild | None = None) -> OpenIndex:
     """The live index, ready to search.
 
     The per-user default index is built from the bundled corpus on first use, and rebuilt
-    when it is out of date. An index given by path is never rebuilt behind the user's
-    back: an out-of-date one is an error that says how to rebuild it.
+    when it is out of date or damaged. An index given by path is never rebuilt behind
+    the user's back: an out-of-date or damaged one is an error that says how to rebuild.
     """
     directory, is_default = resolve_index_dir(index)
-    live = live_generation(directory)
-    reason = "there is no index yet" if live is None else _staleness(live[1], is_default)
+    reason, sources_known = _why_not_usable(directory, is_default)
+    if reason is not None and not is_default:
+        if reason == "there is no index yet":
+            raise IndexProblem(
+                f"no index at {directory}; build one with: dwsearch build PATH --index {directory}"
+            )
+        fix = f"dwsearch build --rebuild --index {directory}" + ("" if sources_known else " PATH")
+        if reason.startswith("the index at"):
+            raise IndexProblem(f"{reason}; rebuild it with: {fix}")
+        raise IndexProblem(
+            f"the index at {directory} cannot be used: {reason}; rebuild it with: {fix}"
+        )
     if reason is not None:
-        roots = live[1].roots if live else [BUNDLED]
-        if not is_default:
-            if live is None:
-                raise IndexProblem(
-                    f"no index at {directory}; "
-                    f"build one with: dwsearch build PATH --index {directory}"
-                )
-            named = " ".join(r for r in roots if r != BUNDLED)
-            raise IndexProblem(
-                f"the index at {directory} cannot be used: {reason}; rebuild it with: "
-                f"dwsearch build --rebuild --index {directory} {named}".rstrip()
-            )
-        if roots != [BUNDLED] and not all(Path(r).exists() for r in roots):
-            raise IndexProblem(
-                f"the index at {directory} cannot be used: {reason}; rebuild it with: "
-                f"dwsearch build --rebuild PATH"
-            )
         from dwsearch.index.builder import build_index
 
         if on_build:
             on_build(f"building the search index in {directory} ({reason})")
-        build_index(directory, None if roots == [BUNDLED] else [Path(r) for r in roots])
-        live = live_generation(directory)
-        assert live is not None
+        build_index(directory, rebuild=True)
+    live = live_generation(directory)
+    if live is None:
+        raise IndexProblem(f"no index at {directory}")
     return open_generation(directory, *live)
 
 
 def session(index: str | Path | None = None, on_build: OnBuild | None = None) -> SearchSession:
     """An open index and searcher for many searches; close it, or use it in `with`."""
     return SearchSession(open_index(index, on_build))
+
+
+Outcome = TypeVar("Outcome")
+
+
+def _with_session(
+    index: str | Path | None,
+    on_build: OnBuild | None,
+    work: Callable[[SearchSession], Outcome],
+    opened_by: Callable[[], SearchSession] | None = None,
+) -> Outcome:
+    """`work` done on a session (a new one, or `opened_by`'s); a failure that damaged
+    files explain is said as such.
+
+    Opening checks every file's size and small files' checksums; damage deeper in a
+    large segment shows only when it is read. Then the default index is rebuilt and the
+    work done again, and any other index is reported with the command that mends it.
+    """
+    directory, is_default = resolve_index_dir(index)
+    for attempt in (1, 2):
+        opened = opened_by() if opened_by else session(index, on_build)
+        try:
+            return work(opened)
+        except (SearchError, IndexProblem, LookupError):
+            raise
+        except Exception:
+            generation, manifest = opened.opened.generation, opened.opened.manifest
+            damage = verify_generation(generation, manifest, thorough=True)
+            if damage is None:
+                raise  # not damage: a bug, to be seen whole
+        finally:
+            if opened_by is None:
+                opened.close()
+        problem = f"the index at {directory} is damaged ({damage})"
+        if not is_default or attempt == 2:
+            raise IndexDamaged(
+                f"{problem}; rebuild it with: dwsearch build --rebuild"
+                + ("" if is_default else f" --index {directory}")
+            )
+        from dwsearch.index.builder import build_index
+
+        if on_build:
+            on_build(f"building the search index in {directory} ({problem})")
+        build_index(directory, rebuild=True)
+    raise AssertionError("unreachable")
 
 
 def search(
@@ -140,10 +204,14 @@ def search(
     explain: bool = False,
     on_build: OnBuild | None = None,
     correct: bool = True,
+    sort: str = "relevance",
 ) -> Results:
     """Ranked, highlighted chunks for `query`, with facet counts over all results."""
-    with session(index, on_build) as opened:
-        return opened.search(query, filters, limit, offset, explain, correct)
+    return _with_session(
+        index,
+        on_build,
+        lambda opened: opened.search(query, filters, limit, offset, explain, correct, sort=sort),
+    )
 
 
 def facets(
@@ -153,19 +221,56 @@ def facets(
     on_build: OnBuild | None = None,
 ) -> Results:
     """Facet counts only: the same search, with no hits fetched."""
-    with session(index, on_build) as opened:
-        return opened.search(query, filters, limit=0)
+    return _with_session(index, on_build, lambda opened: opened.search(query, filters, limit=0))
 
 
 def show(chunk_id: str, index: str | Path | None = None, on_build: OnBuild | None = None) -> Chunk:
     """The whole chunk with this id (or a unique start of it); LookupError if none."""
-    return show_chunk(open_index(index, on_build), chunk_id)
+    return _with_session(index, on_build, lambda opened: show_chunk(opened.opened, chunk_id))
 
 
 def stats(index: str | Path | None = None, on_build: OnBuild | None = None) -> IndexStats:
     """What the index holds and what it was built from."""
-    with session(index, on_build) as opened:
-        return index_stats(opened)
+    return _with_session(index, on_build, index_stats)
+
+
+class Service:
+    """The index as a long-running program (the web server) uses it.
+
+    Each thread gets a session of its own (a Whoosh searcher is not shared between
+    threads), and a session is reopened as soon as a build has published a new
+    generation: a rebuild is picked up by the next request, without a restart. The
+    generation a request started on stays on disk until the build after next.
+    """
+
+    def __init__(self, index: str | Path | None = None, on_build: OnBuild | None = None):
+        self.index = index
+        self.on_build = on_build
+        self.directory, _ = resolve_index_dir(index)
+        self._local = threading.local()
+
+    def session(self) -> SearchSession:
+        """This thread's session on the live generation."""
+        live = current_generation(self.directory)
+        opened: SearchSession | None = getattr(self._local, "session", None)
+        if opened is None or live is None or opened.opened.generation != live:
+            opened = session(self.index, self.on_build)
+            self._local.session = opened
+        return opened
+
+    def search(self, query: str = "", filters: Filters | None = None, **options: Any) -> Results:
+        """As `search()`, with the options of `SearchSession.search`."""
+        return self._run(lambda opened: opened.search(query, filters, **options))
+
+    def show(self, chunk_id: str) -> Chunk:
+        """As `show()`: the whole chunk, or LookupError."""
+        return self._run(lambda opened: show_chunk(opened.opened, chunk_id))
+
+    def stats(self) -> IndexStats:
+        return self._run(index_stats)
+
+    def _run(self, work: Callable[[SearchSession], Outcome]) -> Outcome:
+        return _with_session(self.index, self.on_build, work, opened_by=self.session)
 
 
 def build(
@@ -173,22 +278,73 @@ def build(
     index: str | Path | None = None,
     rebuild: bool = False,
     taxonomy: str | Path | None = None,
+    url_pattern: str | None = None,
     progress: Progress | None = None,
     on_wait: Callable[[], None] | None = None,
 ) -> BuildReport:
-    """Index `paths` (default: the bundled corpus) into `index` (default: the user's)."""
+    """Add or refresh `paths` (files or folders) in the index, keeping its other sources;
+    with none, refresh every source it remembers (a new index: the bundled corpus).
+
+    `url_pattern` gives the pages of `paths` that name no address of their own one, made
+    from their file name (see the README), and is remembered with them.
+    """
     from dwsearch.index.builder import build_index
 
     index_dir, _ = resolve_index_dir(index)
-    roots = [Path(p) for p in paths] if paths else None
     return build_index(
         index_dir,
-        roots,
+        [Path(p) for p in paths or []],
         rebuild=rebuild,
         taxonomy_path=Path(taxonomy) if taxonomy else None,
+        url_pattern=url_pattern,
         progress=progress,
         on_wait=on_wait,
     )
+
+
+def remove(
+    paths: Iterable[str | Path],
+    index: str | Path | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> BuildReport:
+    """Drop sources from the index: a file or folder it was built from, or one page of
+    such a folder (which later refreshes then leave out)."""
+    from dwsearch.index.builder import remove_from_index
+
+    index_dir, _ = resolve_index_dir(index)
+    return remove_from_index(index_dir, [Path(p) for p in paths], on_wait)
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    """One file or folder an index was built from, and what the index holds of it."""
+
+    path: str
+    url_pattern: str
+    pages: int
+    chunks: int
+    excluded: tuple[str, ...]
+
+
+def sources(
+    index: str | Path | None = None, on_build: OnBuild | None = None
+) -> list[SourceSummary]:
+    """The files and folders the index remembers, with its pages and chunks of each."""
+    opened = open_index(index, on_build)
+    entries = read_sources(opened.generation)
+    summaries = []
+    for root in opened.manifest.roots:
+        mine = [e for e in entries.values() if e.get("root") == root.path]
+        summaries.append(
+            SourceSummary(
+                path=root.path,
+                url_pattern=root.url_pattern,
+                pages=len(mine),
+                chunks=sum(int(e.get("chunks", 0)) for e in mine),
+                excluded=tuple(root.exclude),
+            )
+        )
+    return summaries
 
 
 def chunks(
@@ -199,7 +355,7 @@ def chunks(
     A file that cannot be read yields its IngestError and the others go on. A taxonomy
     that cannot be read raises ValueError before anything is read.
     """
-    from dwsearch.ingest import chunk_paths, load_taxonomy
+    from dwsearch.ingest.pages import chunk_paths, load_taxonomy
 
     vocabulary = load_taxonomy(taxonomy)
     return chunk_paths(list(paths or []) or [bundled_corpus()], vocabulary)
@@ -207,6 +363,4 @@ def chunks(
 
 def evaluate(collection: str | Path, limit: int = 100) -> Evaluation:
     """nDCG@10, MAP@100, MRR@10 and Recall@100 of the default search on a judged collection."""
-    from .evaluate import evaluate as run
-
-    return run(collection, limit)
+    return run_evaluation(collection, limit)

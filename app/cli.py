@@ -7,28 +7,39 @@ need them, so `dwsearch search` starts as fast as Whoosh's own reader allows.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 
 from dwsearch.index import IndexProblem
 from dwsearch.ingest.sources import IngestError
 from dwsearch.search.errors import SearchError
+from dwsearch.search.filters import check_date_range, parse_date_bound, parse_year_filter
 from dwsearch.search.printers import (
     Style,
+    date_label,
     render_chunk_text,
     render_facets_text,
     render_text,
     results_json,
+    visible,
 )
-from dwsearch.search.query import parse_year_filter
 from dwsearch.search.results import Filters
 
 from . import api
+
+if TYPE_CHECKING:
+    from dwsearch.index.builder import BuildReport
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -39,20 +50,31 @@ class UsageFailure(click.ClickException):
     exit_code = EXIT_ERROR
 
     def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
-        click.echo(f"dwsearch: {self.format_message()}", err=True)
+        click.echo(f"dwsearch: {visible(self.format_message())}", err=True)
 
 
 def _warn(message: str) -> None:
-    click.echo(f"dwsearch: {message}", err=True)
+    click.echo(f"dwsearch: {visible(message)}", err=True)
 
 
 def _index_problem(error: Exception) -> UsageFailure:
     return UsageFailure(str(error))
 
 
+def _index_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    # An empty name would mean the current folder; say so rather than guess. (An empty
+    # $DWSEARCH_INDEX is as good as none.)
+    if value is not None and not value.strip():
+        if ctx.get_parameter_source(param.name or "") == ParameterSource.ENVIRONMENT:
+            return None
+        raise click.BadParameter("needs a folder; an empty name would mean this one")
+    return Path(value) if value is not None else None
+
+
 index_option = click.option(
     "--index",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=str,
+    callback=_index_folder,
     envvar="DWSEARCH_INDEX",
     help="Index folder (default: $DWSEARCH_INDEX, else a per-user data folder).",
 )
@@ -66,23 +88,63 @@ color_option = click.option(
 
 
 def filter_options(command):  # type: ignore[no-untyped-def]
-    """--type, --sector, --topic and --year, declared once for every command that filters."""
+    """The filters, declared once for every command that filters; repeat one to OR values.
+
+    The command receives them read and checked, as one `filters` argument.
+    """
     options = [
-        click.option("--type", "types", multiple=True, help="Only this type (repeat to OR)."),
+        click.option("--type", "types", multiple=True, help="Only this type of chunk."),
+        click.option(
+            "--kind", "kinds", multiple=True, help="Only this kind of page, e.g. actor, event."
+        ),
         click.option(
             "--sector", "sectors", multiple=True, help="Only this ITU sector, e.g. ITU-D."
         ),
         click.option("--topic", "topics", multiple=True, help="Only this topic, by slug or name."),
+        click.option(
+            "--basket", "baskets", multiple=True, help="Only this basket, by slug or name."
+        ),
         click.option(
             "--year",
             "years",
             multiple=True,
             help="Only these years: 2018, 2015..2018, 2015.. or ..2018.",
         ),
+        click.option("--since", default="", help="Only chunks dated on or after: 2017, 2017-04…"),
+        click.option("--until", default="", help="Only chunks dated on or before this."),
     ]
+
+    @functools.wraps(command)
+    def with_filters(*args, **given):  # type: ignore[no-untyped-def]
+        values = {name: given.pop(name) for name in FILTER_PARAMETERS}
+        try:
+            given["filters"] = _filters(**values)
+        except SearchError as error:
+            raise UsageFailure(str(error)) from None
+        return command(*args, **given)
+
     for option in reversed(options):
-        command = option(command)
-    return command
+        with_filters = option(with_filters)
+    return with_filters
+
+
+FILTER_PARAMETERS = ("types", "kinds", "sectors", "topics", "baskets", "years", "since", "until")
+
+
+def _filters(types, kinds, sectors, topics, baskets, years, since, until) -> Filters:  # type: ignore[no-untyped-def]
+    since = parse_date_bound(since, "--since", last=False)
+    until = parse_date_bound(until, "--until", last=True)
+    check_date_range(since, until)
+    return Filters(
+        types=list(types),
+        kinds=list(kinds),
+        sectors=list(sectors),
+        topics=list(topics),
+        baskets=list(baskets),
+        years=[parse_year_filter(y) for y in years],
+        since=since,
+        until=until,
+    )
 
 
 def _use_color(choice: str) -> bool:
@@ -93,15 +155,6 @@ def _use_color(choice: str) -> bool:
     return sys.stdout.isatty()
 
 
-def _filters(types, sectors, topics, years):  # type: ignore[no-untyped-def]
-    return Filters(
-        types=list(types),
-        sectors=list(sectors),
-        topics=list(topics),
-        years=[parse_year_filter(y) for y in years],
-    )
-
-
 taxonomy_option = click.option(
     "--taxonomy",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -110,8 +163,18 @@ taxonomy_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
+class Interrupted(Exception):
+    """Ctrl-C, carried past click (which would print a blank line for it)."""
+
+
 class DwsearchGroup(click.Group):
     """Errors as one line on stderr and exit 2, as ripgrep reports them."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted from None
 
     def main(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         standalone = kwargs.pop("standalone_mode", True)
@@ -124,9 +187,13 @@ class DwsearchGroup(click.Group):
         except click.ClickException as error:
             error.show()
             code = error.exit_code
-        except (click.Abort, KeyboardInterrupt):
-            _warn("interrupted")
-            code = 130
+        except (click.Abort, KeyboardInterrupt, Interrupted, Terminated) as error:
+            # A second Ctrl-C while this one is reported would be a traceback.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            if sys.stderr.isatty():
+                click.echo(err=True)  # past the terminal's own "^C"
+            _warn("terminated" if isinstance(error, Terminated) else "interrupted")
+            code = 143 if isinstance(error, Terminated) else 130
         except OSError as error:  # the file system said no: a full disk, a locked folder
             where = f"{error.filename}: " if error.filename else ""
             _warn(f"{where}{error.strerror or error}")
@@ -172,16 +239,27 @@ def chunks(paths: tuple[Path, ...], as_json: bool, taxonomy: Path | None) -> Non
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_option
-@click.option("--rebuild", is_flag=True, help="Re-index every file, not only changed ones.")
+@click.option("--rebuild", is_flag=True, help="Re-index every page, not only changed ones.")
 @taxonomy_option
+@click.option(
+    "--url-pattern",
+    help="Address for pages of PATHS that name none, e.g. https://dig.watch/actors/{stem}.",
+)
 def build(
-    paths: tuple[Path, ...], index: Path | None, rebuild: bool, taxonomy: Path | None
+    paths: tuple[Path, ...],
+    index: Path | None,
+    rebuild: bool,
+    taxonomy: Path | None,
+    url_pattern: str | None,
 ) -> None:
-    """Index PATHS (files or folders), or the bundled corpus.
+    """Add or refresh PATHS (files or folders of pages) in the index, keeping its other
+    sources; with no PATHS, refresh every source it remembers.
 
-    Only new, changed or removed files are re-indexed. The new index is written beside
-    the live one and swapped in whole, so searches never see a half-built index. A full
-    build of many files uses every core; a second build of the same index waits.
+    Only new, changed or removed pages are re-indexed, and a page is removed only when
+    it is gone from a folder being refreshed (see `dwsearch remove`). The new index is
+    written beside the live one and swapped in whole, so searches never see a half-built
+    index. A full build of 200 files or more uses up to four cores; a second build of
+    the same index waits for the first. Ctrl-C stops it and leaves the index as it was.
     """
     bar = None
 
@@ -194,27 +272,81 @@ def build(
 
     show_progress = sys.stderr.isatty()
     try:
-        report = api.build(
-            list(paths) or None,
-            index=index,
-            rebuild=rebuild,
-            taxonomy=taxonomy,
-            progress=progress if show_progress else None,
-            on_wait=lambda: _warn("another build is running on this index; waiting for it"),
-        )
+        with _terminated_as_interrupt():
+            report = api.build(
+                list(paths),
+                index=index,
+                rebuild=rebuild,
+                taxonomy=taxonomy,
+                url_pattern=url_pattern,
+                progress=progress if show_progress else None,
+                on_wait=lambda: _warn("another build is running on this index; waiting for it"),
+            )
     except (IndexProblem, ValueError) as error:
         raise _index_problem(error) from None
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    _report_build(report)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_option
+def remove(paths: tuple[Path, ...], index: Path | None) -> None:
+    """Drop PATHS from the index: a file or folder it was built from, or one page of
+    such a folder (later refreshes of the folder then leave it out)."""
+    try:
+        with _terminated_as_interrupt():
+            report = api.remove(
+                list(paths),
+                index=index,
+                on_wait=lambda: _warn("another build is running on this index; waiting for it"),
+            )
+    except IndexProblem as error:
+        raise _index_problem(error) from None
+    _report_build(report)
+
+
+@cli.command()
+@json_option
+@index_option
+def sources(as_json: bool, index: Path | None) -> None:
+    """The files and folders the index was built from, with its pages and chunks of each."""
+    try:
+        found = api.sources(index=index, on_build=_warn)
+    except IndexProblem as error:
+        raise _index_problem(error) from None
+    if as_json:
+        click.echo(json.dumps([asdict(each) for each in found], ensure_ascii=False))
+        return
+    for each in found:
+        line = f"{each.path}  {each.pages} page(s), {each.chunks} chunks"
+        if each.url_pattern:
+            line += f"  addresses: {each.url_pattern}"
+        if each.excluded:
+            line += f"  ({len(each.excluded)} removed on purpose)"
+        click.echo(visible(line))
+
+
+def _report_build(report: BuildReport) -> None:
+    """One line per source that changed or failed, then the whole; exit 2 on a failure."""
     for failure in report.failed:
         _warn(failure)
+    for each in report.sources.values():
+        if each.changed or each.failed:
+            click.echo(
+                visible(
+                    f"{each.root}: {len(each.added)} added, {len(each.updated)} updated, "
+                    f"{len(each.removed)} removed, {each.unchanged} unchanged"
+                    + (f", {len(each.failed)} failed" if each.failed else "")
+                )
+            )
     if report.published:
         verb = "rebuilt" if report.rebuilt else "updated"
-        files = len(report.added) + len(report.updated)
         click.echo(
-            f"{verb} {report.index_dir}: {files} file(s) indexed, {len(report.removed)} removed, "
-            f"{report.unchanged} unchanged; {report.chunks} chunks in {report.seconds:.2f} s"
+            f"{verb} {report.index_dir}: {report.pages} page(s), {report.chunks} chunks "
+            f"in {report.seconds:.2f} s"
         )
     else:
         click.echo(f"{report.index_dir} is up to date ({report.chunks} chunks)")
@@ -222,11 +354,36 @@ def build(
         sys.exit(EXIT_ERROR)
 
 
-@cli.command()
-@click.argument("query", nargs=-1, required=True)
+class Terminated(Exception):
+    """SIGTERM, turned into an exception so that a build cleans up as for Ctrl-C."""
+
+
+@contextmanager
+def _terminated_as_interrupt() -> Iterator[None]:
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, required=True, type=click.UNPROCESSED)
 @filter_options
 @click.option("--limit", type=int, default=10, show_default=True, help="Hits to show.")
 @click.option("--offset", type=int, default=0, help="Hits to skip, for paging.")
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "newest", "oldest"]),
+    default="relevance",
+    show_default=True,
+    help="Order of hits; by date, undated chunks come last.",
+)
 @json_option
 @click.option("--explain", is_flag=True, help="Show how each hit's score was made.")
 @click.option(
@@ -234,9 +391,7 @@ def build(
 )
 @color_option
 @index_option
-def search(
-    query, types, sectors, topics, years, limit, offset, as_json, explain, no_correct, color, index
-):  # type: ignore[no-untyped-def]
+def search(query, filters, limit, offset, sort, as_json, explain, no_correct, color, index):  # type: ignore[no-untyped-def]
     """Search for QUERY: ranked chunks, with matches highlighted and facet counts.
 
     \b
@@ -248,10 +403,9 @@ def search(
     Exit status: 0 with hits, 1 with none, 2 on an error.
     """
     try:
-        filters = _filters(types, sectors, topics, years)
         results = api.search(
             " ".join(query), filters, limit=limit, offset=offset, index=index,
-            explain=explain, on_build=_warn, correct=not no_correct,
+            explain=explain, on_build=_warn, sort=sort, correct=not no_correct,
         )  # fmt: skip
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None
@@ -290,10 +444,9 @@ def show(chunk_id: str, as_json: bool, color: str, index: Path | None) -> None:
 @filter_options
 @json_option
 @index_option
-def facets(query, types, sectors, topics, years, as_json, index):  # type: ignore[no-untyped-def]
+def facets(query, filters, as_json, index):  # type: ignore[no-untyped-def]
     """Facet counts (type, sector, topic, year) for QUERY, or for every chunk."""
     try:
-        filters = _filters(types, sectors, topics, years)
         results = api.facets(" ".join(query), filters, index=index, on_build=_warn)
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None
@@ -351,6 +504,8 @@ def evaluate(collection: Path, as_json: bool, limit: int) -> None:
 
 def _format_chunk(chunk) -> str:  # type: ignore[no-untyped-def]
     facets = []
+    if chunk.date:
+        facets.append("date " + date_label(chunk))
     if chunk.years:
         facets.append("years " + ", ".join(map(str, chunk.years)))
     if chunk.sectors:
@@ -359,10 +514,12 @@ def _format_chunk(chunk) -> str:  # type: ignore[no-untyped-def]
         facets.append("topics " + ", ".join(chunk.topics))
     head = f"{chunk.location}  [{chunk.type}]  {chunk.display_title}"
     lines = [head]
+    if chunk.url:
+        lines.append(f"    {chunk.url}")
     if chunk.text and chunk.title:
         lines.append(f"    {chunk.text}")
     elif chunk.text:
         lines.append(f"    {chunk.text[:300]}{'…' if len(chunk.text) > 300 else ''}")
     if facets:
         lines.append("    " + "; ".join(facets))
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dwsearch.index import live_generation, open_generation
-from dwsearch.index.builder import build_from_chunks
 from dwsearch.ingest.beir import Collection, load_collection
 from dwsearch.search.engine import SearchSession
 from dwsearch.search.errors import SearchError
@@ -39,6 +38,8 @@ def ranked_run(
     collection_folder: str | Path, limit: int = 100
 ) -> tuple[Collection, dict[str, list[str]]]:
     """Index a collection and search its judged queries: (collection, {query: [doc ids]})."""
+    from dwsearch.index.builder import build_from_chunks
+
     collection = load_collection(collection_folder)
     rankings: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="dwsearch-eval-") as folder:

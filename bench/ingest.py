@@ -12,7 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from dwsearch.ingest import bundled_corpus, chunk_paths, load_taxonomy
+from dwsearch.ingest import bundled_corpus
+from dwsearch.ingest.pages import chunk_paths, load_taxonomy
 
 
 def main() -> None:

@@ -226,7 +226,7 @@ def median_wall(command: list[str], env: dict[str, str] | None = None) -> float:
 
 # ------------------------------------------------------------------------ main
 def measure(pages_count: int, workdir: Path, queries: int) -> dict[str, Any]:
-    from dwsearch.ingest import chunk_paths, load_taxonomy
+    from dwsearch.ingest.pages import chunk_paths, load_taxonomy
 
     pages = workdir / "pages"
     write_pages(pages, pages_count)

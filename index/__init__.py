@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from whoosh import index as whoosh_index
+
 from .location import (
     BUNDLED,
+    IndexDamaged,
     IndexProblem,
     Manifest,
     current_generation,
@@ -22,6 +25,7 @@ from .location import (
 
 __all__ = [
     "BUNDLED",
+    "IndexDamaged",
     "IndexProblem",
     "Manifest",
     "OpenIndex",
@@ -43,8 +47,6 @@ class OpenIndex:
 
 def open_generation(directory: Path, generation: Path, manifest: Manifest) -> OpenIndex:
     """Open a generation's Whoosh index; damage is an IndexProblem that says what to do."""
-    from whoosh import index as whoosh_index
-
     try:
         ix = whoosh_index.open_dir(str(generation))
     except Exception as error:  # Whoosh raises many kinds on a damaged folder

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any, NamedTuple
 
+import Stemmer
 from whoosh.analysis import (
     Analyzer,
     CharsetFilter,
@@ -281,8 +282,6 @@ def word_filters() -> list[Filter]:
 
 @cache
 def _english_stemmer() -> Any:
-    import Stemmer
-
     return Stemmer.Stemmer("english")
 
 

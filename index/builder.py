@@ -1,8 +1,16 @@
-"""Building and updating an index from source files, safely.
+"""Building and updating an index from the files and folders it remembers, safely.
 
-Only new, changed or removed files are re-indexed (by content hash). Every build writes
-a new generation beside the live one and publishes it atomically; a failed, killed or
-interrupted build leaves the live index as it was.
+An index remembers its roots (the files and folders it was built from) in its
+manifest, and each page file's content hash in `sources.json`. `build_index` with no
+paths refreshes every root; with paths, it adds or refreshes those and keeps the rest;
+`remove_from_index` drops pages on purpose. Nothing is removed that the user did not
+name: a page is dropped when it is gone from a root being refreshed, and a page that
+cannot be read keeps what the index had of it.
+
+Only new, changed or removed files are re-indexed. Every build writes a new generation
+beside the live one and publishes it atomically; a failed, killed or interrupted build
+leaves the live index as it was. The phases a build passes through are named (see
+`PHASES`), so that tests can stop one at each of them.
 """
 
 from __future__ import annotations
@@ -10,44 +18,74 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dwsearch.ingest import (
-    Chunk,
+from filelock import FileLock, Timeout
+from whoosh import index as whoosh_index
+from whoosh.query import Term
+from whoosh.reading import SegmentReader
+from whoosh.writing import MERGE_SMALL
+
+from dwsearch.ingest import Chunk, bundled_corpus
+from dwsearch.ingest.pages import (
     IngestError,
     Source,
     Taxonomy,
-    bundled_corpus,
     chunk_source,
     find_sources,
     load_taxonomy,
 )
+from dwsearch.ingest.vocabulary import facet_vocabulary
 
+from . import whoosh_internals
 from .documents import chunk_document, stored_chunk
 from .facetmap import FACETMAP, write_facetmap
 from .location import (
     BUNDLED,
+    GENERATION_MARKER,
     LOCK,
     MANIFEST,
+    SOURCES,
+    VOCABULARY,
+    IndexDamaged,
     IndexProblem,
     Manifest,
+    Root,
+    claim_index_dir,
     corpus_hash,
     current_generation,
+    file_checksums,
     new_building_dir,
     publish,
     read_manifest,
+    read_sources,
     remove_stale,
+    verify_generation,
+    write_new,
+    write_sources,
+    write_vocabulary,
 )
-from .parallel import build_parts, workers_for
+from .parallel import Task, build_parts, workers_for
 from .schema import build_schema, schema_version
 from .segments import SegmentWriter, collection_paused
 
 Progress = Callable[[int, int], None]
+# Where a build stands, in order; a crash test stops a build at each (see `_phase`).
+PHASES = ("scanned", "written", "finished", "renamed", "published")
+# A hook for crash tests: `DWSEARCH_FAULT_AT=written` kills the build with SIGKILL when it
+# reaches that phase; `written:raise` raises there instead; `written:pause=FILE` creates
+# FILE and waits there until it is deleted.
+FAULT_VARIABLE = "DWSEARCH_FAULT_AT"
+PAUSE_LIMIT = 120.0
+# An update rewrites a segment once this share of its documents is deleted, so that
+# deleted chunks neither take space nor weigh on the statistics ranking reads.
+PURGE_SHARE = 0.10
 
 
 class IndexBusy(IndexProblem):
@@ -55,50 +93,220 @@ class IndexBusy(IndexProblem):
 
 
 @dataclass
-class BuildReport:
-    """What a build did, file by file, for the CLI to report."""
+class SourceReport:
+    """What a build did to the pages of one root (a file or folder given)."""
 
-    index_dir: Path
-    rebuilt: bool = False
+    root: str
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     failed: list[str] = field(default_factory=list)  # one message per file, naming it
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+@dataclass
+class BuildReport:
+    """What a build did, root by root, for the CLI to report."""
+
+    index_dir: Path
+    rebuilt: bool = False
+    sources: dict[str, SourceReport] = field(default_factory=dict)
+    failed_roots: list[str] = field(default_factory=list)  # roots that cannot be read
+    pages: int = 0
     chunks: int = 0
     seconds: float = 0.0
     published: bool = False
 
+    def of(self, root: str) -> SourceReport:
+        return self.sources.setdefault(root, SourceReport(root))
 
-def _root_names(roots: list[Path] | None) -> list[str]:
-    return [BUNDLED] if roots is None else [str(Path(r).resolve()) for r in roots]
+    @property
+    def added(self) -> list[str]:
+        return [name for each in self.sources.values() for name in each.added]
+
+    @property
+    def updated(self) -> list[str]:
+        return [name for each in self.sources.values() for name in each.updated]
+
+    @property
+    def removed(self) -> list[str]:
+        return [name for each in self.sources.values() for name in each.removed]
+
+    @property
+    def unchanged(self) -> int:
+        return sum(each.unchanged for each in self.sources.values())
+
+    @property
+    def failed(self) -> list[str]:
+        return self.failed_roots + [m for each in self.sources.values() for m in each.failed]
 
 
+@dataclass
+class _Live:
+    """The generation a build starts from, and whether it can be trusted."""
+
+    generation: Path | None
+    manifest: Manifest | None
+    sources: dict[str, dict[str, Any]]
+    damaged: str | None = None  # why it cannot be updated, if so
+
+
+@dataclass
+class _Found:
+    """A page file found by a scan: its root, its name there, and its content hash."""
+
+    root: Root
+    source: Source
+    digest: str
+
+
+@dataclass
+class _Scan:
+    """What the files and folders hold now."""
+
+    found: dict[str, _Found] = field(default_factory=dict)  # key -> file
+    failed: dict[str, tuple[Root, str, str]] = field(default_factory=dict)  # key -> root, name, why
+    missing_roots: set[str] = field(default_factory=set)  # roots that are gone: pages kept
+
+
+def _phase(name: str) -> None:
+    """Mark that a build reached `name`; a crash test may stop it here."""
+    wanted = os.environ.get(FAULT_VARIABLE, "")
+    phase, _, action = wanted.partition(":")
+    if phase != name:
+        return
+    if action == "raise":
+        raise RuntimeError(f"fault injected at {name}")
+    if action.startswith("pause="):
+        flag = Path(action[len("pause=") :])
+        flag.touch()
+        deadline = time.monotonic() + PAUSE_LIMIT
+        while flag.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+# ------------------------------------------------------------------------ the API
 def build_index(
     index_dir: Path,
-    roots: list[Path] | None = None,
+    paths: list[Path] | None = None,
     rebuild: bool = False,
     taxonomy_path: Path | None = None,
+    url_pattern: str | None = None,
     progress: Progress | None = None,
     on_wait: Callable[[], None] | None = None,
     lock_timeout: float = 600.0,
 ) -> BuildReport:
-    """Index the pages under `roots` (default: the bundled corpus) into `index_dir`."""
-    for root in roots or []:
-        if not Path(root).exists():
-            raise IndexProblem(f"{root}: no such file or folder; the index was not changed")
+    """Add or refresh `paths` in the index at `index_dir`, keeping its other sources;
+    with no paths, refresh every source it remembers (a new index: the bundled corpus)."""
+    given = [Path(p) for p in paths or []]
+    for path in given:
+        if not (path.exists() or path.is_symlink()):
+            raise IndexProblem(f"{path}: no such file or folder; the index was not changed")
     with _build_lock(index_dir, on_wait, lock_timeout):
-        return _build_locked(index_dir, roots, rebuild, taxonomy_path, progress)
+        return _build_locked(index_dir, given, rebuild, taxonomy_path, url_pattern, progress)
 
 
+def remove_from_index(
+    index_dir: Path, paths: list[Path], on_wait: Callable[[], None] | None = None
+) -> BuildReport:
+    """Drop the pages of these sources (a root given, or a page inside a folder given)."""
+    with _build_lock(index_dir, on_wait, 600.0):
+        started = time.perf_counter()
+        live = _read_live(index_dir)
+        if live.manifest is None or live.generation is None or live.damaged:
+            raise IndexProblem(
+                f"the index at {index_dir} cannot be changed "
+                f"({live.damaged or 'there is no index yet'})"
+            )
+        roots = [Root(r.path, r.url_pattern, list(r.exclude)) for r in live.manifest.roots]
+        report = BuildReport(index_dir)
+        to_remove: list[str] = []
+        for path in paths:
+            wanted = _absolute(path)
+            root = next((r for r in roots if r.path == wanted), None)
+            if root is not None:
+                roots.remove(root)
+                keys = [k for k, e in live.sources.items() if e.get("root") == root.path]
+            else:
+                root = _root_holding(roots, wanted)
+                if root is None:
+                    raise IndexProblem(
+                        f"{path} is not a source of the index at {index_dir}; see: dwsearch sources"
+                    )
+                relative = Path(wanted).relative_to(root.path).as_posix()
+                if relative not in root.exclude:
+                    root.exclude.append(relative)
+                keys = [_key(root, relative, folder=True)]
+            for key in keys:
+                if key in live.sources:
+                    to_remove.append(key)
+                    report.of(live.sources[key]["root"]).removed.append(live.sources[key]["name"])
+        if not to_remove and roots == live.manifest.roots:
+            report.seconds = time.perf_counter() - started
+            return report
+        taxonomy = load_taxonomy(_remembered_taxonomy(live.manifest, None))
+        entries = {k: v for k, v in live.sources.items() if k not in to_remove}
+        with _new_generation(index_dir) as building:
+            _link_generation(live.generation, building)
+            writer = _whoosh_for_writing().open_dir(str(building)).writer(limitmb=64, procs=1)
+            try:
+                for key in to_remove:
+                    writer.delete_by_term("origin", key)
+                writer.commit(mergetype=_purge_deleted)
+            except BaseException:
+                writer.cancel()
+                raise
+            manifest = _finish_generation(building, entries, roots, taxonomy, live, report)
+            _publish(index_dir, building, manifest, report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+
+def build_from_chunks(index_dir: Path, chunks: Iterable[Chunk], label: str) -> BuildReport:
+    """A fresh index of chunks that come from no page file (a test collection, say)."""
+    started = time.perf_counter()
+    report = BuildReport(index_dir, rebuilt=True)
+    with _build_lock(index_dir, None, 0), _new_generation(index_dir) as building:
+        writer = SegmentWriter(str(building), build_schema())
+        digest = hashlib.sha256()
+        for position, chunk in enumerate(chunks):
+            writer.add_document(**chunk_document(chunk, position, label))
+            digest.update(chunk.id.encode())
+            report.chunks += 1
+        writer.commit()
+        write_facetmap(_whoosh_for_writing().open_dir(str(building)), building)
+        write_vocabulary(building, {})  # a collection's values are their own names
+        entries = {label: {"root": label, "name": label, "hash": digest.hexdigest()}}
+        entries[label]["chunks"] = report.chunks
+        write_sources(building, entries)
+        manifest = Manifest(
+            schema_version=schema_version(),
+            taxonomy_digest="",
+            corpus_hash=digest.hexdigest()[:16],
+            built_at=time.time(),
+            roots=[Root(label)],
+            pages=1,
+            chunks=report.chunks,
+            files=file_checksums(building),
+        )
+        _publish(index_dir, building, manifest, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# ------------------------------------------------------------------------ locking
 @contextmanager
 def _build_lock(
     index_dir: Path, on_wait: Callable[[], None] | None, timeout: float
 ) -> Iterator[None]:
     """One build at a time per index: a second one waits, then gives up clearly."""
-    from filelock import FileLock, Timeout
-
-    index_dir.mkdir(parents=True, exist_ok=True)
+    claim_index_dir(index_dir)
     lock = FileLock(str(index_dir / LOCK))
     try:
         lock.acquire(timeout=0)
@@ -117,102 +325,400 @@ def _build_lock(
         lock.release()
 
 
-def build_from_chunks(index_dir: Path, chunks: Iterable[Chunk], label: str) -> BuildReport:
-    """A fresh index of chunks that come from no page file (a test collection, say)."""
-    whoosh_index = _whoosh_for_writing()
-
-    started = time.perf_counter()
-    report = BuildReport(index_dir, rebuilt=True)
-    with _build_lock(index_dir, None, 0), _new_generation(index_dir) as building:
-        writer = SegmentWriter(str(building), build_schema())
-        digest = hashlib.sha256()
-        for position, chunk in enumerate(chunks):
-            writer.add_document(**chunk_document(chunk, position))
-            digest.update(chunk.id.encode())
-            report.chunks += 1
-        writer.commit()
-        write_facetmap(whoosh_index.open_dir(str(building)), building)
-        manifest = Manifest(
-            schema_version=schema_version(),
-            taxonomy_digest="",
-            corpus_hash=digest.hexdigest()[:16],
-            built_at=time.time(),
-            roots=[label],
-            sources={label: {"hash": digest.hexdigest(), "chunks": report.chunks}},
-        )
-        _publish(index_dir, building, manifest, report)
-    report.seconds = time.perf_counter() - started
-    return report
+# ------------------------------------------------------------------------ planning
+def _absolute(path: str | Path) -> str:
+    """A path as roots are remembered: absolute, links in its folders resolved, but a
+    link given by name kept as named (so that it is read the way it was given)."""
+    path = Path(path).expanduser()
+    return str(path.parent.resolve() / path.name) if path.name else str(path.resolve())
 
 
+def _root_holding(roots: list[Root], path: str) -> Root | None:
+    """The folder root that holds `path`, if any."""
+    for root in roots:
+        if root.path != BUNDLED and Path(path).is_relative_to(root.path) and path != root.path:
+            return root
+    return None
+
+
+def _key(root: Root, relative: str, folder: bool) -> str:
+    """A page file's name in the index, unique across roots: its path."""
+    return f"{root.path}/{relative}" if folder else root.path
+
+
+def _root_folder(root: Root) -> Path:
+    return bundled_corpus() if root.path == BUNDLED else Path(root.path)
+
+
+def _read_live(index_dir: Path) -> _Live:
+    """The live generation, its manifest and sources; damage is noted, not raised."""
+    try:
+        generation = current_generation(index_dir)
+    except IndexDamaged as error:
+        return _Live(None, None, {}, damaged=str(error))
+    if generation is None:
+        return _Live(None, None, {})
+    try:
+        manifest = read_manifest(generation)
+        sources = read_sources(generation)
+    except IndexDamaged as error:
+        return _Live(generation, None, {}, damaged=str(error))
+    problem = verify_generation(generation, manifest, thorough=True)
+    if problem:
+        return _Live(generation, manifest, sources, damaged=problem)
+    return _Live(generation, manifest, sources)
+
+
+def _remembered_taxonomy(manifest: Manifest | None, given: Path | None) -> Path | None:
+    if given is not None:
+        return given
+    if manifest is not None and manifest.taxonomy_path:
+        return Path(manifest.taxonomy_path)
+    return None
+
+
+def _plan_roots(
+    live: _Live, given: list[Path], url_pattern: str | None
+) -> tuple[list[Root], dict[str, set[str] | None]]:
+    """The roots after this build, and what to scan of each (None: all of it)."""
+    remembered = live.manifest.roots if live.manifest else []
+    roots = [Root(r.path, r.url_pattern, list(r.exclude)) for r in remembered]
+    if not given:
+        roots = roots or [Root(BUNDLED)]
+        return roots, {root.path: None for root in roots}
+    scopes: dict[str, set[str] | None] = {}
+    for path in given:
+        wanted = _absolute(path)
+        root = next((r for r in roots if r.path == wanted), None)
+        if root is not None:
+            scopes[root.path] = None
+            if url_pattern is not None:
+                root.url_pattern = url_pattern
+            continue
+        holder = _root_holding(roots, wanted)
+        if holder is not None:  # a page of a folder already indexed: refresh just it
+            relative = Path(wanted).relative_to(holder.path).as_posix()
+            if relative in holder.exclude:
+                holder.exclude.remove(relative)
+            if scopes.get(holder.path, set()) is not None:
+                pages = scopes.setdefault(holder.path, set())
+                assert pages is not None
+                pages.add(_key(holder, relative, folder=True))
+            continue
+        # A new root; one it holds (a folder given that holds an old root) replaces it.
+        inner = [r for r in roots if r.path != BUNDLED and Path(r.path).is_relative_to(wanted)]
+        for old in inner:
+            roots.remove(old)
+            scopes.pop(old.path, None)
+        roots.append(Root(wanted, url_pattern or ""))
+        scopes[wanted] = None
+    return roots, scopes
+
+
+def _scan(roots: list[Root], scopes: dict[str, set[str] | None], report: BuildReport) -> _Scan:
+    """Find and hash the page files of every root in scope; unreadable ones are noted."""
+    scan = _Scan()
+    for root in roots:
+        if root.path not in scopes:
+            continue
+        folder = _root_folder(root)
+        if not (folder.exists() or folder.is_symlink()):
+            report.failed_roots.append(
+                f"{root.path}: no such file or folder; what the index had of it is kept"
+            )
+            scan.missing_roots.add(root.path)
+            continue
+        wanted = scopes[root.path]
+        is_folder = folder.is_dir()
+        for found in find_sources([folder]):
+            if isinstance(found, IngestError):
+                name = getattr(found, "source", None) or str(found).split(": ")[0]
+                key = _key(root, name, is_folder)
+                if wanted is None or key in wanted:
+                    scan.failed[key] = (root, name, str(found))
+                continue
+            if found.relative in root.exclude:
+                continue
+            key = _key(root, found.relative, is_folder)
+            if wanted is not None and key not in wanted:
+                continue
+            try:
+                digest = _digest(found.path)
+            except OSError as error:
+                message = f"{found.relative}: cannot read ({error.strerror or error})"
+                scan.failed[key] = (root, found.relative, message)
+                continue
+            scan.found[key] = _Found(root, found, digest)
+    return scan
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(2**20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _in_scope(entry: dict[str, Any], key: str, scopes: dict[str, set[str] | None]) -> bool:
+    root = entry.get("root")
+    if root not in scopes:
+        return False
+    wanted = scopes[root]
+    return wanted is None or key in wanted
+
+
+# ------------------------------------------------------------------------ building
 def _build_locked(
     index_dir: Path,
-    roots: list[Path] | None,
+    given: list[Path],
     rebuild: bool,
     taxonomy_path: Path | None,
+    url_pattern: str | None,
     progress: Progress | None,
 ) -> BuildReport:
     started = time.perf_counter()
     report = BuildReport(index_dir)
+    live = _read_live(index_dir)
+    remove_stale(index_dir, keep=live.generation)
+    taxonomy_path = _remembered_taxonomy(live.manifest, taxonomy_path)
     taxonomy = load_taxonomy(taxonomy_path)
-    version = schema_version()
-    try:
-        live = current_generation(index_dir)
-    except IndexProblem:
-        live = None  # a damaged index is simply rebuilt
-    remove_stale(index_dir, keep=live)
-    previous: Manifest | None = None
-    if live is not None:
-        try:
-            previous = read_manifest(live)
-        except IndexProblem:
-            previous = None  # a damaged index is simply rebuilt
-    incremental = (
-        not rebuild
-        and previous is not None
-        and previous.schema_version == version
-        and previous.taxonomy_digest == taxonomy.digest
+    roots, scopes = _plan_roots(live, given, url_pattern)
+    manifest = live.manifest
+    full = (
+        rebuild
+        or manifest is None
+        or live.damaged is not None
+        or manifest.schema_version != schema_version()
+        or manifest.taxonomy_digest != taxonomy.digest
     )
-    report.rebuilt = not incremental
+    if full:
+        scopes = {root.path: None for root in roots}
+    report.rebuilt = full
+    scan = _scan(roots, scopes, report)
+    _phase("scanned")
 
-    # Read and hash every source; unreadable ones keep whatever the index had of them.
-    sources: dict[str, tuple[Source, bytes, str]] = {}
-    for found in find_sources(roots if roots is not None else [bundled_corpus()]):
-        if isinstance(found, IngestError):
-            report.failed.append(str(found))
-            continue
-        if found.relative in sources:
-            report.failed.append(f"{found.relative}: more than one file has this name; skipped")
-            continue
-        try:
-            data = found.path.read_bytes()
-        except OSError as error:
-            report.failed.append(f"{found.relative}: cannot read ({error.strerror})")
-            continue
-        sources[found.relative] = (found, data, hashlib.sha256(data).hexdigest())
-
-    old = previous.sources if previous else {}
-    to_index = [
-        name
-        for name in sources
-        if not incremental or old.get(name, {}).get("hash") != sources[name][2]
+    old = live.sources
+    to_index = [k for k in scan.found if full or old.get(k, {}).get("hash") != scan.found[k].digest]
+    kept = {k for k, entry in old.items() if entry.get("root") in scan.missing_roots}
+    kept |= {k for k in scan.failed if k in old}
+    to_remove = [
+        k for k, entry in old.items()
+        if _in_scope(entry, k, scopes) and k not in scan.found and k not in kept
+    ]  # fmt: skip
+    dropped_roots = (
+        {r.path for r in manifest.roots} - {r.path for r in roots} if manifest else set()
+    )
+    to_remove += [
+        k for k, e in old.items() if e.get("root") in dropped_roots and k not in to_remove
     ]
-    to_remove = [name for name in old if name not in sources] if incremental else []
-    if incremental and not to_index and not to_remove and previous.roots == _root_names(roots):
-        report.unchanged = len(sources)
-        report.chunks = sum(entry.get("chunks", 0) for entry in old.values())
+    for key, found in scan.found.items():
+        if key not in to_index:
+            report.of(found.root.path).unchanged += 1
+    for root, _, message in scan.failed.values():
+        report.of(root.path).failed.append(message)
+    for key in to_remove:
+        report.of(old[key]["root"]).removed.append(old[key]["name"])
+    unchanged_roots = manifest is not None and [r.__dict__ for r in roots] == [
+        r.__dict__ for r in manifest.roots
+    ]
+    same_taxonomy = manifest is not None and manifest.taxonomy_path == str(taxonomy_path or "")
+    if not full and not to_index and not to_remove and unchanged_roots and same_taxonomy:
+        report.pages, report.chunks = manifest.pages, manifest.chunks  # type: ignore[union-attr]
         report.seconds = time.perf_counter() - started
         return report
 
     with _new_generation(index_dir) as building:
-        manifest = _write_generation(
-            building, live, incremental, previous, sources, to_index, to_remove,
-            taxonomy, version, report, progress,
-        )  # fmt: skip
-        manifest.roots = _root_names(roots)
+        if full:
+            entries = _write_fresh(building, scan, to_index, kept, taxonomy, live, report, progress)
+        else:
+            entries = _write_update(building, scan, to_index, to_remove, taxonomy, live, report)
+        _phase("written")
+        manifest = _finish_generation(building, entries, roots, taxonomy, live, report)
+        manifest.taxonomy_path = str(taxonomy_path or "")
+        _phase("finished")
         _publish(index_dir, building, manifest, report)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _indexer(key: str, found: _Found, taxonomy: Taxonomy) -> Callable[[Any], dict[str, Any]]:
+    """A function that indexes one page file into a writer and returns its entry."""
+
+    def index_file(writer: Any) -> dict[str, Any]:
+        try:
+            data = found.source.path.read_bytes()
+        except OSError as error:
+            raise IngestError(
+                f"{found.source.relative}: cannot read ({error.strerror or error})"
+            ) from None
+        chunks = chunk_source(found.source, taxonomy, data)
+        for position, chunk in enumerate(chunks):
+            writer.add_document(**chunk_document(chunk, position, key))
+        return {
+            "root": found.root.path,
+            "name": found.source.relative,
+            "hash": hashlib.sha256(data).hexdigest(),
+            "chunks": len(chunks),
+        }
+
+    return index_file
+
+
+def _write_fresh(
+    building: Path,
+    scan: _Scan,
+    to_index: list[str],
+    kept: set[str],
+    taxonomy: Taxonomy,
+    live: _Live,
+    report: BuildReport,
+    progress: Progress | None,
+) -> dict[str, dict[str, Any]]:
+    """Every page file written anew: on several cores, or directly in this process."""
+    tasks: list[Task] = [(k, _indexer(k, scan.found[k], taxonomy)) for k in to_index]
+    workers = workers_for(len(tasks))
+    if workers > 1:
+        result = build_parts(building, tasks, workers, progress, (IngestError,))
+        entries, failed = result.entries, result.failed
+    else:
+        entries, failed = {}, {}
+        writer = SegmentWriter(str(building), build_schema())
+        with collection_paused():
+            try:
+                for done, (key, index_file) in enumerate(tasks, start=1):
+                    try:
+                        entries[key] = index_file(writer)
+                    except IngestError as error:
+                        failed[key] = str(error)
+                    if progress:
+                        progress(done, len(tasks))
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+    for key in to_index:
+        found = scan.found[key]
+        if key in failed:
+            scan.failed[key] = (found.root, found.source.relative, failed[key])
+            report.of(found.root.path).failed.append(failed[key])
+        elif key in live.sources:
+            report.of(found.root.path).updated.append(found.source.relative)
+        else:
+            report.of(found.root.path).added.append(found.source.relative)
+    # A page that cannot be read now (or whose root is gone) keeps what the old index had
+    # of it, if the old index can be read.
+    kept |= {k for k in failed if k in live.sources}
+    carried = sorted(kept) if live.generation and not live.damaged else []
+    if carried:
+        writer = _whoosh_for_writing().open_dir(str(building)).writer(limitmb=64, procs=1)
+        for key in carried:
+            entries[key] = dict(live.sources[key])
+            entries[key]["chunks"] = _carry_over(live.generation, key, writer)  # type: ignore[arg-type]
+        writer.commit(merge=False)
+    return entries
+
+
+def _write_update(
+    building: Path,
+    scan: _Scan,
+    to_index: list[str],
+    to_remove: list[str],
+    taxonomy: Taxonomy,
+    live: _Live,
+    report: BuildReport,
+) -> dict[str, dict[str, Any]]:
+    """The live generation's files, linked, with changed pages deleted and re-added
+    through Whoosh's writer (which deletes)."""
+    assert live.generation is not None
+    _link_generation(live.generation, building)
+    entries = {k: v for k, v in live.sources.items() if k not in to_remove}
+    for key, found in scan.found.items():  # a page now under a root that took over its own
+        if key in entries and entries[key].get("root") != found.root.path:
+            entries[key] = dict(entries[key], root=found.root.path)
+    writer = _whoosh_for_writing().open_dir(str(building)).writer(limitmb=128, procs=1)
+    try:
+        for key in to_remove:
+            writer.delete_by_term("origin", key)
+        for key in to_index:
+            found = scan.found[key]
+            index_file = _indexer(key, found, taxonomy)
+            if key in live.sources:
+                writer.delete_by_term("origin", key)
+            try:
+                entries[key] = index_file(writer)
+            except IngestError as error:  # changed, then unreadable: keep the old one
+                report.of(found.root.path).failed.append(str(error))
+                if key in live.sources:
+                    _carry_over(live.generation, key, writer)
+                continue
+            place = report.of(found.root.path)
+            (place.updated if key in live.sources else place.added).append(found.source.relative)
+        writer.commit(mergetype=_purge_deleted)
+    except BaseException:
+        writer.cancel()
+        raise
+    return entries
+
+
+def _purge_deleted(writer: Any, segments: list[Any]) -> list[Any]:
+    """Whoosh's merge policy, plus: rewrite any segment with many deleted documents."""
+    keep = []
+    for segment in segments:
+        if segment.deleted_count() > PURGE_SHARE * segment.doc_count_all():
+            writer.add_reader(SegmentReader(writer.storage, writer.schema, segment))
+        else:
+            keep.append(segment)
+    return MERGE_SMALL(writer, keep)
+
+
+def _finish_generation(
+    building: Path,
+    entries: dict[str, dict[str, Any]],
+    roots: list[Root],
+    taxonomy: Taxonomy,
+    live: _Live,
+    report: BuildReport,
+) -> Manifest:
+    """The facet bitmaps, vocabulary and sources of a written generation, and its
+    manifest with every file's checksum."""
+    write_facetmap(_whoosh_for_writing().open_dir(str(building)), building)
+    write_vocabulary(building, facet_vocabulary(taxonomy))
+    write_sources(building, entries)
+    report.pages = len(entries)
+    report.chunks = sum(int(entry.get("chunks", 0)) for entry in entries.values())
+    known = live.manifest.files if live.manifest and not live.damaged else {}
+    return Manifest(
+        schema_version=schema_version(),
+        taxonomy_digest=taxonomy.digest,
+        corpus_hash=corpus_hash({key: str(e.get("hash", "")) for key, e in entries.items()}),
+        built_at=time.time(),
+        roots=roots,
+        pages=report.pages,
+        chunks=report.chunks,
+        files=_checksums(building, known),
+    )
+
+
+def _checksums(building: Path, known: dict[str, list[int]]) -> dict[str, list[int]]:
+    """Each file's size and checksum; a file linked from the live generation keeps the
+    checksum it had there (segment files never change once written)."""
+    found = {}
+    fresh = None
+    for path in sorted(building.iterdir()):
+        if not path.is_file() or path.name in (MANIFEST, GENERATION_MARKER) or "LOCK" in path.name:
+            continue
+        if (
+            path.name in known
+            and path.stat().st_nlink > 1
+            and known[path.name][0] == path.stat().st_size
+        ):
+            found[path.name] = known[path.name]
+            continue
+        if fresh is None:
+            fresh = file_checksums(building)
+        found[path.name] = fresh[path.name]
+    return found
 
 
 @contextmanager
@@ -227,145 +733,14 @@ def _new_generation(index_dir: Path) -> Iterator[Path]:
 
 
 def _publish(index_dir: Path, building: Path, manifest: Manifest, report: BuildReport) -> None:
-    (building / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
-    publish(index_dir, building)
+    write_new(building / MANIFEST, manifest.to_json())
+    publish(index_dir, building, _phase)
     report.published = True
 
 
 def _whoosh_for_writing() -> Any:
-    from whoosh import index as whoosh_index
-
-    from . import whoosh_fixes
-
-    whoosh_fixes.apply()
+    whoosh_internals.apply_reader_fix()
     return whoosh_index
-
-
-def _write_generation(
-    building: Path,
-    live: Path | None,
-    incremental: bool,
-    previous: Manifest | None,
-    sources: dict[str, tuple[Source, bytes, str]],
-    to_index: list[str],
-    to_remove: list[str],
-    taxonomy: Taxonomy,
-    version: str,
-    report: BuildReport,
-    progress: Progress | None,
-) -> Manifest:
-    whoosh_index = _whoosh_for_writing()
-    old_entries = previous.sources if previous else {}
-    entries: dict[str, dict[str, object]] = {}
-    if incremental and live is not None:
-        _link_generation(live, building)
-        ix = whoosh_index.open_dir(str(building))
-        entries = {k: v for k, v in old_entries.items() if k not in to_remove}
-    else:
-        workers = workers_for(len(to_index))
-        if workers > 1:
-            return _write_in_parallel(
-                building, live, previous, sources, to_index, taxonomy, version, report,
-                progress, workers,
-            )  # fmt: skip
-        ix = None
-
-    # A fresh index is written directly; an update goes through Whoosh, which deletes.
-    writer = (
-        ix.writer(limitmb=128, procs=1)
-        if ix is not None
-        else SegmentWriter(str(building), build_schema())
-    )
-    with collection_paused() if ix is None else nullcontext():
-        try:
-            for name in to_remove:
-                writer.delete_by_term("source", name)
-                report.removed.append(name)
-            for done, name in enumerate(to_index, start=1):
-                source, data, digest = sources[name]
-                try:
-                    chunks = chunk_source(source, taxonomy, data)
-                except IngestError as error:
-                    report.failed.append(str(error))
-                    if not incremental and name in old_entries and live is not None:
-                        # A rebuild keeps what the old index had of a file that is now unreadable.
-                        kept = _carry_over(live, name, writer)
-                        entries[name] = dict(old_entries[name], chunks=kept)
-                    if progress:
-                        progress(done, len(to_index))
-                    continue
-                if incremental:
-                    writer.delete_by_term("source", name)
-                for position, chunk in enumerate(chunks):
-                    writer.add_document(**chunk_document(chunk, position))
-                (report.updated if name in old_entries else report.added).append(name)
-                entries[name] = {"hash": digest, "chunks": len(chunks)}
-                if progress:
-                    progress(done, len(to_index))
-            if not incremental and live is not None:
-                for name in old_entries:
-                    if name not in sources and name not in entries:
-                        report.removed.append(name)
-            report.unchanged = len(sources) - len(to_index) if incremental else 0
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-    return _finish_generation(building, entries, taxonomy, version, report)
-
-
-def _finish_generation(
-    building: Path,
-    entries: dict[str, dict[str, object]],
-    taxonomy: Taxonomy,
-    version: str,
-    report: BuildReport,
-) -> Manifest:
-    """The facet bitmaps of a written generation, and the manifest that describes it."""
-    write_facetmap(_whoosh_for_writing().open_dir(str(building)), building)
-    report.chunks = sum(int(str(entry.get("chunks", 0))) for entry in entries.values())
-    hashes = {name: str(entry.get("hash", "")) for name, entry in entries.items()}
-    return Manifest(
-        schema_version=version,
-        taxonomy_digest=taxonomy.digest,
-        corpus_hash=corpus_hash(hashes),
-        built_at=time.time(),
-        roots=[],
-        sources=entries,
-    )
-
-
-def _write_in_parallel(
-    building: Path,
-    live: Path | None,
-    previous: Manifest | None,
-    sources: dict[str, tuple[Source, bytes, str]],
-    to_index: list[str],
-    taxonomy: Taxonomy,
-    version: str,
-    report: BuildReport,
-    progress: Progress | None,
-    workers: int,
-) -> Manifest:
-    """A full build on several cores; what a serial build would report, and the same index."""
-    whoosh_index = _whoosh_for_writing()
-    result = build_parts(building, [sources[n] for n in to_index], taxonomy, workers, progress)
-    old_entries = previous.sources if previous else {}
-    entries = dict(result.entries)
-    report.failed += result.failed
-    kept = [name for name in old_entries if name in sources and name not in entries and live]
-    if kept:
-        # A rebuild keeps what the old index had of a file that is now unreadable.
-        ix = whoosh_index.open_dir(str(building))
-        writer = ix.writer(limitmb=64, procs=1)
-        for name in kept:
-            entries[name] = dict(old_entries[name], chunks=_carry_over(live, name, writer))
-        writer.commit(merge=False)
-    for name in to_index:
-        if name in result.entries:
-            (report.updated if name in old_entries else report.added).append(name)
-    report.removed += [n for n in old_entries if n not in sources and n not in entries]
-    return _finish_generation(building, entries, taxonomy, version, report)
 
 
 def _link_generation(live: Path, building: Path) -> None:
@@ -376,8 +751,9 @@ def _link_generation(live: Path, building: Path) -> None:
     nothing per unchanged byte; copies stand in where links cannot be made.
     """
     for path in live.iterdir():
-        # The manifest and facet bitmaps are written anew; Whoosh makes its own lock.
-        if path.name in (MANIFEST, FACETMAP) or "LOCK" in path.name or not path.is_file():
+        # What every generation writes anew is not linked; Whoosh makes its own lock.
+        skip = (MANIFEST, FACETMAP, SOURCES, VOCABULARY, GENERATION_MARKER)
+        if path.name in skip or "LOCK" in path.name or not path.is_file():
             continue
         target = building / path.name
         try:
@@ -386,18 +762,16 @@ def _link_generation(live: Path, building: Path) -> None:
             shutil.copy2(path, target)
 
 
-def _carry_over(live: Path, name: str, writer: object) -> int:
-    from whoosh import index as whoosh_index
-    from whoosh.query import Term
-
+def _carry_over(live: Path, key: str, writer: Any) -> int:
+    """Copy what the live generation holds of one page file into `writer`."""
     kept = 0
     try:
         old_ix = whoosh_index.open_dir(str(live))
-    except Exception:
+    except Exception:  # Whoosh raises many kinds on a damaged folder
         return 0
     with old_ix.searcher() as searcher:
-        for docnum in searcher.docs_for_query(Term("source", name)):
+        for docnum in searcher.docs_for_query(Term("origin", key)):
             fields = searcher.stored_fields(docnum)
-            writer.add_document(**chunk_document(stored_chunk(fields), kept))  # type: ignore[attr-defined]
+            writer.add_document(**chunk_document(stored_chunk(fields), kept, key))
             kept += 1
     return kept

@@ -2,29 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from dwsearch.ingest.chunk import Chunk
 
 
-def chunk_document(chunk: Chunk, position: int) -> dict[str, Any]:
-    """The document for a chunk; `position` is its place in its source, for tie-breaks."""
+def day_number(iso: str) -> int:
+    """An ISO date's day number (0001-01-01 is 1), or 0 when there is none or it is bad."""
+    try:
+        return date.fromisoformat(iso[:10]).toordinal() if iso else 0
+    except ValueError:
+        return 0
+
+
+def chunk_document(chunk: Chunk, position: int, origin: str = "") -> dict[str, Any]:
+    """The document for a chunk; `position` is its place in its source, for tie-breaks,
+    and `origin` names its file uniquely in the index (for updates to find it by)."""
     document: dict[str, Any] = {
         "id": chunk.id,
+        "origin": origin or chunk.source,
         "page": chunk.page,
         "page_title": chunk.page_title,
+        "url": chunk.url,
         "source": chunk.source,
         "lines": list(chunk.lines) if isinstance(chunk.lines, tuple) else chunk.lines,
         "section": chunk.section,
         "title": chunk.title,
         "text": chunk.text,
         "type": chunk.type,
+        "kind": chunk.kind,
         "sectors": ",".join(chunk.sectors),
         "topics": ",".join(chunk.topics),
         "baskets": ",".join(chunk.baskets),
         "year_facet": ",".join(str(y) for y in chunk.years).encode(),
         "order": f"{chunk.source}\x00{position:09d}".encode(),
         "spell": f"{chunk.title} {chunk.text}",
+        "date": chunk.date,
+        "date_end": chunk.date_end,
+        "day": day_number(chunk.date),
+        "day_end": day_number(chunk.date_end or chunk.date),
     }
     if chunk.years:
         document["years"] = list(chunk.years)
@@ -55,4 +72,8 @@ def stored_chunk(fields: dict[str, Any]) -> Chunk:
         sectors=_split(fields.get("sectors")),
         source=fields.get("source", ""),
         lines=tuple(lines) if isinstance(lines, list) else lines,
+        url=fields.get("url", ""),
+        date=fields.get("date", ""),
+        date_end=fields.get("date_end", ""),
+        kind=fields.get("kind", "") or "page",
     )

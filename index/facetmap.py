@@ -2,19 +2,31 @@
 
 Written beside each generation of the index when it is built, so that a search counts
 facets with a few big-integer ANDs and popcounts instead of looking at every matching
-document. Bit n stands for Whoosh's document number n.
+document. Bit n stands for Whoosh's document number n. The same file carries each
+document's day numbers (the date it is about, and the end of its range), for sorting
+by date and filtering by a range of dates, and a checksum of everything in it.
 """
 
 from __future__ import annotations
 
 import json
+import zlib
+from array import array
 from pathlib import Path
 from typing import Any
 
 FACETMAP = "facets.bin"
 # The facet as users name it, and the Whoosh column it is read from.
-FACET_COLUMNS = {"type": "type", "sector": "sectors", "topic": "topics", "year": "year_facet"}
-_MULTI_VALUED = {"sectors", "topics", "year_facet"}
+FACET_COLUMNS = {
+    "type": "type",
+    "kind": "kind",
+    "sector": "sectors",
+    "topic": "topics",
+    "basket": "baskets",
+    "year": "year_facet",
+}
+_MULTI_VALUED = {"sectors", "topics", "baskets", "year_facet"}
+DAY_COLUMNS = ("day", "day_end")
 
 
 SEGMENT_MAP = "facets-{}.bin"  # one per segment: Whoosh never changes a segment
@@ -30,13 +42,16 @@ def write_facetmap(whoosh_index: Any, folder: Path) -> None:
     size = 0
     live = 0
     values: dict[str, dict[str, int]] = {facet: {} for facet in FACET_COLUMNS}
+    days = {column: array("I") for column in DAY_COLUMNS}
     kept = set()
     with whoosh_index.reader() as reader:
         size = reader.doc_count_all()
         for segment_reader, offset in reader.leaf_readers():
             name = SEGMENT_MAP.format(segment_reader.segment().segment_id())
             kept.add(name)
-            segment_values = _segment_values(segment_reader, folder / name)
+            segment_values, segment_days = _segment_values(segment_reader, folder / name)
+            for column in DAY_COLUMNS:
+                days[column].extend(segment_days[column])
             segment_live = (1 << segment_reader.doc_count_all()) - 1
             if segment_reader.has_deletions():
                 for docnum in segment_reader.deleted_docs_set:
@@ -49,14 +64,31 @@ def write_facetmap(whoosh_index: Any, folder: Path) -> None:
     for stale in folder.glob(SEGMENT_MAP.format("*")):
         if stale.name not in kept:  # a segment merged away since the last generation
             stale.unlink()
-    _write_bitmaps(folder / FACETMAP, size, values, live)
+    _write_bitmaps(folder / FACETMAP, size, values, live, days)
 
 
-def _segment_values(segment_reader: Any, path: Path) -> dict[str, dict[str, int]]:
-    """One segment's bitmaps (bit n = its own document n), read or worked out and kept."""
+def _segment_values(
+    segment_reader: Any, path: Path
+) -> tuple[dict[str, dict[str, int]], dict[str, array[int]]]:
+    """One segment's bitmaps (bit n = its own document n) and day numbers, read or
+    worked out and kept."""
     if path.exists():
-        return _read_bitmaps(path.read_bytes())[2]
+        try:
+            found = _read_bitmaps(path.read_bytes(), str(path))
+        except ValueError:
+            pass  # damaged: worked out again from the segment's columns, below
+        else:
+            if found.size == segment_reader.doc_count_all():
+                return found.values, found.days
     size = segment_reader.doc_count_all()
+    days = {}
+    for column in DAY_COLUMNS:
+        numbers = array("I", bytes(4 * size))
+        if segment_reader.has_column(column):
+            entries = segment_reader.column_reader(column)
+            for docnum in range(size):
+                numbers[docnum] = entries[docnum] or 0
+        days[column] = numbers
     values: dict[str, dict[str, int]] = {}
     for facet, column in FACET_COLUMNS.items():
         found: dict[str, bytearray] = {}
@@ -72,15 +104,19 @@ def _segment_values(segment_reader: Any, path: Path) -> dict[str, dict[str, int]
                         raw = found[one] = bytearray((size + 7) // 8)
                     raw[docnum >> 3] |= 1 << (docnum & 7)
         values[facet] = {value: int.from_bytes(raw, "little") for value, raw in found.items()}
-    _write_bitmaps(path, size, values, None)
-    return values
+    _write_bitmaps(path, size, values, None, days)
+    return values, days
 
 
 def _write_bitmaps(
-    path: Path, size: int, values: dict[str, dict[str, int]], live: int | None
+    path: Path,
+    size: int,
+    values: dict[str, dict[str, int]],
+    live: int | None,
+    days: dict[str, array[int]],
 ) -> None:
     """A JSON header of spans, then the bitmaps, renamed into place when whole."""
-    header: dict[str, Any] = {"size": size, "facets": {}}
+    header: dict[str, Any] = {"size": size, "facets": {}, "days": {}}
     blobs: list[bytes] = []
     offset = 0
     width = (size + 7) // 8
@@ -96,6 +132,15 @@ def _write_bitmaps(
         header["live"] = add(live)
     for facet, found in values.items():
         header["facets"][facet] = {v: add(bits) for v, bits in sorted(found.items())}
+    for column, numbers in days.items():
+        blob = numbers.tobytes() if numbers.itemsize == 4 else array("I", numbers).tobytes()
+        blobs.append(blob)
+        header["days"][column] = [offset, len(blob)]
+        offset += len(blob)
+    checksum = 0
+    for blob in blobs:
+        checksum = zlib.crc32(blob, checksum)
+    header["crc32"] = checksum
     # A new file renamed into place: never write through a name another generation shares.
     temporary = path.with_name(f".{path.name}.tmp")
     with temporary.open("wb") as handle:
@@ -105,32 +150,59 @@ def _write_bitmaps(
     temporary.replace(path)
 
 
-def _read_bitmaps(data: bytes) -> tuple[int, int | None, dict[str, dict[str, int]]]:
-    end = data.index(b"\n")
-    header = json.loads(data[:end])
-    body = memoryview(data)[end + 1 :]
+class _Bitmaps:
+    """What a facets file holds."""
 
-    def number(span: list[int]) -> int:
-        return int.from_bytes(body[span[0] : span[0] + span[1]], "little")
+    def __init__(
+        self,
+        size: int,
+        live: int | None,
+        values: dict[str, dict[str, int]],
+        days: dict[str, array[int]],
+    ) -> None:
+        self.size, self.live, self.values, self.days = size, live, values, days
 
-    live = number(header["live"]) if "live" in header else None
-    values = {
-        facet: {value: number(span) for value, span in spans.items()}
-        for facet, spans in header["facets"].items()
-    }
-    return header["size"], live, values
+
+def _read_bitmaps(data: bytes, origin: str) -> _Bitmaps:
+    """A facets file's contents; a damaged file is a ValueError that names it."""
+    try:
+        end = data.index(b"\n")
+        header = json.loads(data[:end])
+        body = memoryview(data)[end + 1 :]
+        if zlib.crc32(body) != header["crc32"]:
+            raise ValueError("checksum mismatch")
+
+        def number(span: list[int]) -> int:
+            return int.from_bytes(body[span[0] : span[0] + span[1]], "little")
+
+        live = number(header["live"]) if "live" in header else None
+        values = {
+            facet: {value: number(span) for value, span in spans.items()}
+            for facet, spans in header["facets"].items()
+        }
+        days = {}
+        for column, (start, length) in header["days"].items():
+            days[column] = array("I", body[start : start + length].tobytes())
+        if any(len(numbers) != header["size"] for numbers in days.values()):
+            raise ValueError("day numbers do not cover every document")
+        return _Bitmaps(int(header["size"]), live, values, days)
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as error:
+        raise ValueError(f"{origin} is damaged ({error})") from None
 
 
 class FacetMap:
     """The bitmaps of one generation, as Python integers (bit n = document n)."""
 
     def __init__(self, folder: Path) -> None:
-        size, live, values = _read_bitmaps((folder / FACETMAP).read_bytes())
-        if live is None:
+        found = _read_bitmaps((folder / FACETMAP).read_bytes(), FACETMAP)
+        if found.live is None:
             raise ValueError(f"{FACETMAP} has no bitmap of live documents")
-        self.size: int = size
-        self.live: int = live
-        self.values: dict[str, dict[str, int]] = values
+        self.size: int = found.size
+        self.live: int = found.live
+        self.values: dict[str, dict[str, int]] = found.values
+        # Day numbers by document (0: no date): the day a chunk is about, and its last day.
+        self.days: array[int] = found.days["day"]
+        self.days_end: array[int] = found.days["day_end"]
 
     def counts(self, facet: str, docs: int) -> dict[str, int]:
         """How many of `docs` have each value of `facet`, most common first."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.machinery
+import importlib.util
 import os
 import sys
 from collections.abc import Callable
@@ -38,8 +39,6 @@ def _find(name: str) -> importlib.machinery.ModuleSpec | None:
 
 def _load_real(name: str) -> ModuleType:
     """The real module, loaded the first time and then taken from `sys.modules`."""
-    import importlib.util
-
     loaded = sys.modules.get(name)
     if loaded is not None and not isinstance(loaded, _StandIn):
         return loaded

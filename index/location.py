@@ -14,6 +14,8 @@ import os
 import shutil
 import sys
 import time
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,13 +25,28 @@ ENV_VAR = "DWSEARCH_INDEX"
 BUNDLED = "<bundled corpus>"
 POINTER = "CURRENT"
 MANIFEST = "dwsearch.json"
+SOURCES = "sources.json"
+VOCABULARY = "vocabulary.json"
 LOCK = ".build.lock"
+# Marker files: an index folder, and each generation folder, say that dwsearch made them.
+# Only folders that carry the marker are ever deleted.
+INDEX_MARKER = ".dwsearch-index"
+GENERATION_MARKER = ".dwsearch-generation"
+MANIFEST_FORMAT = 2
 _BUILDING_PREFIX = "building-"
 _GENERATION_PREFIX = "gen-"
+# Files whose checksum is verified every time an index is opened (they are small, and
+# a wrong byte in them would be a wrong answer); the others' sizes are checked then,
+# and their checksums by every build.
+_CHECKED_ON_OPEN = 4 * 2**20
 
 
 class IndexProblem(Exception):
     """An index that cannot be used as it is; the message says what to do."""
+
+
+class IndexDamaged(IndexProblem):
+    """An index whose files are not what its build wrote."""
 
 
 def default_index_dir() -> Path:
@@ -48,37 +65,103 @@ def default_index_dir() -> Path:
 
 def resolve_index_dir(index: str | Path | None) -> tuple[Path, bool]:
     """The index folder to use, and whether it is the per-user default."""
-    if index:
+    if index is not None:
+        if not str(index).strip():
+            raise IndexProblem("--index needs a folder; an empty name would mean this one")
         return Path(index).expanduser(), False
-    if os.environ.get(ENV_VAR):
+    if os.environ.get(ENV_VAR, "").strip():
         return Path(os.environ[ENV_VAR]).expanduser(), False
     return default_index_dir(), True
 
 
+def claim_index_dir(index_dir: Path) -> None:
+    """Make `index_dir` an index folder, or refuse one that holds anything else.
+
+    A build deletes old generations inside its folder, so it must never take a folder
+    of the user's own for an index (say, `--index ~`).
+    """
+    if (index_dir / INDEX_MARKER).exists():
+        return
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        others = [p.name for p in index_dir.iterdir() if p.name not in (LOCK, POINTER)]
+    except NotADirectoryError:
+        raise IndexProblem(f"{index_dir} is a file, not an index folder") from None
+    legacy = (index_dir / POINTER).exists() and all(
+        _made_by_dwsearch(index_dir / name) for name in others
+    )
+    if others and not legacy:
+        raise IndexProblem(
+            f"{index_dir} is not a dwsearch index (it holds other files); "
+            "give --index an empty or new folder"
+        )
+    (index_dir / INDEX_MARKER).write_text("A dwsearch index. See `dwsearch stats`.\n")
+
+
+def _made_by_dwsearch(folder: Path) -> bool:
+    """A generation or build folder of dwsearch's (by its marker, or, before markers,
+    by the manifest and table of contents every generation had)."""
+    if not folder.is_dir() or not folder.name.startswith((_GENERATION_PREFIX, _BUILDING_PREFIX)):
+        return False
+    if (folder / GENERATION_MARKER).exists():
+        return True
+    return (folder / MANIFEST).exists() and any(folder.glob("_MAIN_*.toc"))
+
+
+@dataclass
+class Root:
+    """A file or folder an index was built from, and how its pages are addressed."""
+
+    path: str  # absolute, or BUNDLED
+    url_pattern: str = ""  # e.g. https://dig.watch/actors/{stem}, for pages without one
+    exclude: list[str] = field(default_factory=list)  # pages of a folder removed on purpose
+
+    @classmethod
+    def from_json(cls, data: Any) -> Root:
+        if isinstance(data, str):  # the first manifest format kept paths alone
+            return cls(data)
+        return cls(
+            str(data["path"]), str(data.get("url_pattern", "")), list(data.get("exclude", []))
+        )
+
+
 @dataclass
 class Manifest:
-    """What a generation was built from: enough to update it, or to know it is stale."""
+    """What a generation was built from and holds: enough to update it, to know it is
+    stale, and to know it is whole (each file's size and checksum)."""
 
     schema_version: str
     taxonomy_digest: str
     corpus_hash: str
     built_at: float
-    roots: list[str]
-    sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # relative -> hash, chunks
+    roots: list[Root] = field(default_factory=list)
+    taxonomy_path: str = ""
+    pages: int = 0
+    chunks: int = 0
+    files: dict[str, list[int]] = field(default_factory=dict)  # name -> [size, crc32]
+
+    @property
+    def root_paths(self) -> list[str]:
+        return [root.path for root in self.roots]
 
     def to_json(self) -> str:
-        return json.dumps(self.__dict__, indent=1, sort_keys=True)
+        data = dict(self.__dict__, format=MANIFEST_FORMAT)
+        data["roots"] = [root.__dict__ for root in self.roots]
+        return json.dumps(data, indent=1, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
         data = json.loads(text)
         return cls(
-            schema_version=data["schema_version"],
-            taxonomy_digest=data.get("taxonomy_digest", ""),
-            corpus_hash=data["corpus_hash"],
+            schema_version=str(data["schema_version"]),
+            taxonomy_digest=str(data.get("taxonomy_digest", "")),
+            corpus_hash=str(data["corpus_hash"]),
             built_at=float(data["built_at"]),
-            roots=list(data.get("roots", [])),
-            sources=dict(data.get("sources", {})),
+            roots=[Root.from_json(root) for root in data.get("roots", [])],
+            taxonomy_path=str(data.get("taxonomy_path", "")),
+            pages=int(data.get("pages", 0)),
+            chunks=int(data.get("chunks", 0)),
+            files={str(k): [int(n) for n in v] for k, v in data.get("files", {}).items()},
         )
 
 
@@ -93,37 +176,136 @@ def corpus_hash(hashes: dict[str, str]) -> str:
 def current_generation(index_dir: Path) -> Path | None:
     """The live generation's folder, or None if there is no index here yet."""
     try:
-        name = (index_dir / POINTER).read_text(encoding="utf-8").strip()
+        name = (index_dir / POINTER).read_bytes().decode("utf-8").strip()
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except UnicodeDecodeError:
+        raise IndexDamaged(f"the index at {index_dir} is damaged ({POINTER} is not text)") from None
     except OSError as error:
         raise IndexProblem(f"cannot read the index at {index_dir}: {error.strerror}") from None
-    if not name.startswith(_GENERATION_PREFIX) or "/" in name:
-        raise IndexProblem(f"the index at {index_dir} is damaged ({POINTER} names {name!r})")
+    if not name.startswith(_GENERATION_PREFIX) or "/" in name or "\\" in name:
+        raise IndexDamaged(f"the index at {index_dir} is damaged ({POINTER} names {name!r})")
+    if not (index_dir / name).is_dir():
+        raise IndexDamaged(f"the index at {index_dir} is damaged ({name} is missing)")
     return index_dir / name
 
 
 def read_manifest(generation: Path) -> Manifest:
+    where = generation.parent
     try:
         return Manifest.from_json((generation / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise IndexProblem(f"the index at {generation.parent} is damaged (no manifest)") from None
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise IndexDamaged(f"the index at {where} is damaged (its manifest is missing)") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+        problem = "too deeply nested" if isinstance(error, RecursionError) else error
+        raise IndexDamaged(f"the index at {where} is damaged (manifest: {problem})") from None
+
+
+def write_sources(generation: Path, sources: dict[str, dict[str, Any]]) -> None:
+    """Each page file's entry: its root, name, content hash and chunk count."""
+    write_new(generation / SOURCES, json.dumps(sources, ensure_ascii=False, sort_keys=True))
+
+
+def read_sources(generation: Path) -> dict[str, dict[str, Any]]:
+    """The page files a generation holds, by key (read by builds, not by searches)."""
+    try:
+        data = json.loads((generation / SOURCES).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as error:
+        raise IndexDamaged(
+            f"the index at {generation.parent} is damaged ({SOURCES}: {error})"
+        ) from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise IndexDamaged(f"the index at {generation.parent} is damaged ({SOURCES})")
+    return data
+
+
+def file_checksums(generation: Path) -> dict[str, list[int]]:
+    """Each file of a generation (but the manifest): its size and CRC-32."""
+    found = {}
+    for path in sorted(generation.iterdir()):
+        if (
+            path.is_file()
+            and path.name not in (MANIFEST, GENERATION_MARKER)
+            and "LOCK" not in path.name
+        ):
+            found[path.name] = [path.stat().st_size, _crc32(path)]
+    return found
+
+
+def _crc32(path: Path) -> int:
+    checksum = 0
+    with path.open("rb") as handle:
+        while block := handle.read(2**20):
+            checksum = zlib.crc32(block, checksum)
+    return checksum
+
+
+def verify_generation(generation: Path, manifest: Manifest, thorough: bool) -> str | None:
+    """What is wrong with a generation's files, or None when they are as written.
+
+    Every file's size is checked, and the checksum of small ones; `thorough` checks
+    every checksum (a build does, before it trusts an index it updates).
+    """
+    for name, (size, checksum) in manifest.files.items():
+        path = generation / name
+        try:
+            actual = path.stat().st_size
+        except OSError:
+            return f"{name} is missing"
+        if actual != size:
+            return f"{name} has {actual} bytes, not {size}"
+        if (thorough or size <= _CHECKED_ON_OPEN) and _crc32(path) != checksum:
+            return f"{name} does not match its checksum"
+    return None
+
+
+def write_new(path: Path, text: str) -> None:
+    """Write a file as a new one renamed into place: never through a name that another
+    generation may share by a hard link."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+def write_vocabulary(generation: Path, vocabulary: dict[str, dict[str, str]]) -> None:
+    """Each facet's values and display names, for a search to check filters against."""
+    write_new(generation / VOCABULARY, json.dumps(vocabulary, ensure_ascii=False, sort_keys=True))
+
+
+def read_vocabulary(generation: Path) -> dict[str, dict[str, str]]:
+    """The vocabulary a generation was built with ({} for an index without one)."""
+    try:
+        data = json.loads((generation / VOCABULARY).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, RecursionError) as error:
         raise IndexProblem(f"the index at {generation.parent} is damaged ({error})") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise IndexProblem(f"the index at {generation.parent} is damaged ({VOCABULARY})")
+    return {
+        str(facet): {str(k): str(v) for k, v in values.items()} for facet, values in data.items()
+    }
 
 
 def new_building_dir(index_dir: Path) -> Path:
-    index_dir.mkdir(parents=True, exist_ok=True)
+    claim_index_dir(index_dir)
     path = index_dir / f"{_BUILDING_PREFIX}{os.getpid()}-{time.time_ns()}"
     path.mkdir()
+    (path / GENERATION_MARKER).write_text("A generation of a dwsearch index.\n")
     return path
 
 
-def publish(index_dir: Path, building: Path) -> Path:
-    """Make a finished build the live generation, atomically; then tidy old ones."""
+def publish(
+    index_dir: Path, building: Path, phase: Callable[[str], None] = lambda name: None
+) -> Path:
+    """Make a finished build the live generation, atomically; then tidy old ones.
+
+    `phase` is told where publishing stands ("renamed", "published"), for crash tests.
+    """
     generation = index_dir / f"{_GENERATION_PREFIX}{time.time_ns()}"
     building.rename(generation)
     _fsync_dir(generation)
+    phase("renamed")
     pointer_tmp = index_dir / f".{POINTER}.{os.getpid()}"
     with open(pointer_tmp, "w", encoding="utf-8") as handle:
         handle.write(generation.name + "\n")
@@ -131,6 +313,7 @@ def publish(index_dir: Path, building: Path) -> Path:
         os.fsync(handle.fileno())
     os.replace(pointer_tmp, index_dir / POINTER)
     _fsync_dir(index_dir)
+    phase("published")
     remove_stale(index_dir, keep=generation)
     return generation
 
@@ -141,7 +324,9 @@ def remove_stale(index_dir: Path, keep: Path | None) -> None:
     The previous generation stays: a search that read `CURRENT` just before the swap may
     still be opening it.
     """
-    generations = sorted(p for p in index_dir.glob(f"{_GENERATION_PREFIX}*") if p.is_dir())
+    generations = sorted(
+        p for p in index_dir.glob(f"{_GENERATION_PREFIX}*") if _made_by_dwsearch(p)
+    )
     keep_names = {keep.name} if keep else set()
     older = [g for g in generations if keep is None or g.name < keep.name]
     if older:
@@ -150,6 +335,8 @@ def remove_stale(index_dir: Path, keep: Path | None) -> None:
         if path.name not in keep_names:
             shutil.rmtree(path, ignore_errors=True)
     for path in index_dir.glob(f"{_BUILDING_PREFIX}*"):
+        if not _made_by_dwsearch(path):
+            continue
         pid = path.name[len(_BUILDING_PREFIX) :].split("-")[0]
         if not pid.isdigit() or not _alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)

@@ -2,118 +2,152 @@
 
 Whoosh's own multiprocess writer pickles every document to its workers and merges their
 segments at the end, which measured no faster on two cores. Here each worker reads,
-chunks and indexes whole files from a shared queue into its own index folder; the parent
-then moves the segment files into the new generation and lists them all in one table of
-contents. No document crosses a process boundary, and nothing is merged.
+chunks and indexes whole files into its own index folder; the parent then moves the
+segment files into the new generation and lists them all in one table of contents. No
+document crosses a process boundary, and nothing is merged.
+
+Workers are forked with the list of files already in memory, and take the next file by
+a shared counter, so nothing but small reports travels through a pipe. They ignore
+Ctrl-C (the parent decides), and the kernel kills them when the parent dies, however it
+dies; the parent also kills them itself before it lets an interruption through.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
 import queue
 import shutil
+import signal
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dwsearch.ingest import IngestError, Source, chunk_source
+from whoosh import index as whoosh_index
 
+from . import whoosh_internals
 from .location import IndexProblem
+from .schema import build_schema
+from .segments import SegmentWriter
 
 # Below this many files a single process is as fast, without the start-up.
 PARALLEL_FROM_FILES = 200
+# More processes than this measured no faster: the parent's own work is then the limit.
+MAX_WORKERS = 4
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
 class PartResult:
     """What one worker indexed, or the error that stopped it."""
 
-    entries: dict[str, dict[str, object]] = field(default_factory=dict)
-    failed: list[str] = field(default_factory=list)
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # key -> message naming the file
     error: str | None = None
+
+
+# key, and a function that indexes that file into a writer and returns its entry (or
+# raises the error that names it)
+Task = tuple[str, Callable[[SegmentWriter], dict[str, Any]]]
 
 
 def workers_for(file_count: int) -> int:
     """How many worker processes a build of this many files should use (1: none)."""
-    if file_count < PARALLEL_FROM_FILES or "fork" not in multiprocessing.get_all_start_methods():
+    if (
+        file_count < PARALLEL_FROM_FILES
+        or "fork" not in multiprocessing.get_all_start_methods()
+        or not whoosh_internals.FAST  # segments are listed in one TOC by private API
+    ):
         return 1
-    return max(1, min(os.cpu_count() or 1, 4))
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
 
-def _work(part: Path, tasks: Any, events: Any, taxonomy: Any, parent: int) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to kill this process when its parent dies (Linux), and check that
+    the parent has not died already, before the request took effect."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _work(
+    part: Path,
+    tasks: list[Task],
+    next_task: Any,
+    events: Any,
+    parent: int,
+    expected_errors: tuple[type[BaseException], ...],
+) -> None:
     """One worker: index files from `tasks` into `part`, reporting each one on `events`."""
-    from .documents import chunk_document
-    from .schema import build_schema
-    from .segments import SegmentWriter
-
-    result = PartResult()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
     gc.disable()  # this process only builds, then exits (see segments.collection_paused)
+    result = PartResult()
     try:
         writer = SegmentWriter(str(part), build_schema())
         while True:
-            try:
-                task = tasks.get(timeout=1)
-            except queue.Empty:
-                if os.getppid() != parent:  # the build was killed: stop, write nothing
-                    writer.cancel()
-                    events.cancel_join_thread()  # and do not wait to tell anyone
-                    return
-                continue
-            if task is None:
+            with next_task.get_lock():
+                number = next_task.value
+                next_task.value += 1
+            if number >= len(tasks):
                 break
-            source, data, digest = task
+            if os.getppid() != parent:  # the parent is gone: stop, write nothing
+                os._exit(1)
+            key, index_file = tasks[number]
             try:
-                chunks = chunk_source(source, taxonomy, data)
-            except IngestError as error:
-                result.failed.append(str(error))
-            else:
-                for position, chunk in enumerate(chunks):
-                    writer.add_document(**chunk_document(chunk, position))
-                result.entries[source.relative] = {"hash": digest, "chunks": len(chunks)}
-            events.put(("done", source.relative))
+                result.entries[key] = index_file(writer)
+            except expected_errors as error:
+                result.failed[key] = str(error)
+            events.put(("done", key))
         writer.commit()
     except BaseException as error:  # reported to the parent, which fails the build
         result.error = f"{type(error).__name__}: {error}"
     events.put(("result", result))
+    events.close()
+    events.join_thread()
 
 
 def build_parts(
     building: Path,
-    items: list[tuple[Source, bytes, str]],
-    taxonomy: Any,
+    tasks: list[Task],
     workers: int,
-    progress: Any,
+    progress: Callable[[int, int], None] | None,
+    expected_errors: tuple[type[BaseException], ...],
 ) -> PartResult:
-    """Index `items` into `building` with `workers` processes; one combined result."""
-    from whoosh import index as whoosh_index
-    from whoosh.filedb.filestore import FileStorage
-    from whoosh.index import TOC
+    """Index `tasks` into `building` with `workers` processes; one combined result.
 
-    from .schema import build_schema
-
+    An interruption (Ctrl-C, or any error) kills every worker before it goes on up.
+    """
     context = multiprocessing.get_context("fork")
-    tasks, events = context.Queue(), context.Queue()
+    next_task = context.Value("q", 0)
+    events = context.Queue()
     parts = [building / f"part-{n}" for n in range(workers)]
     processes = []
-    for part in parts:
-        part.mkdir()
-        process = context.Process(
-            target=_work, args=(part, tasks, events, taxonomy, os.getpid()), daemon=True
-        )
-        process.start()
-        processes.append(process)
     combined = PartResult()
     try:
-        for item in items:
-            tasks.put(item)
-        for _ in processes:
-            tasks.put(None)
+        for part in parts:
+            part.mkdir()
+            process = context.Process(
+                target=_work,
+                args=(part, tasks, next_task, events, os.getpid(), expected_errors),
+                daemon=True,
+            )
+            process.start()
+            processes.append(process)
         done = finished = 0
         while finished < len(processes):
             try:
-                kind, payload = events.get(timeout=1)
+                kind, payload = events.get(timeout=0.5)
             except queue.Empty:
                 if not any(p.is_alive() for p in processes):
                     raise IndexProblem(
@@ -123,7 +157,7 @@ def build_parts(
             if kind == "done":
                 done += 1
                 if progress:
-                    progress(done, len(items))
+                    progress(done, len(tasks))
                 continue
             finished += 1
             if payload.error:
@@ -131,12 +165,16 @@ def build_parts(
                     f"a build worker failed ({payload.error}); the index was not changed"
                 )
             combined.entries.update(payload.entries)
-            combined.failed += payload.failed
+            combined.failed.update(payload.failed)
         for process in processes:
             process.join()
     except BaseException:
         for process in processes:
-            process.kill()
+            if process.is_alive():
+                process.kill()
+        for process in processes:
+            process.join(timeout=1)
+        events.cancel_join_thread()
         raise
 
     # One generation, listing every worker's segment; nothing merged, nothing copied.
@@ -144,10 +182,10 @@ def build_parts(
     whoosh_index.create_in(str(building), schema)
     segments = []
     for part in parts:
-        segments += whoosh_index.open_dir(str(part))._read_toc().segments
+        segments += whoosh_internals.segments_of(str(part))
         for path in part.iterdir():
             if path.name.startswith("MAIN_") and "LOCK" not in path.name:
                 path.rename(building / path.name)
         shutil.rmtree(part)
-    TOC(schema, segments, 1).write(FileStorage(str(building)), "MAIN")
+    whoosh_internals.write_toc(str(building), schema, segments)
     return combined

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
-from whoosh.columns import VarBytesColumn
+import whoosh
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import analysis_fingerprint, english_analyzer, spelling_analyzer
 
 # Bump when the schema or the way chunks become documents changes.
-SCHEMA_REVISION = 6
+SCHEMA_REVISION = 7
 
 
 def build_schema() -> Schema:
@@ -23,7 +25,10 @@ def build_schema() -> Schema:
         id=ID(stored=True, unique=True),
         page=ID(stored=True),
         page_title=STORED(),
+        url=STORED(),
         source=ID(stored=True),
+        # The file a chunk came from, unique across every root: what updates delete by.
+        origin=ID(),
         lines=STORED(),
         section=STORED(),
         title=title,
@@ -31,9 +36,10 @@ def build_schema() -> Schema:
         # Facets: indexed for filtering, and kept in columns so counting them never
         # touches stored documents.
         type=ID(stored=True, sortable=True),
+        kind=ID(stored=True, sortable=True),
         sectors=KEYWORD(stored=True, commas=True, lowercase=True, sortable=True),
         topics=KEYWORD(stored=True, commas=True, lowercase=True, sortable=True),
-        baskets=STORED(),
+        baskets=KEYWORD(stored=True, commas=True, lowercase=True, sortable=True),
         # Signed, as Whoosh defaults: its unsigned ranges match years outside them. A few
         # dozen distinct years need no tiered range terms (shift_step=0): fewer postings.
         years=NUMERIC(int, stored=True, shift_step=0),
@@ -41,12 +47,31 @@ def build_schema() -> Schema:
         # stands in its source), so they have no postings to write.
         year_facet=COLUMN(VarBytesColumn()),
         order=COLUMN(VarBytesColumn()),
+        # The day a chunk is about, and the last day of a range, as stored and as day
+        # numbers (0: none) for sorting by date and filtering by a range of dates.
+        date=STORED(),
+        date_end=STORED(),
+        day=COLUMN(NumericColumn("I", default=0)),
+        day_end=COLUMN(NumericColumn("I", default=0)),
         # Unstemmed words, to suggest a correction for a word the index does not have.
         spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
     )
 
 
+# The code that decides what an index holds for a chunk: the analysis filters, the
+# fields, how a chunk becomes a document, and the facet files. Their bytes are hashed,
+# so that any change to them (even one nobody remembered to note) rebuilds old indexes.
+INDEXING_CODE = tuple(
+    Path(__file__).with_name(name)
+    for name in ("analysis.py", "schema.py", "documents.py", "facetmap.py")
+)
+
+
 def schema_version() -> str:
-    """Differs whenever this dwsearch would index the same chunks differently."""
-    parts = f"{SCHEMA_REVISION}:{analysis_fingerprint()}"
-    return hashlib.sha256(parts.encode()).hexdigest()[:16]
+    """Differs whenever this dwsearch would index the same chunks differently: the code
+    above, the lexicon's data files, and Whoosh's version (its stemmer and formats)."""
+    digest = hashlib.sha256(f"{SCHEMA_REVISION}:{analysis_fingerprint()}".encode())
+    digest.update(whoosh.versionstring().encode())
+    for path in INDEXING_CODE:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

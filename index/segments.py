@@ -4,9 +4,11 @@ Whoosh's writer sends every posting through a general-purpose pool: a tuple per 
 sorted in runs spilled to temporary files, merged at commit, and each posting's field
 length looked up again from the columns just written. A full build knows everything in
 advance, so this writer keeps each term's postings in memory as it goes, and hands them
-to Whoosh's own codec (the same W3 files, blocks and term table) already sorted, with
-their lengths. The files are the ones Whoosh's writer makes; a test compares them term by
-term, posting by posting.
+to Whoosh's own codec (the same W3 files, blocks and term table, through
+`whoosh_internals.CodecSegments`) already sorted, with their lengths. A test compares
+the result with Whoosh's own writer's term by term and posting by posting (the files
+differ only in zlib's level). On a Whoosh version the internals module does not know,
+it is Whoosh's own writer.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from whoosh import index as whoosh_index
 from whoosh.analysis import IDTokenizer
 from whoosh.fields import ID
 from whoosh.formats import Existence, Frequency, Positions
 from whoosh.system import pack_uint
 
+from . import whoosh_internals
 from .analysis import counts_indexer, positions_indexer
 
 # A segment is closed and a new one started after this many documents, which bounds the
@@ -48,22 +52,16 @@ class SegmentWriter:
     """Whoosh's writer for a new, empty index: `add_document(**fields)`, then `commit()`."""
 
     def __init__(self, folder: str, schema: Any, indexname: str = "MAIN") -> None:
-        from whoosh import index as whoosh_index
-        from whoosh.codec.whoosh3 import W3Codec
-        from whoosh.filedb.filestore import FileStorage
-
-        whoosh_index.create_in(folder, schema, indexname)
-        self.storage = FileStorage(folder)
         self.schema = schema
-        self.indexname = indexname
-        self.codec = W3Codec(compression=ZLIB_LEVEL)
-        self.segments: list[Any] = []
+        self._public = None
+        if not whoosh_internals.FAST:
+            self._public = whoosh_index.create_in(folder, schema, indexname).writer()
+            return
+        self.files = whoosh_internals.CodecSegments(folder, schema, ZLIB_LEVEL, indexname)
         self._plans = {name: _plan(schema[name]) for name in schema.names()}
         self._start()
 
     def _start(self) -> None:
-        self._segment = self.codec.new_segment(self.storage, self.indexname)
-        self._perdoc = self.codec.per_document_writer(self.storage, self._segment)
         # field name -> term bytes -> (document numbers, weights, values)
         self._postings: dict[str, dict[bytes, tuple[array[int], array[float], list[Any]]]] = {}
         self._lengths: dict[str, dict[int, int]] = {}
@@ -71,14 +69,17 @@ class SegmentWriter:
 
     def add_document(self, **document: Any) -> None:
         """What Whoosh's `add_document` does for dwsearch's fields, postings kept in memory."""
+        if self._public is not None:
+            self._public.add_document(**document)
+            return
         docnum = self._docnum
-        perdoc = self._perdoc
-        perdoc.start_doc(docnum)
+        stored: list[tuple[str, Any, Any, int]] = []
+        columns: list[tuple[str, Any, Any]] = []
         for fieldname in sorted(document):
             value = document[fieldname]
             if value is None:
                 continue
-            field, index, scorable, stored, column = self._plans[fieldname]
+            field, index, scorable, is_stored, column = self._plans[fieldname]
             length = 0
             if index is not None:
                 terms = self._postings.setdefault(fieldname, {})
@@ -93,49 +94,51 @@ class SegmentWriter:
                     found[2].append(encoded)
                 if length:
                     self._lengths.setdefault(fieldname, {})[docnum] = length
-            perdoc.add_field(fieldname, field, value if stored else None, length)
+            stored.append((fieldname, field, value if is_stored else None, length))
             if column:
-                perdoc.add_column_value(fieldname, column, field.to_column_value(value))
-        perdoc.finish_doc()
+                columns.append((fieldname, column, field.to_column_value(value)))
+        self.files.add_stored(docnum, stored, columns)
         self._docnum += 1
         if self._docnum >= DOCS_PER_SEGMENT:
             self.flush()
 
     def flush(self) -> None:
         """Write out the segment in progress, if it has any documents."""
-        if not self._docnum:
+        if self._public is not None or not self._docnum:
             return
-        self._perdoc.close()
-        writer = self.codec.field_writer(self.storage, self._segment)
-        for fieldname in sorted(self._postings):
-            field = self._plans[fieldname][0]
-            lengths = self._lengths.get(fieldname, {})
-            writer.start_field(fieldname, field)
-            terms = self._postings[fieldname]
-            for text in sorted(terms):
-                docnums, weights, values = terms[text]
-                writer.start_term(text)
-                for docnum, weight, encoded in zip(docnums, weights, values, strict=True):
-                    writer.add(docnum, weight, encoded, lengths.get(docnum, 0))
-                writer.finish_term()
-            writer.finish_field()
-        writer.close()
-        self._segment.set_doc_count(self._docnum)
-        self._segment.create_compound_file(self.storage)
-        self._segment.compound = True
-        self.segments.append(self._segment)
+        postings = (
+            (fieldname, self._plans[fieldname][0], self._sorted_terms(fieldname))
+            for fieldname in sorted(self._postings)
+        )
+        self.files.finish(self._docnum, postings)
+        self.files.start()
         self._start()
+
+    def _sorted_terms(self, fieldname: str) -> Iterator[tuple[bytes, Iterator[tuple]]]:
+        lengths = self._lengths.get(fieldname, {})
+        terms = self._postings[fieldname]
+        for text in sorted(terms):
+            docnums, weights, values = terms[text]
+            yield (
+                text,
+                (
+                    (docnum, weight, encoded, lengths.get(docnum, 0))
+                    for docnum, weight, encoded in zip(docnums, weights, values, strict=True)
+                ),
+            )
 
     def commit(self) -> None:
         """Finish the last segment and list every segment in a new table of contents."""
-        from whoosh.index import TOC, clean_files
-
+        if self._public is not None:
+            self._public.commit()
+            return
         self.flush()
-        TOC(self.schema, self.segments, 1).write(self.storage, self.indexname)
-        clean_files(self.storage, self.indexname, 1, self.segments)  # the empty first TOC
+        self.files.commit()
 
     def cancel(self) -> None:
         """Nothing to undo: a cancelled build's folder is removed whole."""
+        if self._public is not None:
+            self._public.cancel()
 
 
 Indexer = Callable[[Any], Iterable[tuple[bytes, int, float, bytes]]]

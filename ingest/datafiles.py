@@ -7,6 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
 # Beside this module, as installed (importlib.resources would cost a search 3 ms of imports).
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -16,14 +21,12 @@ def package_data(name: str) -> str:
 
 
 def load_toml(text: str, origin: str) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{origin}: not valid TOML ({error})") from None
+    except RecursionError:
+        raise ValueError(f"{origin}: not valid TOML (nested too deeply)") from None
 
 
 def read_toml(path: Path | None, default_name: str) -> tuple[dict[str, Any], str]:

@@ -7,16 +7,22 @@ or the builder.
 
 from __future__ import annotations
 
+import heapq
+import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from itertools import groupby
+from itertools import groupby, islice
 from typing import TYPE_CHECKING, Any
+
+from whoosh.query import MultiTerm, NullQuery, Prefix, Wildcard
+from whoosh.sorting import FieldFacet, ScoreFacet
 
 from dwsearch.index import IndexProblem, OpenIndex
 from dwsearch.index.documents import stored_chunk
 from dwsearch.index.facetmap import FacetMap
+from dwsearch.index.location import read_vocabulary
 from dwsearch.ingest.chunk import Chunk
 
 from .errors import SearchError
@@ -52,6 +58,11 @@ __all__ = [
 ]
 
 MAX_LIMIT = 10_000
+# The most words one pattern may stand for (`cyber*` is 15 on the bundled corpus).
+MAX_PATTERN_WORDS = 500
+SORTS = ("relevance", "newest", "oldest")
+# The facets a filter may name by value (years and dates are ranges).
+FILTER_FACETS = ("type", "kind", "sector", "topic", "basket")
 
 
 def _check_paging(limit: int, offset: int) -> None:
@@ -61,51 +72,44 @@ def _check_paging(limit: int, offset: int) -> None:
         raise SearchError(f"--offset must be 0 or more, not {offset}")
 
 
-def _known_values(facets: Any) -> dict[str, dict[str, str]]:
-    """Every value a filter may name, by any accepted spelling, to the value indexed."""
-    from dwsearch.ingest import load_taxonomy
-    from dwsearch.ingest.layout import page_rules
-
-    taxonomy = load_taxonomy()
-    indexed = facets.values
-    types = {t: t for t in ("profile", "overview")}
-    types.update({rule.type: rule.type for rule in page_rules().sections.values()})
-    types.update({t: t for t in indexed.get("type", {})})
-    sectors = {name: slug for slug, name in taxonomy.sectors.items()}
-    sectors.update({slug: slug for slug in taxonomy.sectors})
-    sectors.update({v: v for v in indexed.get("sector", {}) if v not in sectors})
-    topics = {name: slug for slug, name in taxonomy.topic_names.items()}
-    topics.update({slug: slug for slug in taxonomy.topic_names})
-    topics.update({v: v for v in indexed.get("topic", {}) if v not in topics})
-    return {"type": types, "sector": sectors, "topic": topics}
+def _known_values(
+    vocabulary: dict[str, dict[str, str]], facets: FacetMap
+) -> dict[str, dict[str, str]]:
+    """For each filterable facet, every accepted spelling of a value, to the value indexed:
+    the values the index was built to know (by value or display name), and any it holds."""
+    known: dict[str, dict[str, str]] = {}
+    for facet in FILTER_FACETS:
+        accepted = {}
+        for value, name in vocabulary.get(facet, {}).items():
+            accepted[name.lower()] = value
+            accepted[value.lower()] = value
+        for value in facets.values.get(facet, {}):
+            accepted.setdefault(value.lower(), value)
+        known[facet] = accepted
+    return known
 
 
 def _canonical_filters(filters: Filters, known: dict[str, dict[str, str]]) -> Filters:
     """Filters with values as the index holds them; an unknown value is an error."""
 
-    def resolve(kind: str, given: list[str]) -> list[str]:
+    def resolve(facet: str, given: list[str]) -> list[str]:
         resolved = []
         for value in given:
-            wanted = value.strip().lower()
-            match = next(
-                (
-                    canon
-                    for key, canon in known[kind].items()
-                    if wanted in (key.lower(), canon.lower())
-                ),
-                None,
-            )
+            match = known[facet].get(value.strip().lower())
             if match is None:
-                listed = ", ".join(sorted(set(known[kind].values()), key=str.lower))
-                raise SearchError(f"unknown {kind} {value!r}; valid {kind}s: {listed}")
+                listed = ", ".join(sorted(set(known[facet].values()), key=str.lower))
+                raise SearchError(f"unknown {facet} {value!r}; valid {facet}s: {listed}")
             resolved.append(match)
         return resolved
 
-    return Filters(
-        types=resolve("type", filters.types),
-        sectors=resolve("sector", filters.sectors),
-        topics=resolve("topic", filters.topics),
-        years=list(filters.years),
+    by_facet = {facet: resolve(facet, wanted) for facet, wanted in filters.by_facet().items()}
+    return replace(
+        filters,
+        types=by_facet["type"],
+        kinds=by_facet["kind"],
+        sectors=by_facet["sector"],
+        topics=by_facet["topic"],
+        baskets=by_facet["basket"],
     )
 
 
@@ -167,20 +171,29 @@ class SearchSession:
         correct: bool = True,
         with_facets: bool = True,
         highlight: bool = True,
+        sort: str = "relevance",
     ) -> Results:
+        """A page of hits for the query and filters, best first or by date (`sort` is
+        "relevance", "newest" or "oldest"; undated chunks come last, by relevance)."""
         _check_paging(limit, offset)
+        if sort not in SORTS:
+            raise SearchError(f"--sort must be one of {', '.join(SORTS)}, not {sort!r}")
         started = time.perf_counter()
         searcher = self.searcher
         filters = filters or Filters()
-        if filters.types or filters.sectors or filters.topics:
+        if any(filters.by_facet().values()):
             if self._known is None:
-                self._known = _known_values(self.facets)
+                vocabulary = read_vocabulary(self.opened.generation)
+                self._known = _known_values(vocabulary, self.facets)
             filters = _canonical_filters(filters, self._known)
         text = clean_query_text(query_text)
-        parsed = with_compound_forms(parse_query(text, searcher.schema), text, searcher)
+        # Only an empty query means every chunk; one of invisible characters means none.
+        parsed = parse_query(text, searcher.schema) if text or not query_text else NullQuery
+        parsed = with_compound_forms(parsed, text, searcher)
         suggestion = None
         if correct:
             parsed, suggestion = correct_query(parsed, text, searcher)
+        check_patterns(parsed, searcher.reader())
 
         facets = self.facets
         bulk = bulk_query(parsed) if facets.size >= BULK_FROM_DOCS else None
@@ -197,9 +210,14 @@ class SearchSession:
             final &= bits
         counts = disjunctive_counts(facets, matched, allowed) if with_facets else {}
         ranked = None
-        if bulk is not None and final and limit:
+        if final and limit and sort != "relevance":
+            every = self._all_scores(parsed, final, scores)
+            ranked = _by_date(every, facets, newest=sort == "newest", wanted=offset + limit)
+        elif bulk is not None and final and limit:
             ranked = self._bulk().top(scores, bulk.bonuses, final, facets.size, offset + limit)
-        hits = self._hits(parsed, final, allowed, limit, offset, explain, highlight, ranked)
+        hits = self._hits(
+            parsed, final, allowed, limit, offset, explain, highlight, ranked, sort == "relevance"
+        )
         return Results(
             query=query_text,
             total=final.bit_count(),
@@ -209,7 +227,16 @@ class SearchSession:
             suggestion=suggestion,
             hits=hits,
             facets=counts,
+            sort=sort,
         )
+
+    def _all_scores(self, parsed: Any, final: int, scores: Any) -> list[tuple[float, int]]:
+        """(score, docnum) for every document in `final`, for sorting them another way."""
+        if scores is not None:
+            docs = BitmapDocs(final, self.facets.size)
+            return [(float(scores[docnum]), docnum) for docnum in docs]
+        found = self.searcher.search(parsed, limit=None, filter=BitmapDocs(final, self.facets.size))
+        return [(hit.score or 0.0, hit.docnum) for hit in found]
 
     def _page_order(self) -> Any:
         """The column of where each chunk stands in its source, opened once a session.
@@ -237,14 +264,14 @@ class SearchSession:
         explain: bool,
         highlight: bool,
         scored: list[tuple[float, int]] | None,
+        by_score: bool = True,
     ) -> list[Hit]:
-        """The page of best hits, from the bulk ranking or Whoosh's own top-k search."""
+        """The page of best hits, from the bulk ranking or Whoosh's own top-k search;
+        `scored` already in order when not `by_score`."""
         if not final or not limit:
             return []
         searcher = self.searcher
         if scored is None:
-            from whoosh.sorting import FieldFacet, ScoreFacet
-
             # Sorting by score, then page order, inside Whoosh: a cut through a group of
             # equal scores then falls the same way however the index is laid out.
             keep = BitmapDocs(final, self.facets.size) if allowed else None
@@ -255,7 +282,11 @@ class SearchSession:
                 sortedby=[ScoreFacet(), FieldFacet("order")],
             )
             scored = [(-hit.score[0], hit.docnum) for hit in ranked]
-        best = _page(self._page_order, scored, offset, limit)
+        best = (
+            _page(self._page_order, scored, offset, limit)
+            if by_score
+            else scored[offset : offset + limit]
+        )
         terms = frozenset(t for f, t in parsed.iter_all_terms() if f in SEARCH_FIELDS)
         terms = frozenset(t.decode() if isinstance(t, bytes) else t for t in terms)
         hits = []
@@ -291,6 +322,38 @@ def _page(
         if len(page) >= offset + limit:
             break
     return page[offset : offset + limit]
+
+
+def _by_date(
+    scored: list[tuple[float, int]], facets: FacetMap, newest: bool, wanted: int
+) -> list[tuple[float, int]]:
+    """The first `wanted` of these (score, docnum)s by date, then score, then docnum;
+    undated documents after every dated one."""
+    days = facets.days
+
+    def key(item: tuple[float, int]) -> tuple[int, int, float, int]:
+        score, docnum = item
+        day = days[docnum]
+        return (0 if day else 1, -day if newest else day, -round(score, 9), docnum)
+
+    return heapq.nsmallest(wanted, scored, key=key)
+
+
+def check_patterns(parsed: Any, reader: Any) -> None:
+    """Refuse a pattern (`cyber*`, `c?ber`, a range of words) that would expand to more
+    words than a search can afford, or that starts with a wildcard (every word would be
+    tried): each costs a posting list, and `i*` alone once took 51 s."""
+    for leaf in parsed.leaves():
+        if not isinstance(leaf, MultiTerm) or getattr(leaf, "fieldname", None) not in SEARCH_FIELDS:
+            continue
+        typed = f"{leaf.text}*" if isinstance(leaf, Prefix) else str(getattr(leaf, "text", leaf))
+        if isinstance(leaf, Wildcard) and not re.split(r"[*?]", leaf.text)[0]:
+            raise SearchError(f"{typed!r} starts with a wildcard; put a letter or more before it")
+        expanded = islice(leaf.expanded_terms(reader), MAX_PATTERN_WORDS + 1)
+        if sum(1 for _ in expanded) > MAX_PATTERN_WORDS:
+            raise SearchError(
+                f"{typed!r} matches more than {MAX_PATTERN_WORDS} words; give more letters"
+            )
 
 
 def show_chunk(opened: OpenIndex, chunk_id: str) -> Chunk:
@@ -345,7 +408,7 @@ def index_stats(session: SearchSession) -> IndexStats:
         chunks=chunks,
         chunks_by_type=by_type,
         pages=pages,
-        sources=len(opened.manifest.sources),
+        sources=opened.manifest.pages,
         distinct_terms=len(terms),
         size_bytes=size,
         built_at=built.isoformat(timespec="seconds"),

@@ -2,44 +2,56 @@
 
 Filters within one facet are OR'd and facets are AND'd. Each facet's counts ignore that
 facet's own filter, so a user filtering by one year still sees how many results every
-other year has, as Elasticsearch's post_filter gives them.
+other year has, as Elasticsearch's post_filter gives them. A range of dates is a filter
+too, but not a facet: it narrows every count.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 from dwsearch.index.facetmap import FACET_COLUMNS, FacetMap
 
 from .results import Filters
 
+DATE_FILTER = "date"
+
 
 def filter_bits(facets: FacetMap, filters: Filters) -> dict[str, int]:
-    """For each facet with filters, the documents its values allow."""
+    """For each facet with filters (and for a range of dates), the documents allowed."""
     allowed: dict[str, int] = {}
-
-    def union(facet: str, values: list[str]) -> int:
-        known = facets.values.get(facet, {})
-        bits = 0
-        for value in values:
-            bits |= known.get(value, 0)
-        return bits
-
-    if filters.types:
-        allowed["type"] = union("type", filters.types)
-    if filters.sectors:
-        allowed["sector"] = union("sector", filters.sectors)
-    if filters.topics:
-        allowed["topic"] = union("topic", filters.topics)
+    for facet, wanted in filters.by_facet().items():
+        if wanted:
+            known = facets.values.get(facet, {})
+            bits = 0
+            for value in wanted:
+                bits |= known.get(value, 0)
+            allowed[facet] = bits
     if filters.years:
-        years = [
-            year
-            for year in facets.values.get("year", {})
+        bits = 0
+        for year, year_bits in facets.values.get("year", {}).items():
             if any(
                 (low is None or int(year) >= low) and (high is None or int(year) <= high)
                 for low, high in filters.years
-            )
-        ]
-        allowed["year"] = union("year", years)
+            ):
+                bits |= year_bits
+        allowed["year"] = bits
+    if filters.since or filters.until:
+        allowed[DATE_FILTER] = dated_between(facets, filters.since, filters.until)
     return allowed
+
+
+def dated_between(facets: FacetMap, since: str, until: str) -> int:
+    """The documents whose date, or range of dates, overlaps since..until (inclusive)."""
+    import numpy as np  # declared heavy import: only a filter by date needs it
+
+    first = date.fromisoformat(since).toordinal() if since else 1
+    last = date.fromisoformat(until).toordinal() if until else date.max.toordinal()
+    starts = np.frombuffer(facets.days, dtype=np.uint32)
+    ends = np.frombuffer(facets.days_end, dtype=np.uint32)
+    inside = (starts > 0) & (starts <= last) & (ends >= first)
+    packed = np.packbits(inside, bitorder="little")
+    return int.from_bytes(packed.tobytes(), "little")
 
 
 def disjunctive_counts(

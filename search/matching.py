@@ -11,7 +11,8 @@ from typing import Any, NamedTuple
 
 from whoosh import query
 from whoosh.idsets import DocIdSet
-from whoosh.matching.wrappers import FilterMatcher
+
+from dwsearch.index.whoosh_internals import all_postings, posting_ids
 
 from .query import SEARCH_FIELDS
 
@@ -86,32 +87,6 @@ def _collect(tree: query.Query, boost: float, words: list[Word], phrases: list[W
     return all(_collect(child, boost * tree.boost, words, phrases) for child in tree.subqueries)
 
 
-def all_postings(reader: Any, fieldname: str, text: str) -> Any:
-    """A term's posting list in one segment, deleted documents included.
-
-    Whoosh hides a segment's deleted documents behind a filter that is stepped through
-    one posting at a time; every caller here masks them with the live bitmap instead.
-    """
-    matcher = reader.postings(fieldname, text)
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-        matcher.reset()  # the filter has already stepped past deleted documents
-    return matcher
-
-
-def _posting_ids(matcher: Any) -> list[int]:
-    """All document numbers of a posting list, a block at a time where Whoosh allows."""
-    if not hasattr(matcher, "_read_ids"):
-        return list(matcher.all_ids())
-    ids: list[int] = []
-    while matcher.is_active():
-        if matcher._ids is None:  # private, but whoosh-reloaded 2.7.5 is pinned
-            matcher._read_ids()
-        ids.extend(matcher._ids[matcher._i :])
-        matcher._next_block()
-    return ids
-
-
 def matching_bits(searcher: Any, tree: query.Query, live: int, size: int) -> int:
     """The documents `tree` matches, less deleted ones."""
     if isinstance(tree, query.Every):
@@ -132,7 +107,7 @@ def matching_bits(searcher: Any, tree: query.Query, live: int, size: int) -> int
             for fieldname, text in terms:
                 if (fieldname, text) not in reader:
                     continue
-                for docnum in _posting_ids(all_postings(reader, fieldname, text)):
+                for docnum in posting_ids(all_postings(reader, fieldname, text)):
                     docnum += offset
                     raw[docnum >> 3] |= 1 << (docnum & 7)
     return int.from_bytes(raw, "little") & live

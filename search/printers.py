@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
 import click
@@ -17,6 +18,21 @@ from .results import Hit, Results, Snippet
 
 MARK_STYLE = {"fg": "red", "bold": True}
 FACET_SUMMARY_VALUES = 5
+# Characters a terminal would act on rather than show: C0 and C1 controls (escape
+# sequences start with one), and the bidirectional overrides that reorder what is shown.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """Text safe to print on a terminal: each control character shown as an escape."""
+    return _INVISIBLE.sub(lambda m: m.group(0).encode("unicode_escape").decode(), text)
+
+
+def hyperlink(text: str, url: str, style: Style) -> str:
+    """`text` as a terminal hyperlink (OSC 8) where colour is on, plain text otherwise."""
+    if not (style.color and url.startswith(("https://", "http://"))):
+        return text
+    return f"\x1b]8;;{visible(url)}\x1b\\{text}\x1b]8;;\x1b\\"
 
 
 class Style:
@@ -32,7 +48,8 @@ class Style:
 def snippet_text(snippet: Snippet, style: Style, **base: Any) -> str:
     """Plain text with matches styled; `base` styles the rest (styles do not nest)."""
     body = "".join(
-        style(s.text, **MARK_STYLE) if s.marked else style(s.text, **base) for s in snippet.segments
+        style(visible(s.text), **MARK_STYLE) if s.marked else style(visible(s.text), **base)
+        for s in snippet.segments
     )
     return f"{'… ' if snippet.cut_before else ''}{body}{' …' if snippet.cut_after else ''}"
 
@@ -46,9 +63,18 @@ def snippet_html(snippet: Snippet) -> str:
     return f"{'… ' if snippet.cut_before else ''}{body}{' …' if snippet.cut_after else ''}"
 
 
+def date_label(chunk: Chunk) -> str:
+    """`2017-04-24`, or `2017-04-24 to 2017-04-28` for a range."""
+    if chunk.date_end and chunk.date_end != chunk.date:
+        return f"{chunk.date} to {chunk.date_end}"
+    return chunk.date
+
+
 def _meta(chunk: Chunk) -> str:
-    parts = [chunk.type]
-    if chunk.years:
+    parts = [visible(chunk.type)]
+    if chunk.date:
+        parts.append(visible(date_label(chunk)))
+    elif chunk.years:
         parts.append(", ".join(str(y) for y in chunk.years))
     return " · ".join(parts)
 
@@ -59,14 +85,14 @@ def facet_summary(facets: dict[str, dict[str, int]]) -> str:
         if counts:
             shown = list(counts.items())[:FACET_SUMMARY_VALUES]
             more = " …" if len(counts) > FACET_SUMMARY_VALUES else ""
-            parts.append(f"{facet}: " + ", ".join(f"{v} {n}" for v, n in shown) + more)
+            parts.append(f"{facet}: " + ", ".join(f"{visible(v)} {n}" for v, n in shown) + more)
     return " | ".join(parts)
 
 
 def render_text(results: Results, style: Style, explain: bool = False) -> str:
     lines = []
     if results.suggestion is not None:
-        lines.append(style(f"Showing results for: {results.suggestion}", bold=True))
+        lines.append(style(f"Showing results for: {visible(results.suggestion)}", bold=True))
         lines.append("")
     for rank, hit in enumerate(results.hits, start=results.offset + 1):
         lines.extend(_hit_lines(rank, hit, style, explain))
@@ -82,7 +108,12 @@ def render_text(results: Results, style: Style, explain: bool = False) -> str:
 def _hit_lines(rank: int, hit: Hit, style: Style, explain: bool) -> list[str]:
     chunk = hit.chunk
     head = f"{rank:>3}. " + snippet_text(hit.title, style, bold=True)
-    out = [f"{head}  {style(_meta(chunk), fg='cyan')}", "     " + style(chunk.location, dim=True)]
+    where = visible(chunk.location)
+    if chunk.url:
+        where = f"{hyperlink(visible(chunk.url), chunk.url, style)}  {style(where, dim=True)}"
+    else:
+        where = style(where, dim=True)
+    out = [f"{head}  {style(_meta(chunk), fg='cyan')}", "     " + where]
     if chunk.text:
         out.append("     " + snippet_text(hit.snippet, style))
     if explain:
@@ -101,9 +132,13 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "title": chunk.title,
         "text": chunk.text,
         "snippet": snippet_html(hit.snippet),
+        "kind": chunk.kind,
         "page": chunk.page,
         "page_title": chunk.page_title,
+        "url": chunk.url,
         "section": chunk.section,
+        "date": chunk.date,
+        "date_end": chunk.date_end,
         "years": list(chunk.years),
         "topics": list(chunk.topics),
         "sectors": list(chunk.sectors),
@@ -122,6 +157,7 @@ def results_json(results: Results, with_hits: bool = True) -> str:
         "total": results.total,
         "offset": results.offset,
         "limit": results.limit,
+        "sort": results.sort,
         "took_ms": results.took_ms,
         "suggestion": results.suggestion,
     }
@@ -134,10 +170,10 @@ def results_json(results: Results, with_hits: bool = True) -> str:
 def render_facets_text(results: Results) -> str:
     lines = [f"{results.total} {'result' if results.total == 1 else 'results'}"]
     if results.suggestion is not None:
-        lines.insert(0, f"Showing results for: {results.suggestion}")
+        lines.insert(0, f"Showing results for: {visible(results.suggestion)}")
     for facet, counts in results.facets.items():
         lines.append(f"\n{facet}:")
-        lines.extend(f"  {value:<40} {count:>6}" for value, count in counts.items())
+        lines.extend(f"  {visible(value):<40} {count:>6}" for value, count in counts.items())
         if not counts:
             lines.append("  (none)")
     return "\n".join(lines)
@@ -147,16 +183,19 @@ def render_chunk_text(chunk: Chunk, style: Style) -> str:
     rows = [
         ("id", chunk.id),
         ("type", chunk.type),
+        ("kind", chunk.kind),
         ("page", f"{chunk.page_title} ({chunk.page})"),
+        ("url", chunk.url),
         ("section", chunk.section),
         ("source", chunk.location),
+        ("date", date_label(chunk)),
         ("years", ", ".join(map(str, chunk.years))),
         ("sectors", ", ".join(chunk.sectors)),
         ("topics", ", ".join(chunk.topics)),
         ("baskets", ", ".join(chunk.baskets)),
     ]
-    lines = [style(chunk.display_title, bold=True), ""]
+    lines = [style(visible(chunk.display_title), bold=True), ""]
     if chunk.text:
-        lines += [chunk.text, ""]
-    lines += [f"{style(f'{name:<8}', dim=True)} {value}" for name, value in rows if value]
+        lines += [visible(chunk.text), ""]
+    lines += [f"{style(f'{name:<8}', dim=True)} {visible(value)}" for name, value in rows if value]
     return "\n".join(lines)

@@ -13,8 +13,6 @@ from whoosh.support.levenshtein import distance
 from dwsearch.index.analysis import acronyms, case_as_meant, spelling_analyzer
 from dwsearch.lexicon import stop_words
 
-from .errors import SearchError
-
 SEARCH_FIELDS = ("title", "text")
 FIELD_BOOSTS = {"title": 1.5, "text": 1.0}
 FIELD_ALIASES = {
@@ -455,26 +453,3 @@ def correct_query(tree: query.Query, text: str, searcher: Any) -> tuple[query.Qu
     found_as_typed = next(iter(searcher.docs_for_query(tree)), None) is not None
     widened = with_corrections(tree, corrections, searcher.schema)
     return widened, None if found_as_typed else apply_corrections(text, corrections)
-
-
-# ------------------------------------------------------------------------- filters
-_YEAR_RANGE = re.compile(r"^\s*(\d{4})?\s*(\.\.)?\s*(\d{4})?\s*$")
-
-
-def parse_year_filter(value: str) -> tuple[int | None, int | None]:
-    """`2018`, `2015..2018`, `2015..` or `..2018`."""
-    match = _YEAR_RANGE.match(value)
-    if not match or not (match.group(1) or match.group(3)):
-        raise SearchError(
-            f"--year {value!r} is not a year or range (use 2018, 2015..2018, 2015.. or ..2018)"
-        )
-    first, dots, last = match.groups()
-    if not dots:
-        if first and last:
-            raise SearchError(f"--year {value!r}: write a range as {first}..{last}")
-        year = int(first or last)
-        return year, year
-    low, high = (int(first) if first else None), (int(last) if last else None)
-    if low is not None and high is not None and low > high:
-        raise SearchError(f"--year {value!r}: the range ends before it starts")
-    return low, high

@@ -15,8 +15,11 @@ from collections import OrderedDict
 from typing import Any
 
 from whoosh import query
+from whoosh.util.numeric import byte_to_length
 
-from .matching import Weighted, all_postings
+from dwsearch.index.whoosh_internals import all_postings, length_bytes, posting_blocks, values_at
+
+from .matching import Weighted
 
 # Candidates whose phrase bonus is computed, per hit asked for.
 CANDIDATES_PER_HIT = 10
@@ -32,7 +35,6 @@ class BulkRanker:
 
     def __init__(self, searcher: Any) -> None:
         import numpy as np
-        from whoosh.util.numeric import byte_to_length
 
         self.np = np
         self.searcher = searcher
@@ -58,11 +60,7 @@ class BulkRanker:
     def _field_lengths(self, segment: int, reader: Any, fieldname: str) -> Any:
         key = (segment, fieldname)
         if key not in self.lengths:
-            from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
-            size = reader.doc_count_all()
-            column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-            raw = [column[n] for n in range(size)] if column is not None else [0] * size
+            raw = length_bytes(reader, fieldname)
             self.lengths[key] = self.byte_lengths[self.np.array(raw, dtype=self.np.uint8)]
         return self.lengths[key]
 
@@ -163,7 +161,7 @@ class BulkRanker:
             if not len(local):
                 continue
             positions = [
-                [decode(v) for v in _values_at(all_postings(reader, fieldname, word), list(at))]
+                [decode(v) for v in values_at(all_postings(reader, fieldname, word), list(at))]
                 for word, at in zip(phrase.words, places, strict=True)
             ]
             matched = [
@@ -194,57 +192,20 @@ class BulkRanker:
 
 
 def _postings(np: Any, matcher: Any) -> tuple[Any, Any]:
-    """A posting list's document numbers and term frequencies, decoded a block at a time."""
-    if not hasattr(matcher, "_read_data"):
-        ids, tfs = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            tfs.append(matcher.weight())
-            matcher.next()
-        return np.array(ids, dtype=np.int64), np.array(tfs, dtype=np.float64)
+    """A posting list's document numbers and term frequencies, as arrays."""
     id_blocks, tf_blocks = [], []
-    while matcher.is_active():  # private, but whoosh-reloaded 2.7.5 is pinned
-        if matcher._data is None:
-            matcher._read_data()
-        raw_ids, raw_weights = matcher._data[0], matcher._data[1]
-        count = matcher._blocklength
-        ids = np.asarray(raw_ids, dtype=np.int64)
-        if not matcher._byteids:
-            ids = np.cumsum(ids)  # blocks store the gaps between document numbers
-        if raw_weights is None:
-            tfs = np.ones(count, dtype=np.float64)
-        elif isinstance(raw_weights, float):
-            tfs = np.full(count, raw_weights, dtype=np.float64)
+    for block in posting_blocks(matcher):
+        count = len(block.ids)
+        id_blocks.append(np.asarray(block.ids, dtype=np.int64))
+        if block.weights is None:
+            tf_blocks.append(np.ones(count, dtype=np.float64))
+        elif isinstance(block.weights, float):
+            tf_blocks.append(np.full(count, block.weights, dtype=np.float64))
         else:
-            tfs = np.asarray(raw_weights, dtype=np.float64)
-        id_blocks.append(ids[matcher._i :])
-        tf_blocks.append(tfs[matcher._i :])
-        matcher._next_block()
+            tf_blocks.append(np.asarray(block.weights, dtype=np.float64))
     if not id_blocks:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     return np.concatenate(id_blocks), np.concatenate(tf_blocks)
-
-
-def _values_at(matcher: Any, places: list[int]) -> list[bytes]:
-    """The stored values (encoded positions) at these sorted places of a posting list."""
-    if not hasattr(matcher, "_read_data"):  # a short list kept inline with its term
-        values = []
-        place = 0
-        for wanted in places:
-            while place < wanted:
-                matcher.next()
-                place += 1
-            values.append(matcher.value())
-        return values
-    values = []
-    start = 0  # place of the current block's first posting
-    for wanted in places:
-        while wanted >= start + matcher._blocklength:  # private; whoosh-reloaded is pinned
-            start += matcher._blocklength
-            matcher._next_block()
-        matcher._i = wanted - start
-        values.append(matcher.value())
-    return values
 
 
 def _in_order(positions: list[list[int]], slop: int) -> bool:

@@ -48,14 +48,35 @@ class Hit:
         return self.chunk.lines
 
 
+YearRange = tuple[int | None, int | None]
+
+
 @dataclass
 class Filters:
-    """Facet filters: OR within a facet, AND across facets."""
+    """Facet filters: OR within a facet, AND across facets.
+
+    `since` and `until` (ISO dates, either may be empty) keep the chunks whose date, or
+    date range, overlaps them; a chunk with no date is then left out.
+    """
 
     types: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
     sectors: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
-    years: list[tuple[int | None, int | None]] = field(default_factory=list)
+    baskets: list[str] = field(default_factory=list)
+    years: list[YearRange] = field(default_factory=list)
+    since: str = ""
+    until: str = ""
+
+    def by_facet(self) -> dict[str, list[str]]:
+        """The value filters, by the facet they filter."""
+        return {
+            "type": self.types,
+            "kind": self.kinds,
+            "sector": self.sectors,
+            "topic": self.topics,
+            "basket": self.baskets,
+        }
 
 
 @dataclass
@@ -70,3 +91,4 @@ class Results:
     suggestion: str | None
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
+    sort: str = "relevance"

@@ -7,7 +7,7 @@ from typing import Any
 
 from whoosh.scoring import BM25F, BM25FScorer
 
-from .matching import all_postings
+from dwsearch.index.whoosh_internals import all_postings, length_bytes
 
 # k1 and b as Lucene and bm25s default them.
 BM25_K1, BM25_B = 1.2, 0.75
@@ -93,12 +93,8 @@ def document_frequency(searcher: Any, fields: tuple[str, ...], text: str) -> int
 def documents_with_field(reader: Any, fieldname: str) -> int:
     """How many documents of a segment have a length in the field (deleted ones too, as
     Whoosh's total field length counts them)."""
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
-    column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    if column is None:
-        return 0
-    return reader.doc_count_all() - list(column).count(0)
+    lengths = length_bytes(reader, fieldname)
+    return len(lengths) - list(lengths).count(0)
 
 
 def weighting() -> LuceneBM25F:

@@ -40,7 +40,7 @@ def test_synthetic_pages_are_deterministic_and_ingest_cleanly(tmp_path):
     first = [p.read_text() for p in write_pages(tmp_path / "a", 5)]
     second = [p.read_text() for p in write_pages(tmp_path / "b", 5)]
     assert first == second
-    from dwsearch.ingest import chunk_paths
+    from dwsearch.ingest.pages import chunk_paths
 
     chunks = list(chunk_paths([tmp_path / "a"]))
     assert all(hasattr(c, "type") for c in chunks)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from dwsearch.app import api
 from dwsearch.app.api import build, open_index, search
-from dwsearch.index.builder import IndexBusy
+from dwsearch.index.builder import FAULT_VARIABLE, PHASES, IndexBusy
 from dwsearch.index.location import LOCK
 from helpers import run_cli, seed_variants, write
 
@@ -156,8 +157,10 @@ def test_build_cli_reports_and_exits_2_on_bad_files(tmp_path, seed_text):
     result = run_cli("build", str(tmp_path / "pages"), "--index", str(tmp_path / "ix"))
     assert result.exit_code == 2
     assert result.stderr == "dwsearch: empty.txt: empty file\n"
-    assert "1 file(s) indexed" in result.stdout
-    assert "39 chunks" in result.stdout
+    assert f"{tmp_path / 'pages'}: 1 added, 0 updated, 0 removed, 0 unchanged, 1 failed" in (
+        result.stdout
+    )
+    assert "1 page(s), 39 chunks" in result.stdout
     assert search("satellites", index=tmp_path / "ix").total == 2
 
 
@@ -177,75 +180,90 @@ def test_a_second_build_waits_or_fails_clearly(tmp_path):
     assert build([pages], index=index).published  # and once free, it goes ahead
 
 
-def _start_build(pages: Path, index: Path) -> subprocess.Popen:
+def _start_build(pages: Path, index: Path, fault: str = "") -> subprocess.Popen:
     code = (
         "import sys; from dwsearch.app.api import build; "
         f"build([{str(pages)!r}], index={str(index)!r}, rebuild=True)"
     )
-    return subprocess.Popen([sys.executable, "-c", code])
+    env = {**os.environ, FAULT_VARIABLE: fault}
+    return subprocess.Popen([sys.executable, "-c", code], env=env)
 
 
-def test_killed_rebuild_leaves_the_old_index_searchable(tmp_path, seed_text):
+def _wait_for(path: Path, process: subprocess.Popen) -> None:
+    deadline = time.time() + 60
+    while not path.exists():
+        assert process.poll() is None, "the build ended before reaching the phase"
+        assert time.time() < deadline
+        time.sleep(0.01)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("phase", PHASES)
+def test_a_build_killed_at_any_phase_leaves_a_whole_index(tmp_path, seed_text, phase):
+    """Killed (SIGKILL) at each named phase, before publishing, mid-publish or after:
+    searches see the old index or the new one, whole, and the next build tidies up."""
     pages = tmp_path / "pages"
     write(pages / "itu.txt", seed_text)
     index = tmp_path / "index"
     build([pages], index=index)
     before = _titles(index, "AI satellites")
-    seed_variants(pages, 150, seed_text)  # now the rebuild takes seconds
+    write(pages / "other.txt", "Other actor\n\nText about encryption.\n")
 
-    process = _start_build(pages, index)
-    deadline = time.time() + 20
-    while not list(index.glob("building-*")) and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)  # well inside the build
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    process = _start_build(pages, index, fault=phase)
+    assert process.wait(timeout=60) == -signal.SIGKILL
 
-    assert _titles(index, "AI satellites") == before
-    assert open_index(index).manifest.sources.keys() == {"itu.txt"}
+    published = phase == "published"
+    if not published:
+        assert _titles(index, "AI satellites") == before
+    assert search("encryption", index=index).total == (1 if published else 0)
+    stats = api.stats(index=index)
+    assert stats.sources == (2 if published else 1)
     # and the next build cleans up and completes
     report = build([pages], index=index)
-    assert report.published and not list(index.glob("building-*"))
-    assert search("storytellers", index=index).total == 151
+    assert not list(index.glob("building-*"))
+    assert len([g for g in index.glob("gen-*")]) <= 2
+    assert search("encryption", index=index).total == 1
+    assert report.published != published
 
 
-def test_interrupted_rebuild_leaves_the_old_index(tmp_path, seed_text, monkeypatch):
+@pytest.mark.parametrize("phase", PHASES[:-1])
+def test_a_build_that_fails_at_any_phase_changes_nothing(tmp_path, seed_text, monkeypatch, phase):
     pages = tmp_path / "pages"
     write(pages / "itu.txt", seed_text)
     index = tmp_path / "index"
     build([pages], index=index)
     write(pages / "other.txt", "Other actor\n\nText about encryption.\n")
-
-    import dwsearch.index.builder as building
-
-    def interrupt(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(building, "publish", interrupt)
-    with pytest.raises(KeyboardInterrupt):
+    monkeypatch.setenv(FAULT_VARIABLE, f"{phase}:raise")
+    with pytest.raises(RuntimeError, match=f"fault injected at {phase}"):
         build([pages], index=index, rebuild=True)
-    monkeypatch.undo()
+    monkeypatch.delenv(FAULT_VARIABLE)
     assert search("encryption", index=index).total == 0
     assert search("satellites", index=index).total == 2
     assert not list(index.glob("building-*"))
 
 
-def test_searches_run_without_error_while_rebuilding(tmp_path, seed_text):
+@pytest.mark.slow
+@pytest.mark.parametrize("phase", ["written", "renamed"])
+def test_searches_during_a_build_see_the_old_index_whole(tmp_path, seed_text, phase):
+    """The build is held at a phase (its new generation written, or renamed into place
+    but not yet live) while searches run; then it finishes and they see the new one."""
     pages = tmp_path / "pages"
-    seed_variants(pages, 60, seed_text)
+    seed_variants(pages, 30, seed_text)
     index = tmp_path / "index"
     build([pages], index=index)
-    process = _start_build(pages, index)
-    searches = 0
+    write(pages / "other.txt", "Other actor\n\nText about encryption.\n")
+    hold = tmp_path / "hold"
+    process = _start_build(pages, index, fault=f"{phase}:pause={hold}")
     try:
-        while process.poll() is None or searches < 5:
-            results = search("AI satellites", limit=5, index=index)
-            assert results.total == 60 * 19
-            searches += 1
+        _wait_for(hold, process)
+        for _ in range(5):
+            assert search("AI satellites", limit=5, index=index).total == 30 * 19
+            assert search("encryption", index=index).total == 0
     finally:
-        process.wait()
-    assert process.returncode == 0
-    assert searches >= 5
+        hold.unlink(missing_ok=True)
+        assert process.wait(timeout=60) == 0
+    assert search("encryption", index=index).total == 1
+    assert search("AI satellites", limit=5, index=index).total == 30 * 19
 
 
 def test_build_shows_no_progress_on_a_pipe(tmp_path):

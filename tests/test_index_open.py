@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +168,33 @@ def test_default_index_is_where_platformdirs_puts_user_data(xdg, monkeypatch):
         monkeypatch.setenv("XDG_DATA_HOME", xdg)
     expected = Path(user_data_dir("dwsearch", appauthor=False)) / "index"
     assert default_index_dir() == expected
+
+
+@pytest.mark.slow
+def test_a_change_to_an_analysis_filter_rebuilds_the_default_index(tmp_path):
+    """No version number to remember: the analysis code itself is fingerprinted."""
+    import dwsearch.index
+
+    installed = Path(dwsearch.index.__file__).resolve().parent.parent
+    package = tmp_path / "site" / "dwsearch"
+    for part in ("lexicon", "ingest", "index", "search", "app", "corpus"):
+        shutil.copytree(installed / part, package / part)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site"), "XDG_DATA_HOME": str(tmp_path)}
+    search = [sys.executable, "-m", "dwsearch.app", "search", "intelligence", "--json"]
+
+    def run() -> tuple[str, int]:
+        done = subprocess.run(search, env=env, capture_output=True, text=True, check=False)
+        return done.stderr, json.loads(done.stdout)["total"]
+
+    first_build, first_total = run()
+    assert "there is no index yet" in first_build
+    assert run()[0] == ""  # nothing changed, nothing rebuilt
+    # Acronyms no longer bring their expansions: "AI" no longer matches "intelligence".
+    analysis = package / "index" / "analysis.py"
+    code = analysis.read_text(encoding="utf-8")
+    changed = code.replace("self.table = acronyms()", "self.table = {}")
+    assert changed != code
+    analysis.write_text(changed, encoding="utf-8")
+    rebuilt, total = run()
+    assert "built by another version of dwsearch" in rebuilt
+    assert total < first_total

@@ -11,7 +11,7 @@ from dwsearch.index import segments
 from dwsearch.index.documents import chunk_document
 from dwsearch.index.schema import build_schema
 from dwsearch.index.segments import SegmentWriter
-from dwsearch.ingest import chunk_paths
+from dwsearch.ingest.pages import chunk_paths
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dwsearch.ingest import chunk_html, chunk_text
+from dwsearch.ingest.pages import chunk_html, chunk_text
 from helpers import FIXTURES, SEED_NAME, write
 
 HTML_SEED = FIXTURES / "international-telecommunication-union.html"

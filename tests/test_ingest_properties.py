@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dwsearch.ingest import chunk_html, chunk_text
 from dwsearch.ingest.boilerplate import is_boilerplate
+from dwsearch.ingest.pages import chunk_html, chunk_text
 from dwsearch.ingest.text import normalise, squeeze
 from helpers import assert_lossless
 

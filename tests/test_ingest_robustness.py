@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from dwsearch.ingest import IngestError, Source, chunk_paths, chunk_source, chunk_text
+from dwsearch.ingest.pages import IngestError, Source, chunk_paths, chunk_source, chunk_text
 from helpers import assert_lossless, write
 
 

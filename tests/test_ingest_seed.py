@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from dwsearch.ingest import chunk_text
 from dwsearch.ingest.boilerplate import is_boilerplate
+from dwsearch.ingest.pages import chunk_text
 from helpers import SEED_NAME, assert_lossless
 
 

@@ -9,6 +9,7 @@ import pytest
 
 import dwsearch.search.engine as engine
 from dwsearch.app.api import Filters, build, session
+from dwsearch.index import builder
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -94,6 +95,7 @@ def test_bulk_and_whoosh_agree_after_updates_delete_documents(tmp_path, monkeypa
         sys.path.remove(str(BENCH))
     pages = tmp_path / "pages"
     written = write_pages(pages, 30)
+    monkeypatch.setattr(builder, "PURGE_SHARE", 1.0)  # keep the deleted documents
     build([pages], index=tmp_path / "index")
     for path in written[:6]:
         path.write_text(path.read_text(encoding="utf-8")[:2000], encoding="utf-8")

@@ -202,17 +202,18 @@ def test_json_shape(seed_index):
         "total",
         "offset",
         "limit",
+        "sort",
         "took_ms",
         "suggestion",
         "hits",
         "facets",
     }
-    assert set(data["facets"]) == {"type", "sector", "topic", "year"}
+    assert set(data["facets"]) == {"type", "kind", "sector", "topic", "basket", "year"}
     hit = data["hits"][0]
     assert {
-        "id", "score", "type", "title", "text", "snippet", "page", "section", "years",
-        "topics", "sectors", "baskets", "source", "lines",
-    } <= set(hit)  # fmt: skip
+        "id", "score", "type", "kind", "title", "text", "snippet", "page", "page_title", "url",
+        "section", "date", "date_end", "years", "topics", "sectors", "baskets", "source", "lines",
+    } == set(hit)  # fmt: skip
     assert hit["title"] == "Global Cybersecurity Index & Cyberwellness Profiles"
     assert hit["lines"] == [31, 31]
     # marked terms in <mark>, everything else escaped

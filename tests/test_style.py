@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,26 @@ def test_ruff(command):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_the_package_builds_without_warnings(tmp_path):
+    """Every package and data folder declared, the licence file included."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    output = (result.stdout + result.stderr).splitlines()
+    warnings = [line for line in output if "warning" in line.lower() and "pip" not in line]
+    assert warnings == []
+    wheel = next(tmp_path.glob("dwsearch-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert any(name.endswith("licenses/LICENSE") for name in names)
+    assert "dwsearch/lexicon/data/acronyms.tsv" in names
+    assert "dwsearch/corpus/international-telecommunication-union.txt" in names

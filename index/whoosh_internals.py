@@ -1,0 +1,255 @@
+"""Every use of Whoosh's private API, in one place, for the pinned whoosh-reloaded 2.7.5.
+
+dwsearch is fast because it reads posting blocks whole and writes segments itself,
+below Whoosh's public API. All of that goes through this module, and only on the
+Whoosh version it was written and tested against. On any other version it says so
+once (a `WhooshVersionWarning`) and every function here falls back to Whoosh's public
+API: the same results, only slower. `FAST` says which.
+
+What it owns:
+- posting lists read a block at a time, as stored (`posting_blocks`), and the encoded
+  positions at chosen places (`values_at`);
+- each segment's column of quantised field lengths (`length_bytes`);
+- writing a segment's files directly through Whoosh's codec (`CodecSegments`), and the
+  table of contents that lists segments (`segments_of`, `write_toc`);
+- a fix to Whoosh's per-document reader that a build's commit needs (`apply_reader_fix`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
+from typing import Any, NamedTuple
+
+import whoosh
+from whoosh import index as whoosh_index
+from whoosh.codec import whoosh3
+from whoosh.filedb.filestore import FileStorage
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.util.numeric import length_to_byte
+
+SUPPORTED_VERSION = (2, 7, 5)
+# Private methods this module calls, checked as well as the version number, so that a
+# patched build of the same version that lacks them takes the public path too.
+_PRIVATE_METHODS = (
+    (whoosh3.W3LeafMatcher, ("_read_data", "_next_block")),
+    (whoosh3.W3PerDocReader, ("_cached_reader",)),
+)
+
+
+class WhooshVersionWarning(UserWarning):
+    """The installed Whoosh is not the version dwsearch's fast paths were written for."""
+
+
+def _supported() -> bool:
+    if tuple(whoosh.__version__[:3]) != SUPPORTED_VERSION:
+        return False
+    return all(hasattr(kind, name) for kind, names in _PRIVATE_METHODS for name in names)
+
+
+FAST = _supported()
+if not FAST:
+    warnings.warn(
+        f"Whoosh {whoosh.versionstring()} is not the {'.'.join(map(str, SUPPORTED_VERSION))} "
+        "dwsearch was written for; searching and building use Whoosh's public API (slower)",
+        WhooshVersionWarning,
+        stacklevel=2,
+    )
+
+
+# ------------------------------------------------------------------- reading postings
+def all_postings(reader: Any, fieldname: str, text: str) -> Any:
+    """A term's posting list in one segment, deleted documents included.
+
+    Whoosh hides a segment's deleted documents behind a filter that steps one posting at
+    a time; every caller here masks them with a bitmap of live documents instead. The
+    filter has already stepped past leading deleted documents, so the list is reset.
+    """
+    matcher = reader.postings(fieldname, text)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+        matcher.reset()
+    return matcher
+
+
+class Block(NamedTuple):
+    """One block of a posting list: document numbers and term frequencies."""
+
+    ids: Sequence[int]
+    weights: Sequence[float] | float | None  # None: every weight is 1; a float: all equal
+
+
+def posting_blocks(matcher: Any) -> Iterator[Block]:
+    """The rest of a posting list, a block at a time, decoded but not unpacked.
+
+    A block is one zlib call and one unpickle for 128 postings, against a Python call
+    per posting through the matcher; that difference is most of a search's time.
+    """
+    if not (FAST and isinstance(matcher, whoosh3.W3LeafMatcher)):
+        # A short list kept inline with its term, or another Whoosh: the public API.
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        if ids:
+            yield Block(ids, weights)
+        return
+    while matcher.is_active():
+        if matcher._data is None:
+            matcher._read_data()
+        raw_ids, raw_weights = matcher._data[0], matcher._data[1]
+        if not matcher._byteids:
+            raw_ids = list(accumulate(raw_ids))  # blocks store the gaps between ids
+        start = matcher._i
+        if start:
+            raw_ids = raw_ids[start:]
+            if raw_weights is not None and not isinstance(raw_weights, float):
+                raw_weights = raw_weights[start:]
+        yield Block(raw_ids, raw_weights)
+        matcher._next_block()
+
+
+def posting_ids(matcher: Any) -> list[int]:
+    """All document numbers of the rest of a posting list."""
+    ids: list[int] = []
+    for block in posting_blocks(matcher):
+        ids.extend(block.ids)
+    return ids
+
+
+def values_at(matcher: Any, places: Iterable[int]) -> list[Any]:
+    """The stored values (encoded positions) at these sorted places of a posting list."""
+    values = []
+    if not (FAST and isinstance(matcher, whoosh3.W3LeafMatcher)):
+        place = 0
+        for wanted in places:
+            while place < wanted:
+                matcher.next()
+                place += 1
+            values.append(matcher.value())
+        return values
+    start = 0  # the place of the current block's first posting
+    for wanted in places:
+        while wanted >= start + matcher._blocklength:
+            start += matcher._blocklength
+            matcher._next_block()
+        matcher._i = wanted - start
+        values.append(matcher.value())
+    return values
+
+
+def length_bytes(reader: Any, fieldname: str) -> Sequence[int]:
+    """Each document's length in a field, in one segment, quantised to a byte as stored."""
+    size = reader.doc_count_all()
+    if FAST and hasattr(reader, "_perdoc"):
+        column = reader._perdoc._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
+        return [column[n] for n in range(size)] if column is not None else [0] * size
+    return [length_to_byte(reader.doc_field_length(n, fieldname, 0)) for n in range(size)]
+
+
+# ------------------------------------------------------------------- segments and TOC
+def segments_of(folder: str) -> list[Any]:
+    """The segments an index folder's table of contents lists."""
+    return list(whoosh_index.open_dir(folder)._read_toc().segments)
+
+
+def write_toc(folder: str, schema: Any, segments: list[Any], indexname: str = "MAIN") -> None:
+    """A table of contents listing these segments, replacing the folder's first one."""
+    storage = FileStorage(folder)
+    whoosh_index.TOC(schema, segments, 1).write(storage, indexname)
+    whoosh_index.clean_files(storage, indexname, 1, segments)
+
+
+class CodecSegments:
+    """Segments written through Whoosh's own codec, by a caller that has every posting.
+
+    Whoosh's writer sends postings through a general-purpose pool; a full build knows
+    every document in advance and hands each term's postings over sorted.
+    """
+
+    def __init__(self, folder: str, schema: Any, compression: int, indexname: str = "MAIN"):
+        whoosh_index.create_in(folder, schema, indexname)
+        self.folder = folder
+        self.schema = schema
+        self.indexname = indexname
+        self.storage = FileStorage(folder)
+        self.codec = whoosh3.W3Codec(compression=compression)
+        self.segments: list[Any] = []
+        self.start()
+
+    def start(self) -> None:
+        """Begin a new segment; documents are numbered from 0 within it."""
+        self.segment = self.codec.new_segment(self.storage, self.indexname)
+        self.perdoc = self.codec.per_document_writer(self.storage, self.segment)
+
+    def add_stored(
+        self,
+        docnum: int,
+        fields: Iterable[tuple[str, Any, Any, int]],
+        columns: Iterable[tuple[str, Any, Any]],
+    ) -> None:
+        """A document's stored fields `(name, field, value or None, length)` and columns
+        `(name, column type, value)`."""
+        perdoc = self.perdoc
+        perdoc.start_doc(docnum)
+        for fieldname, field, value, length in fields:
+            perdoc.add_field(fieldname, field, value, length)
+        for fieldname, column, value in columns:
+            perdoc.add_column_value(fieldname, column, value)
+        perdoc.finish_doc()
+
+    def finish(
+        self,
+        doc_count: int,
+        postings: Iterable[tuple[str, Any, Iterable[tuple[bytes, Iterable[tuple]]]]],
+    ) -> None:
+        """Write the segment's postings, `(field name, field, [(term, [(docnum, weight,
+        encoded value, length)])])` in sorted order, and close it."""
+        self.perdoc.close()
+        writer = self.codec.field_writer(self.storage, self.segment)
+        for fieldname, field, terms in postings:
+            writer.start_field(fieldname, field)
+            for text, entries in terms:
+                writer.start_term(text)
+                for docnum, weight, value, length in entries:
+                    writer.add(docnum, weight, value, length)
+                writer.finish_term()
+            writer.finish_field()
+        writer.close()
+        self.segment.set_doc_count(doc_count)
+        self.segment.create_compound_file(self.storage)
+        self.segment.compound = True
+        self.segments.append(self.segment)
+
+    def commit(self) -> None:
+        """List every finished segment in a new table of contents."""
+        write_toc(self.folder, self.schema, self.segments, self.indexname)
+
+
+# ------------------------------------------------------------------- the reader fix
+_fixed = False
+
+
+def apply_reader_fix() -> None:
+    """Remember that a field has no length column, instead of asking the file system.
+
+    Committing a segment asks the length of every field of every posting. For fields
+    without lengths (IDs, keywords) Whoosh remembered nothing and asked the file system
+    each time: 136,000 stat calls for 200 pages, 10% of a build. Results are unchanged.
+    """
+    global _fixed
+    if _fixed or not FAST:
+        return
+
+    def cached_reader(self: Any, fieldname: str, column: Any) -> Any:
+        try:
+            return self._readers[fieldname]
+        except KeyError:
+            found = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+            self._readers[fieldname] = found
+            return found
+
+    whoosh3.W3PerDocReader._cached_reader = cached_reader
+    _fixed = True

@@ -1,0 +1,120 @@
+"""The pipeline's shape holds: layers import in one direction, Whoosh's private API is
+touched in one module, imports sit at the top, and importing dwsearch changes nothing."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("lexicon", "ingest", "index", "search", "app")
+INTERNALS = ROOT / "index" / "whoosh_internals.py"
+# Whoosh's modules below its public API; only the internals module may import them.
+WHOOSH_PRIVATE_MODULES = ("whoosh.codec", "whoosh.matching", "whoosh.filedb")
+# Underscored names of the standard library's that are public by its own documentation.
+PUBLIC_UNDERSCORED = {"os._exit"}
+
+
+def _modules() -> list[Path]:
+    return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
+
+
+def _imported(node: ast.AST, path: Path) -> list[str]:
+    """The modules an import statement loads, as absolute names."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    if node.level == 0:
+        base = node.module or ""
+    else:
+        package = ["dwsearch", *path.relative_to(ROOT).parent.parts]
+        base = ".".join(package[: len(package) - node.level + 1])
+        base = f"{base}.{node.module}" if node.module else base
+    # `from a import b` loads a, and b when b is a module: name both as a.b.
+    return [f"{base}.{alias.name}" for alias in node.names]
+
+
+def test_import_contracts_hold():
+    """ingest imports neither index nor search; index not search; search not the builder."""
+    linter = Path(sys.executable).with_name("lint-imports")
+    if not linter.exists():
+        pytest.skip("import-linter is in the test extra")
+    result = subprocess.run(
+        [str(linter), "--no-cache"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+
+
+def test_imports_inside_functions_are_only_the_declared_heavy_ones():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = config["tool"]["dwsearch"]["deferred-imports"]
+    found = []
+    for path in _modules():
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                for module in _imported(node, path):
+                    if not any(module == d or module.startswith(f"{d}.") for d in declared):
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno} {module}")
+    assert found == []
+
+
+def test_whoosh_private_api_is_used_in_one_module_only():
+    found = []
+    for path in _modules():
+        if path == INTERNALS:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            for module in _imported(node, path):
+                if module.startswith(WHOOSH_PRIVATE_MODULES):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {module}")
+            private = (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+            )
+            if private and ast.unparse(node) not in PUBLIC_UNDERSCORED:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
+    assert found == []
+
+
+def test_importing_dwsearch_leaves_the_host_process_alone():
+    """A host that uses the `cached_property` package (an async property here) after
+    importing dwsearch gets the real package, and no module it had is replaced."""
+    code = """
+import asyncio, sys
+before = dict(sys.modules)
+import dwsearch.app.api, dwsearch.search.engine, dwsearch.index, dwsearch.ingest
+import whoosh.reading, whoosh.query
+from cached_property import cached_property
+
+class Host:
+    @cached_property
+    async def answer(self):
+        return 42
+
+async def main():
+    host = Host()
+    return [await host.answer, await host.answer]
+
+print(asyncio.run(main()))
+replaced = [n for n, m in before.items() if sys.modules.get(n) is not m]
+print(replaced, type(sys.modules["whoosh.lang.morph_en"]).__name__)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.split("\n")[:2] == ["[42, 42]", "[] module"], result.stderr

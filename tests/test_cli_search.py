@@ -1,0 +1,145 @@
+"""`dwsearch search` and `facets` from the command line: filters, dates, and a safe terminal.
+
+Expected chunks come from `dwsearch chunks --json` (ingestion alone), never from a search.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from helpers import run_cli, write
+
+
+def _chunks(*paths: str) -> list[dict]:
+    result = run_cli("chunks", "--json", *paths)
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def _search(index, *args: str) -> tuple[int, dict]:
+    result = run_cli("search", *args, "--json", "--limit", "500", "--index", str(index))
+    return result.exit_code, (json.loads(result.stdout) if result.stdout.strip() else {})
+
+
+def test_basket_filter_keeps_the_chunks_of_that_basket(seed_index):
+    expected = {c["id"] for c in _chunks() if "cybersecurity" in c["baskets"]}
+    code, data = _search(seed_index, "", "--basket", "cybersecurity")
+    assert code == 0 and expected
+    assert {h["id"] for h in data["hits"]} == expected
+    # by display name too, in any case, and OR'd with another basket
+    code, by_name = _search(seed_index, "", "--basket", "CYBERSECURITY", "--basket", "Economic")
+    wanted = {c["id"] for c in _chunks() if {"cybersecurity", "economic"} & set(c["baskets"])}
+    assert {h["id"] for h in by_name["hits"]} == wanted
+
+
+def test_basket_and_kind_are_counted(seed_index):
+    chunks = _chunks()
+    _, data = _search(seed_index, "")
+    baskets: dict[str, int] = {}
+    for chunk in chunks:
+        for basket in chunk["baskets"]:
+            baskets[basket] = baskets.get(basket, 0) + 1
+    assert data["facets"]["basket"] == dict(sorted(baskets.items(), key=lambda i: (-i[1], i[0])))
+    kinds: dict[str, int] = {}
+    for chunk in chunks:
+        kinds[chunk["kind"]] = kinds.get(chunk["kind"], 0) + 1
+    assert data["facets"]["kind"] == kinds
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--year", "٢٠١٨"], "--year '٢٠١٨' is not a year or range"),
+        (["--since", "2017-13"], "--since '2017-13' is not a date"),
+        (["--since", "2018", "--until", "2017"], "--since 2018-01-01 is after --until 2017-12-31"),
+        (["--basket", "sports"], "unknown basket 'sports'; valid baskets:"),
+        (["--kind", "blog"], "unknown kind 'blog'; valid kinds: actor, basket, event"),
+        (["--sort", "latest"], "Invalid value for '--sort'"),
+    ],
+)
+def test_bad_filters_are_one_line_and_exit_2(seed_index, args, message):
+    result = run_cli("search", "itu", *args, "--index", str(seed_index))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr
+    assert result.stdout == ""
+
+
+def _hostile_index(tmp_path):
+    pages = tmp_path / "pages"
+    write(
+        pages / "evil.html",
+        "<html><head><title>Zebra watch</title></head><body><main><h1>Zebra watch</h1>"
+        "<p>Zebra crossings &#27;]52;c;ZXZpbA==&#7; and &#27;[2J clear screens "
+        "&#x202E;reversed&#x202C; text.</p></main></body></html>",
+    )
+    write(pages / "a\x1b[2Jb.txt", "Zebra notes\n\nZebra paragraph with a name.\n")
+    assert run_cli("build", str(pages), "--index", str(tmp_path / "ix")).exit_code == 0
+    return tmp_path / "ix"
+
+
+@pytest.mark.parametrize("color", ["never", "always"])
+def test_no_control_character_from_a_page_reaches_the_terminal(tmp_path, color):
+    index = _hostile_index(tmp_path)
+    result = run_cli("search", "zebra", "--color", color, "--index", str(index))
+    assert result.exit_code == 0 and "Zebra" in result.stdout
+    shown = result.stdout
+    if color == "always":  # our own colours are the only escape sequences left
+        shown = shown.replace("\x1b[0m", "").replace("\x1b[1m", "").replace("\x1b[2m", "")
+        shown = shown.replace("\x1b[31m", "").replace("\x1b[36m", "")
+    assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
+    assert "a\\x1b[2Jb.txt" in result.stdout  # the file name, escaped visibly
+
+
+def test_show_and_chunks_escape_control_characters_too(tmp_path):
+    index = _hostile_index(tmp_path)
+    data = json.loads(run_cli("search", "crossings", "--json", "--index", str(index)).stdout)
+    chunk_id = data["hits"][0]["id"]
+    shown = run_cli("show", chunk_id, "--index", str(index)).stdout
+    listed = run_cli("chunks", str(tmp_path / "pages")).stdout
+    for output in (shown, listed):
+        assert "\x1b" not in output and "\x07" not in output and "\u202e" not in output
+
+
+def test_json_keeps_text_exact(tmp_path):
+    index = _hostile_index(tmp_path)
+    data = json.loads(run_cli("search", "zebra", "--json", "--index", str(index)).stdout)
+    sources = {hit["source"] for hit in data["hits"]}
+    assert "a\x1b[2Jb.txt" in sources  # JSON escapes it itself, and keeps it exact
+
+
+def test_a_query_word_may_start_with_a_minus(seed_index):
+    """`-word` excludes it, as documented, without `--` before the query."""
+    _, with_it = _search(seed_index, "ITU")
+    code, without = _search(seed_index, "ITU", "-cybersecurity")
+    assert code == 0
+    mentions = {h["id"] for h in with_it["hits"] if "ybersecurity" in h["title"] + h["text"]}
+    assert mentions  # the page has ITU chunks on cybersecurity, so the test means something
+    assert {h["id"] for h in without["hits"]} == {h["id"] for h in with_it["hits"]} - mentions
+
+
+@pytest.mark.parametrize("pattern", ["*a*", "?tu"])
+def test_a_wildcard_that_ends_no_word_is_text(seed_index, pattern):
+    """Only a trailing `*` is an operator (issue 9): `*a*` is the word "a", `?tu` "tu"."""
+    result = run_cli("search", pattern, "--index", str(seed_index))
+    words = " ".join(re.findall(r"\w+", pattern))
+    assert result.exit_code == run_cli("search", words, "--index", str(seed_index)).exit_code
+    assert result.stderr == ""
+
+
+def test_a_pattern_that_expands_to_too_many_words_is_refused(seed_index, monkeypatch):
+    import dwsearch.search.engine as engine
+
+    monkeypatch.setattr(engine, "MAX_PATTERN_WORDS", 3)
+    result = run_cli("search", "c*", "--index", str(seed_index))
+    assert result.exit_code == 2
+    assert "'c*' matches more than 3 words; give more letters" in result.stderr
+    assert run_cli("search", "satel*", "--index", str(seed_index)).exit_code == 0
+
+
+def test_a_query_of_invisible_characters_matches_nothing(seed_index):
+    result = run_cli("search", "\x01\x02\x7f", "--json", "--index", str(seed_index))
+    assert result.exit_code == 1 and json.loads(result.stdout)["total"] == 0
+    everything = run_cli("search", "", "--json", "--index", str(seed_index))
+    assert json.loads(everything.stdout)["total"] == len(_chunks())

@@ -1,0 +1,191 @@
+"""An index remembers its sources: adding a page never loses the others, and nothing is
+removed that the user did not name. Driven through the real CLI, on real files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from helpers import run_cli, write
+
+
+def _page(folder: Path, name: str, word: str) -> Path:
+    return write(folder / name, f"Actor {word}\n\nA paragraph about {word} and policy.\n")
+
+
+def _total(index: Path, query: str) -> int:
+    """How many pages hold the word (each page here is two chunks that both do)."""
+    result = run_cli("search", query, "--json", "--limit", "1000", "--index", str(index))
+    hits = json.loads(result.stdout)["hits"] if result.stdout else []
+    return len({hit["source"] for hit in hits})
+
+
+def _sources(index: Path) -> list[dict]:
+    result = run_cli("sources", "--json", "--index", str(index))
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _build(index: Path, *args: str):
+    result = run_cli("build", *args, "--index", str(index))
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def test_adding_one_page_keeps_all_the_others(tmp_path):
+    pages, elsewhere, index = tmp_path / "pages", tmp_path / "new", tmp_path / "ix"
+    for number in range(410):
+        _page(pages, f"p{number:03}.txt", f"word{number}")
+    _build(index, str(pages))
+    added = _build(index, str(_page(elsewhere, "one-page.txt", "zebra")))
+    assert f"{elsewhere / 'one-page.txt'}: 1 added, 0 updated, 0 removed" in added.stdout
+    assert "411 page(s)" in added.stdout
+    assert _total(index, "word7") == 1 and _total(index, "zebra") == 1
+    assert [(s["path"], s["pages"]) for s in _sources(index)] == [
+        (str(pages), 410),
+        (str(elsewhere / "one-page.txt"), 1),
+    ]
+
+
+def test_build_with_no_path_refreshes_every_source(tmp_path):
+    first, second, index = tmp_path / "a", tmp_path / "b", tmp_path / "ix"
+    _page(first, "x.txt", "alpha")
+    _page(second, "y.txt", "bravo")
+    _build(index, str(first))
+    _build(index, str(second))
+    _page(first, "x.txt", "charlie")  # changed
+    _page(second, "z.txt", "delta")  # added
+    refreshed = _build(index)
+    assert f"{first}: 0 added, 1 updated, 0 removed, 0 unchanged" in refreshed.stdout
+    assert f"{second}: 1 added, 0 updated, 0 removed, 1 unchanged" in refreshed.stdout
+    assert (_total(index, "alpha"), _total(index, "charlie"), _total(index, "delta")) == (0, 1, 1)
+    assert _build(index).stdout.endswith("is up to date (6 chunks)\n")  # 3 pages
+
+
+def test_a_page_gone_from_a_folder_is_removed_and_said(tmp_path):
+    pages, index = tmp_path / "pages", tmp_path / "ix"
+    _page(pages, "x.txt", "alpha")
+    _page(pages, "y.txt", "bravo")
+    _build(index, str(pages))
+    (pages / "y.txt").unlink()
+    result = _build(index)
+    assert f"{pages}: 0 added, 0 updated, 1 removed, 1 unchanged" in result.stdout
+    assert _total(index, "bravo") == 0 and _total(index, "alpha") == 1
+
+
+def test_refreshing_one_page_of_a_folder_touches_only_it(tmp_path):
+    pages, index = tmp_path / "pages", tmp_path / "ix"
+    _page(pages, "x.txt", "alpha")
+    _page(pages, "y.txt", "bravo")
+    _build(index, str(pages))
+    _page(pages, "x.txt", "charlie")
+    (pages / "y.txt").unlink()  # gone, but not named: kept until the folder is refreshed
+    result = _build(index, str(pages / "x.txt"))
+    assert f"{pages}: 0 added, 1 updated, 0 removed, 0 unchanged" in result.stdout
+    assert (_total(index, "charlie"), _total(index, "bravo")) == (1, 1)
+    assert [s["path"] for s in _sources(index)] == [str(pages)]
+
+
+def test_remove_drops_a_page_on_purpose_and_refreshes_leave_it_out(tmp_path):
+    pages, index = tmp_path / "pages", tmp_path / "ix"
+    _page(pages, "x.txt", "alpha")
+    _page(pages, "y.txt", "bravo")
+    _build(index, str(pages))
+    removed = run_cli("remove", str(pages / "y.txt"), "--index", str(index))
+    assert removed.exit_code == 0
+    assert f"{pages}: 0 added, 0 updated, 1 removed" in removed.stdout
+    assert _total(index, "bravo") == 0
+    _build(index)  # the folder refreshed: y.txt stays out
+    assert _total(index, "bravo") == 0
+    assert _sources(index)[0]["excluded"] == ["y.txt"]
+    _build(index, str(pages / "y.txt"))  # named again: back in
+    assert _total(index, "bravo") == 1 and _sources(index)[0]["excluded"] == []
+
+
+def test_remove_drops_a_whole_source(tmp_path):
+    first, second, index = tmp_path / "a", tmp_path / "b", tmp_path / "ix"
+    _page(first, "x.txt", "alpha")
+    _page(second, "y.txt", "bravo")
+    _build(index, str(first))
+    _build(index, str(second))
+    assert run_cli("remove", str(first), "--index", str(index)).exit_code == 0
+    assert (_total(index, "alpha"), _total(index, "bravo")) == (0, 1)
+    assert [s["path"] for s in _sources(index)] == [str(second)]
+
+
+def test_removing_what_the_index_does_not_hold_is_an_error(tmp_path):
+    pages, index = tmp_path / "pages", tmp_path / "ix"
+    _page(pages, "x.txt", "alpha")
+    _build(index, str(pages))
+    result = run_cli("remove", str(tmp_path / "elsewhere.txt"), "--index", str(index))
+    assert result.exit_code == 2
+    assert "is not a source of the index" in result.stderr and result.stderr.count("\n") == 1
+    assert _total(index, "alpha") == 1
+
+
+def test_rebuild_reindexes_every_remembered_source(tmp_path):
+    first, second, index = tmp_path / "a", tmp_path / "b", tmp_path / "ix"
+    _page(first, "x.txt", "alpha")
+    _page(second, "y.txt", "bravo")
+    _build(index, str(first))
+    _build(index, str(second))
+    rebuilt = _build(index, "--rebuild")
+    assert rebuilt.stdout.count(" 1 added") + rebuilt.stdout.count(" 1 updated") == 2
+    assert "rebuilt" in rebuilt.stdout
+    assert (_total(index, "alpha"), _total(index, "bravo")) == (1, 1)
+
+
+def test_an_unreadable_page_keeps_what_the_index_had(tmp_path):
+    """H1: a page that cannot be read now is kept, not treated as deleted."""
+    pages, index = tmp_path / "pages", tmp_path / "ix"
+    _page(pages, "a.txt", "alpha")
+    _page(pages, "b.txt", "zebra")
+    _build(index, str(pages))
+    (pages / "b.txt").unlink()
+    (pages / "b.txt").symlink_to("b.txt")  # a link to itself: cannot be read
+    for args in ([], ["--rebuild"]):
+        result = run_cli("build", *args, "--index", str(index))
+        assert result.exit_code == 2 and "b.txt" in result.stderr
+        assert "removed" not in result.stdout or " 0 removed" in result.stdout
+        assert _total(index, "zebra") == 1, args
+
+
+def test_a_source_folder_that_is_gone_keeps_its_pages(tmp_path):
+    first, second, index = tmp_path / "a", tmp_path / "b", tmp_path / "ix"
+    _page(first, "x.txt", "alpha")
+    _page(second, "y.txt", "bravo")
+    _build(index, str(first))
+    _build(index, str(second))
+    (second / "y.txt").unlink()
+    second.rmdir()
+    result = run_cli("build", "--index", str(index))
+    assert result.exit_code == 2
+    assert f"{second}: no such file or folder; what the index had of it is kept" in result.stderr
+    assert _total(index, "bravo") == 1
+
+
+def test_the_index_folder_must_be_an_index_or_empty(tmp_path):
+    """H4: a folder of the user's own is never taken for an index, nor tidied."""
+    home = tmp_path / "home"
+    notes = home / "gen-ai-notes"
+    write(notes / "draft.txt", "mine")
+    write(home / "building-plans" / "plan.txt", "mine too")
+    page = _page(tmp_path / "pages", "a.txt", "alpha")
+    result = run_cli("build", str(page), "--index", str(home))
+    assert result.exit_code == 2
+    assert "is not a dwsearch index (it holds other files)" in result.stderr
+    assert (notes / "draft.txt").exists() and (home / "building-plans" / "plan.txt").exists()
+    empty = run_cli("build", str(page), "--index", "")
+    assert empty.exit_code == 2
+    assert "Invalid value for '--index': needs a folder" in empty.stderr
+
+
+def test_a_generation_folder_without_the_marker_is_never_deleted(tmp_path):
+    page = _page(tmp_path / "pages", "a.txt", "alpha")
+    index = tmp_path / "ix"
+    _build(index, str(page))
+    stranger = write(index / "gen-0-mine" / "keep.txt", "mine")
+    _page(tmp_path / "pages", "a.txt", "bravo")
+    _build(index)
+    _build(index, "--rebuild")
+    assert stranger.exists()

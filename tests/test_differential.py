@@ -1,0 +1,174 @@
+"""dwsearch's own matching, ranking and facet counting against Whoosh's own search.
+
+Over three layouts of the same pages (one segment; a parallel build of several
+segments; an index updated with deleted documents left in it) and every kind of query
+(words, phrases, prefixes, each filter alone and all together, pages past the first),
+the hits, scores and totals must be what Whoosh's searcher gives, and the facet counts
+what a plain pass over the matching documents' stored fields gives. dwsearch's bulk
+ranking (numpy over whole posting lists) is forced on, so it is the path checked.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+from whoosh import query
+from whoosh.sorting import FieldFacet, ScoreFacet
+
+import dwsearch.search.engine as engine
+from dwsearch.app.api import Filters, build, session
+from dwsearch.index import builder, parallel, segments
+from dwsearch.search.query import parse_query
+from dwsearch.search.scoring import weighting
+
+pytestmark = pytest.mark.slow
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+FACET_FIELDS = {"type": "type", "kind": "kind", "sector": "sectors", "topic": "topics"}
+FACET_FIELDS["basket"] = "baskets"
+
+
+def _bench():  # type: ignore[no-untyped-def]
+    sys.path.insert(0, str(BENCH))
+    try:
+        import run
+        import synthetic
+    finally:
+        sys.path.remove(str(BENCH))
+    return run, synthetic
+
+
+@pytest.fixture(scope="module", params=["one segment", "several segments", "updated"])
+def layout(request, tmp_path_factory):
+    run, synthetic = _bench()
+    folder = tmp_path_factory.mktemp(request.param.replace(" ", "-"))
+    pages, index = folder / "pages", folder / "index"
+    written = synthetic.write_pages(pages, 40)
+    patch = pytest.MonkeyPatch()
+    try:
+        if request.param == "several segments":
+            patch.setattr(parallel, "PARALLEL_FROM_FILES", 10)
+            patch.setattr(segments, "DOCS_PER_SEGMENT", 300)
+        patch.setattr(builder, "PURGE_SHARE", 1.0)  # keep deleted documents in place
+        build([pages], index=index)
+        if request.param == "updated":
+            for path in written[:8]:
+                path.write_text(path.read_text(encoding="utf-8")[:1500], encoding="utf-8")
+            written[9].unlink()
+            build(index=index)
+    finally:
+        patch.undo()
+    with session(index) as opened:
+        reader = opened.searcher.reader()
+        if request.param == "several segments":
+            assert len(reader.leaf_readers()) > 3
+        if request.param == "updated":
+            assert reader.has_deletions()
+        yield request.param, opened, _queries(run, pages)
+
+
+def _queries(run, pages: Path) -> list[str]:  # type: ignore[no-untyped-def]
+    words = [text for text, _ in run.query_mix(pages, 30)]
+    prefixes = [w.split()[0].strip('"')[:4] + "*" for w in words[:6] if len(w) > 5]
+    phrases = ['"digital divide"', '"artificial intelligence" policy', "ITU-T standards"]
+    return [*words, *prefixes, *phrases, ""]
+
+
+def _filters(rng: random.Random, opened) -> list[Filters]:  # type: ignore[no-untyped-def]
+    values = opened.facets.values
+    one_each = [
+        Filters(types=[rng.choice(sorted(values["type"]))]),
+        Filters(kinds=[rng.choice(sorted(values["kind"]))]),
+        Filters(topics=rng.sample(sorted(values["topic"]), 2)),
+        Filters(sectors=[rng.choice(sorted(values["sector"]))]),
+        Filters(baskets=[rng.choice(sorted(values["basket"]))]),
+        Filters(years=[(2012, 2016)]),
+    ]
+    together = Filters(
+        types=sorted(values["type"])[:3],
+        topics=sorted(values["topic"])[:6],
+        baskets=sorted(values["basket"])[:4],
+        years=[(2005, None)],
+    )
+    return [Filters(), *one_each, together]
+
+
+def _filter_query(filters: Filters) -> query.Query | None:
+    """The same filters as Whoosh queries on the indexed fields."""
+    parts = []
+    for facet, wanted in filters.by_facet().items():
+        if wanted:
+            field = FACET_FIELDS[facet]
+            lower = field in ("sectors", "topics", "baskets")  # lower-cased keywords
+            parts.append(query.Or([query.Term(field, v.lower() if lower else v) for v in wanted]))
+    if filters.years:
+        parts.append(
+            query.Or([query.NumericRange("years", low, high) for low, high in filters.years])
+        )
+    return query.And(parts) if parts else None
+
+
+def _stored_values(fields: dict, facet: str) -> list[str]:
+    if facet == "year":
+        years = fields.get("years") or []
+        return [str(y) for y in ([years] if isinstance(years, int) else years)]
+    value = fields.get(FACET_FIELDS[facet], "")
+    return [v for v in value.split(",") if v] if facet not in ("type", "kind") else [value]
+
+
+def _oracle(searcher, text: str, filters: Filters, offset: int, limit: int):  # type: ignore[no-untyped-def]
+    parsed = parse_query(text, searcher.schema)
+    keep = _filter_query(filters)
+    ranked = searcher.search(
+        parsed,
+        limit=offset + limit,
+        filter=keep,
+        sortedby=[ScoreFacet(), FieldFacet("order")],
+    )
+    hits = [(hit["id"], round(-hit.score[0], 6)) for hit in ranked][offset:]
+    total = len(list(searcher.docs_for_query(query.And([parsed, keep]) if keep else parsed)))
+    matching = set(searcher.docs_for_query(parsed))
+    counts = {}
+    for facet in (*FACET_FIELDS, "year"):
+        others = Filters(**{k: v for k, v in vars(filters).items()})
+        if facet == "year":
+            others.years = []
+        else:
+            setattr(others, {"type": "types", "kind": "kinds"}.get(facet, facet + "s"), [])
+        allowed = _filter_query(others)
+        docs = matching & set(searcher.docs_for_query(allowed)) if allowed else matching
+        found: dict[str, int] = {}
+        for docnum in docs:
+            for value in _stored_values(searcher.stored_fields(docnum), facet):
+                found[value] = found.get(value, 0) + 1
+        counts[facet] = dict(sorted(found.items(), key=lambda item: (-item[1], item[0])))
+    return hits, total, counts
+
+
+def test_dwsearch_gives_what_whoosh_gives(layout, monkeypatch):
+    name, opened, queries = layout
+    monkeypatch.setattr(engine, "BULK_FROM_DOCS", 0)  # the bulk path, on a small index
+    rng = random.Random(3)
+    oracle = opened.opened.whoosh_index.searcher(weighting=weighting())
+    checked = matched = 0
+    for text in queries:
+        for filters in _filters(rng, opened):
+            offset = rng.choice([0, 0, 7])
+            results = opened.search(
+                text, filters, limit=10, offset=offset, correct=False, highlight=False
+            )
+            hits, total, counts = _oracle(oracle, text, filters, offset, 10)
+            where = (name, text, filters, offset)
+            assert results.total == total, where
+            assert results.facets["year"] == counts["year"], where
+            for facet in FACET_FIELDS:
+                assert results.facets[facet] == counts[facet], (facet, *where)
+            if text:  # an empty query is every chunk, unranked
+                assert [h.id for h in results.hits] == [i for i, _ in hits], where
+                scores = [h.score for h in results.hits]
+                assert scores == pytest.approx([s for _, s in hits], abs=1e-5), where
+            checked += 1
+            matched += bool(total)
+    assert matched > checked // 2  # most searches found something to compare

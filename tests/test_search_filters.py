@@ -1,0 +1,188 @@
+"""Filters, facet counts and date order, checked against a plain Python pass over the chunks.
+
+The oracle here never calls dwsearch's search code: it reads the chunks the index was
+built from, and decides which match, how many of each facet value there are, and in
+what order dates come. Indexes of one segment and of several are both checked.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from dwsearch.app.api import Filters, open_index
+from dwsearch.index import segments
+from dwsearch.index.analysis import english_analyzer
+from dwsearch.index.builder import build_from_chunks
+from dwsearch.ingest import Chunk
+from dwsearch.search.engine import SearchSession
+from dwsearch.search.errors import SearchError
+
+# Words that analysis keeps as they are (checked below), so the oracle can match by word.
+WORDS = ("zebra", "quartz", "violin", "harbor", "lantern", "meadow", "copper", "tundra")
+FACETS = {
+    "type": ("profile", "event_report", "resource", "overview"),
+    "kind": ("actor", "event", "update", "page"),
+    "sector": ("ITU-R", "ITU-T", "ITU-D"),
+    "topic": ("cybersecurity", "privacy", "spectrum", "education", "trade"),
+    "basket": ("legal", "economic", "development"),
+}
+PLURAL = {"type": "types", "kind": "kinds", "sector": "sectors", "topic": "topics"}
+PLURAL["basket"] = "baskets"
+
+
+def _chunks(count: int, seed: int) -> list[Chunk]:
+    rng = random.Random(seed)
+    chunks = []
+    for number in range(count):
+        words = rng.choices(WORDS, k=rng.randint(1, 6))
+        dated = rng.random() < 0.7
+        start = date(2014, 1, 1) + timedelta(days=rng.randint(0, 3000))
+        end = start + timedelta(days=rng.choice([0, 0, 0, 3, 40]))
+        chunks.append(
+            Chunk(
+                id=f"c{number:04d}",
+                page=f"page-{number % 7}",
+                page_title=f"Page {number % 7}",
+                type=rng.choice(FACETS["type"]),
+                kind=rng.choice(FACETS["kind"]),
+                section="",
+                title="",
+                text=" ".join(words),
+                years=tuple(sorted({start.year, end.year})) if dated else (),
+                topics=tuple(sorted(set(rng.sample(FACETS["topic"], rng.randint(0, 2))))),
+                sectors=tuple(sorted(set(rng.sample(FACETS["sector"], rng.randint(0, 2))))),
+                baskets=tuple(sorted(set(rng.sample(FACETS["basket"], rng.randint(0, 2))))),
+                source=f"page-{number % 7}.txt",
+                lines=(number, number),
+                date=start.isoformat() if dated else "",
+                date_end=end.isoformat() if dated and end != start else "",
+            )
+        )
+    return chunks
+
+
+@pytest.fixture(scope="module", params=["one segment", "several segments"])
+def indexed(request, tmp_path_factory):
+    chunks = _chunks(400, seed=7)
+    folder = tmp_path_factory.mktemp("filters")
+    original = segments.DOCS_PER_SEGMENT
+    segments.DOCS_PER_SEGMENT = 10**9 if request.param == "one segment" else 70
+    try:
+        build_from_chunks(folder, chunks, "<oracle>")
+    finally:
+        segments.DOCS_PER_SEGMENT = original
+    with SearchSession(open_index(folder)) as session:
+        if request.param == "several segments":
+            assert len(session.searcher.reader().leaf_readers()) > 1
+        yield chunks, session
+
+
+def test_the_oracles_words_are_indexed_as_written():
+    analyzer = english_analyzer()
+    for word in WORDS:
+        assert [t.text for t in analyzer(word)] == [word]
+
+
+def _values(chunk: Chunk, facet: str) -> tuple[str, ...]:
+    if facet == "type":
+        return (chunk.type,)
+    if facet == "kind":
+        return (chunk.kind,)
+    if facet == "year":
+        return tuple(str(y) for y in chunk.years)
+    return getattr(chunk, PLURAL[facet])
+
+
+def _overlaps(chunk: Chunk, since: str, until: str) -> bool:
+    if not chunk.date:
+        return False
+    end = chunk.date_end or chunk.date
+    return (not until or chunk.date <= until) and (not since or end >= since)
+
+
+def _allowed_by(chunk: Chunk, filters: Filters, skip: str = "") -> bool:
+    for facet, wanted in filters.by_facet().items():
+        if wanted and facet != skip and not set(_values(chunk, facet)) & set(wanted):
+            return False
+    if filters.years and skip != "year":
+        inside = [
+            y
+            for y in chunk.years
+            if any((lo is None or y >= lo) and (hi is None or y <= hi) for lo, hi in filters.years)
+        ]
+        if not inside:
+            return False
+    return not (
+        (filters.since or filters.until) and not _overlaps(chunk, filters.since, filters.until)
+    )
+
+
+def _random_filters(rng: random.Random) -> Filters:
+    given = {}
+    for facet, values in FACETS.items():
+        if rng.random() < 0.35:
+            given[PLURAL[facet]] = rng.sample(values, rng.randint(1, 2))
+    filters = Filters(**given)
+    if rng.random() < 0.3:
+        low = rng.randint(2013, 2021)
+        filters.years = [(low, low + rng.randint(0, 3))]
+    if rng.random() < 0.3:
+        first = date(2014, 1, 1) + timedelta(days=rng.randint(0, 3000))
+        filters.since = first.isoformat() if rng.random() < 0.8 else ""
+        filters.until = (first + timedelta(days=rng.randint(0, 900))).isoformat()
+    return filters
+
+
+def test_filters_and_counts_match_the_oracle(indexed):
+    chunks, session = indexed
+    rng = random.Random(11)
+    for _ in range(150):
+        words = rng.sample(WORDS, rng.randint(0, 2))
+        filters = _random_filters(rng)
+        matching = [c for c in chunks if not words or set(c.text.split()) & set(words)]
+        expected = [c for c in matching if _allowed_by(c, filters)]
+        results = session.search(" ".join(words), filters, limit=500, highlight=False)
+        assert results.total == len(expected), (words, filters)
+        assert {h.id for h in results.hits} == {c.id for c in expected}, (words, filters)
+        for facet in (*FACETS, "year"):
+            counts: dict[str, int] = {}
+            for chunk in matching:
+                if _allowed_by(chunk, filters, skip=facet):
+                    for value in _values(chunk, facet):
+                        counts[value] = counts.get(value, 0) + 1
+            assert results.facets[facet] == dict(
+                sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            ), (facet, words, filters)
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_sorting_by_date_matches_the_oracle(indexed, sort):
+    chunks, session = indexed
+    rng = random.Random(5)
+    for _ in range(20):
+        words = rng.sample(WORDS, rng.randint(0, 2))
+        matching = [c for c in chunks if not words or set(c.text.split()) & set(words)]
+        dated = sorted((c.date for c in matching if c.date), reverse=sort == "newest")
+        expected = dated + [""] * (len(matching) - len(dated))
+        offset = rng.choice([0, 0, 5, 40])
+        results = session.search(
+            " ".join(words), limit=30, offset=offset, sort=sort, highlight=False
+        )
+        assert [h.chunk.date for h in results.hits] == expected[offset : offset + 30]
+        assert results.sort == sort
+
+
+def test_an_unknown_value_is_an_error_naming_the_valid_ones(indexed):
+    _, session = indexed
+    with pytest.raises(SearchError, match="unknown basket 'sports'; valid baskets: development"):
+        session.search("", Filters(baskets=["sports"]))
+    assert session.search("", Filters(kinds=["ACTOR"])).total > 0  # any case
+
+
+def test_a_sort_that_does_not_exist_is_an_error(indexed):
+    _, session = indexed
+    with pytest.raises(SearchError, match="--sort must be one of relevance, newest, oldest"):
+        session.search("zebra", sort="latest")
