@@ -27,7 +27,7 @@ from dwsearch.ingest.chunk import Chunk
 
 from .errors import SearchError
 from .facets import disjunctive_counts, filter_bits
-from .highlight import Highlighter
+from .highlight import Highlighter, QueryMarks
 from .matching import BitmapDocs, bulk_query, matching_bits
 from .query import (
     SEARCH_FIELDS,
@@ -287,8 +287,7 @@ class SearchSession:
             if by_score
             else scored[offset : offset + limit]
         )
-        terms = frozenset(t for f, t in parsed.iter_all_terms() if f in SEARCH_FIELDS)
-        terms = frozenset(t.decode() if isinstance(t, bytes) else t for t in terms)
+        terms = QueryMarks.of(parsed)
         hits = []
         for score, docnum in best:
             chunk = stored_chunk(searcher.stored_fields(docnum))
