@@ -162,13 +162,7 @@ def snippet(
     most marked words."""
     if len(words) < WHOLE_BELOW:
         return Snippet(_segments(text, words, marks, 0, len(words), whole=True))
-    best_start, best = 0, (-1, -1)
-    for start in range(0, len(words) - window + 1):
-        inside = [m for m in marks if start <= m.first and m.last < start + window]
-        covered = {w for m in inside for w in range(m.first, m.last + 1)}
-        score = (len({m.term for m in inside}), len(covered))
-        if score > best:
-            best_start, best = start, score
+    best_start, best = _best_window(marks, len(words), window)
     if best[0] > 0:
         # Start a little before the first match, so it is read in context.
         first = min(m.first for m in marks if best_start <= m.first < best_start + window)
@@ -179,6 +173,41 @@ def snippet(
         cut_before=best_start > 0,
         cut_after=end < len(words),
     )
+
+
+def _best_window(marks: list[Mark], size: int, window: int) -> tuple[int, tuple[int, int]]:
+    """The first window start with the most distinct terms, then the most marked words,
+    among the marks wholly inside; slid one word at a time with running counts."""
+    entering: dict[int, list[Mark]] = {}  # by the first window end that holds the mark
+    for mark in marks:
+        entering.setdefault(mark.last, []).append(mark)
+    terms: dict[str, int] = {}
+    covered = [0] * size  # how many marks inside the window cover each word
+    marked = 0
+    inside: list[Mark] = []
+    best_start, best = 0, (-1, -1)
+    for end in range(size):
+        for mark in entering.get(end, ()):
+            inside.append(mark)
+            terms[mark.term] = terms.get(mark.term, 0) + 1
+            for word in range(mark.first, mark.last + 1):
+                covered[word] += 1
+                marked += covered[word] == 1
+        start = end - window + 1
+        if start < 0:
+            continue
+        for mark in [m for m in inside if m.first < start]:
+            inside.remove(mark)
+            terms[mark.term] -= 1
+            if not terms[mark.term]:
+                del terms[mark.term]
+            for word in range(mark.first, mark.last + 1):
+                covered[word] -= 1
+                marked -= covered[word] == 0
+        score = (len(terms), marked)
+        if score > best:
+            best_start, best = start, score
+    return best_start, best
 
 
 def _segments(

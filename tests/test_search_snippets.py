@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dwsearch.index import live_generation, open_generation
 from dwsearch.index.builder import build_from_chunks
 from dwsearch.ingest.chunk import Chunk
 from dwsearch.search.engine import SearchSession
+from dwsearch.search.highlight import Mark, _best_window
 
 FILLER = "The council met again to review the work programme of its many committees. "
 TEXTS = {
@@ -64,3 +67,24 @@ def test_a_prefix_marks_the_words_it_begins(snippets):
 def test_an_acronym_marks_its_expansion(snippets):
     marked, _ = _marked(snippets, "AI", "expansion")
     assert marked == ["artificial intelligence"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 59), st.integers(0, 3), st.sampled_from("abcd")), max_size=25
+    ),
+    st.integers(1, 60),
+)
+def test_the_sliding_window_equals_trying_every_window(raw, window):
+    """The running counts choose what counting each window afresh would."""
+    size = 60
+    marks = [Mark(first, min(first + extra, size - 1), term) for first, extra, term in raw]
+    best_start, best = -1, (-1, -1)
+    for start in range(size - window + 1):
+        inside = [m for m in marks if start <= m.first and m.last < start + window]
+        covered = {w for m in inside for w in range(m.first, m.last + 1)}
+        score = (len({m.term for m in inside}), len(covered))
+        if score > best:
+            best_start, best = start, score
+    assert _best_window(marks, size, window) == (best_start, best)
