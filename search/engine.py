@@ -27,6 +27,7 @@ from dwsearch.ingest.chunk import Chunk
 
 from .errors import SearchError
 from .facets import disjunctive_counts, filter_bits
+from .feedback import FEEDBACK_DOCS, rm3_query
 from .highlight import Highlighter, QueryMarks
 from .matching import BitmapDocs, bulk_query, matching_bits
 from .query import (
@@ -172,6 +173,7 @@ class SearchSession:
         with_facets: bool = True,
         highlight: bool = True,
         sort: str = "relevance",
+        feedback: bool = False,
     ) -> Results:
         """A page of hits for the query and filters, best first or by date (`sort` is
         "relevance", "newest" or "oldest"; undated chunks come last, by relevance)."""
@@ -194,6 +196,17 @@ class SearchSession:
         if correct:
             parsed, suggestion = correct_query(parsed, text, searcher)
         check_patterns(parsed, searcher.reader())
+        if feedback:  # RM3: the first search's best chunks lend the query their words
+            first = self.search(
+                query_text,
+                filters,
+                FEEDBACK_DOCS,
+                correct=correct,
+                with_facets=False,
+                highlight=False,
+                feedback=False,
+            )
+            parsed = rm3_query(parsed, first.hits, searcher.schema["text"].analyzer)
 
         facets = self.facets
         bulk = bulk_query(parsed) if facets.size >= BULK_FROM_DOCS else None

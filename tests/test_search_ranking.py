@@ -83,3 +83,33 @@ def test_a_pasted_sentence_ranks_as_its_words(seed_index, pasted, words):
     as_words = search(words, limit=50, index=seed_index, correct=False)
     assert as_pasted.total == as_words.total > 0
     assert [h.id for h in as_pasted.hits] == [h.id for h in as_words.hits]
+
+
+@pytest.fixture
+def orchard_session(tmp_path):
+    texts = [
+        "Apple orchard harvest in the valley orchard",
+        "The apple orchard and its harvest festival",
+        "Orchard soil and orchard irrigation",
+        "Banana plantations",
+    ]
+    chunks = [_chunk(n, "", text) for n, text in enumerate(texts)]
+    build_from_chunks(tmp_path, chunks, "orchard")
+    with SearchSession(open_generation(tmp_path, *live_generation(tmp_path))) as session:
+        yield session
+
+
+def test_feedback_lends_the_query_the_words_of_its_best_hits(orchard_session, monkeypatch):
+    import dwsearch.search.engine as engine
+
+    plain = orchard_session.search("apple", correct=False)
+    assert {h.id for h in plain.hits} == {"c0", "c1"}
+    outcomes = []
+    for threshold in (10**9, 0):  # Whoosh's search, then the bulk ranking
+        monkeypatch.setattr(engine, "BULK_FROM_DOCS", threshold)
+        widened = orchard_session.search("apple", correct=False, feedback=True)
+        outcomes.append([(h.id, h.score) for h in widened.hits])
+    # "orchard" is the best hits' commonest word: the chunk about orchard soil comes too.
+    assert {hit for hit, _ in outcomes[0][:2]} == {"c0", "c1"}
+    assert "c2" in [hit for hit, _ in outcomes[0]] and "c3" not in [h for h, _ in outcomes[0]]
+    assert outcomes[0] == outcomes[1]
