@@ -7,7 +7,7 @@ from typing import Any
 
 from whoosh.scoring import BM25F, BM25FScorer
 
-from dwsearch.index.whoosh_internals import all_postings, length_bytes
+from dwsearch.index.whoosh_internals import length_bytes
 
 # k1 and b as Lucene and bm25s default them.
 BM25_K1, BM25_B = 1.2, 0.75
@@ -64,30 +64,10 @@ class LuceneBM25F(BM25F):
 
 
 def document_frequency(searcher: Any, fields: tuple[str, ...], text: str) -> int:
-    """How many documents hold `text` in any of `fields` (deleted ones too, as Whoosh's
-    per-field document frequency counts them)."""
-    total = 0
-    for leaf, _ in searcher.leaf_searchers():
-        reader = leaf.reader()
-        present = sorted((reader.doc_frequency(f, text), f) for f in fields if (f, text) in reader)
-        if not present:
-            continue
-        total += present[-1][0]
-        if len(present) == 1:
-            continue
-        # The other fields' documents that the commonest field's postings lack.
-        others: set[int] = set()
-        for _, fieldname in present[:-1]:
-            others.update(all_postings(reader, fieldname, text).all_ids())
-        commonest = all_postings(reader, present[-1][1], text)
-        for docnum in sorted(others):
-            if not commonest.is_active():
-                total += 1
-                continue
-            if commonest.id() < docnum:
-                commonest.skip_to(docnum)
-            total += not (commonest.is_active() and commonest.id() == docnum)
-    return total
+    """How many documents hold `text`, taken as Lucene's BM25F (CombinedFieldQuery) takes
+    it: the largest of its fields' document frequencies, which needs no posting list."""
+    reader = searcher.reader()
+    return max((reader.doc_frequency(f, text) for f in fields), default=0)
 
 
 def documents_with_field(reader: Any, fieldname: str) -> int:

@@ -1,8 +1,9 @@
 """Ranking: BM25 worked out by hand, and what a user sees on the seed page.
 
-The hand-worked scores are an oracle independent of Whoosh: Lucene's BM25 idf counted
-over the chunks that hold a word in any field, and each field's average length over the
-chunks that have that field, as Lucene computes it.
+The hand-worked scores are an oracle independent of Whoosh: Lucene's BM25 idf, with one
+document frequency per word for every field (the largest of the fields', as Lucene's
+BM25F, CombinedFieldQuery, takes it), and each field's average length over the chunks
+that have that field, as Lucene computes it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def tiny_session(tmp_path):
         _chunk(1, "Global agenda", ""),
         _chunk(2, "", "The global agenda for cooperation on security is a framework"),
         _chunk(3, "", "A note"),
-        _chunk(4, "Annual report", ""),
+        _chunk(4, "Global report", ""),
     ]
     build_from_chunks(tmp_path, chunks, "tiny")
     with SearchSession(open_generation(tmp_path, *live_generation(tmp_path))) as session:
@@ -42,7 +43,7 @@ def _bm25(idf: float, tf: int, length: float, average: float) -> float:
 
 
 def test_scores_worked_out_by_hand(tiny_session):
-    # "global" is in 2 of the 4 chunks: c1's title and c2's text.
+    # "global" is in 2 titles (c1, c4) and 1 text (c2): one document frequency, 2, for both.
     idf = log(1 + (4 - 2 + 0.5) / (2 + 0.5))
     # Titles: c1 and c4, two words each. Texts: c2 (5 words once stop words are out) and
     # c3 (1 word); chunks without the field do not lower its average length.
@@ -51,6 +52,7 @@ def test_scores_worked_out_by_hand(tiny_session):
     hits = tiny_session.search("global", correct=False).hits
     assert [(h.id, h.score) for h in hits] == [
         ("c1", pytest.approx(title_score, abs=1e-5)),
+        ("c4", pytest.approx(title_score, abs=1e-5)),
         ("c2", pytest.approx(text_score, abs=1e-5)),
     ]
 
