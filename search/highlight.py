@@ -115,24 +115,29 @@ class Highlighter:
     ) -> Snippet:
         if not isinstance(marks, QueryMarks):  # plain terms
             marks = QueryMarks(frozenset(marks), (), frozenset())
-        runs = list(marks.runs)
-        for term in marks.terms:
-            runs += [(term, words) for words in self.expansions.get(term, ())]
-        wanted = set(marks.terms) | {w for _, words in runs for w in words}
-        starts = frozenset(t[:2] for t in wanted) | frozenset(p[:1] for p in marks.prefixes)
+        runs, starts = self._plan(marks)
         reading = case_as_meant(text)
         if len(reading) != len(text):
             reading = text  # lower case changed the length: read it as written
         words = list(_WORD.finditer(reading))
         found = [self._terms_if_possible(m.group(0), starts) for m in words]
-        stops = stop_words()
-        content = [i for i, m in enumerate(words) if m.group(0).lower() not in stops]
-        return snippet(text, words, _marks(found, content, marks, runs), window)
+        return snippet(text, words, _marks(words, found, marks, runs), window)
+
+    @lru_cache(maxsize=64)  # noqa: B019 - one highlighter a session, a few queries at a time
+    def _plan(self, marks: QueryMarks) -> tuple[list[tuple[str, tuple[str, ...]]], frozenset[str]]:
+        """The runs to look for (the query's, and its acronyms' expansions), and the first
+        letters of every term that could match."""
+        runs = list(marks.runs)
+        for term in sorted(marks.terms):
+            runs += [(term, words) for words in self.expansions.get(term, ())]
+        wanted = set(marks.terms) | {w for _, words in runs for w in words}
+        starts = frozenset(t[:2] for t in wanted) | frozenset(p[:1] for p in marks.prefixes)
+        return runs, starts
 
 
 def _marks(
+    words: list[re.Match[str]],
     found: list[frozenset[str]],
-    content: list[int],
     marks: QueryMarks,
     runs: list[tuple[str, tuple[str, ...]]],
 ) -> list[Mark]:
@@ -140,17 +145,25 @@ def _marks(
     together (stop words between them do not count, as in the index)."""
     placed: list[Mark] = []
     for index, terms in enumerate(found):
+        if not terms:
+            continue
         for term in sorted(terms & marks.terms):
             placed.append(Mark(index, index, term))
         for prefix in sorted(marks.prefixes):
             if any(t.startswith(prefix) for t in terms):
                 placed.append(Mark(index, index, f"{prefix}*"))
+    if not runs:
+        return placed
+    stops = stop_words()
+    content = [i for i, m in enumerate(words) if m.group(0).lower() not in stops]
     for place, index in enumerate(content):
-        for term, words in runs:
-            if place + len(words) > len(content) or words[0] not in found[index]:
+        if not found[index]:
+            continue
+        for term, run in runs:
+            if run[0] not in found[index] or place + len(run) > len(content):
                 continue
-            following = content[place : place + len(words)]
-            if all(word in found[at] for word, at in zip(words, following, strict=True)):
+            following = content[place : place + len(run)]
+            if all(word in found[at] for word, at in zip(run, following, strict=True)):
                 placed.append(Mark(index, following[-1], term))
     return placed
 

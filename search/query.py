@@ -6,6 +6,7 @@ import re
 from functools import cache
 from itertools import pairwise
 from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
 from whoosh import query
 from whoosh.support.levenshtein import distance
@@ -289,17 +290,25 @@ def _acronym_spellings() -> frozenset[str]:
     return frozenset(a for entry in acronyms() for a in (entry, entry.upper()))
 
 
+# Each open reader's answers, kept while it is open: queries in a session repeat words.
+_SPLITS: WeakKeyDictionary[Any, dict[str, list[list[str]]]] = WeakKeyDictionary()
+
+
 def _split_forms(word: str, reader: Any, schema: Any) -> list[list[str]]:
     """Where the index writes the joined word hyphenated ("multi-stakeholder"), its
     parts, analysed ("multi", "stakehold"): the index's own evidence of where it parts."""
-    forms = []
-    for cut in range(1, len(word)):
-        hyphenated = f"{word[:cut]}-{word[cut:]}"
-        if ("spell", hyphenated) in reader:
-            terms = _analysed(schema, hyphenated)
-            if len(terms) > 1:
-                forms.append(terms)
-    return forms
+    known = _SPLITS.setdefault(reader, {})
+    found = known.get(word)
+    if found is None:
+        found = []
+        for cut in range(1, len(word)):
+            hyphenated = f"{word[:cut]}-{word[cut:]}"
+            if ("spell", hyphenated) in reader:
+                terms = _analysed(schema, hyphenated)
+                if len(terms) > 1:
+                    found.append(terms)
+        known[word] = found
+    return found
 
 
 def _joined_pairs(
