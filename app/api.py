@@ -138,7 +138,7 @@ def open_index(index: str | Path | None = None, on_build: OnBuild | None = None)
 
         if on_build:
             on_build(f"building the search index in {directory} ({reason})")
-        build_index(directory, rebuild=True)
+        build_index(directory, rebuild=True, bundled_if_lost=True)
     live = live_generation(directory)
     if live is None:
         raise IndexProblem(f"no index at {directory}")
@@ -191,7 +191,7 @@ def _with_session(
 
         if on_build:
             on_build(f"building the search index in {directory} ({problem})")
-        build_index(directory, rebuild=True)
+        build_index(directory, rebuild=True, bundled_if_lost=True)
     raise AssertionError("unreachable")
 
 

@@ -1,7 +1,14 @@
-"""The same chunks, indexed and searched without dwsearch: bare Whoosh and SQLite FTS5.
+"""The same chunks, indexed and searched without dwsearch: bare Whoosh, SQLite FTS5 and
+tantivy (Rust, through its Python package: the practical limit).
 
-Both get what dwsearch gets: BM25 ranking of an OR of the words, the filters, facet
-counts over the whole result set, and highlights for the top 10.
+Each gets what dwsearch gets: BM25 ranking of an OR of the words, the filters, facet
+counts over the whole filtered result set, and highlights for the top 10.
+
+Facets in FTS5 are done as a competent SQLite user would: one table per facet,
+clustered on (rowid, value) `WITHOUT ROWID`, so a chunk's values are one B-tree probe
+away; the matching rowids are found once per query into a temporary table, and each
+facet is counted from it with an indexed lookup. In tantivy, facet fields are raw,
+fast (columnar) fields counted by its terms aggregation.
 """
 
 from __future__ import annotations
@@ -104,14 +111,19 @@ def _whoosh_filter(filters: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 # ----------------------------------------------------------------- SQLite FTS5
+FTS5_FACETS = ("type", "sectors", "topics", "years")
+
+
 def fts5_build(chunks_file: Path, database: Path) -> int:
     connection = sqlite3.connect(database)
     connection.executescript(
-        """
-        CREATE VIRTUAL TABLE chunks USING fts5(title, text, tokenize='porter unicode61');
-        CREATE TABLE meta(rowid INTEGER PRIMARY KEY, id TEXT, type TEXT, source TEXT);
-        CREATE TABLE facet(rowid INTEGER, name TEXT, value TEXT);
-        """
+        "CREATE VIRTUAL TABLE chunks USING fts5(title, text, tokenize='porter unicode61');"
+        "CREATE TABLE meta(rowid INTEGER PRIMARY KEY, id TEXT, source TEXT);"
+        + "".join(
+            f"CREATE TABLE facet_{name}(rowid INTEGER, value TEXT, "
+            "PRIMARY KEY (rowid, value)) WITHOUT ROWID;"
+            for name in FTS5_FACETS
+        )
     )
     count = 0
     for rowid, chunk in enumerate(read_chunks(chunks_file), start=1):
@@ -120,17 +132,16 @@ def fts5_build(chunks_file: Path, database: Path) -> int:
             (rowid, chunk["title"], chunk["text"]),
         )
         connection.execute(
-            "INSERT INTO meta VALUES (?, ?, ?, ?)",
-            (rowid, chunk["id"], chunk["type"], chunk["source"]),
+            "INSERT INTO meta VALUES (?, ?, ?)", (rowid, chunk["id"], chunk["source"])
         )
-        values = [("type", chunk["type"])]
-        values += [(name, str(v)) for name in ("sectors", "topics", "years") for v in chunk[name]]
-        connection.executemany(
-            "INSERT INTO facet VALUES (?, ?, ?)", [(rowid, n, v) for n, v in values]
-        )
+        for name in FTS5_FACETS:
+            values = [chunk["type"]] if name == "type" else {str(v) for v in chunk[name]}
+            connection.executemany(
+                f"INSERT INTO facet_{name} VALUES (?, ?)", [(rowid, v) for v in values]
+            )
         count += 1
-    connection.execute("CREATE INDEX facet_by_row ON facet(rowid)")
-    connection.execute("CREATE INDEX facet_by_value ON facet(name, value)")
+    for name in FTS5_FACETS:  # for filters: the chunks with a value
+        connection.execute(f"CREATE INDEX facet_{name}_by_value ON facet_{name}(value, rowid)")
     connection.commit()
     connection.close()
     return count
@@ -139,32 +150,37 @@ def fts5_build(chunks_file: Path, database: Path) -> int:
 class FTS5Searcher:
     def __init__(self, database: Path) -> None:
         self.connection = sqlite3.connect(database)
+        self.connection.execute("CREATE TEMP TABLE hits(rowid INTEGER PRIMARY KEY)")
 
     def search(self, text: str, filters: dict[str, Any]) -> int:
         match = _fts5_match(text)
         if not match:
             return 0
         where, arguments = ["chunks MATCH ?"], [match]
-        for name, column in (("type", "type"), ("topic", "topics")):
+        for name, table in (("type", "type"), ("topic", "topics")):
             if name in filters:
-                where.append("rowid IN (SELECT rowid FROM facet WHERE name = ? AND value = ?)")
-                arguments += [column, filters[name]]
+                where.append(f"rowid IN (SELECT rowid FROM facet_{table} WHERE value = ?)")
+                arguments.append(filters[name])
         if "years" in filters:
-            where.append(
-                "rowid IN (SELECT rowid FROM facet WHERE name = 'years' "
-                "AND CAST(value AS INTEGER) BETWEEN ? AND ?)"
-            )
-            arguments += list(filters["years"])
+            low, high = filters["years"]
+            years = [str(y) for y in range(low, high + 1)]
+            marks = ", ".join("?" * len(years))
+            where.append(f"rowid IN (SELECT rowid FROM facet_years WHERE value IN ({marks}))")
+            arguments += years
         condition = " AND ".join(where)
-        total = 0
-        for name, _value, count in self.connection.execute(
-            "SELECT name, value, COUNT(*) FROM facet WHERE rowid IN "
-            f"(SELECT rowid FROM chunks WHERE {condition}) GROUP BY name, value",
-            arguments,
-        ):
-            total += count if name == "type" else 0
+        database = self.connection
+        database.execute("DELETE FROM hits")
+        database.execute(f"INSERT INTO hits SELECT rowid FROM chunks WHERE {condition}", arguments)
+        total = database.execute("SELECT COUNT(*) FROM hits").fetchone()[0]
+        for name in FTS5_FACETS:
+            list(
+                database.execute(
+                    f"SELECT f.value, COUNT(*) FROM hits h JOIN facet_{name} f "
+                    "ON f.rowid = h.rowid GROUP BY f.value"
+                )
+            )
         list(
-            self.connection.execute(
+            database.execute(
                 f"SELECT rowid, highlight(chunks, 0, '<b>', '</b>'), "
                 f"snippet(chunks, 1, '<b>', '</b>', '…', 30) FROM chunks WHERE {condition} "
                 "ORDER BY bm25(chunks, 1.5, 1.0) LIMIT 10",
@@ -178,14 +194,96 @@ class FTS5Searcher:
 
 
 def _fts5_match(text: str) -> str:
-    """An OR of the query's words; a quoted phrase stays a phrase."""
+    """An OR of the query's words; a quoted phrase stays a phrase, `word*` a prefix."""
     parts = []
     for index, piece in enumerate(text.split('"')):
+        words = "".join(c if c.isalnum() or c.isspace() or c == "*" else " " for c in piece)
         if index % 2:
-            words = "".join(c if c.isalnum() or c.isspace() else " " for c in piece).split()
-            if words:
-                parts.append('"' + " ".join(words) + '"')
-        else:
-            words = "".join(c if c.isalnum() or c.isspace() else " " for c in piece).split()
-            parts += [f'"{w}"' for w in words]
+            found = words.replace("*", " ").split()
+            if found:
+                parts.append('"' + " ".join(found) + '"')
+            continue
+        for word in words.split():
+            core = word.strip("*")
+            if core:
+                parts.append(f'"{core}"*' if word.endswith("*") else f'"{core}"')
     return " OR ".join(parts)
+
+
+# ------------------------------------------------------------------------ tantivy
+TANTIVY_FACETS = ("type", "sectors", "topics", "years")
+
+
+def tantivy_build(chunks_file: Path, folder: Path) -> int:
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("title", stored=True, tokenizer_name="en_stem")
+    builder.add_text_field("text", stored=True, tokenizer_name="en_stem")
+    for name in ("type", "sectors", "topics"):
+        builder.add_text_field(name, tokenizer_name="raw", fast=True)
+    builder.add_integer_field("years", indexed=True, fast=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(builder.build(), path=str(folder))
+    writer = index.writer(heap_size=256 * 2**20, num_threads=2)
+    count = 0
+    for chunk in read_chunks(chunks_file):
+        document = tantivy.Document()
+        document.add_text("id", chunk["id"])
+        document.add_text("title", chunk["title"])
+        document.add_text("text", chunk["text"])
+        document.add_text("type", chunk["type"])
+        for name in ("sectors", "topics"):
+            for value in chunk[name]:
+                document.add_text(name, value)
+        for year in chunk["years"]:
+            document.add_integer("years", year)
+        writer.add_document(document)
+        count += 1
+    writer.commit()
+    writer.wait_merging_threads()
+    return count
+
+
+class TantivySearcher:
+    def __init__(self, folder: Path) -> None:
+        import tantivy
+
+        self.tantivy = tantivy
+        self.index = tantivy.Index.open(str(folder))
+        self.searcher = self.index.searcher()
+        self.schema = self.index.schema
+
+    def search(self, text: str, filters: dict[str, Any]) -> int:
+        tantivy = self.tantivy
+        words = "".join(c if c.isalnum() or c in ' "*' else " " for c in text).strip()
+        if not words.replace('"', "").strip():
+            return 0
+        query, _errors = self.index.parse_query_lenient(
+            words, ["title", "text"], field_boosts={"title": 1.5}
+        )
+        clauses = [(tantivy.Occur.Must, query)]
+        for name, field in (("type", "type"), ("topic", "topics")):
+            if name in filters:
+                term = tantivy.Query.term_query(self.schema, field, filters[name])
+                clauses.append((tantivy.Occur.Must, term))
+        if "years" in filters:
+            low, high = filters["years"]
+            years = tantivy.Query.range_query(
+                self.schema, "years", tantivy.FieldType.Integer, low, high
+            )
+            clauses.append((tantivy.Occur.Must, years))
+        whole = tantivy.Query.boolean_query(clauses) if len(clauses) > 1 else query
+        found = self.searcher.search(whole, 10, count=True)
+        self.searcher.aggregate(
+            whole,
+            {name: {"terms": {"field": name, "size": 1000}} for name in TANTIVY_FACETS},
+        )
+        snippets = tantivy.SnippetGenerator.create(self.searcher, whole, self.schema, "text")
+        for _score, address in found.hits:
+            snippets.snippet_from_doc(self.searcher.doc(address)).to_html()
+        return found.count or 0
+
+    def close(self) -> None:
+        del self.searcher

@@ -1,13 +1,15 @@
-"""dwsearch at observatory scale, against bare Whoosh and SQLite FTS5 on the same chunks.
+"""dwsearch at observatory scale, beside SQLite FTS5, tantivy and bare Whoosh.
 
     python bench/run.py --pages N [--json] [--queries 240] [--workdir DIR]
+                        [--whoosh-max-pages 2500]
 
 Generates N synthetic pages (bench/synthetic.py), then measures ingestion, build
 (time, chunks/s, peak RSS, size on disk), a one-page incremental update, in-process
 query latency over a fixed mix (facet counts and top-10 highlights on every query),
 `dwsearch search` end to end, and the floors `python -c pass` and
 `python -c "import whoosh.index"`. Builds run in child processes, so each peak RSS is
-that build's own. 2,500 pages make about 100,000 chunks.
+that build's own. 2,500 pages make about 100,000 chunks; 25,000 about a million, where
+bare Whoosh is left out (it would take hours).
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ sys.path.insert(0, str(HERE))
 
 from baselines import (  # noqa: E402
     FTS5Searcher,
+    TantivySearcher,
     WhooshSearcher,
     fts5_build,
+    tantivy_build,
     whoosh_build,
 )
 from synthetic import COMMON, TAXONOMY_PHRASES, write_pages  # noqa: E402
@@ -87,6 +91,8 @@ def _child(kind: str, source: str, target: str) -> None:
         count = report.chunks
     elif kind == "whoosh":
         count = whoosh_build(Path(source), Path(target))
+    elif kind == "tantivy":
+        count = tantivy_build(Path(source), Path(target))
     else:
         count = fts5_build(Path(source), Path(target))
     seconds = time.perf_counter() - started
@@ -121,11 +127,11 @@ def live_generation(index: Path) -> Path:
 
 
 # ------------------------------------------------------------------ query mix
-KINDS = ("1 word", "1 word", "2 words", "3 words", "phrase", "typo")
+KINDS = ("1 word", "1 word", "2 words", "3 words", "phrase", "typo", "prefix")
 
 
 def query_mix(pages: Path, count: int, seed: int = 7) -> list[tuple[str, dict[str, Any]]]:
-    """A fixed mix: 1–3 words, phrases, typos; about a third with facet filters."""
+    """A fixed mix: 1–3 words, phrases, typos, prefixes; a third with facet filters."""
     rng = random.Random(seed)
     vocabulary = [w for w in COMMON[40:] if len(w) > 3] + [
         p for p in TAXONOMY_PHRASES if " " not in p
@@ -137,7 +143,7 @@ def query_mix(pages: Path, count: int, seed: int = 7) -> list[tuple[str, dict[st
     ]  # fmt: skip
     mix: list[tuple[str, dict[str, Any]]] = []
     for number in range(count):
-        kind = number % 6
+        kind = number % len(KINDS)
         if kind in (0, 1):
             text = rng.choice(vocabulary)
         elif kind == 2:
@@ -148,10 +154,12 @@ def query_mix(pages: Path, count: int, seed: int = 7) -> list[tuple[str, dict[st
             words = [w.strip(".,()") for w in rng.choice(prose).split()]
             start = rng.randrange(len(words) - 2)
             text = f'"{words[start]} {words[start + 1]}"'
-        else:
+        elif kind == 5:
             word = rng.choice([w for w in vocabulary if len(w) >= 7])
             cut = rng.randrange(1, len(word) - 1)
             text = word[:cut] + word[cut + 1 :]  # one letter dropped
+        else:
+            text = rng.choice([w for w in vocabulary if len(w) >= 6])[:5] + "*"
         filters: dict[str, Any] = {}
         if number % 3 == 0:
             choice = rng.randrange(3)
@@ -225,7 +233,7 @@ def median_wall(command: list[str], env: dict[str, str] | None = None) -> float:
 
 
 # ------------------------------------------------------------------------ main
-def measure(pages_count: int, workdir: Path, queries: int) -> dict[str, Any]:
+def measure(pages_count: int, workdir: Path, queries: int, whoosh_max: int) -> dict[str, Any]:
     from dwsearch.ingest.pages import chunk_paths, load_taxonomy
 
     pages = workdir / "pages"
@@ -233,20 +241,22 @@ def measure(pages_count: int, workdir: Path, queries: int) -> dict[str, Any]:
     results: dict[str, Any] = {"pages": pages_count}
 
     load_taxonomy()
+    chunks_file = workdir / "chunks.jsonl"
+    count = 0
     started = time.perf_counter()
-    chunks = [c for c in chunk_paths([pages]) if hasattr(c, "to_dict")]
+    with chunks_file.open("w", encoding="utf-8") as handle:  # streamed: a million chunks
+        for chunk in chunk_paths([pages]):
+            if hasattr(chunk, "to_dict"):
+                handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+                count += 1
     seconds = time.perf_counter() - started
     results["ingest"] = {
         "seconds": seconds,
         "pages_per_s": pages_count / seconds,
-        "chunks_per_s": len(chunks) / seconds,
-        "chunks": len(chunks),
+        "chunks_per_s": count / seconds,
+        "chunks": count,
+        "with_writing_jsonl": True,
     }
-    chunks_file = workdir / "chunks.jsonl"
-    with chunks_file.open("w", encoding="utf-8") as handle:
-        for chunk in chunks:
-            handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
-    del chunks
 
     index = workdir / "dwsearch-index"
     build = run_child("dwsearch", pages, index)
@@ -263,8 +273,13 @@ def measure(pages_count: int, workdir: Path, queries: int) -> dict[str, Any]:
     )
     results["incremental"] = {"seconds": run_child("dwsearch", pages, index)["seconds"]}
 
-    whoosh_dir, fts5_db = workdir / "whoosh-index", workdir / "fts5.db"
-    for kind, target in (("whoosh", whoosh_dir), ("fts5", fts5_db)):
+    targets = {
+        "fts5": (workdir / "fts5.db", FTS5Searcher),
+        "tantivy": (workdir / "tantivy-index", TantivySearcher),
+    }
+    if pages_count <= whoosh_max:  # bare Whoosh takes hours past a few thousand pages
+        targets["whoosh"] = (workdir / "whoosh-index", WhooshSearcher)
+    for kind, (target, _) in targets.items():
         built = run_child(kind, chunks_file, target)
         built["size_mb"] = size_mb(target)
         built["chunks_per_s"] = built["chunks"] / built["seconds"]
@@ -274,7 +289,8 @@ def measure(pages_count: int, workdir: Path, queries: int) -> dict[str, Any]:
     session, search = dwsearch_searcher(index)
     results["query"] = {"dwsearch": latencies(search, mix)}
     session.close()
-    for kind, searcher in (("whoosh", WhooshSearcher(whoosh_dir)), ("fts5", FTS5Searcher(fts5_db))):
+    for kind, (target, searcher_class) in targets.items():
+        searcher = searcher_class(target)
         results["query"][kind] = latencies(searcher.search, mix)
         searcher.close()
 
@@ -304,7 +320,8 @@ def print_table(r: dict[str, Any]) -> None:
     )
     print("| build | seconds | chunks/s | peak RSS MB, all processes | size MB | dwsearch is |")
     print("|---|---|---|---|---|---|")
-    for kind in ("dwsearch", "whoosh", "fts5"):
+    systems = [kind for kind in ("dwsearch", "fts5", "tantivy", "whoosh") if kind in b]
+    for kind in systems:
         x = b[kind]
         ratio = "" if kind == "dwsearch" else f"{d['chunks_per_s'] / x['chunks_per_s']:.2f}x"
         memory = x.get("tree_rss_mb", x["peak_rss_mb"])
@@ -313,9 +330,13 @@ def print_table(r: dict[str, Any]) -> None:
             f"| {x['size_mb']:.1f} | {ratio} |"
         )
     print(f"\nincremental update after editing 1 page: {r['incremental']['seconds']:.2f} s\n")
+    print(
+        f"\nsize on disk: dwsearch is {d['size_mb'] / b['fts5']['size_mb']:.2f}x FTS5's, "
+        f"{d['size_mb'] / b['tantivy']['size_mb']:.2f}x tantivy's\n"
+    )
     print("| query (facets + top-10 highlights) | p50 ms | p95 ms | p99 ms | dwsearch p95 is |")
     print("|---|---|---|---|---|")
-    for kind in ("dwsearch", "whoosh", "fts5"):
+    for kind in systems:
         x = q[kind]
         ratio = "" if kind == "dwsearch" else f"{q['dwsearch']['p95_ms'] / x['p95_ms']:.2f}x"
         print(f"| {kind} | {x['p50_ms']:.1f} | {x['p95_ms']:.1f} | {x['p99_ms']:.1f} | {ratio} |")
@@ -340,15 +361,18 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--workdir", type=Path, help="keep the pages and indexes here")
     parser.add_argument("--runs", type=int, default=END_TO_END_RUNS, help="end-to-end runs")
+    parser.add_argument(
+        "--whoosh-max-pages", type=int, default=2500, help="bare Whoosh only up to this size"
+    )
     args = parser.parse_args()
     globals()["END_TO_END_RUNS"] = args.runs
     if args.workdir:
         shutil.rmtree(args.workdir, ignore_errors=True)
         args.workdir.mkdir(parents=True)
-        results = measure(args.pages, args.workdir, args.queries)
+        results = measure(args.pages, args.workdir, args.queries, args.whoosh_max_pages)
     else:
         with tempfile.TemporaryDirectory(prefix="dwsearch-bench-") as folder:
-            results = measure(args.pages, Path(folder), args.queries)
+            results = measure(args.pages, Path(folder), args.queries, args.whoosh_max_pages)
     if args.json:
         print(json.dumps(results, indent=1))
     else:

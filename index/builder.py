@@ -153,6 +153,9 @@ class _Live:
     manifest: Manifest | None
     sources: dict[str, dict[str, Any]]
     damaged: str | None = None  # why it cannot be updated, if so
+    # The files and folders it was built from, where the manifest that lists them is
+    # lost: read from its sources, or an earlier generation's manifest.
+    recovered_roots: list[Root] = field(default_factory=list)
 
 
 @dataclass
@@ -201,15 +204,21 @@ def build_index(
     progress: Progress | None = None,
     on_wait: Callable[[], None] | None = None,
     lock_timeout: float = 600.0,
+    bundled_if_lost: bool = False,
 ) -> BuildReport:
     """Add or refresh `paths` in the index at `index_dir`, keeping its other sources;
-    with no paths, refresh every source it remembers (a new index: the bundled corpus)."""
+    with no paths, refresh every source it remembers (a new index: the bundled corpus).
+
+    A damaged index that no longer says what it was built from needs `paths`, unless
+    `bundled_if_lost` (the default index) says to fall back on the bundled corpus."""
     given = [Path(p) for p in paths or []]
     for path in given:
         if not (path.exists() or path.is_symlink()):
             raise IndexProblem(f"{path}: no such file or folder; the index was not changed")
     with _build_lock(index_dir, on_wait, lock_timeout):
-        return _build_locked(index_dir, given, rebuild, taxonomy_path, url_pattern, progress)
+        return _build_locked(
+            index_dir, given, rebuild, taxonomy_path, url_pattern, progress, bundled_if_lost
+        )
 
 
 def remove_from_index(
@@ -350,23 +359,44 @@ def _root_folder(root: Root) -> Path:
     return bundled_corpus() if root.path == BUNDLED else Path(root.path)
 
 
-def _read_live(index_dir: Path) -> _Live:
-    """The live generation, its manifest and sources; damage is noted, not raised."""
+def _read_live(index_dir: Path, thorough: bool = False) -> _Live:
+    """The live generation, its manifest and sources; damage is noted, not raised.
+
+    Every file's size is checked, and small files' checksums (`thorough`: all of them)."""
     try:
         generation = current_generation(index_dir)
     except IndexDamaged as error:
-        return _Live(None, None, {}, damaged=str(error))
+        return _Live(None, None, {}, str(error), _recover_roots(index_dir, None))
     if generation is None:
         return _Live(None, None, {})
     try:
         manifest = read_manifest(generation)
         sources = read_sources(generation)
     except IndexDamaged as error:
-        return _Live(generation, None, {}, damaged=str(error))
-    problem = verify_generation(generation, manifest, thorough=True)
+        return _Live(generation, None, {}, str(error), _recover_roots(index_dir, generation))
+    problem = verify_generation(generation, manifest, thorough)
     if problem:
         return _Live(generation, manifest, sources, damaged=problem)
     return _Live(generation, manifest, sources)
+
+
+def _recover_roots(index_dir: Path, generation: Path | None) -> list[Root]:
+    """What a damaged index was built from: its manifest's roots, else its sources'
+    roots, else the roots of the newest earlier generation that still says."""
+    folders = [generation] if generation else []
+    folders += sorted((g for g in index_dir.glob("gen-*") if g != generation), reverse=True)
+    for folder in folders:
+        try:
+            return read_manifest(folder).roots
+        except IndexDamaged:
+            pass
+        try:
+            named = {entry.get("root") for entry in read_sources(folder).values()}
+        except IndexDamaged:
+            continue
+        if named and all(isinstance(root, str) for root in named):
+            return [Root(root) for root in sorted(named)]  # type: ignore[arg-type]
+    return []
 
 
 def _remembered_taxonomy(manifest: Manifest | None, given: Path | None) -> Path | None:
@@ -378,12 +408,17 @@ def _remembered_taxonomy(manifest: Manifest | None, given: Path | None) -> Path 
 
 
 def _plan_roots(
-    live: _Live, given: list[Path], url_pattern: str | None
+    live: _Live, given: list[Path], url_pattern: str | None, index_dir: Path, bundled_if_lost: bool
 ) -> tuple[list[Root], dict[str, set[str] | None]]:
     """The roots after this build, and what to scan of each (None: all of it)."""
-    remembered = live.manifest.roots if live.manifest else []
+    remembered = live.manifest.roots if live.manifest else live.recovered_roots
     roots = [Root(r.path, r.url_pattern, list(r.exclude)) for r in remembered]
     if not given:
+        if not roots and live.damaged and not bundled_if_lost:
+            raise IndexProblem(
+                f"{live.damaged}, and what it was built from is lost with it; "
+                f"rebuild it with: dwsearch build --rebuild --index {index_dir} PATH"
+            )
         roots = roots or [Root(BUNDLED)]
         return roots, {root.path: None for root in roots}
     scopes: dict[str, set[str] | None] = {}
@@ -415,8 +450,16 @@ def _plan_roots(
     return roots, scopes
 
 
-def _scan(roots: list[Root], scopes: dict[str, set[str] | None], report: BuildReport) -> _Scan:
-    """Find and hash the page files of every root in scope; unreadable ones are noted."""
+def _scan(
+    roots: list[Root],
+    scopes: dict[str, set[str] | None],
+    report: BuildReport,
+    known: dict[str, dict[str, Any]],
+) -> _Scan:
+    """Find and hash the page files of every root in scope; unreadable ones are noted.
+
+    A file whose size and modification time are those the index recorded keeps its
+    recorded hash unread, as rsync and git do (`--rebuild` reads everything again)."""
     scan = _Scan()
     for root in roots:
         if root.path not in scopes:
@@ -443,7 +486,12 @@ def _scan(roots: list[Root], scopes: dict[str, set[str] | None], report: BuildRe
             if wanted is not None and key not in wanted:
                 continue
             try:
-                digest = _digest(found.path)
+                info = found.path.stat()
+                entry = known.get(key, {})
+                if entry.get("size") == info.st_size and entry.get("mtime") == info.st_mtime_ns:
+                    digest = str(entry.get("hash", ""))
+                else:
+                    digest = _digest(found.path)
             except OSError as error:
                 message = f"{found.relative}: cannot read ({error.strerror or error})"
                 scan.failed[key] = (root, found.relative, message)
@@ -469,48 +517,36 @@ def _in_scope(entry: dict[str, Any], key: str, scopes: dict[str, set[str] | None
 
 
 # ------------------------------------------------------------------------ building
-def _build_locked(
-    index_dir: Path,
-    given: list[Path],
-    rebuild: bool,
-    taxonomy_path: Path | None,
-    url_pattern: str | None,
-    progress: Progress | None,
-) -> BuildReport:
-    started = time.perf_counter()
-    report = BuildReport(index_dir)
-    live = _read_live(index_dir)
-    remove_stale(index_dir, keep=live.generation)
-    taxonomy_path = _remembered_taxonomy(live.manifest, taxonomy_path)
-    taxonomy = load_taxonomy(taxonomy_path)
-    roots, scopes = _plan_roots(live, given, url_pattern)
-    manifest = live.manifest
-    full = (
-        rebuild
-        or manifest is None
-        or live.damaged is not None
-        or manifest.schema_version != schema_version()
-        or manifest.taxonomy_digest != taxonomy.digest
-    )
-    if full:
-        scopes = {root.path: None for root in roots}
-    report.rebuilt = full
-    scan = _scan(roots, scopes, report)
-    _phase("scanned")
+@dataclass
+class _Plan:
+    """What a build will do: the pages found, and which to index, keep and remove."""
 
+    scan: _Scan
+    to_index: list[str]
+    to_remove: list[str]
+    kept: set[str]  # unreadable now, or under a root that is gone: kept as they were
+
+
+def _plan(
+    live: _Live,
+    roots: list[Root],
+    scopes: dict[str, set[str] | None],
+    full: bool,
+    report: BuildReport,
+) -> _Plan:
+    """Scan the roots in scope and decide, page by page; the report says it per root."""
+    scan = _scan(roots, scopes, report, {} if full else live.sources)
     old = live.sources
     to_index = [k for k in scan.found if full or old.get(k, {}).get("hash") != scan.found[k].digest]
     kept = {k for k, entry in old.items() if entry.get("root") in scan.missing_roots}
     kept |= {k for k in scan.failed if k in old}
+    remembered = {root.path for root in roots}
     to_remove = [
-        k for k, entry in old.items()
-        if _in_scope(entry, k, scopes) and k not in scan.found and k not in kept
-    ]  # fmt: skip
-    dropped_roots = (
-        {r.path for r in manifest.roots} - {r.path for r in roots} if manifest else set()
-    )
-    to_remove += [
-        k for k, e in old.items() if e.get("root") in dropped_roots and k not in to_remove
+        k
+        for k, entry in old.items()
+        if k not in scan.found
+        and k not in kept
+        and (_in_scope(entry, k, scopes) or entry.get("root") not in remembered)
     ]
     for key, found in scan.found.items():
         if key not in to_index:
@@ -519,20 +555,61 @@ def _build_locked(
         report.of(root.path).failed.append(message)
     for key in to_remove:
         report.of(old[key]["root"]).removed.append(old[key]["name"])
-    unchanged_roots = manifest is not None and [r.__dict__ for r in roots] == [
-        r.__dict__ for r in manifest.roots
-    ]
-    same_taxonomy = manifest is not None and manifest.taxonomy_path == str(taxonomy_path or "")
-    if not full and not to_index and not to_remove and unchanged_roots and same_taxonomy:
-        report.pages, report.chunks = manifest.pages, manifest.chunks  # type: ignore[union-attr]
-        report.seconds = time.perf_counter() - started
-        return report
+    return _Plan(scan, to_index, to_remove, kept)
+
+
+def _build_locked(
+    index_dir: Path,
+    given: list[Path],
+    rebuild: bool,
+    taxonomy_path: Path | None,
+    url_pattern: str | None,
+    progress: Progress | None,
+    bundled_if_lost: bool,
+) -> BuildReport:
+    started = time.perf_counter()
+    live = _read_live(index_dir)
+    remove_stale(index_dir, keep=live.generation)
+    taxonomy_path = _remembered_taxonomy(live.manifest, taxonomy_path)
+    taxonomy = load_taxonomy(taxonomy_path)
+    roots, scopes = _plan_roots(live, given, url_pattern, index_dir, bundled_if_lost)
+    manifest = live.manifest
+    full = (
+        rebuild
+        or manifest is None
+        or live.damaged is not None
+        or manifest.schema_version != schema_version()
+        or manifest.taxonomy_digest != taxonomy.digest
+    )
+    report = BuildReport(index_dir, rebuilt=full)
+    plan = _plan(live, roots, {r.path: None for r in roots} if full else scopes, full, report)
+    unchanged = (
+        manifest is not None
+        and not full
+        and not plan.to_index
+        and not plan.to_remove
+        and [r.__dict__ for r in roots] == [r.__dict__ for r in manifest.roots]
+        and manifest.taxonomy_path == str(taxonomy_path or "")
+    )
+    if unchanged:
+        # Before saying "up to date", read every byte: damage must not pass for that.
+        assert live.generation is not None and manifest is not None
+        problem = verify_generation(live.generation, manifest, thorough=True)
+        if problem is None:
+            report.pages, report.chunks = manifest.pages, manifest.chunks
+            report.seconds = time.perf_counter() - started
+            return report
+        live.damaged = problem
+        report = BuildReport(index_dir, rebuilt=True)
+        plan = _plan(live, roots, {r.path: None for r in roots}, True, report)
+        full = True
+    _phase("scanned")
 
     with _new_generation(index_dir) as building:
         if full:
-            entries = _write_fresh(building, scan, to_index, kept, taxonomy, live, report, progress)
+            entries = _write_fresh(building, plan, taxonomy, live, report, progress)
         else:
-            entries = _write_update(building, scan, to_index, to_remove, taxonomy, live, report)
+            entries = _write_update(building, plan, taxonomy, live, report)
         _phase("written")
         manifest = _finish_generation(building, entries, roots, taxonomy, live, report)
         manifest.taxonomy_path = str(taxonomy_path or "")
@@ -547,6 +624,7 @@ def _indexer(key: str, found: _Found, taxonomy: Taxonomy) -> Callable[[Any], dic
 
     def index_file(writer: Any) -> dict[str, Any]:
         try:
+            info = found.source.path.stat()
             data = found.source.path.read_bytes()
         except OSError as error:
             raise IngestError(
@@ -560,6 +638,8 @@ def _indexer(key: str, found: _Found, taxonomy: Taxonomy) -> Callable[[Any], dic
             "name": found.source.relative,
             "hash": hashlib.sha256(data).hexdigest(),
             "chunks": len(chunks),
+            "size": info.st_size,
+            "mtime": info.st_mtime_ns,
         }
 
     return index_file
@@ -567,15 +647,14 @@ def _indexer(key: str, found: _Found, taxonomy: Taxonomy) -> Callable[[Any], dic
 
 def _write_fresh(
     building: Path,
-    scan: _Scan,
-    to_index: list[str],
-    kept: set[str],
+    plan: _Plan,
     taxonomy: Taxonomy,
     live: _Live,
     report: BuildReport,
     progress: Progress | None,
 ) -> dict[str, dict[str, Any]]:
     """Every page file written anew: on several cores, or directly in this process."""
+    scan, to_index, kept = plan.scan, plan.to_index, set(plan.kept)
     tasks: list[Task] = [(k, _indexer(k, scan.found[k], taxonomy)) for k in to_index]
     workers = workers_for(len(tasks))
     if workers > 1:
@@ -620,16 +699,11 @@ def _write_fresh(
 
 
 def _write_update(
-    building: Path,
-    scan: _Scan,
-    to_index: list[str],
-    to_remove: list[str],
-    taxonomy: Taxonomy,
-    live: _Live,
-    report: BuildReport,
+    building: Path, plan: _Plan, taxonomy: Taxonomy, live: _Live, report: BuildReport
 ) -> dict[str, dict[str, Any]]:
     """The live generation's files, linked, with changed pages deleted and re-added
     through Whoosh's writer (which deletes)."""
+    scan, to_index, to_remove = plan.scan, plan.to_index, plan.to_remove
     assert live.generation is not None
     _link_generation(live.generation, building)
     entries = {k: v for k, v in live.sources.items() if k not in to_remove}
@@ -662,14 +736,47 @@ def _write_update(
 
 
 def _purge_deleted(writer: Any, segments: list[Any]) -> list[Any]:
-    """Whoosh's merge policy, plus: rewrite any segment with many deleted documents."""
-    keep = []
+    """Whoosh's merge policy for an update, but re-indexing chunks rather than copying
+    segments, and rewriting any segment with many deleted chunks.
+
+    Whoosh's own merge copies each document's length as stored, quantised to a byte, so
+    a merged index sums lengths that a fresh build sums exactly; and deleted chunks stay
+    in the statistics ranking reads until their segment is rewritten. Re-indexing the
+    live chunks from their stored fields leaves what a fresh build of them would hold.
+    """
+    to_rewrite = {id(s) for s in segments if s.deleted_count() > PURGE_SHARE * s.doc_count_all()}
+    kept = [s for s in segments if id(s) not in to_rewrite]
+    merged = MERGE_SMALL(_Choosing(writer), kept)
+    to_rewrite |= {id(s) for s in kept if s not in merged}
     for segment in segments:
-        if segment.deleted_count() > PURGE_SHARE * segment.doc_count_all():
-            writer.add_reader(SegmentReader(writer.storage, writer.schema, segment))
-        else:
-            keep.append(segment)
-    return MERGE_SMALL(writer, keep)
+        if id(segment) in to_rewrite:
+            _reindex_segment(writer, segment)
+    return [s for s in segments if id(s) not in to_rewrite]
+
+
+class _Choosing:
+    """Stands in for a writer while Whoosh's merge policy chooses segments to merge; the
+    merging itself is `_reindex_segment`'s."""
+
+    def __init__(self, writer: Any) -> None:
+        self.storage, self.schema = writer.storage, writer.schema
+
+    def add_reader(self, reader: Any) -> None:
+        """Chosen: nothing to copy here (Whoosh's policy closes the reader itself)."""
+
+
+def _reindex_segment(writer: Any, segment: Any) -> None:
+    """Add a segment's live chunks to `writer` again, from their stored fields."""
+    reader = SegmentReader(writer.storage, writer.schema, segment)
+    try:
+        order = reader.column_reader("order")
+        for docnum in reader.all_doc_ids():
+            fields = reader.stored_fields(docnum)
+            position = int(bytes(order[docnum]).rpartition(b"\x00")[2] or 0)
+            document = chunk_document(stored_chunk(fields), position, fields.get("origin", ""))
+            writer.add_document(**document)
+    finally:
+        reader.close()
 
 
 def _finish_generation(

@@ -28,7 +28,7 @@ def build_schema() -> Schema:
         url=STORED(),
         source=ID(stored=True),
         # The file a chunk came from, unique across every root: what updates delete by.
-        origin=ID(),
+        origin=ID(stored=True),
         lines=STORED(),
         section=STORED(),
         title=title,

@@ -20,7 +20,7 @@ def test_small_benchmark_run(tmp_path):
     figures = json.loads(result.stdout)
     assert figures["pages"] == 20
     assert figures["ingest"]["chunks"] > 20 * 10
-    for system in ("dwsearch", "whoosh", "fts5"):
+    for system in ("dwsearch", "whoosh", "fts5", "tantivy"):
         assert figures["build"][system]["chunks"] == figures["ingest"]["chunks"]
         assert figures["query"][system]["queries"] == 24
     assert set(figures["end_to_end_ms"]) == {

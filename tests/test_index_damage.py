@@ -77,6 +77,10 @@ def test_a_damaged_index_is_reported_then_mended_by_a_plain_build(tmp_path, seed
         assert result.stdout == ""
 
     mended = run_cli("build", "--index", str(index))
+    if damage == "generation gone":  # nothing on disk says what it was built from
+        assert mended.exit_code == 2 and "what it was built from is lost" in mended.stderr
+        assert f"dwsearch build --rebuild --index {index} PATH" in mended.stderr
+        mended = run_cli("build", "--rebuild", str(pages), "--index", str(index))
     assert mended.exit_code == 0, mended.stderr
     assert "up to date" not in mended.stdout
     code, data = _facet_check(index)
