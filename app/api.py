@@ -289,7 +289,10 @@ def build(
     from their file name (see the README), and is remembered with them.
     """
     from dwsearch.index.builder import build_index
+    from dwsearch.ingest.pages import check_url_pattern
 
+    if url_pattern is not None:
+        check_url_pattern(url_pattern)  # a ValueError that says what is wrong
     index_dir, _ = resolve_index_dir(index)
     return build_index(
         index_dir,

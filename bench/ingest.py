@@ -2,7 +2,8 @@
 
     python bench/ingest.py [--pages 1000] [--page PATH]
 
-PATH defaults to the bundled corpus page. Prints pages/s and chunks/s.
+PATH defaults to the bundled corpus page; an HTML page is copied as HTML (its first
+"Union" numbered, so titles differ). Prints pages/s and chunks/s.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ def main() -> None:
     title, _, rest = text.partition("\n")
     with tempfile.TemporaryDirectory() as folder:
         for number in range(args.pages):
-            Path(folder, f"page-{number:05}.txt").write_text(
-                f"{title} {number}\n{rest}", encoding="utf-8"
-            )
+            if page.suffix == ".txt":
+                copy = f"{title} {number}\n{rest}"
+            else:
+                copy = text.replace("Union", f"Union {number}", 1)
+            Path(folder, f"page-{number:05}{page.suffix}").write_text(copy, encoding="utf-8")
         load_taxonomy()  # loading data files is start-up, not per-page work
         started = time.perf_counter()
         chunks = sum(1 for _ in chunk_paths([folder]))

@@ -41,6 +41,7 @@ from dwsearch.ingest.pages import (
     find_sources,
     load_taxonomy,
 )
+from dwsearch.ingest.sources import read_source
 from dwsearch.ingest.vocabulary import facet_vocabulary
 
 from . import whoosh_internals
@@ -491,21 +492,16 @@ def _scan(
                 if entry.get("size") == info.st_size and entry.get("mtime") == info.st_mtime_ns:
                     digest = str(entry.get("hash", ""))
                 else:
-                    digest = _digest(found.path)
+                    digest = hashlib.sha256(read_source(found)).hexdigest()
             except OSError as error:
                 message = f"{found.relative}: cannot read ({error.strerror or error})"
                 scan.failed[key] = (root, found.relative, message)
                 continue
+            except IngestError as error:
+                scan.failed[key] = (root, found.relative, str(error))
+                continue
             scan.found[key] = _Found(root, found, digest)
     return scan
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(2**20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _in_scope(entry: dict[str, Any], key: str, scopes: dict[str, set[str] | None]) -> bool:
@@ -625,12 +621,13 @@ def _indexer(key: str, found: _Found, taxonomy: Taxonomy) -> Callable[[Any], dic
     def index_file(writer: Any) -> dict[str, Any]:
         try:
             info = found.source.path.stat()
-            data = found.source.path.read_bytes()
         except OSError as error:
             raise IngestError(
                 f"{found.source.relative}: cannot read ({error.strerror or error})"
             ) from None
-        chunks = chunk_source(found.source, taxonomy, data)
+        data = read_source(found.source)
+        pattern = found.root.url_pattern or None
+        chunks = chunk_source(found.source, taxonomy, data, url_pattern=pattern)
         for position, chunk in enumerate(chunks):
             writer.add_document(**chunk_document(chunk, position, key))
         return {

@@ -15,10 +15,14 @@ from typing import Literal
 
 from .chunk import Chunk, Lines
 from .datafiles import load_toml, package_data
+from .dates import DateSpan, prose_years
+from .kinds import kind_rules
 from .taxonomy import Taxonomy
-from .text import mentioned_years, slugify, split_trailing_year, squeeze, type_from_heading
+from .text import mentioned_years, slugify, split_trailing_year, squeeze
 
-BlockKind = Literal["title", "heading", "text", "item", "address"]
+# A "date" block is a date line ("17 Nov 2015", "24 Apr 2017 to 28 Apr 2017 Geneva"): it
+# joins the item or paragraph it dates.
+BlockKind = Literal["title", "heading", "text", "item", "address", "date"]
 Where = int | str  # a line number in a .txt, or an element locator in HTML
 
 
@@ -38,6 +42,19 @@ class Block:
     pieces: list[Piece]
     # A .txt line that merely looks like a heading; it is one only if content follows it.
     tentative: bool = False
+    # A date line's date; or an item's or a paragraph's own (an HTML `<time>` in it).
+    date: DateSpan | None = None
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What a reader learned of a page besides its blocks."""
+
+    url: str = ""  # the address the page gives for itself
+    title: str = ""  # the title its markup gives (`og:title`), if any
+    date: DateSpan | None = None  # the publication date its markup gives
+    tags: tuple[str, ...] = ()  # the site's own tags (`rel="tag"`, `article:tag`)
+    kind: str | None = None  # what its markup says it is (the classes of its <body>)
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,9 @@ def looks_like_address(line: str) -> bool:
     )
 
 
+GENERIC_SECTION = "section"  # the type of a heading nobody listed in sections.toml
+
+
 @dataclass
 class _Section:
     """The section being read, and a sub-heading waiting to title the next chunk."""
@@ -92,69 +112,90 @@ class _Section:
     pending_title: Piece | None = None
 
 
+@dataclass
+class _Draft:
+    """A chunk before its page is read to the end: a date line may still join it."""
+
+    type: str
+    section: str
+    title: str
+    text: str
+    wheres: list[Where]
+    role: Literal["profile", "prose", "item"]
+    years: tuple[int, ...]  # what its own words say, for an undated chunk
+    date: DateSpan | None = None
+
+    def join_date_line(self, pieces: list[Piece], date: DateSpan | None) -> None:
+        """A date line's text opens the chunk's text; its date is the chunk's date."""
+        line = squeeze(" ".join(p.text for p in pieces))
+        if self.role == "profile":
+            self.text = f"{line}\n{self.text}" if self.text else line
+        else:
+            self.text = squeeze(f"{line} {self.text}")
+        self.wheres += [p.where for p in pieces]
+        self.date = self.date or date
+
+
 class _PageBuilder:
-    """Turns one page's blocks into chunks, keeping ids unique within the page."""
+    """Turns one page's blocks into chunks; a date line waits for the chunk it dates."""
 
-    def __init__(self, page_title: str, source: str, taxonomy: Taxonomy) -> None:
-        self.page_title = page_title
-        self.page = slugify(page_title)
-        self.source = source
-        self.taxonomy = taxonomy
-        self.chunks: list[Chunk] = []
-        self._seen_ids: dict[str, int] = {}
+    def __init__(self) -> None:
+        self.drafts: list[_Draft] = []
+        self.section_start = 0  # the first draft of the current section
+        self.pending_pieces: list[Piece] = []
+        self.pending_date: DateSpan | None = None
 
-    def add(
-        self,
-        kind: str,
-        section: str,
-        title: str,
-        text: str,
-        years: tuple[int, ...],
-        wheres: list[Where],
-    ) -> None:
-        tags = self.taxonomy.tag(f"{title}\n{text}")
-        key = "\x1f".join((self.page, kind, section, title, text))
-        chunk_id = hashlib.sha1(key.encode()).hexdigest()[:16]
-        # Identical chunks on one page (a list item repeated) keep distinct, stable ids.
-        repeat = self._seen_ids.get(chunk_id, 0)
-        self._seen_ids[chunk_id] = repeat + 1
-        if repeat:
-            chunk_id = f"{chunk_id}-{repeat + 1}"
-        self.chunks.append(
-            Chunk(
-                id=chunk_id,
-                page=self.page,
-                page_title=self.page_title,
-                type=kind,
-                section=section,
-                title=title,
-                text=text,
-                years=years,
-                topics=tags.topics,
-                baskets=tags.baskets,
-                sectors=tags.sectors,
-                source=self.source,
-                lines=_span(wheres),
-            )
-        )
+    def add(self, draft: _Draft) -> None:
+        if self.pending_pieces:
+            draft.join_date_line(self.pending_pieces, self.pending_date)
+            self.pending_pieces, self.pending_date = [], None
+        self.drafts.append(draft)
 
-    def add_item(self, section: _Section, piece: Piece) -> None:
+    def add_date_line(self, block: Block) -> None:
+        if self.pending_pieces:  # two date lines in a row: the first dates nothing after it
+            self.attach_pending_backwards()
+        self.pending_pieces, self.pending_date = list(block.pieces), block.date
+
+    def start_section(self) -> None:
+        """A date line with nothing after it in its section dates the chunk before it."""
+        self.attach_pending_backwards(within_section=True)
+        self.section_start = len(self.drafts)
+
+    def attach_pending_backwards(self, within_section: bool = False) -> None:
+        if not self.pending_pieces:
+            return
+        first = self.section_start if within_section else 0
+        if len(self.drafts) > first:
+            self.drafts[-1].join_date_line(self.pending_pieces, self.pending_date)
+            self.pending_pieces, self.pending_date = [], None
+        elif not within_section:  # a page of nothing but a date line
+            text = squeeze(" ".join(p.text for p in self.pending_pieces))
+            wheres: list[Where] = [p.where for p in self.pending_pieces]
+            self.drafts.append(_Draft("overview", "", "", text, wheres, "prose", ()))
+            self.drafts[-1].date = self.pending_date
+            self.pending_pieces, self.pending_date = [], None
+
+    def add_item(self, section: _Section, piece: Piece, date: DateSpan | None) -> None:
         title, year = split_trailing_year(squeeze(piece.text))
         years = (year,) if year else mentioned_years(title)
-        self.add(section.rule.type, section.heading, title, "", years, [piece.where])
+        draft = _Draft(section.rule.type, section.heading, title, "", [piece.where], "item", years)
+        draft.date = date
+        self.add(draft)
 
-    def add_paragraph(self, section: _Section, pieces: list[Piece]) -> None:
+    def add_paragraph(self, section: _Section, pieces: list[Piece], date: DateSpan | None) -> None:
         text = squeeze(" ".join(p.text for p in pieces))
         title_piece, section.pending_title = section.pending_title, None
         title = squeeze(title_piece.text) if title_piece else ""
         wheres = ([title_piece.where] if title_piece else []) + [p.where for p in pieces]
-        years = mentioned_years(f"{title} {text}")
-        self.add(section.rule.type, section.heading, title, text, years, wheres)
+        years = prose_years(f"{title} {text}")
+        draft = _Draft(section.rule.type, section.heading, title, text, wheres, "prose", years)
+        draft.date = date
+        self.add(draft)
 
     def flush_pending_title(self, section: _Section) -> None:
         """A sub-heading with no paragraph after it is kept as a chunk of its own."""
         if section.pending_title is not None:
-            self.add_paragraph(section, [])
+            self.add_paragraph(section, [], None)
 
 
 def _span(wheres: list[Where]) -> Lines:
@@ -176,51 +217,45 @@ def _is_list_like(pieces: list[Piece]) -> bool:
 
 
 def chunk_blocks(
-    blocks: list[Block], fallback_title: str, source: str, taxonomy: Taxonomy
+    blocks: list[Block],
+    facts: PageFacts,
+    fallback_title: str,
+    source: str,
+    taxonomy: Taxonomy,
+    fallback_url: str = "",
 ) -> list[Chunk]:
-    """Typed chunks from a reader's blocks, boilerplate already removed."""
+    """Typed, dated chunks from a reader's blocks, boilerplate already removed.
+
+    `fallback_title` names a page without a title of its own; `fallback_url` is its
+    address when it gives none.
+    """
     rules = page_rules()
+    kinds = kind_rules()
+    url = facts.url or fallback_url
+    # What the page's address or markup says it is; its layout may tell when they do not.
+    told_kind = (kinds.from_address(url) if url else None) or facts.kind
     blocks = [b for b in blocks if b.pieces]
     title_piece: Piece | None = None
     if blocks and blocks[0].kind == "title":
         title_piece = blocks[0].pieces[0]
         blocks = blocks[1:]
-    page_title = squeeze(title_piece.text) if title_piece else fallback_title
-    builder = _PageBuilder(page_title, source, taxonomy)
+    page_title = facts.title or (squeeze(title_piece.text) if title_piece else fallback_title)
+    builder = _PageBuilder()
 
-    # The profile: the name, then any labelled fields and a bare address before the prose.
-    profile: list[Piece] = []
-    while blocks:
-        block = blocks[0]
-        if block.kind == "address":
-            profile.extend(block.pieces)
-            blocks.pop(0)
-            continue
-        if block.kind not in ("text", "heading") or (
-            block.kind == "heading" and not block.tentative
-        ):
-            break
-        taken = 0
-        for piece in block.pieces:
-            line = squeeze(piece.text)
-            if rules.profile_field.match(line) or (not profile and looks_like_address(line)):
-                profile.append(piece)
-                taken += 1
-            else:
-                break
-        if taken == 0:
-            break
-        if taken < len(block.pieces):
-            blocks[0] = Block(block.kind, block.pieces[taken:], block.tentative)
-            break
-        blocks.pop(0)
-    if title_piece or profile:
-        wheres = ([title_piece.where] if title_piece else []) + [p.where for p in profile]
-        text = "\n".join(squeeze(p.text) for p in profile)
-        builder.add("profile", "", page_title, text, mentioned_years(text), wheres)
+    profile = _take_profile(blocks, kinds.is_dated(told_kind or kinds.default))
+    if title_piece or profile.pieces or profile.date_pieces:
+        wheres = ([title_piece.where] if title_piece else []) + [p.where for p in profile.pieces]
+        text = "\n".join(squeeze(p.text) for p in profile.pieces)
+        draft = _Draft("profile", "", page_title, text, wheres, "profile", ())
+        if profile.date_pieces:
+            draft.join_date_line(profile.date_pieces, profile.date)
+        builder.drafts.append(draft)
 
     section = _Section()
     for index, block in enumerate(blocks):
+        if block.kind == "date":
+            builder.add_date_line(block)
+            continue
         if block.kind in ("heading", "title"):
             heading = squeeze(block.pieces[0].text)
             known = rules.known_heading(heading)
@@ -230,6 +265,7 @@ def chunk_blocks(
             )
             if known is not None:
                 builder.flush_pending_title(section)
+                builder.start_section()
                 section = _Section(heading, known)
             elif block.tentative and not has_content:
                 # A short line with nothing under it is content, not a heading.
@@ -239,11 +275,122 @@ def chunk_blocks(
                 section.pending_title = block.pieces[0]
             else:
                 builder.flush_pending_title(section)
-                section = _Section(heading, SectionRule(type_from_heading(heading), "auto"))
+                builder.start_section()
+                section = _Section(heading, SectionRule(GENERIC_SECTION, "auto"))
             continue
         _add_content(builder, section, block)
     builder.flush_pending_title(section)
-    return builder.chunks
+    builder.attach_pending_backwards()
+
+    types = (d.type for d in builder.drafts)
+    kind = told_kind or kinds.from_layout(types, profile.labelled) or kinds.default
+    page_date = profile.date or facts.date
+    inherited = page_date if kinds.is_dated(kind) else None
+    return _chunks(builder.drafts, page_title, source, url, kind, inherited, facts, taxonomy)
+
+
+@dataclass
+class _Profile:
+    """What follows a page's title before its prose: labelled fields, an address, and on a
+    page that is about its own date, the date line under its title."""
+
+    pieces: list[Piece] = field(default_factory=list)
+    labelled: bool = False  # "Acronym:", "Address:"…: an actor's page
+    date: DateSpan | None = None
+    date_pieces: list[Piece] = field(default_factory=list)
+
+
+def _take_profile(blocks: list[Block], takes_page_date: bool) -> _Profile:
+    """Take the profile's blocks (and lines) off the front of `blocks`."""
+    rules = page_rules()
+    profile = _Profile()
+    while blocks:
+        block = blocks[0]
+        if block.kind == "address":
+            profile.pieces.extend(block.pieces)
+            blocks.pop(0)
+            continue
+        if block.kind == "date" and takes_page_date and profile.date is None:
+            profile.date, profile.date_pieces = block.date, list(block.pieces)
+            blocks.pop(0)
+            continue
+        if block.kind not in ("text", "heading") or (
+            block.kind == "heading" and not block.tentative
+        ):
+            break
+        taken = 0
+        for piece in block.pieces:
+            line = squeeze(piece.text)
+            if rules.profile_field.match(line):
+                profile.labelled = True
+            elif profile.pieces or not looks_like_address(line):
+                break
+            profile.pieces.append(piece)
+            taken += 1
+        if taken == 0:
+            break
+        if taken < len(block.pieces):
+            blocks[0] = Block(block.kind, block.pieces[taken:], block.tentative, block.date)
+            break
+        blocks.pop(0)
+    return profile
+
+
+def _chunks(
+    drafts: list[_Draft],
+    page_title: str,
+    source: str,
+    url: str,
+    kind: str,
+    page_date: DateSpan | None,
+    facts: PageFacts,
+    taxonomy: Taxonomy,
+) -> list[Chunk]:
+    """The page's chunks: ids unique within the page, dates and years settled."""
+    page = slugify(page_title)
+    tagged = taxonomy.topics_named(facts.tags)
+    seen_ids: dict[str, int] = {}
+    chunks = []
+    for draft in drafts:
+        tags = taxonomy.tag(
+            f"{draft.title}\n{draft.text}", also=tagged if draft.role != "item" else ()
+        )
+        key = "\x1f".join((page, draft.type, draft.section, draft.title, draft.text))
+        chunk_id = hashlib.sha1(key.encode()).hexdigest()[:16]
+        # Identical chunks on one page (a list item repeated) keep distinct, stable ids.
+        repeat = seen_ids.get(chunk_id, 0)
+        seen_ids[chunk_id] = repeat + 1
+        if repeat:
+            chunk_id = f"{chunk_id}-{repeat + 1}"
+        date = draft.date or page_date
+        if date is not None:
+            years = date.years  # a dated chunk is about its date
+        elif draft.role == "profile":
+            years = ()  # a name, an address, a founding year: not what the page is about
+        else:
+            years = draft.years
+        chunks.append(
+            Chunk(
+                id=chunk_id,
+                page=page,
+                page_title=page_title,
+                type=draft.type,
+                section=draft.section,
+                title=draft.title,
+                text=draft.text,
+                years=years,
+                topics=tags.topics,
+                baskets=tags.baskets,
+                sectors=tags.sectors,
+                source=source,
+                lines=_span(draft.wheres),
+                url=url,
+                date=date.start if date else "",
+                date_end=date.end if date else "",
+                kind=kind,
+            )
+        )
+    return chunks
 
 
 def _add_content(builder: _PageBuilder, section: _Section, block: Block) -> None:
@@ -252,6 +399,6 @@ def _add_content(builder: _PageBuilder, section: _Section, block: Block) -> None
         layout = "list" if _is_list_like(block.pieces) else "prose"
     if block.kind == "item" or (layout == "list" and block.kind != "address"):
         for piece in block.pieces:
-            builder.add_item(section, piece)
+            builder.add_item(section, piece, block.date)
     else:
-        builder.add_paragraph(section, block.pieces)
+        builder.add_paragraph(section, block.pieces, block.date)

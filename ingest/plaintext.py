@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from .addresses import address_in_line
 from .boilerplate import is_boilerplate
-from .layout import Block, Piece, looks_like_address, page_rules
+from .dates import date_line_span, may_be_date_line
+from .layout import Block, PageFacts, Piece, looks_like_address, page_rules
 from .text import source_lines, split_trailing_year, squeeze
 
 _MAX_TITLE = 200
@@ -29,12 +31,14 @@ def _could_be_heading(line: str) -> bool:
     )
 
 
-def blocks_from_text(text: str) -> list[Block]:
-    """Blank-line-separated blocks; known headings split blocks wherever they stand."""
+def blocks_from_text(text: str) -> tuple[list[Block], PageFacts]:
+    """Blank-line-separated blocks; known headings and date lines split blocks wherever
+    they stand. A `URL:` line gives the page's address, and is not content."""
     rules = page_rules()
     lines = source_lines(text)
     blocks: list[Block] = []
     current: list[Piece] = []
+    url = ""
 
     def close() -> None:
         if current:
@@ -49,6 +53,10 @@ def blocks_from_text(text: str) -> list[Block]:
             continue
         if is_boilerplate(line):
             continue
+        address = address_in_line(line)
+        if address:
+            url = url or address
+            continue
         piece = Piece(raw.strip(), number)
         if not seen_title:
             seen_title = True
@@ -59,6 +67,11 @@ def blocks_from_text(text: str) -> list[Block]:
             close()
             blocks.append(Block("heading", [piece]))
             continue
+        date = date_line_span(line) if may_be_date_line(line) else None
+        if date is not None:
+            close()
+            blocks.append(Block("date", [piece], date=date))
+            continue
         current.append(piece)
     close()
 
@@ -68,4 +81,4 @@ def blocks_from_text(text: str) -> list[Block]:
             line = squeeze(block.pieces[0].text)
             if _could_be_heading(line):
                 blocks[index] = Block("heading", block.pieces, tentative=True)
-    return blocks
+    return blocks, PageFacts(url=url)

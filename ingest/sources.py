@@ -1,8 +1,14 @@
-"""Finding and decoding source files, so one bad file never stops the others."""
+"""Finding, reading and decoding source files, so one bad file never stops the others.
+
+Only regular files are read: a FIFO would block a build forever and a device such as
+`/dev/zero` never ends. A link inside a folder is followed only to a file inside that
+folder, and a file larger than `max_bytes` is refused, with a message naming it.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,10 +16,31 @@ from pathlib import Path
 TEXT_SUFFIXES = (".txt",)
 HTML_SUFFIXES = (".html", ".htm")
 SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
+# Large enough for any observatory page (the largest extract seen is under 1 MB).
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+_FILE_TYPES = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
 
 
 class IngestError(Exception):
-    """A source that cannot be read as a page; the message names the file."""
+    """A source that cannot be read as a page; the message names the file.
+
+    `source` is the name chunks would have given it (`Source.relative`), where known, so
+    that a build can keep what its index already had of the file.
+    """
+
+    def __init__(self, message: str, source: str | None = None) -> None:
+        super().__init__(message)
+        self.source = source
+
+    def __reduce__(self) -> tuple[type[IngestError], tuple[str, str | None]]:
+        return (type(self), (str(self), self.source))  # from a worker process, whole
 
 
 @dataclass(frozen=True)
@@ -21,37 +48,143 @@ class Source:
     """A page file, and the name chunks give it."""
 
     path: Path
-    relative: str  # the path relative to the corpus root, as chunks report it
+    relative: str  # the path relative to the corpus root, as chunks report it (escaped)
+    # The same path as the file system gave it (undecodable bytes as surrogates), for
+    # addresses made from the file's name; empty when it equals `relative`.
+    raw_relative: str = ""
+
+    @property
+    def name_on_disk(self) -> str:
+        return self.raw_relative or self.relative
 
 
-def find_sources(paths: Iterable[str | Path]) -> Iterator[Source | IngestError]:
-    """Every page file under the given files and folders, in a stable order."""
+def safe_name(name: str) -> str:
+    """A file name as text that always encodes: bytes that are not UTF-8 as `\\xff`.
+
+    Python decodes such bytes in names to lone surrogates, which no printer, JSON file
+    or index can write in UTF-8.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
+
+
+def _source(path: Path, relative: str) -> Source:
+    named = safe_name(relative)
+    return Source(path, named, relative if named != relative else "")
+
+
+def find_sources(
+    paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[Source | IngestError]:
+    """Every page file under the given files and folders, in a stable order.
+
+    A file that is not a regular file, is larger than `max_bytes`, or is a link out of
+    the folder it was found in yields an IngestError naming it, in its place.
+    """
     for given in paths:
         path = Path(given)
         if path.is_dir():
+            root = path.resolve()
             found = []
-            for folder, dirs, files in os.walk(path):
+            for folder, dirs, files in os.walk(path):  # links to folders are not walked
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found += [Path(folder, f) for f in files if f.lower().endswith(SUFFIXES)]
             for file in sorted(found):
-                yield Source(file, file.relative_to(path).as_posix())
-        elif path.is_file():
-            yield Source(path, path.name)
+                yield _checked(_source(file, file.relative_to(path).as_posix()), max_bytes, root)
+        elif path.exists() or path.is_symlink():
+            yield _checked(_source(path, path.name), max_bytes, None)  # named: links followed
         else:
-            yield IngestError(f"{given}: no such file or folder")
+            yield IngestError(f"{safe_name(str(given))}: no such file or folder")
+
+
+def _checked(source: Source, max_bytes: int, root: Path | None) -> Source | IngestError:
+    problem = _problem(source.path, max_bytes, root)
+    return IngestError(f"{source.relative}: {problem}", source.relative) if problem else source
+
+
+def _problem(path: Path, max_bytes: int, root: Path | None) -> str | None:
+    """Why a file found is not read, or None; `root` is the folder it was found in."""
+    try:
+        if root is not None and path.is_symlink():
+            target = path.resolve()
+            if not target.is_relative_to(root):
+                return "a link to outside the folder; skipped"
+        info = path.stat()
+    except OSError as error:
+        return f"cannot read ({error.strerror or error})"
+    except RuntimeError:  # a loop of links, on Python < 3.13
+        return "cannot read (a loop of links)"
+    return _not_a_page_file(info, max_bytes)
+
+
+def _not_a_page_file(info: os.stat_result, max_bytes: int) -> str | None:
+    if not stat.S_ISREG(info.st_mode):
+        kind = _FILE_TYPES.get(stat.S_IFMT(info.st_mode), "not a regular file")
+        return f"{kind}, not a page file; skipped"
+    if info.st_size > max_bytes:
+        return too_large(info.st_size, max_bytes)
+    return None
+
+
+def too_large(size: int, max_bytes: int) -> str:
+    return f"{_size(size)}, larger than the {_size(max_bytes)} limit; skipped"
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+    if count >= 1024:
+        return f"{count / 1024:.1f} KB".replace(".0 KB", " KB")
+    return f"{count} bytes"
+
+
+def read_source(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """A file's bytes, checked again as they are read: a regular file, at most `max_bytes`.
+
+    The file is opened without blocking, so a FIFO put in its place since it was found
+    never hangs the reader; the size is checked on the open file, and reading stops one
+    byte past the limit.
+    """
+    name = source.relative
+    try:
+        descriptor = os.open(source.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise IngestError(f"{name}: cannot read ({error.strerror or error})", name) from None
+    with os.fdopen(descriptor, "rb") as handle:
+        problem = _not_a_page_file(os.fstat(descriptor), max_bytes)
+        if problem:
+            raise IngestError(f"{name}: {problem}", name)
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as error:
+            raise IngestError(f"{name}: cannot read ({error.strerror or error})", name) from None
+    if len(data) > max_bytes:  # it grew since it was found
+        raise IngestError(f"{name}: {too_large(len(data), max_bytes)}", name)
+    return data
 
 
 def decode(data: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252, else Latin-1; binary is refused."""
+    """UTF-8 (with or without BOM), UTF-16 (with or without), else Windows-1252, else
+    Latin-1; binary is refused."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
-            raise IngestError(f"{name}: not valid UTF-16 despite its byte-order mark") from None
+            raise IngestError(
+                f"{name}: not valid UTF-16 despite its byte-order mark", name
+            ) from None
     if not data.strip():
-        raise IngestError(f"{name}: empty file")
+        raise IngestError(f"{name}: empty file", name)
     if b"\x00" in data[:8192]:
-        raise IngestError(f"{name}: binary file (not a text or HTML page)")
+        text = _utf16_without_bom(data)
+        if text is None or _mostly_control(text):
+            raise IngestError(f"{name}: binary file (not a text or HTML page)", name)
+        if not text.strip():
+            raise IngestError(f"{name}: empty file", name)
+        return text
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -61,8 +194,32 @@ def decode(data: bytes, name: str) -> str:
     except UnicodeDecodeError:
         text = data.decode("latin-1")
     if _mostly_control(text):
-        raise IngestError(f"{name}: binary file (not a text or HTML page)")
+        raise IngestError(f"{name}: binary file (not a text or HTML page)", name)
     return text
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """Text in UTF-16 without a byte-order mark, told by its zero bytes, else None.
+
+    Text in a Latin script has a zero in every other byte, high bytes of its code units:
+    at odd offsets in little-endian, at even ones in big-endian. Binary files have zeros
+    at both, or at neither in step.
+    """
+    sample = data[:8192]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    zeros_even, zeros_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if zeros_odd >= 0.3 and zeros_even <= 0.02:
+        encoding = "utf-16-le"
+    elif zeros_even >= 0.3 and zeros_odd <= 0.02:
+        encoding = "utf-16-be"
+    else:
+        return None
+    try:
+        return data[: len(data) - len(data) % 2].decode(encoding)
+    except UnicodeDecodeError:
+        return None
 
 
 def _mostly_control(text: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from .datafiles import read_toml, text_digest
 from .spelling import fold_spelling, uk_to_us
+from .text import squeeze
 
 # Words, keeping hyphenated compounds ("ITU-T", "e-commerce") and apostrophes together.
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
@@ -85,8 +87,19 @@ class Taxonomy:
             digest=text_digest(text),
         )
 
-    def tag(self, text: str) -> Tags:
-        labels: set[str] = set()
+    def topics_named(self, names: Collection[str]) -> tuple[str, ...]:
+        """The topics among a page's own tags, by name or slug (`Network neutrality`,
+        `network-neutrality`); tags that name no topic are ignored."""
+        if not names:
+            return ()
+        lookup = {name.casefold(): slug for slug, name in self.topic_names.items()}
+        lookup.update((slug.casefold(), slug) for slug in self.topic_names)
+        found = {lookup.get(squeeze(name).casefold()) for name in names}
+        return tuple(sorted(slug for slug in found if slug))
+
+    def tag(self, text: str, also: tuple[str, ...] = ()) -> Tags:
+        """The facets of a text; `also` adds topics known otherwise (the page's tags)."""
+        labels: set[str] = {f"topic:{slug}" for slug in also} if also else set()
         for token in _tokens(text):
             for part in (token, *token.split("-")) if "-" in token else (token,):
                 labels |= self.acronyms.get(part, frozenset())

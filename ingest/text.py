@@ -8,8 +8,10 @@ import unicodedata
 # Spaces the site's editor leaves behind: no-break, narrow no-break, figure, thin, zero-width.
 _SPACE_LIKE = dict.fromkeys(map(ord, "\u00a0\u202f\u2007\u2009\u200a\u2002\u2003\u3000"), " ")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-# Control characters and the Unicode line separators editors do not break on.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# Control characters (C0 and C1 but tab and newline), the Unicode line separators editors
+# do not break on, and the bidirectional embeddings, overrides and isolates that can make
+# text read in another order than it is stored (U+202E turns "txt.exe" into "exe.txt").
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _WHITESPACE = re.compile(r"\s+")
 
 YEAR_MIN, YEAR_MAX = 1900, 2100
@@ -25,6 +27,12 @@ def normalise(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
     text = text.translate(_SPACE_LIKE).translate(_INVISIBLE)
+    return _CONTROL.sub(" ", text)
+
+
+def strip_controls(text: str) -> str:
+    """Control and bidi-override characters as spaces: for text decoded after `normalise`,
+    such as HTML entities (`&#27;` is an escape character once BeautifulSoup reads it)."""
     return _CONTROL.sub(" ", text)
 
 
@@ -63,8 +71,3 @@ def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:80].strip("-") or "page"
-
-
-def type_from_heading(heading: str) -> str:
-    """A type name for a heading nobody told us about: `Key Publications` → `key_publications`."""
-    return slugify(heading).replace("-", "_")[:40].strip("_") or "section"

@@ -6,19 +6,9 @@ The builder writes this into each index, so that a search can check a filter's v
 
 from __future__ import annotations
 
+from .kinds import kind_rules
 from .layout import page_rules
 from .taxonomy import Taxonomy
-
-# What a page is, from its address or layout (see `Chunk.kind`).
-PAGE_KINDS = {
-    "actor": "Actor",
-    "issue": "Issue",
-    "event": "Event",
-    "update": "Update",
-    "basket": "Basket",
-    "resource": "Resource",
-    "page": "Page",
-}
 
 
 def _display(slug: str) -> str:
@@ -33,7 +23,7 @@ def facet_vocabulary(taxonomy: Taxonomy) -> dict[str, dict[str, str]]:
         types.setdefault(rule.type, _display(rule.type))
     return {
         "type": types,
-        "kind": dict(PAGE_KINDS),
+        "kind": kind_rules().displays(),  # what a page is (see `Chunk.kind`, kinds.toml)
         "sector": dict(taxonomy.sectors),
         "topic": dict(taxonomy.topic_names),
         "basket": dict(taxonomy.baskets),

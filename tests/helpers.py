@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dwsearch.ingest import Chunk
+from dwsearch.ingest.addresses import address_in_line
 from dwsearch.ingest.boilerplate import is_boilerplate
 from dwsearch.ingest.layout import page_rules
 from dwsearch.ingest.text import normalise, source_lines, split_trailing_year, squeeze
@@ -17,13 +18,13 @@ def assert_lossless(text: str, chunks: list[Chunk]) -> None:
     """Every content line of a .txt is in exactly one chunk, with its year in `years`.
 
     Headings are accounted for as the `section` of their chunks; a heading with nothing
-    under it makes no chunk, by design.
+    under it makes no chunk, by design. A `URL:` line is the page's address, not content.
     """
     known_headings = set(page_rules().sections)
     sections = {c.section.lower() for c in chunks}
     for number, raw in enumerate(source_lines(normalise(text)), start=1):
         line = squeeze(raw)
-        if not line or is_boilerplate(line):
+        if not line or is_boilerplate(line) or address_in_line(line):
             continue
         owners = [
             c for c in chunks if isinstance(c.lines, tuple) and c.lines[0] <= number <= c.lines[1]

@@ -189,3 +189,33 @@ def test_a_generation_folder_without_the_marker_is_never_deleted(tmp_path):
     _build(index)
     _build(index, "--rebuild")
     assert stranger.exists()
+
+
+def test_a_url_pattern_is_remembered_with_its_source(tmp_path):
+    pages, index = tmp_path / "pages", tmp_path / "ix"
+    _page(pages, "world-health-organization.txt", "alpha")
+    write(pages / "given.txt", "Given\n\nURL: https://dig.watch/given-page\n\nText about alpha.\n")
+    pattern = "https://dig.watch/actors/{stem}"
+    _build(index, str(pages), "--url-pattern", pattern)
+
+    def urls() -> set[str]:
+        result = run_cli("search", "alpha", "--json", "--index", str(index))
+        return {hit["url"] for hit in json.loads(result.stdout)["hits"]}
+
+    assert urls() == {
+        "https://dig.watch/actors/world-health-organization",
+        "https://dig.watch/given-page",  # a page's own address wins
+    }
+    assert _sources(index)[0]["url_pattern"] == pattern
+    _page(pages, "world-health-organization.txt", "alpha bravo")
+    _build(index)  # refreshed without the flag: the pattern stays
+    assert "https://dig.watch/actors/world-health-organization" in urls()
+
+
+def test_a_bad_url_pattern_is_one_line(tmp_path):
+    page = _page(tmp_path / "pages", "a.txt", "alpha")
+    result = run_cli(
+        "build", str(page), "--url-pattern", "ftp://x/{nope}", "--index", str(tmp_path / "ix")
+    )
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert not (tmp_path / "ix" / "CURRENT").exists()
