@@ -131,7 +131,7 @@ class Highlighter:
         for term in sorted(marks.terms):
             runs += [(term, words) for words in self.expansions.get(term, ())]
         wanted = set(marks.terms) | {w for _, words in runs for w in words}
-        starts = frozenset(t[:2] for t in wanted) | frozenset(p[:1] for p in marks.prefixes)
+        starts = frozenset(t[:2] for t in wanted) | frozenset(p[:2] for p in marks.prefixes)
         return runs, starts
 
 
