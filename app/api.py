@@ -32,6 +32,7 @@ from dwsearch.index.location import (
     corpus_hash,
     current_generation,
     read_sources,
+    read_vocabulary,
     verify_generation,
 )
 from dwsearch.index.schema import schema_version
@@ -248,12 +249,15 @@ class Service:
         self.on_build = on_build
         self.directory, _ = resolve_index_dir(index)
         self._local = threading.local()
+        self._names: tuple[Path, dict[str, dict[str, str]]] | None = None
 
     def session(self) -> SearchSession:
         """This thread's session on the live generation."""
         live = current_generation(self.directory)
         opened: SearchSession | None = getattr(self._local, "session", None)
         if opened is None or live is None or opened.opened.generation != live:
+            if opened is not None:
+                opened.close()  # this thread's last request on it has finished
             opened = session(self.index, self.on_build)
             self._local.session = opened
         return opened
@@ -262,12 +266,27 @@ class Service:
         """As `search()`, with the options of `SearchSession.search`."""
         return self._run(lambda opened: opened.search(query, filters, **options))
 
+    def facets(self, query: str = "", filters: Filters | None = None) -> Results:
+        """As `facets()`: the counts, no hits."""
+        return self._run(lambda opened: opened.search(query, filters, limit=0))
+
     def show(self, chunk_id: str) -> Chunk:
         """As `show()`: the whole chunk, or LookupError."""
         return self._run(lambda opened: show_chunk(opened.opened, chunk_id))
 
     def stats(self) -> IndexStats:
         return self._run(index_stats)
+
+    def facet_names(self) -> dict[str, dict[str, str]]:
+        """Each facet value's display name from the taxonomy the index was built with
+        ("artificial-intelligence": "Artificial intelligence"), for a page to show; read
+        once a generation."""
+        generation = self.session().opened.generation
+        known = self._names
+        if known is None or known[0] != generation:
+            known = (generation, read_vocabulary(generation))
+            self._names = known
+        return known[1]
 
     def _run(self, work: Callable[[SearchSession], Outcome]) -> Outcome:
         return _with_session(self.index, self.on_build, work, opened_by=self.session)

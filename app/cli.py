@@ -24,7 +24,7 @@ from click.core import ParameterSource
 from dwsearch.index import IndexProblem
 from dwsearch.ingest.sources import IngestError
 from dwsearch.search.errors import SearchError
-from dwsearch.search.filters import check_date_range, parse_date_bound, parse_year_filter
+from dwsearch.search.filters import read_filters
 from dwsearch.search.printers import (
     Style,
     date_label,
@@ -34,7 +34,6 @@ from dwsearch.search.printers import (
     results_json,
     visible,
 )
-from dwsearch.search.results import Filters
 
 from . import api
 
@@ -118,7 +117,7 @@ def filter_options(command):  # type: ignore[no-untyped-def]
     def with_filters(*args, **given):  # type: ignore[no-untyped-def]
         values = {name: given.pop(name) for name in FILTER_PARAMETERS}
         try:
-            given["filters"] = _filters(**values)
+            given["filters"] = read_filters(**values)
         except SearchError as error:
             raise UsageFailure(str(error)) from None
         return command(*args, **given)
@@ -129,22 +128,6 @@ def filter_options(command):  # type: ignore[no-untyped-def]
 
 
 FILTER_PARAMETERS = ("types", "kinds", "sectors", "topics", "baskets", "years", "since", "until")
-
-
-def _filters(types, kinds, sectors, topics, baskets, years, since, until) -> Filters:  # type: ignore[no-untyped-def]
-    since = parse_date_bound(since, "--since", last=False)
-    until = parse_date_bound(until, "--until", last=True)
-    check_date_range(since, until)
-    return Filters(
-        types=list(types),
-        kinds=list(kinds),
-        sectors=list(sectors),
-        topics=list(topics),
-        baskets=list(baskets),
-        years=[parse_year_filter(y) for y in years],
-        since=since,
-        until=until,
-    )
 
 
 def _use_color(choice: str) -> bool:
@@ -452,6 +435,45 @@ def facets(query, filters, as_json, index):  # type: ignore[no-untyped-def]
         raise _index_problem(error) from None
     click.echo(results_json(results, with_hits=False) if as_json else render_facets_text(results))
     sys.exit(EXIT_FOUND if results.total else EXIT_NOT_FOUND)
+
+
+@cli.command()
+@index_option
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; any other than 127.0.0.1 lets other machines search.",
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Processes to serve from: one searches on one core at a time.",
+)
+def serve(index: Path | None, host: str, port: int, workers: int) -> None:
+    """Serve the index read-only: a search page at http://HOST:PORT/ and a JSON API
+    (/api/search, /api/facets, /api/chunks/ID, /api/stats). A build of the same index
+    while it serves is picked up by the next request. Ctrl-C stops it."""
+    from dwsearch.app.web import serve as run_server
+
+    try:
+        run_server(
+            index,
+            host,
+            port,
+            workers,
+            on_ready=lambda url: _warn(f"serving {url} (Ctrl-C stops)"),
+            on_build=_warn,
+        )
+    except IndexProblem as error:
+        raise _index_problem(error) from None
+    except OSError as error:
+        raise UsageFailure(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
 @cli.command()

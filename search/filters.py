@@ -10,7 +10,7 @@ import re
 from datetime import date
 
 from .errors import SearchError
-from .results import YearRange
+from .results import Filters, YearRange
 
 # ASCII digits only: `\d` would take "٢٠١٨" too.
 _YEAR_RANGE = re.compile(r"\s*([0-9]{4})?\s*(\.\.)?\s*([0-9]{4})?\s*")
@@ -62,3 +62,31 @@ def parse_date_bound(value: str, option: str, last: bool) -> str:
 def check_date_range(since: str, until: str) -> None:
     if since and until and since > until:
         raise SearchError(f"--since {since} is after --until {until}")
+
+
+def read_filters(
+    types: list[str] | tuple[str, ...] = (),
+    kinds: list[str] | tuple[str, ...] = (),
+    sectors: list[str] | tuple[str, ...] = (),
+    topics: list[str] | tuple[str, ...] = (),
+    baskets: list[str] | tuple[str, ...] = (),
+    years: list[str] | tuple[str, ...] = (),
+    since: str = "",
+    until: str = "",
+) -> Filters:
+    """Filters from the values a person typed (on the command line or in a web form),
+    checked here so the CLI and the web API say the same sentence for the same mistake.
+    Facet values are checked against the index when searched."""
+    first = parse_date_bound(since, "--since", last=False)
+    last = parse_date_bound(until, "--until", last=True)
+    check_date_range(first, last)
+    return Filters(
+        types=list(types),
+        kinds=list(kinds),
+        sectors=list(sectors),
+        topics=list(topics),
+        baskets=list(baskets),
+        years=[parse_year_filter(y) for y in years],
+        since=first,
+        until=last,
+    )

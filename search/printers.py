@@ -152,6 +152,11 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 
 
 def results_json(results: Results, with_hits: bool = True) -> str:
+    return json.dumps(results_data(results, with_hits), ensure_ascii=False)
+
+
+def results_data(results: Results, with_hits: bool = True) -> dict[str, Any]:
+    """The object `--json` prints, for a program (the web API) to serialise its own way."""
     data: dict[str, Any] = {
         "query": results.query,
         "total": results.total,
@@ -164,7 +169,7 @@ def results_json(results: Results, with_hits: bool = True) -> str:
     if with_hits:
         data["hits"] = [hit_json(hit) for hit in results.hits]
     data["facets"] = results.facets
-    return json.dumps(data, ensure_ascii=False)
+    return data
 
 
 def render_facets_text(results: Results) -> str:

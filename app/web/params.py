@@ -1,0 +1,171 @@
+"""A search as a URL carries it: the query string read, bounded and checked.
+
+The API and the page read the same parameters, so a page's address and the API call
+behind it say the same thing, and a bad value gets the sentence the CLI would print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import urlencode
+
+from dwsearch.search.errors import SearchError
+from dwsearch.search.filters import read_filters
+from dwsearch.search.results import Filters
+
+# What one request may ask of the server: a query longer than a paragraph, or a page of
+# hundreds of hits, is not a search a person makes, and each costs the others time.
+MAX_QUERY_CHARS = 500
+MAX_QUERY_WORDS = 32  # each word is a posting list to read and rank
+MAX_LIMIT = 100
+MAX_OFFSET = 10_000
+MAX_VALUES = 50  # values of one filter
+DEFAULT_LIMIT = 10
+SORTS = ("relevance", "newest", "oldest")
+
+# Facet filters: the URL's name, and the CLI option it stands for.
+FACETS = ("type", "kind", "sector", "topic", "basket")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search, as given in a URL (values as typed, so the page can show them back)."""
+
+    query: str = ""
+    values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # facet -> values
+    years: tuple[str, ...] = ()
+    year_from: str = ""
+    year_to: str = ""
+    since: str = ""
+    until: str = ""
+    sort: str = "relevance"
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+
+    @property
+    def year_ranges(self) -> tuple[str, ...]:
+        """`year` values, and the page's From/To boxes as one more range."""
+        if self.year_from or self.year_to:
+            return (*self.years, f"{self.year_from}..{self.year_to}")
+        return self.years
+
+    @property
+    def filters(self) -> Filters:
+        """The filters, read as the CLI reads them (SearchError on a malformed one)."""
+        return read_filters(
+            types=self.values.get("type", ()),
+            kinds=self.values.get("kind", ()),
+            sectors=self.values.get("sector", ()),
+            topics=self.values.get("topic", ()),
+            baskets=self.values.get("basket", ()),
+            years=self.year_ranges,
+            since=self.since,
+            until=self.until,
+        )
+
+    @property
+    def is_blank(self) -> bool:
+        """Nothing asked yet: no words and no filter."""
+        return not (
+            self.query.strip()
+            or any(self.values.values())
+            or self.year_ranges
+            or self.since
+            or self.until
+        )
+
+    def pairs(self, **changes: object) -> list[tuple[str, str]]:
+        """The URL parameters of this search (defaults left out), with `changes` made."""
+        state = {
+            "q": self.query,
+            **self.values,
+            "year": self.years,
+            "year_from": self.year_from,
+            "year_to": self.year_to,
+            "since": self.since,
+            "until": self.until,
+            "sort": self.sort,
+            "limit": self.limit,
+            "offset": self.offset,
+        }
+        state.update(changes)
+        defaults = {"sort": "relevance", "limit": DEFAULT_LIMIT, "offset": 0}
+        pairs = []
+        for name, value in state.items():
+            if value in ("", None, ()) or defaults.get(name) == value:
+                continue
+            if isinstance(value, (tuple, list)):
+                pairs.extend((name, str(each)) for each in value)
+            else:
+                pairs.append((name, str(value)))
+        return pairs
+
+    def query_string(self, **changes: object) -> str:
+        return urlencode(self.pairs(**changes))
+
+
+def _number(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        number = int(raw.strip())
+    except ValueError:
+        raise SearchError(f"--{name} {raw!r} is not a whole number") from None
+    if not low <= number <= high:
+        raise SearchError(f"--{name} must be between {low} and {high}, not {number}")
+    return number
+
+
+def _single(params: QueryValues, name: str) -> str:
+    """One value of a parameter; given twice, the last wins, as a form would send it."""
+    values = params.getlist(name)
+    return values[-1] if values else ""
+
+
+class QueryValues(Protocol):
+    """What this module reads of a query string (Starlette's QueryParams has it)."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+def read_search(params: QueryValues) -> SearchRequest:
+    """The search a query string asks for; SearchError names the first bad value."""
+    getlist = params.getlist
+    query = _single(params, "q")
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchError(f"the query is {len(query)} characters long; at most {MAX_QUERY_CHARS}")
+    words = len(query.split())
+    if words > MAX_QUERY_WORDS:
+        raise SearchError(f"the query has {words} words; at most {MAX_QUERY_WORDS}")
+    values = {}
+    for facet in FACETS:
+        given = tuple(v for v in getlist(facet) if v.strip())
+        _bounded(given, facet)
+        values[facet] = given
+    years = tuple(v for v in getlist("year") if v.strip())
+    _bounded(years, "year")
+    sort = _single(params, "sort") or "relevance"
+    if sort not in SORTS:
+        raise SearchError(f"--sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    request = SearchRequest(
+        query=query,
+        values=values,
+        years=years,
+        year_from=_single(params, "year_from").strip(),
+        year_to=_single(params, "year_to").strip(),
+        since=_single(params, "since").strip(),
+        until=_single(params, "until").strip(),
+        sort=sort,
+        limit=_number(_single(params, "limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        offset=_number(_single(params, "offset"), "offset", 0, 0, MAX_OFFSET),
+    )
+    request.filters  # noqa: B018 - reading them checks them, before any search is run
+    return request
+
+
+def _bounded(values: Iterable[str], name: str) -> None:
+    count = sum(1 for _ in values)
+    if count > MAX_VALUES:
+        raise SearchError(f"--{name} is given {count} times; at most {MAX_VALUES}")

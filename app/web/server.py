@@ -1,0 +1,302 @@
+"""The web server: a JSON API and a search page over one `api.Service`.
+
+Every route only reads. Searches run on a small pool of threads, each with its own
+session on the index (a Whoosh searcher is never shared between threads), so the event
+loop stays free to take requests while one is searched; a build published meanwhile
+is picked up by the next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TypeVar
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dwsearch.app import api
+from dwsearch.index import IndexProblem
+from dwsearch.ingest.chunk import Chunk
+from dwsearch.search.errors import SearchError
+from dwsearch.search.printers import date_label, results_data
+from dwsearch.search.results import Results
+
+from .params import SORTS, SearchRequest, read_search
+from .views import facet_groups, hit_views, label, pagination, web_link
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+log = logging.getLogger("dwsearch.web")
+
+# Scripts and styles from this server's own files only: no inline script, no inline
+# style, no other origin; nothing may frame the page or receive its forms.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+
+# One search thread a process: Python runs one thread at a time, and one session's caches
+# then serve every request (each thread would need its own searcher, caches and all).
+SEARCH_THREADS = 1
+
+Outcome = TypeVar("Outcome")
+FacetNames = dict[str, dict[str, str]]
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response, errors and static files included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _static_versions() -> dict[str, str]:
+    """A digest of each static file, put in its address so a browser never runs an old
+    script against a new page."""
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in STATIC.iterdir()
+        if path.is_file()
+    }
+
+
+class SearchSite:
+    """The routes, and the thread pool their searches run on."""
+
+    def __init__(self, service: api.Service, threads: int) -> None:
+        self.service = service
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="dwsearch-search")
+        versions = _static_versions()
+        environment = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,  # the templates are the package's: no stat() per render
+        )
+        environment.globals["static"] = lambda name: f"/static/{name}?v={versions.get(name, '')}"
+        environment.globals["sorts"] = SORTS
+        environment.filters["date_label"] = date_label
+        environment.filters["web_link"] = web_link
+        self.templates = Jinja2Templates(env=environment)
+
+    async def run(self, work: Callable[..., Outcome], *args: Any) -> Outcome:
+        """`work(*args)` on a search thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, functools.partial(work, *args))
+
+    # ----------------------------------------------------------------- the API
+    async def api_search(self, request: Request) -> Response:
+        wanted = read_search(request.query_params)
+        results = await self.run(self._search, wanted)
+        return JSONResponse(results_data(results))
+
+    async def api_facets(self, request: Request) -> Response:
+        wanted = read_search(request.query_params)
+        results = await self.run(self.service.facets, wanted.query, wanted.filters)
+        return JSONResponse(results_data(results, with_hits=False))
+
+    async def api_chunk(self, request: Request) -> Response:
+        try:
+            chunk = await self._chunk(request.path_params["chunk_id"])
+        except LookupError as error:  # no such id: only `show` says so this way
+            return JSONResponse({"error": str(error.args[0])}, status_code=404)
+        return JSONResponse(chunk.to_dict())
+
+    async def api_stats(self, request: Request) -> Response:
+        return JSONResponse(asdict(await self.run(self.service.stats)))
+
+    async def healthz(self, request: Request) -> Response:
+        session = await self.run(self.service.session)
+        return JSONResponse({"status": "ok", "generation": session.opened.generation.name})
+
+    # --------------------------------------------------------------- the page
+    async def page(self, request: Request) -> Response:
+        return await self._render(request, "search.html")
+
+    async def results_fragment(self, request: Request) -> Response:
+        """The part of the page a search changes, for the page's script to swap in."""
+        return await self._render(request, "results.html")
+
+    async def chunk_page(self, request: Request) -> Response:
+        chunk_id = request.path_params["chunk_id"]
+        try:
+            chunk = await self._chunk(chunk_id)
+        except LookupError as error:
+            return self._error_page(request, 404, "No such chunk", str(error.args[0]))
+        except SearchError as error:
+            return self._error_page(request, 400, "Which chunk?", str(error))
+        names = await self.run(self.service.facet_names)
+        context = {
+            "chunk": chunk,
+            "type": label(chunk.type, names.get("type", {})),
+            "kind": label(chunk.kind, names.get("kind", {})),
+            "topics": [label(t, names.get("topic", {})) for t in chunk.topics],
+            "baskets": [label(b, names.get("basket", {})) for b in chunk.baskets],
+            "sectors": [label(s, names.get("sector", {})) for s in chunk.sectors],
+        }
+        return self.templates.TemplateResponse(request, "chunk.html", context)
+
+    async def _render(self, request: Request, template: str) -> Response:
+        try:
+            wanted = read_search(request.query_params)
+        except SearchError as error:
+            wanted = _as_typed(request)
+            return self._page_with_error(request, template, wanted, str(error))
+        try:
+            results, unfiltered, names = await self.run(self._page_search, wanted)
+        except SearchError as error:
+            return self._page_with_error(request, template, wanted, str(error))
+        context = {
+            "wanted": wanted,
+            "results": results,
+            "unfiltered": unfiltered,
+            "error": "",
+            "facets": facet_groups(results, wanted, names),
+            "hits": hit_views(results, names),
+            "pages": pagination(results, wanted),
+            "topics": list(results.facets.get("topic", {}))[:5],
+            "topic_names": names.get("topic", {}),
+        }
+        return self.templates.TemplateResponse(request, template, context)
+
+    def _page_with_error(
+        self, request: Request, template: str, wanted: SearchRequest, message: str
+    ) -> Response:
+        context = {"wanted": wanted, "results": None, "error": message, "facets": [], "hits": []}
+        return self.templates.TemplateResponse(request, template, context, status_code=400)
+
+    def _page_search(self, wanted: SearchRequest) -> tuple[Results, int | None, FacetNames]:
+        """The page's search; when filters leave nothing, how many the words alone would
+        find (so the empty page can offer to drop the filters); the values' names."""
+        names = self.service.facet_names()
+        if wanted.is_blank:
+            return self.service.facets(), None, names
+        results = self._search(wanted)
+        unfiltered = None
+        if results.total == 0 and wanted.filters != api.Filters():
+            unfiltered = self.service.facets(wanted.query).total
+        return results, unfiltered, names
+
+    def _search(self, wanted: SearchRequest) -> Results:
+        return self.service.search(
+            wanted.query,
+            wanted.filters,
+            limit=wanted.limit,
+            offset=wanted.offset,
+            sort=wanted.sort,
+        )
+
+    async def _chunk(self, chunk_id: str) -> Chunk:
+        return await self.run(self.service.show, chunk_id)
+
+    def _error_page(self, request: Request, status: int, title: str, message: str) -> Response:
+        context = {"title": title, "message": message}
+        return self.templates.TemplateResponse(request, "error.html", context, status_code=status)
+
+    # ------------------------------------------------------------ errors
+    async def on_search_error(self, request: Request, error: Exception) -> Response:
+        return self._error(request, 400, str(error))
+
+    async def on_index_problem(self, request: Request, error: Exception) -> Response:
+        return self._error(request, 503, str(error))
+
+    async def on_http_error(self, request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        messages = {404: "no such page", 405: "this server only reads: use GET"}
+        message = messages.get(error.status_code, str(error.detail))
+        return self._error(request, error.status_code, message, error.headers)
+
+    async def on_bug(self, request: Request, error: Exception) -> Response:
+        log.exception("dwsearch: a request failed: %s", request.url.path, exc_info=error)
+        return self._error(request, 500, "the server failed on this request; it is logged")
+
+    def _error(self, request: Request, status: int, message: str, headers: Any = None) -> Response:
+        if request.url.path.startswith("/api/") or request.url.path == "/healthz":
+            return JSONResponse({"error": message}, status_code=status, headers=headers)
+        title = {404: "Not found", 405: "Not allowed", 503: "The index cannot be read"}
+        context = {"title": title.get(status, "Something went wrong"), "message": message}
+        if request.method == "HEAD":
+            return HTMLResponse(status_code=status, headers=headers)
+        return self.templates.TemplateResponse(
+            request, "error.html", context, status_code=status, headers=headers
+        )
+
+
+def _as_typed(request: Request) -> SearchRequest:
+    """The search as typed, unchecked, to show back in the form beside its error."""
+    params = request.query_params
+    return SearchRequest(
+        query=params.get("q", "")[:1000],
+        year_from=params.get("year_from", "")[:100],
+        year_to=params.get("year_to", "")[:100],
+        since=params.get("since", "")[:100],
+        until=params.get("until", "")[:100],
+    )
+
+
+def create_app(service: api.Service, threads: int = SEARCH_THREADS) -> Starlette:
+    """The ASGI application serving `service`'s index, searching on `threads` threads."""
+    site = SearchSite(service, threads)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+        yield
+        site.pool.shutdown(wait=False, cancel_futures=True)
+
+    routes = [
+        Route("/", site.page, methods=["GET"]),
+        Route("/results", site.results_fragment, methods=["GET"]),
+        Route("/chunks/{chunk_id}", site.chunk_page, methods=["GET"]),
+        Route("/api/search", site.api_search, methods=["GET"]),
+        Route("/api/facets", site.api_facets, methods=["GET"]),
+        Route("/api/chunks/{chunk_id}", site.api_chunk, methods=["GET"]),
+        Route("/api/stats", site.api_stats, methods=["GET"]),
+        Route("/healthz", site.healthz, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            SearchError: site.on_search_error,
+            IndexProblem: site.on_index_problem,
+            HTTPException: site.on_http_error,
+            Exception: site.on_bug,
+        },
+    )
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,163 @@
+"""`dwsearch serve` as a user runs it: it says where it serves, on loopback unless told,
+says in one line why it cannot, and a build while it serves fails no request."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from web_support import Client, LiveServer
+
+from dwsearch.app.api import build
+from dwsearch.app.web import listen
+from helpers import seed_variants, write
+
+pytestmark = pytest.mark.slow
+
+
+class Served:
+    """`dwsearch serve ARGS` in a child process, until stopped."""
+
+    def __init__(self, *args: str) -> None:
+        command = [sys.executable, "-m", "dwsearch.app", "serve", "--port", "0", *args]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ
+        )
+        assert self.process.stderr is not None
+        self.first_line = self.process.stderr.readline()
+        found = re.search(r"http://([^/]+)/", self.first_line)
+        self.url = f"http://{found.group(1)}" if found else ""
+
+    def stop(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGINT)
+        _, rest = self.process.communicate(timeout=30)
+        return self.process.returncode, rest
+
+
+def test_serve_listens_on_loopback_and_answers(seed_index):
+    served = Served("--index", str(seed_index), "--workers", "1")
+    try:
+        assert re.fullmatch(r"dwsearch: serving http://127\.0\.0\.1:\d+/ \(Ctrl-C stops\)\n",
+                            served.first_line)  # fmt: skip
+        client = Client(served.url)
+        assert client.get("/api/search?q=satellites").json()["total"] > 0
+        assert "<form" in client.get("/").text
+    finally:
+        code, rest = served.stop()
+    assert (code, rest) == (130, "dwsearch: interrupted\n")  # Ctrl-C, as for every command
+
+
+def test_serve_from_two_worker_processes_by_default(seed_index):
+    served = Served("--index", str(seed_index))
+    try:
+        client = Client(served.url)
+        totals = {client.get("/api/search?q=satellites").json()["total"] for _ in range(20)}
+        assert len(totals) == 1 and totals.pop() > 0
+        children = subprocess.run(
+            ["ps", "--ppid", str(served.process.pid), "-o", "args="],
+            capture_output=True, text=True, check=False,
+        ).stdout.splitlines()  # fmt: skip
+        assert sum("spawn_main" in child for child in children) == 2
+    finally:
+        code, rest = served.stop()
+    assert (code, rest) == (0, "")
+
+
+def test_a_taken_port_is_one_line_and_exit_2(seed_index):
+    taken = listen("127.0.0.1", 0)
+    port = str(taken.getsockname()[1])
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "dwsearch.app", "serve", "--index", str(seed_index),
+             "--port", port],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        taken.close()
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"dwsearch: cannot listen on 127.0.0.1:{port}: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_missing_index_is_one_line_and_exit_2(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "dwsearch.app", "serve", "--index", str(tmp_path / "none")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith("dwsearch: no index at ")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_build_while_serving_is_seen_by_the_next_request_and_fails_none(tmp_path, seed_text):
+    pages, index = tmp_path / "pages", tmp_path / "index"
+    seed_variants(pages, 12, seed_text)
+    build([pages], index=index)
+    server = LiveServer(index)
+    client = Client(server.url)
+    failures: list[str] = []
+    answered = [0]
+    stop = threading.Event()
+
+    def keep_searching(query: str) -> None:
+        while not stop.is_set():
+            for path in (f"/api/search?q={query}", f"/?q={query}", "/api/facets?q=itu"):
+                try:
+                    response = client.get(path)
+                except OSError as error:
+                    failures.append(f"{path}: {error}")
+                    continue
+                if response.status_code != 200:
+                    failures.append(f"{path}: {response.status_code} {response.text[:300]}")
+                answered[0] += 1
+
+    clients = [
+        threading.Thread(target=keep_searching, args=(query,))
+        for query in ("satellites", "artificial+intelligence", "standardisation", "spectrum")
+    ]
+    try:
+        for thread in clients:
+            thread.start()
+        time.sleep(0.3)
+        for round_ in range(3):
+            build(index=index, rebuild=True)
+            write(
+                pages / f"new-{round_}.txt", f"Quokka Council {round_}\n\nQuokkas{round_} meet.\n"
+            )
+            build(index=index)
+            # The very next request sees what the build published.
+            assert client.get(f"/api/search?q=quokkas{round_}").json()["total"] == 1
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join(timeout=60)
+        server.stop()
+    assert failures == []
+    assert answered[0] > 50
+
+
+def test_the_search_command_still_loads_no_web_stack(seed_index):
+    code = (
+        "import sys\n"
+        "from dwsearch.index import imports; imports.install()\n"
+        "from dwsearch.app.cli import cli\n"
+        "try:\n"
+        f"    cli.main(['search', 'satellites', '--index', {str(seed_index)!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in"
+        " ('starlette', 'uvicorn', 'jinja2', 'httptools', 'uvloop', 'anyio')"
+        " or m.startswith('dwsearch.app.web')), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path.cwd()
+    )
+    assert result.stderr.strip().splitlines()[-1] == "[]"
