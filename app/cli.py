@@ -369,22 +369,26 @@ def _terminated_as_interrupt() -> Iterator[None]:
 )
 @json_option
 @click.option("--explain", is_flag=True, help="Show how each hit's score was made.")
+@click.option(
+    "--no-correct", is_flag=True, help="Search the words as typed, without typo tolerance."
+)
 @color_option
 @index_option
-def search(query, filters, limit, offset, sort, as_json, explain, color, index):  # type: ignore[no-untyped-def]
+def search(query, filters, limit, offset, sort, as_json, explain, no_correct, color, index):  # type: ignore[no-untyped-def]
     """Search for QUERY: ranked chunks, with matches highlighted and facet counts.
 
     \b
     Words are all optional; chunks matching more of them rank higher.
       "exact phrase"   -exclude   a OR b   prefix*
       title:word  type:event_report  topic:cybersecurity  sector:itu-d  year:2018
-    A word that matches nothing is replaced by the closest indexed word.
+    A word of 5 letters or more that is neither indexed nor English also matches the
+    closest indexed word (--no-correct: never).
     Exit status: 0 with hits, 1 with none, 2 on an error.
     """
     try:
         results = api.search(
             " ".join(query), filters, limit=limit, offset=offset, index=index,
-            explain=explain, on_build=_warn, sort=sort,
+            explain=explain, on_build=_warn, sort=sort, correct=not no_correct,
         )  # fmt: skip
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None

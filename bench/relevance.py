@@ -1,78 +1,223 @@
-"""Ranking quality: dwsearch against bm25s, on the classic collections and our own.
+"""Ranking quality: dwsearch against plain BM25 engines, on the classic collections and ours.
 
-    python bench/relevance.py [COLLECTION ...] [--json]
+    python bench/relevance.py [COLLECTION ...] [--baselines bm25s,rank_bm25,...] [--json]
 
-COLLECTION folders are in BEIR layout; by default, cranfield and med from
-../shared/data/ir (beside this checkout) and tests/relevance/observatory. Needs the
-`bench` extra (ir-measures, bm25s, PyStemmer). The baseline is bm25s with k1 1.2,
-b 0.75, Snowball English stemming, English stop words and queries as an OR of terms.
+COLLECTION folders are in BEIR layout; by default, the six of ../shared/data/ir (beside
+this checkout) and tests/relevance/observatory. Needs the `bench` extra (ir-measures,
+bm25s, PyStemmer); `rank_bm25` and `tantivy` run when installed. Every baseline gets the
+same text: title and text as one field, words of two or more letters, lower case,
+Lucene's 33 English stop words, Snowball English stemming; k1 1.2, b 0.75, queries as an
+OR of their words, top `--limit`. Measures are the ones `dwsearch evaluate` reports
+(MAP and Recall at 100), so the figures compare like with like.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import re
+import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from dwsearch.app.evaluate import MEASURES, Evaluation, ranked_run, score_rankings
 from dwsearch.ingest.beir import Collection, load_collection
 
 ROOT = Path(__file__).resolve().parent.parent
+IR = ROOT.parent / "shared" / "data" / "ir"
 DEFAULTS = [
-    ROOT.parent / "shared" / "data" / "ir" / "cranfield",
-    ROOT.parent / "shared" / "data" / "ir" / "med",
+    *(IR / name for name in ("cranfield", "med", "adi", "time", "npl", "lisa")),
     ROOT / "tests" / "relevance" / "observatory",
 ]
+K1, B = 1.2, 0.75
+Rankings = dict[str, list[str]]
 
 
-def bm25s_rankings(collection: Collection, limit: int) -> dict[str, list[str]]:
+class Words:
+    """The baselines' shared analysis: bm25s's tokenizer, stop words and stemmer."""
+
+    def __init__(self) -> None:
+        import Stemmer
+        from bm25s.stopwords import STOPWORDS_EN
+
+        self.stem = Stemmer.Stemmer("english").stemWords
+        self.stops = frozenset(STOPWORDS_EN)
+        self.pattern = re.compile(r"(?u)\b\w\w+\b")
+
+    def __call__(self, text: str) -> list[str]:
+        words = [w for w in self.pattern.findall(text.lower()) if w not in self.stops]
+        return self.stem(words)
+
+
+def _documents(collection: Collection) -> tuple[list[str], list[str]]:
+    documents = list(collection.documents())
+    return [d.id for d in documents], [f"{d.title} {d.text}" for d in documents]
+
+
+def _judged(collection: Collection) -> list[str]:
+    return [q for q in collection.queries if q in collection.qrels]
+
+
+def bm25s_rankings(collection: Collection, limit: int) -> Rankings:
     import bm25s
     import Stemmer
 
     stemmer = Stemmer.Stemmer("english")
-    documents = list(collection.documents())
-    texts = [f"{d.title} {d.text}" for d in documents]
-    retriever = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
+    ids, texts = _documents(collection)
+    retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
     retriever.index(
         bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False),
         show_progress=False,
     )
     rankings = {}
-    judged = [q for q in collection.queries if q in collection.qrels]
-    for query_id in judged:
+    for query_id in _judged(collection):
         tokens = bm25s.tokenize(
             [collection.queries[query_id]], stopwords="en", stemmer=stemmer, show_progress=False
         )
-        k = min(limit, len(documents))
         if not tokens.vocab:
             rankings[query_id] = []
             continue
-        found, scores = retriever.retrieve(tokens, k=k, show_progress=False)
-        rankings[query_id] = [
-            documents[i].id for i, s in zip(found[0], scores[0], strict=True) if s > 0
-        ]
+        found, scores = retriever.retrieve(tokens, k=min(limit, len(ids)), show_progress=False)
+        rankings[query_id] = [ids[i] for i, s in zip(found[0], scores[0], strict=True) if s > 0]
     return rankings
+
+
+def rank_bm25_rankings(collection: Collection, limit: int) -> Rankings:
+    from rank_bm25 import BM25Okapi
+
+    words = Words()
+    ids, texts = _documents(collection)
+    model = BM25Okapi([words(t) for t in texts], k1=K1, b=B)
+    rankings = {}
+    for query_id in _judged(collection):
+        scores = model.get_scores(words(collection.queries[query_id]))
+        best = sorted(range(len(ids)), key=lambda n: -scores[n])[:limit]
+        rankings[query_id] = [ids[n] for n in best if scores[n] > 0]
+    return rankings
+
+
+def fts5_rankings(collection: Collection, limit: int) -> Rankings:
+    """SQLite FTS5's bm25(), over text stemmed beforehand (FTS5 has no Snowball)."""
+    words = Words()
+    ids, texts = _documents(collection)
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE VIRTUAL TABLE docs USING fts5(body, tokenize='unicode61')")
+    connection.executemany(
+        "INSERT INTO docs(rowid, body) VALUES (?, ?)",
+        [(n, " ".join(words(t))) for n, t in enumerate(texts)],
+    )
+    rankings = {}
+    for query_id in _judged(collection):
+        terms = words(collection.queries[query_id])
+        if not terms:
+            rankings[query_id] = []
+            continue
+        match = " OR ".join(f'"{t}"' for t in terms)
+        rows = connection.execute(
+            "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?", (match, limit)
+        )
+        rankings[query_id] = [ids[row[0]] for row in rows]
+    return rankings
+
+
+def tantivy_rankings(collection: Collection, limit: int) -> Rankings:
+    """tantivy's BM25 over text stemmed beforehand; its parser counts a repeated word once."""
+    import tantivy
+
+    words = Words()
+    ids, texts = _documents(collection)
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("body", stored=False, tokenizer_name="whitespace")
+    builder.add_integer_field("n", stored=True, indexed=False, fast=False)
+    schema = builder.build()
+    index = tantivy.Index(schema)
+    writer = index.writer()
+    for n, text in enumerate(texts):
+        writer.add_document(tantivy.Document(n=n, body=" ".join(words(text))))
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    searcher = index.searcher()
+    rankings = {}
+    for query_id in _judged(collection):
+        terms = words(collection.queries[query_id])
+        if not terms:
+            rankings[query_id] = []
+            continue
+        parsed = index.parse_query(" ".join(terms), ["body"])
+        hits = searcher.search(parsed, limit).hits
+        rankings[query_id] = [ids[searcher.doc(address)["n"][0]] for _, address in hits]
+    return rankings
+
+
+def whoosh_rankings(collection: Collection, limit: int) -> Rankings:
+    """Whoosh 2.7's own BM25F and idf, one field, its parser's OR of the words."""
+    from whoosh import fields, qparser, scoring
+    from whoosh.analysis import RegexTokenizer
+    from whoosh.filedb.filestore import RamStorage
+
+    words = Words()
+    ids, texts = _documents(collection)
+    schema = fields.Schema(n=fields.STORED(), body=fields.TEXT(analyzer=RegexTokenizer(r"\S+")))
+    index = RamStorage().create_index(schema)
+    writer = index.writer()
+    for n, text in enumerate(texts):
+        writer.add_document(n=n, body=" ".join(words(text)))
+    writer.commit()
+    parser = qparser.QueryParser("body", schema, group=qparser.OrGroup)
+    rankings = {}
+    with index.searcher(weighting=scoring.BM25F(B=B, K1=K1)) as searcher:
+        for query_id in _judged(collection):
+            terms = words(collection.queries[query_id])
+            hits = searcher.search(parser.parse(" ".join(terms)), limit=limit) if terms else []
+            rankings[query_id] = [ids[hit["n"]] for hit in hits]
+    return rankings
+
+
+BASELINES: dict[str, Callable[[Collection, int], Rankings]] = {
+    "bm25s": bm25s_rankings,
+    "rank_bm25": rank_bm25_rankings,
+    "tantivy": tantivy_rankings,
+    "fts5": fts5_rankings,
+    "whoosh": whoosh_rankings,
+}
+
+
+def _installed(name: str) -> bool:
+    module = {"rank_bm25": "rank_bm25", "tantivy": "tantivy"}.get(name)
+    if module is None:
+        return True
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("collections", nargs="*", type=Path)
     parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--baselines", default=",".join(BASELINES))
+    parser.add_argument("--no-dwsearch", action="store_true", help="Baselines only.")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     folders = args.collections or [f for f in DEFAULTS if f.is_dir()]
+    chosen = [b for b in args.baselines.split(",") if b and _installed(b)]
     rows: list[tuple[str, Evaluation, float]] = []
     for folder in folders:
-        started = time.perf_counter()
-        collection, rankings = ranked_run(folder, args.limit)
-        rows.append(
-            ("dwsearch", score_rankings(collection, rankings), time.perf_counter() - started)
-        )
-        started = time.perf_counter()
+        if not args.no_dwsearch:
+            started = time.perf_counter()
+            collection, rankings = ranked_run(folder, args.limit)
+            evaluation = score_rankings(collection, rankings)
+            rows.append(("dwsearch", evaluation, time.perf_counter() - started))
         collection = load_collection(folder)
-        baseline = score_rankings(collection, bm25s_rankings(collection, args.limit))
-        rows.append(("bm25s", baseline, time.perf_counter() - started))
+        for name in chosen:
+            started = time.perf_counter()
+            evaluation = score_rankings(collection, BASELINES[name](collection, args.limit))
+            rows.append((name, evaluation, time.perf_counter() - started))
     if args.json:
         print(json.dumps([
             {"system": system, "collection": e.collection, "queries": e.queries,
@@ -84,7 +229,7 @@ def main() -> None:
     print(f"| collection | system | {' | '.join(names)} |")
     print(f"|---|---|{'---|' * len(names)}")
     for system, e, _ in rows:
-        figures = " | ".join(f"{e.measures[n]:.3f}" for n in names)
+        figures = " | ".join(f"{e.measures[n]:.3f}" for n in names if not math.isnan(e.measures[n]))
         print(f"| {e.collection} ({e.queries} q) | {system} | {figures} |")
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any, NamedTuple
 
+import Stemmer
 from whoosh.analysis import (
     Analyzer,
     CharsetFilter,
@@ -53,6 +54,29 @@ def acronyms() -> dict[str, Acronym]:
         )
         found[row.acronym] = Acronym(row.acronym, expansions, row.ambiguous)
     return found
+
+
+def case_as_meant(text: str) -> str:
+    """The text in lower case if it is written in capitals throughout, else as it is.
+
+    Capitals tell an acronym ("WHO", "IT") from a word only in a text that has lower
+    case too; in one shouted throughout ("WHO ARE THE NON-USERS OF LIBRARIES"), most
+    words are no acronym, and reading them as acronyms expands words that are ordinary
+    ones. A text mostly of known acronyms ("ITU WHO") keeps its capitals.
+    """
+    if not text.isupper():
+        return text
+    words = [w for w in _WORDS.findall(text) if not w.isdigit()]
+    table, upper = acronyms(), _upper_acronyms()
+    known = sum(1 for w in words if w in table or w in upper)
+    return text.lower() if known * 2 < len(words) else text
+
+
+class CaseTokenizer(RegexTokenizer):
+    """Whoosh's regex tokenizer over `case_as_meant(text)`."""
+
+    def __call__(self, value: str, **kwargs: Any) -> Iterator[Token]:
+        return super().__call__(case_as_meant(value), **kwargs)
 
 
 def _split_words(text: str) -> list[str]:
@@ -186,10 +210,12 @@ def _placed(words: tuple[str, ...], stops: frozenset[str]) -> Iterator[tuple[int
 
 
 class CompoundFilter(Filter):
-    """`ITU-T` is the words `itu` and `t`; when indexing, also the one word `itut`.
+    """`ITU-T` is the words `itu` and `t`.
 
     Indexing also passes the whole hyphenated word on, marked, for the acronym filter
-    to recognise (ITU-T) and then drop.
+    to recognise (ITU-T) and then drop. The joined form is not indexed as well: a query
+    matches each written form of a compound by itself (`query.with_compound_forms`), and
+    an alias would count the hyphenated form twice and lengthen the chunk.
     """
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
@@ -202,7 +228,6 @@ class CompoundFilter(Filter):
             for offset, part in enumerate(parts):
                 yield _copy(original, part, offset)
             if token.mode == "index":
-                yield _copy(original, "".join(parts), 0, alias=True)
                 whole = _copy(original, "-".join(parts), 0, alias=True)
                 whole.compound = True
                 yield whole
@@ -251,8 +276,19 @@ def word_filters() -> list[Filter]:
         CharsetFilter(_accent_map()),
         StopFilter(stoplist=stop_words(), minsize=1, renumber=False),
         SpellingFilter(),
-        StemFilter(lang="en", cachesize=0),
+        StemFilter(stemfn=snowball_stem, cachesize=0),
     ]
+
+
+@cache
+def _english_stemmer() -> Any:
+    return Stemmer.Stemmer("english")
+
+
+def snowball_stem(word: str) -> str:
+    """Snowball's English stemmer as it is today (the one bm25s and Lucene use): the copy
+    inside Whoosh is an older version that, for one, stems "emergency" as "emerging"."""
+    return _english_stemmer().stemWord(word)
 
 
 def _run_filters(filters: list[Filter], word: str, mode: str) -> Iterator[Token]:
@@ -315,7 +351,7 @@ class CachedWordFilter(Filter):
 def english_analyzer(cached: bool = True) -> Analyzer:
     """The analyzer of `title` and `text`; uncached, it is the plain chain of filters."""
     filters = word_filters()
-    chain: Analyzer = RegexTokenizer(WORD_PATTERN)
+    chain: Analyzer = CaseTokenizer(WORD_PATTERN)
     if cached:
         chain = chain | CachedWordFilter(filters)
     else:
@@ -324,10 +360,27 @@ def english_analyzer(cached: bool = True) -> Analyzer:
     return chain | ExpansionFilter(filters) | WordPositionFilter()
 
 
+class HyphenatedFilter(Filter):
+    """A hyphenated word is its parts and, as evidence that they make one word, itself."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if "-" in token.text:
+                whole = token.text
+                for part in whole.split("-"):
+                    token.text = part
+                    yield token
+                token.text = whole
+            yield token
+
+
 def spelling_analyzer() -> Analyzer:
-    """Unstemmed words, for suggesting what a mistyped word was meant to be."""
+    """Unstemmed words, for suggesting what a mistyped word was meant to be, and the
+    hyphenated words the text writes (`multi-stakeholder`), to tell where a joined
+    word typed in a query (`multistakeholder`) parts."""
     return (
-        RegexTokenizer(r"[^\W\d_]{3,}")
+        RegexTokenizer(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+        | HyphenatedFilter()
         | LowercaseFilter()
         | CharsetFilter(_accent_map())
         | StopFilter(stoplist=stop_words(), minsize=3)
@@ -389,7 +442,7 @@ def positions_indexer(analyzer: Any) -> Callable[[str], dict[str, list[int]]] | 
     without a token object per word: a full build spent a third of its time there.
     """
     items = _chain_of(
-        analyzer, RegexTokenizer, CachedWordFilter, ExpansionFilter, WordPositionFilter
+        analyzer, CaseTokenizer, CachedWordFilter, ExpansionFilter, WordPositionFilter
     )
     if items is None:
         return None
@@ -401,7 +454,7 @@ def positions_indexer(analyzer: Any) -> Callable[[str], dict[str, list[int]]] | 
         found: dict[str, list[int]] = {}
         recent: list[tuple[str, int]] = []  # words as the expansion filter saw them
         counter = delta = 0
-        for place, match in enumerate(finditer(text)):
+        for place, match in enumerate(finditer(case_as_meant(text))):
             for term, offset, alias in outcome(match.group(0), "index"):
                 seen = place + offset
                 if alias:  # an alias keeps its place beside its word
@@ -440,21 +493,25 @@ def counts_indexer(analyzer: Any) -> Callable[[str], dict[str, int]] | None:
             return found
 
         return keyword_counts
-    items = _chain_of(analyzer, RegexTokenizer, LowercaseFilter, CharsetFilter, StopFilter)
+    items = _chain_of(
+        analyzer, RegexTokenizer, HyphenatedFilter, LowercaseFilter, CharsetFilter, StopFilter
+    )
     if items is None:
         return None
-    tokenizer, charset, stops = items[0], items[2], items[3]
+    tokenizer, charset, stops = items[0], items[3], items[4]
     charmap, stoplist, shortest, longest = charset.charmap, stops.stops, stops.min, stops.max
     finditer = tokenizer.expression.finditer
 
     def counts(text: str) -> dict[str, int]:
         found: dict[str, int] = {}
         for match in finditer(text):
-            word = match.group(0).lower().translate(charmap)
-            if len(word) < shortest or (longest is not None and len(word) > longest):
-                continue
-            if word not in stoplist:
-                found[word] = found.get(word, 0) + 1
+            whole = match.group(0)
+            for word in [*whole.split("-"), whole] if "-" in whole else [whole]:
+                word = word.lower().translate(charmap)
+                if len(word) < shortest or (longest is not None and len(word) > longest):
+                    continue
+                if word not in stoplist:
+                    found[word] = found.get(word, 0) + 1
         return found
 
     return counts

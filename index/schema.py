@@ -12,7 +12,7 @@ from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from .analysis import analysis_fingerprint, english_analyzer, spelling_analyzer
 
 # Bump when the schema or the way chunks become documents changes.
-SCHEMA_REVISION = 5
+SCHEMA_REVISION = 7
 
 
 def build_schema() -> Schema:

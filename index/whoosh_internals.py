@@ -145,7 +145,13 @@ def length_bytes(reader: Any, fieldname: str) -> Sequence[int]:
     size = reader.doc_count_all()
     if FAST and hasattr(reader, "_perdoc"):
         column = reader._perdoc._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
-        return [column[n] for n in range(size)] if column is not None else [0] * size
+        if column is None:
+            return [0] * size
+        if getattr(column, "_fixedlen", None) == 1:
+            # One byte a document, read in one piece; documents past the stored ones are 0.
+            stored = min(column._count, size)
+            return [*column._dbfile.get(column._basepos, stored), *bytes(size - stored)]
+        return [column[n] for n in range(size)]
     return [length_to_byte(reader.doc_field_length(n, fieldname, 0)) for n in range(size)]
 
 

@@ -27,14 +27,15 @@ from dwsearch.ingest.chunk import Chunk
 
 from .errors import SearchError
 from .facets import disjunctive_counts, filter_bits
-from .highlight import Highlighter
+from .feedback import FEEDBACK_DOCS, rm3_query
+from .highlight import Highlighter, QueryMarks
 from .matching import BitmapDocs, bulk_query, matching_bits
 from .query import (
     SEARCH_FIELDS,
-    apply_corrections,
     clean_query_text,
-    find_corrections,
+    correct_query,
     parse_query,
+    with_compound_forms,
 )
 from .results import Filters, Hit, Results, Snippet
 from .scoring import weighting
@@ -172,6 +173,7 @@ class SearchSession:
         with_facets: bool = True,
         highlight: bool = True,
         sort: str = "relevance",
+        feedback: bool = False,
     ) -> Results:
         """A page of hits for the query and filters, best first or by date (`sort` is
         "relevance", "newest" or "oldest"; undated chunks come last, by relevance)."""
@@ -189,13 +191,22 @@ class SearchSession:
         text = clean_query_text(query_text)
         # Only an empty query means every chunk; one of invisible characters means none.
         parsed = parse_query(text, searcher.schema) if text or not query_text else NullQuery
+        parsed = with_compound_forms(parsed, text, searcher)
         suggestion = None
         if correct:
-            corrections = find_corrections(parsed, text, searcher)
-            if corrections:
-                suggestion = apply_corrections(text, corrections)
-                parsed = parse_query(suggestion, searcher.schema)
+            parsed, suggestion = correct_query(parsed, text, searcher)
         check_patterns(parsed, searcher.reader())
+        if feedback:  # RM3: the first search's best chunks lend the query their words
+            first = self.search(
+                query_text,
+                filters,
+                FEEDBACK_DOCS,
+                correct=correct,
+                with_facets=False,
+                highlight=False,
+                feedback=False,
+            )
+            parsed = rm3_query(parsed, first.hits, searcher.schema["text"].analyzer)
 
         facets = self.facets
         bulk = bulk_query(parsed) if facets.size >= BULK_FROM_DOCS else None
@@ -289,8 +300,7 @@ class SearchSession:
             if by_score
             else scored[offset : offset + limit]
         )
-        terms = frozenset(t for f, t in parsed.iter_all_terms() if f in SEARCH_FIELDS)
-        terms = frozenset(t.decode() if isinstance(t, bytes) else t for t in terms)
+        terms = QueryMarks.of(parsed)
         hits = []
         for score, docnum in best:
             chunk = stored_chunk(searcher.stored_fields(docnum))

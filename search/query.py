@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from itertools import pairwise
 from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
 from whoosh import query
 from whoosh.support.levenshtein import distance
 
-from dwsearch.index.analysis import acronyms, spelling_analyzer
+from dwsearch.index.analysis import acronyms, case_as_meant, spelling_analyzer
+from dwsearch.lexicon import stop_words
 
 SEARCH_FIELDS = ("title", "text")
 FIELD_BOOSTS = {"title": 1.5, "text": 1.0}
@@ -24,30 +27,58 @@ MAX_QUERY_CHARS = 2000
 # "-" and "+" are operators only at the start of a word, so "ITU-T" stays one word.
 _MINUS = r"(?:^|(?<=[\s(]))-(?=[^\s-])"
 _PLUS = r"(?:^|(?<=[\s(]))\+(?=\S)"
+_QUOTED = re.compile(r'"[^"]*"')
 _CURLY_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 
 
+# The fields a query may name ("topic:privacy"), and each name's field in the schema.
+QUERY_FIELDS = ("title", "type", "types", "topic", "topics", "sector", "sectors", "year", "years")
+# Operators count only where typed on purpose: a known field's name before a colon, a
+# star ending a word, "OR" in capitals between words. Anything else is text.
+_FIELD = r"(?:^|(?<=[\s(\-+]))(?P<text>" + "|".join(QUERY_FIELDS) + r"):(?=\S)"
+_TRAILING_STAR = r"(?<=\w)(?P<text>\*)(?=\s|$)"
+_OR = r"(?<=\s)OR(?=\s)"
+# Punctuation that is no operator parts words as a space does: "allocated?", "(ITU-R)",
+# "standards^3". A hyphen or apostrophe inside a word keeps it one word ("ITU-T").
+_SEPARATOR = r"[^\w\s'’\"-]+|(?<!\w)['’-]+|['’-]+(?!\w)"
+
+
 def _parser(schema: Any, syntax: bool = True) -> Any:
-    """The query language; without `syntax`, plain words only (the fallback)."""
+    """The query language; without `syntax`, plain words only (the fallback).
+
+    Whoosh's default language also reads `AND`, `NOT`, parentheses, `?`, `^` and any
+    `word:` as operators, so a pasted question ("… AND NOT (UK)?") searched something
+    else than its words. Only the operators a user types on purpose are kept.
+    """
     from whoosh import qparser
 
-    parser = qparser.MultifieldParser(
+    plugins: list[Any] = [qparser.WhitespacePlugin()]
+    if syntax:
+        plugins = [
+            qparser.WhitespacePlugin(expr=_SEPARATOR),
+            qparser.FieldsPlugin(expr=_FIELD),
+            qparser.WildcardPlugin(expr=_TRAILING_STAR),
+            qparser.PhrasePlugin(),
+            qparser.RangePlugin(),
+            qparser.OperatorsPlugin(
+                And=None, Or=_OR, AndNot=None, AndMaybe=None, Not=None, Require=None
+            ),
+            qparser.PlusMinusPlugin(plusexpr=_PLUS, minusexpr=_MINUS),
+            qparser.FieldAliasPlugin(FIELD_ALIASES),
+        ]
+    return qparser.MultifieldParser(
         list(SEARCH_FIELDS),
         schema,
         fieldboosts=FIELD_BOOSTS,
         group=qparser.OrGroup,
-        plugins=None if syntax else [qparser.WhitespacePlugin()],
+        plugins=plugins,
     )
-    if syntax:
-        parser.remove_plugin_class(qparser.SingleQuotePlugin)  # apostrophes are not quotes
-        parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=_PLUS, minusexpr=_MINUS))
-        parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
-    return parser
 
 
 def clean_query_text(text: str) -> str:
+    """The query as searched: printable, straight quotes, its case as meant, not too long."""
     text = "".join(c if c.isprintable() else " " for c in text)
-    return text.translate(_CURLY_QUOTES).strip()[:MAX_QUERY_CHARS]
+    return case_as_meant(text.translate(_CURLY_QUOTES).strip()[:MAX_QUERY_CHARS])
 
 
 def parse_query(text: str, schema: Any) -> query.Query:
@@ -69,7 +100,7 @@ def parse_query(text: str, schema: Any) -> query.Query:
 
 # Words as typed into a search box: no operators, quotes, fields, wildcards or accents.
 _PLAIN_WORDS = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
-_OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+_OPERATOR_WORDS = frozenset({"OR"})
 
 
 def plain_words_query(text: str, schema: Any) -> query.Query | None:
@@ -187,6 +218,127 @@ def add_proximity(tree: query.Query) -> query.Query:
     return query.Or([*tree.subqueries, *pairs], boost=tree.boost)
 
 
+_HYPHENATED = re.compile(r"\w+(?:-\w+)+")
+
+
+def _analysed(schema: Any, word: str) -> list[str]:
+    return list(schema["text"].process_text(word, mode="query", removestops=True))
+
+
+def with_compound_forms(tree: query.Query, text: str, searcher: Any) -> query.Query:
+    """The query with each word's other written forms: hyphenated, joined and spaced
+    ("multi-stakeholder", "multistakeholder", "multi stakeholder") are one word.
+
+    A hyphenated word also matches its joined form; a joined word, its two parts side by
+    side, where both are indexed words; two words typed side by side, their joined form,
+    where the index holds it.
+    """
+    reader = searcher.reader()
+    schema = searcher.schema
+    spans: dict[tuple[int, int], list[query.Query]] = {}
+    for leaf in tree.leaves():
+        start, end = getattr(leaf, "startchar", None), getattr(leaf, "endchar", None)
+        if type(leaf) is query.Term and leaf.fieldname in SEARCH_FIELDS and start is not None:
+            spans.setdefault((start, end), []).append(leaf)
+    # A joined word's splits, by the span of the word typed.
+    splits: dict[tuple[int, int], list[list[str]]] = {}
+    for start, end in spans:
+        word = text[start:end]
+        if word.isalpha() and len(word) > 1:
+            found = _split_forms(word.lower(), reader, schema)
+            if found:
+                splits[start, end] = found
+    # A hyphenated word's joined form, by the words of the phrase its parts make (a
+    # word split by analysis carries no place in the text).
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
+    hyphenated: dict[tuple[str, ...], list[str]] = {}
+    known_acronyms = _acronym_spellings()
+    for match in _HYPHENATED.finditer(text):
+        if any(a <= match.start() < b for a, b in quoted) or match.group(0) in known_acronyms:
+            continue  # an acronym ("ITU-T") is no compound: it has its expansion instead
+        parts = _analysed(schema, match.group(0))
+        joined = _analysed(schema, match.group(0).replace("-", ""))
+        if len(parts) > 1 and len(joined) == 1:
+            hyphenated[tuple(parts)] = joined
+
+    def widen(node: query.Query) -> query.Query:
+        fieldname = getattr(node, "fieldname", None)
+        if fieldname in SEARCH_FIELDS and type(node) is query.Term:
+            span = (getattr(node, "startchar", None), getattr(node, "endchar", None))
+            forms = splits.get(span)  # type: ignore[arg-type]
+            if forms:
+                return query.Or(
+                    [node, *(query.Phrase(fieldname, f, boost=node.boost) for f in forms)]
+                )
+        if fieldname in SEARCH_FIELDS and type(node) is query.Phrase:
+            joined = hyphenated.get(tuple(node.words))
+            if joined and node.boost == FIELD_BOOSTS[fieldname]:
+                return query.Or([node, query.Term(fieldname, joined[0], boost=node.boost)])
+        if isinstance(node, query.CompoundQuery) or hasattr(node, "child"):
+            return node.apply(widen)
+        return node
+
+    widened = widen(tree)
+    joined = _joined_pairs(tree, spans, text, reader, schema)
+    if joined and isinstance(widened, query.Or):
+        widened = query.Or([*widened.subqueries, *joined], boost=widened.boost)
+    return widened.normalize() if (splits or hyphenated or joined) else tree
+
+
+@cache
+def _acronym_spellings() -> frozenset[str]:
+    return frozenset(a for entry in acronyms() for a in (entry, entry.upper()))
+
+
+# Each open reader's answers, kept while it is open: queries in a session repeat words.
+_SPLITS: WeakKeyDictionary[Any, dict[str, list[list[str]]]] = WeakKeyDictionary()
+
+
+def _split_forms(word: str, reader: Any, schema: Any) -> list[list[str]]:
+    """Where the index writes the joined word hyphenated ("multi-stakeholder"), its
+    parts, analysed ("multi", "stakehold"): the index's own evidence of where it parts."""
+    known = _SPLITS.setdefault(reader, {})
+    found = known.get(word)
+    if found is None:
+        found = []
+        for cut in range(1, len(word)):
+            hyphenated = f"{word[:cut]}-{word[cut:]}"
+            if ("spell", hyphenated) in reader:
+                terms = _analysed(schema, hyphenated)
+                if len(terms) > 1:
+                    found.append(terms)
+        known[word] = found
+    return found
+
+
+def _joined_pairs(
+    tree: query.Query,
+    spans: dict[tuple[int, int], list[query.Query]],
+    text: str,
+    reader: Any,
+    schema: Any,
+) -> list[query.Query]:
+    """Two plain words typed side by side, as the one joined word the index holds."""
+    words = sorted(
+        (start, end)
+        for (start, end), leaves in spans.items()
+        if all(type(leaf) is query.Term for leaf in leaves) and text[start:end].isalnum()
+    )
+    found: list[query.Query] = []
+    for (start, end), (next_start, next_end) in pairwise(words):
+        if text[end:next_start].strip():
+            continue  # not side by side
+        terms = _analysed(schema, text[start:end] + text[next_start:next_end])
+        if len(terms) != 1:
+            continue
+        found += [
+            query.Term(field, terms[0], boost=FIELD_BOOSTS[field])
+            for field in SEARCH_FIELDS
+            if (field, terms[0]) in reader
+        ]
+    return found
+
+
 class Correction(NamedTuple):
     """A mistyped word, where it stands in the query, and the indexed word meant."""
 
@@ -194,6 +346,31 @@ class Correction(NamedTuple):
     end: int
     word: str
     replacement: str
+
+
+# Meilisearch's typo tolerance: no typo in a word under 5 letters, one from 5, two from 9.
+ONE_TYPO_FROM, TWO_TYPOS_FROM = 5, 9
+
+
+def typos_allowed(word: str) -> int:
+    """How many edits a word as long as this one may hold."""
+    if len(word) >= TWO_TYPOS_FROM:
+        return 2
+    return 1 if len(word) >= ONE_TYPO_FROM else 0
+
+
+@cache
+def english_words() -> Any:
+    """A well-kept English word list with frequencies (pyspellchecker's, from
+    OpenSubtitles and SCOWL), loaded only when a word might be a typo (about 0.2 s)."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
+
+
+def is_known_word(word: str) -> bool:
+    """Whether a word is correct English or a name the English word list knows."""
+    return word.lower() in english_words()
 
 
 def _typed_words(parsed: query.Query, text: str) -> list[tuple[int, int, list[query.Term]]]:
@@ -208,15 +385,25 @@ def _typed_words(parsed: query.Query, text: str) -> list[tuple[int, int, list[qu
 
 
 def find_corrections(parsed: query.Query, text: str, searcher: Any) -> list[Correction]:
-    """Closest indexed words for the words that match nothing as typed."""
+    """Closest indexed words for the words that may be typos.
+
+    A word is left as typed when it is short, inside quotes, excluded, an acronym, a
+    word the index holds, or a word known to be correct English: only a word that is
+    none of these can be a typo, and only into an indexed word within its typo budget.
+    """
     reader = searcher.reader()
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
     corrections = []
     known_acronyms = acronyms()
     for start, end, terms in _typed_words(parsed, text):
         word = text[start:end]
-        if ":" in word or word in known_acronyms or not word.isalpha() or len(word) < 3:
+        if not word.isalpha() or not typos_allowed(word) or word in known_acronyms:
+            continue
+        if any(a <= start < b for a, b in quoted) or text[:start].endswith("-"):
             continue
         if any(reader.doc_frequency(t.fieldname, t.text) for t in terms):
+            continue
+        if is_known_word(word):
             continue
         replacement = closest_word(word, reader)
         if replacement:
@@ -225,16 +412,17 @@ def find_corrections(parsed: query.Query, text: str, searcher: Any) -> list[Corr
 
 
 def closest_word(word: str, reader: Any) -> str | None:
-    """The indexed word nearest in edit distance; the more common one when tied."""
+    """The indexed word nearest in edit distance, within the word's typo budget; the
+    more common one when tied. Never a stop word (the spelling field has none)."""
     folded = [t.text for t in spelling_analyzer()(word)]
     if not folded:
         return None
     target = folded[0]
-    max_distance = 1 if len(target) <= 4 else 2
+    budget = typos_allowed(target)
     candidates = [
         (distance(target, found), -reader.doc_frequency("spell", found), found)
-        for found in reader.terms_within("spell", target, max_distance, prefix=1)
-        if found != target
+        for found in reader.terms_within("spell", target, budget, prefix=1)
+        if found != target and found not in stop_words() and "-" not in found
     ]
     return min(candidates)[2] if candidates else None
 
@@ -243,3 +431,34 @@ def apply_corrections(text: str, corrections: list[Correction]) -> str:
     for fix in sorted(corrections, key=lambda c: c.start, reverse=True):
         text = text[: fix.start] + fix.replacement + text[fix.end :]
     return text
+
+
+def with_corrections(tree: query.Query, corrections: list[Correction], schema: Any) -> query.Query:
+    """The query with each mistyped word's terms widened to the word OR its correction."""
+    fixes: dict[tuple[int, int, str], list[query.Query]] = {}
+    for fix in corrections:
+        corrected = plain_words_query(fix.replacement, schema)
+        for leaf in corrected.leaves() if corrected is not None else ():
+            fixes.setdefault((fix.start, fix.end, leaf.fieldname), []).append(leaf)
+
+    def widen(node: query.Query) -> query.Query:
+        if type(node) is query.Term:
+            span = (getattr(node, "startchar", None), getattr(node, "endchar", None))
+            found = fixes.get((*span, node.fieldname))
+            return query.Or([node, *found]) if found else node
+        if isinstance(node, query.CompoundQuery) or hasattr(node, "child"):
+            return node.apply(widen)
+        return node
+
+    return widen(tree).normalize()
+
+
+def correct_query(tree: query.Query, text: str, searcher: Any) -> tuple[query.Query, str | None]:
+    """The query widened by the corrections of its typos, and the corrected text to show
+    ("Showing results for") when the query as typed finds nothing."""
+    corrections = find_corrections(tree, text, searcher)
+    if not corrections:
+        return tree, None
+    found_as_typed = next(iter(searcher.docs_for_query(tree)), None) is not None
+    widened = with_corrections(tree, corrections, searcher.schema)
+    return widened, None if found_as_typed else apply_corrections(text, corrections)

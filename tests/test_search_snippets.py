@@ -1,0 +1,90 @@
+"""Snippets show why a hit matched: all of what matched where possible, phrases as runs."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dwsearch.index import live_generation, open_generation
+from dwsearch.index.builder import build_from_chunks
+from dwsearch.ingest.chunk import Chunk
+from dwsearch.search.engine import SearchSession
+from dwsearch.search.highlight import Mark, _best_window
+
+FILLER = "The council met again to review the work programme of its many committees. "
+TEXTS = {
+    "phrase": (
+        "Freedom is a word the report uses often, and freedom of the press too. "
+        + FILLER * 4
+        + "It ends on freedom of expression online, and on what platforms must do. "
+        + FILLER * 2
+    ),
+    "acronyms": (
+        "ICANN met in March. ICANN published its plan, and ICANN staff answered. "
+        + FILLER * 4
+        + "Registrars asked ICANN how the GDPR applies to the WHOIS data it publishes. "
+        + FILLER * 2
+    ),
+    "prefix": "Cybersecurity and cybercrime were on the agenda of the meeting.",
+    "expansion": "A summit on artificial intelligence and its governance.",
+}
+
+
+@pytest.fixture(scope="module")
+def snippets(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("snippets")
+    chunks = [
+        Chunk(name, "p", "p", "paragraph", "", "", text, lines=(n, n))
+        for n, (name, text) in enumerate(TEXTS.items())
+    ]
+    build_from_chunks(folder, chunks, "snippets")
+    with SearchSession(open_generation(folder, *live_generation(folder))) as session:
+        yield session
+
+
+def _marked(session, query, chunk_id):
+    hit = next(h for h in session.search(query, limit=10).hits if h.id == chunk_id)
+    return [s.text for s in hit.snippet.segments if s.marked], hit.snippet.plain
+
+
+def test_a_phrase_is_marked_as_one_run_and_its_words_alone_are_not(snippets):
+    marked, shown = _marked(snippets, '"freedom of expression"', "phrase")
+    assert marked == ["freedom of expression"]
+    assert "freedom of expression online" in shown
+
+
+def test_the_window_covers_every_query_term_before_the_densest(snippets):
+    marked, _ = _marked(snippets, "ICANN GDPR", "acronyms")
+    assert "GDPR" in marked and "ICANN" in marked
+
+
+def test_a_prefix_marks_the_words_it_begins(snippets):
+    marked, _ = _marked(snippets, "cyber*", "prefix")
+    assert marked == ["Cybersecurity", "cybercrime"]
+
+
+def test_an_acronym_marks_its_expansion(snippets):
+    marked, _ = _marked(snippets, "AI", "expansion")
+    assert marked == ["artificial intelligence"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 59), st.integers(0, 3), st.sampled_from("abcd")), max_size=25
+    ),
+    st.integers(1, 60),
+)
+def test_the_sliding_window_equals_trying_every_window(raw, window):
+    """The running counts choose what counting each window afresh would."""
+    size = 60
+    marks = [Mark(first, min(first + extra, size - 1), term) for first, extra, term in raw]
+    best_start, best = -1, (-1, -1)
+    for start in range(size - window + 1):
+        inside = [m for m in marks if start <= m.first and m.last < start + window]
+        covered = {w for m in inside for w in range(m.first, m.last + 1)}
+        score = (len({m.term for m in inside}), len(covered))
+        if score > best:
+            best_start, best = start, score
+    assert _best_window(marks, size, window) == (best_start, best)
