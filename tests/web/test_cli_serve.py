@@ -61,7 +61,7 @@ def test_serve_from_two_worker_processes_by_default(seed_index):
         totals = {client.get("/api/search?q=satellites").json()["total"] for _ in range(20)}
         assert len(totals) == 1 and totals.pop() > 0
         children = subprocess.run(
-            ["ps", "--ppid", str(served.process.pid), "-o", "args="],
+            ["ps", "-ww", "--ppid", str(served.process.pid), "-o", "args="],
             capture_output=True, text=True, check=False,
         ).stdout.splitlines()  # fmt: skip
         assert sum("spawn_main" in child for child in children) == 2

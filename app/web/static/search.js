@@ -179,8 +179,10 @@
   });
 
   window.addEventListener("popstate", () => {
-    clearTimeout(timer);
     const query = location.search.slice(1);
+    // Following an in-page link (the skip link's "#results") is history too: no search.
+    if (query === requested) return;
+    clearTimeout(timer);
     fillForm(query);
     search(query, { push: false });
   });
