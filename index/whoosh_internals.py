@@ -26,6 +26,7 @@ import whoosh
 from whoosh import index as whoosh_index
 from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage
+from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import length_to_byte
 
@@ -71,6 +72,11 @@ def all_postings(reader: Any, fieldname: str, text: str) -> Any:
         matcher = matcher.child
         matcher.reset()
     return matcher
+
+
+def constant_matcher(docnums: list[int], score: float) -> Any:
+    """A matcher of these sorted documents, each scoring `score` (a prefix's, say)."""
+    return ListMatcher(docnums, all_weights=score) if docnums else NullMatcher()
 
 
 class Block(NamedTuple):

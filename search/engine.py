@@ -214,6 +214,7 @@ class SearchSession:
         if bulk is not None:
             scores = self._bulk().scores(bulk.words, facets.size)
             self._bulk().add_phrases(scores, bulk.phrases)
+            self._bulk().add_prefixes(scores, bulk.prefixes)
             matched = self._bulk().matched(scores) & facets.live
         else:
             matched = matching_bits(searcher, parsed, facets.live, facets.size)

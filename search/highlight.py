@@ -48,7 +48,7 @@ class QueryMarks(NamedTuple):
                 terms.add(_text(leaf.text))
             elif type(leaf) is query.Phrase and leaf.words:
                 phrases.add(tuple(_text(w) for w in leaf.words))
-            elif type(leaf) is query.Prefix:
+            elif isinstance(leaf, query.Prefix):
                 prefixes.add(_text(leaf.text))
         # A phrase whose words are all searched alone anyway (the bonus for words typed
         # side by side) marks nothing the words do not.

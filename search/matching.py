@@ -14,7 +14,7 @@ from whoosh.idsets import DocIdSet
 
 from dwsearch.index.whoosh_internals import all_postings, posting_ids
 
-from .query import SEARCH_FIELDS
+from .query import SEARCH_FIELDS, TypedPrefix
 
 
 class BitmapDocs(DocIdSet):
@@ -46,26 +46,32 @@ Word = tuple[str, str, float]  # field, analysed word, weight
 Weighted = tuple[query.Phrase, float]
 
 
+Constant = tuple[TypedPrefix, float]
+
+
 class BulkQuery(NamedTuple):
-    """An OR of words and phrases, in the shape the fast paths read.
+    """An OR of words, phrases and prefixes, in the shape the fast paths read.
 
     `bonuses` are phrases that only add to documents their first word already matches
     (the proximity bonus); `phrases` decide by themselves what matches (quoted phrases,
-    hyphenated words).
+    hyphenated words); `prefixes` add their boost to every document holding a word they
+    begin, as Whoosh and Lucene score a prefix (a constant, not each word's BM25).
     """
 
     words: list[Word]
     bonuses: list[Weighted]
     phrases: list[Weighted]
+    prefixes: list[Constant]
 
 
 def bulk_query(tree: query.Query) -> BulkQuery | None:
     """The words and phrases of an OR of words and phrases, or None for other queries."""
     words: list[Word] = []
     phrases: list[Weighted] = []
-    if not _collect(tree, 1.0, words, phrases):
+    prefixes: list[Constant] = []
+    if not _collect(tree, 1.0, words, phrases, prefixes):
         return None
-    found = BulkQuery(words, [], [])
+    found = BulkQuery(words, [], [], prefixes)
     present = {(fieldname, text) for fieldname, text, _ in words}
     for phrase, boost in phrases:
         if not phrase.words:
@@ -75,16 +81,27 @@ def bulk_query(tree: query.Query) -> BulkQuery | None:
     return found
 
 
-def _collect(tree: query.Query, boost: float, words: list[Word], phrases: list[Weighted]) -> bool:
+def _collect(
+    tree: query.Query,
+    boost: float,
+    words: list[Word],
+    phrases: list[Weighted],
+    prefixes: list[Constant],
+) -> bool:
     if type(tree) is query.Term and tree.fieldname in SEARCH_FIELDS:
         words.append((tree.fieldname, tree.text, boost * tree.boost))
         return True
     if type(tree) is query.Phrase and tree.fieldname in SEARCH_FIELDS:
         phrases.append((tree, boost))
         return True
+    if type(tree) is TypedPrefix and tree.fieldname in SEARCH_FIELDS:
+        prefixes.append((tree, boost))
+        return True
     if not isinstance(tree, query.Or) or tree.minmatch or tree.scale:
         return False
-    return all(_collect(child, boost * tree.boost, words, phrases) for child in tree.subqueries)
+    return all(
+        _collect(child, boost * tree.boost, words, phrases, prefixes) for child in tree.subqueries
+    )
 
 
 def matching_bits(searcher: Any, tree: query.Query, live: int, size: int) -> int:
@@ -97,7 +114,8 @@ def matching_bits(searcher: Any, tree: query.Query, live: int, size: int) -> int
     # An OR of words (a phrase bonus matches nothing its first word does not) is read
     # from the posting lists; anything else goes through Whoosh's matchers.
     shape = bulk_query(tree)
-    terms = {(f, t) for f, t, _ in shape.words} if shape and not shape.phrases else None
+    plain = shape and not shape.phrases and not shape.prefixes
+    terms = {(f, t) for f, t, _ in shape.words} if plain else None
     if terms is None:
         for docnum in searcher.docs_for_query(tree):
             raw[docnum >> 3] |= 1 << (docnum & 7)

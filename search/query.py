@@ -12,6 +12,7 @@ from whoosh import query
 from whoosh.support.levenshtein import distance
 
 from dwsearch.index.analysis import acronyms, case_as_meant, spelling_analyzer
+from dwsearch.index.whoosh_internals import constant_matcher
 from dwsearch.lexicon import stop_words
 
 SEARCH_FIELDS = ("title", "text")
@@ -57,7 +58,7 @@ def _parser(schema: Any, syntax: bool = True) -> Any:
         plugins = [
             qparser.WhitespacePlugin(expr=_SEPARATOR),
             qparser.FieldsPlugin(expr=_FIELD),
-            qparser.WildcardPlugin(expr=_TRAILING_STAR),
+            _typed_prefix_plugin()(expr=_TRAILING_STAR),
             qparser.PhrasePlugin(),
             qparser.RangePlugin(),
             qparser.OperatorsPlugin(
@@ -73,6 +74,57 @@ def _parser(schema: Any, syntax: bool = True) -> Any:
         group=qparser.OrGroup,
         plugins=plugins,
     )
+
+
+class TypedPrefix(query.Prefix):
+    """A prefix scored as Lucene scores one: its boost, once, in every chunk holding a
+    word it begins, however many such words there are or how often they occur.
+
+    Whoosh's own prefix gave its one word's BM25 score when it began one indexed word,
+    and a count of words otherwise; ranking by that was an accident of the vocabulary.
+    """
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        reader = searcher.reader()
+        found: set[int] = set()
+        for fieldname, word in self.expanded_terms(reader):
+            found.update(reader.postings(fieldname, word).all_ids())
+        return constant_matcher(sorted(found), self.boost)
+
+
+def fold_prefix(text: str) -> str:
+    """A prefix as the query parser takes one (`Genè*`): lower case, accents folded and
+    apostrophes straightened, but not stemmed, as Lucene normalises a prefix."""
+    from whoosh.support.charset import accent_map  # builds a large table at import
+
+    return text.lower().replace("’", "'").translate(accent_map)
+
+
+@cache
+def _typed_prefix_plugin() -> Any:
+    """Whoosh's wildcard plugin, but a prefix is searched as typed: lower case and
+    accents folded, neither stemmed nor dropped as a stop word (as Lucene's query parser
+    takes one). Stemmed, `comme*` was `comm*` and found "community"; `the*` was nothing.
+    """
+    from whoosh.qparser import plugins, syntax
+
+    class TypedPrefixNode(syntax.TextNode):
+        def query(self, parser: Any) -> query.Query:
+            fieldname = self.fieldname or parser.fieldname
+            found = TypedPrefix(fieldname, fold_prefix(self.text), boost=self.boost)
+            return syntax.attach(found, self)
+
+    class TypedPrefixPlugin(plugins.WildcardPlugin):
+        def do_wildcards(self, parser: Any, group: Any) -> Any:
+            group = super().do_wildcards(parser, group)
+            for place, node in enumerate(group):
+                if isinstance(node, plugins.PrefixPlugin.PrefixNode):
+                    typed = TypedPrefixNode(node.text)
+                    typed.startchar, typed.endchar = node.startchar, node.endchar
+                    group[place] = typed
+            return group
+
+    return TypedPrefixPlugin
 
 
 def clean_query_text(text: str) -> str:

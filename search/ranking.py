@@ -19,7 +19,7 @@ from whoosh.util.numeric import byte_to_length
 
 from dwsearch.index.whoosh_internals import all_postings, length_bytes, posting_blocks, values_at
 
-from .matching import Weighted
+from .matching import Constant, Weighted
 
 # Candidates whose phrase bonus is computed, per hit asked for.
 CANDIDATES_PER_HIT = 10
@@ -114,6 +114,18 @@ class BulkRanker:
             docs, bonus = self.phrase_scores(phrase, chosen)
             scores[np.searchsorted(chosen, docs)] += boost * phrase.boost * bonus
         return list(zip(scores.tolist(), chosen.tolist(), strict=True))
+
+    def add_prefixes(self, scores: Any, prefixes: list[Constant]) -> None:
+        """Add each prefix's boost to every document holding a word it begins (once)."""
+        np = self.np
+        for prefix, boost in prefixes:
+            for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
+                reader = leaf.reader()
+                holds = np.zeros(reader.doc_count_all(), dtype=bool)
+                for term in reader.expand_prefix(prefix.fieldname, prefix.text):
+                    text = term.decode() if isinstance(term, bytes) else term
+                    holds[self._postings(segment, reader, prefix.fieldname, text)[0]] = True
+                scores[offset : offset + len(holds)][holds] += boost * prefix.boost
 
     def add_phrases(self, scores: Any, phrases: list[Weighted]) -> None:
         """Add to `scores` each phrase's score, in every document that holds the phrase."""
