@@ -7,8 +7,8 @@ once (a `WhooshVersionWarning`) and every function here falls back to Whoosh's p
 API: the same results, only slower. `FAST` says which.
 
 What it owns:
-- posting lists read a block at a time, as stored (`posting_blocks`), and the encoded
-  positions at chosen places (`values_at`);
+- posting lists read a block at a time, as stored, encoded positions and all
+  (`posting_blocks`);
 - each segment's column of quantised field lengths (`length_bytes`);
 - writing a segment's files directly through Whoosh's codec (`CodecSegments`), and the
   table of contents that lists segments (`segments_of`, `write_toc`);
@@ -34,7 +34,7 @@ SUPPORTED_VERSION = (2, 7, 5)
 # Private methods this module calls, checked as well as the version number, so that a
 # patched build of the same version that lacks them takes the public path too.
 _PRIVATE_METHODS = (
-    (whoosh3.W3LeafMatcher, ("_read_data", "_next_block")),
+    (whoosh3.W3LeafMatcher, ("_read_data", "_read_values", "_next_block")),
     (whoosh3.W3PerDocReader, ("_cached_reader",)),
 )
 
@@ -80,10 +80,12 @@ def constant_matcher(docnums: list[int], score: float) -> Any:
 
 
 class Block(NamedTuple):
-    """One block of a posting list: document numbers and term frequencies."""
+    """One block of a posting list: document numbers, term frequencies, and each
+    posting's stored value (encoded positions), decoded with the rest, for free."""
 
     ids: Sequence[int]
     weights: Sequence[float] | float | None  # None: every weight is 1; a float: all equal
+    values: Sequence[Any]
 
 
 def posting_blocks(matcher: Any) -> Iterator[Block]:
@@ -94,13 +96,14 @@ def posting_blocks(matcher: Any) -> Iterator[Block]:
     """
     if not (FAST and isinstance(matcher, whoosh3.W3LeafMatcher)):
         # A short list kept inline with its term, or another Whoosh: the public API.
-        ids, weights = [], []
+        ids, weights, values = [], [], []
         while matcher.is_active():
             ids.append(matcher.id())
             weights.append(matcher.weight())
+            values.append(matcher.value())
             matcher.next()
         if ids:
-            yield Block(ids, weights)
+            yield Block(ids, weights, values)
         return
     while matcher.is_active():
         if matcher._data is None:
@@ -108,12 +111,16 @@ def posting_blocks(matcher: Any) -> Iterator[Block]:
         raw_ids, raw_weights = matcher._data[0], matcher._data[1]
         if not matcher._byteids:
             raw_ids = list(accumulate(raw_ids))  # blocks store the gaps between ids
+        if matcher._values is None:
+            matcher._read_values()  # from the data already read: slices, no decoding
+        raw_values = matcher._values
         start = matcher._i
         if start:
             raw_ids = raw_ids[start:]
+            raw_values = raw_values[start:]
             if raw_weights is not None and not isinstance(raw_weights, float):
                 raw_weights = raw_weights[start:]
-        yield Block(raw_ids, raw_weights)
+        yield Block(raw_ids, raw_weights, raw_values)
         matcher._next_block()
 
 
@@ -123,27 +130,6 @@ def posting_ids(matcher: Any) -> list[int]:
     for block in posting_blocks(matcher):
         ids.extend(block.ids)
     return ids
-
-
-def values_at(matcher: Any, places: Iterable[int]) -> list[Any]:
-    """The stored values (encoded positions) at these sorted places of a posting list."""
-    values = []
-    if not (FAST and isinstance(matcher, whoosh3.W3LeafMatcher)):
-        place = 0
-        for wanted in places:
-            while place < wanted:
-                matcher.next()
-                place += 1
-            values.append(matcher.value())
-        return values
-    start = 0  # the place of the current block's first posting
-    for wanted in places:
-        while wanted >= start + matcher._blocklength:
-            start += matcher._blocklength
-            matcher._next_block()
-        matcher._i = wanted - start
-        values.append(matcher.value())
-    return values
 
 
 def length_bytes(reader: Any, fieldname: str) -> Sequence[int]:

@@ -21,6 +21,9 @@ from dwsearch.lexicon import stop_words
 from .query import SEARCH_FIELDS
 from .results import Segment, Snippet
 
+# A chunk's words repeat across chunks and searches: each is looked at once a session.
+_kept_prefix = lru_cache(maxsize=200_000)(kept_prefix)
+
 WINDOW_WORDS = 30
 # A chunk this short is shown whole: cutting it would save the reader nothing.
 WHOLE_BELOW = WINDOW_WORDS + 8
@@ -105,7 +108,7 @@ class Highlighter:
         return bool(self._terms_if_possible(word, starts) & terms)
 
     def _terms_if_possible(self, word: str, starts: frozenset[str]) -> frozenset[str]:
-        prefix = kept_prefix(word)
+        prefix = _kept_prefix(word)
         if prefix is not None and prefix not in starts and prefix[:1] not in starts:
             return frozenset()
         return self.word_terms(word)

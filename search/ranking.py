@@ -12,12 +12,12 @@ the phrase bonus of short queries (see `query.add_proximity`), the best candidat
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 
 from whoosh import query
 from whoosh.util.numeric import byte_to_length
 
-from dwsearch.index.whoosh_internals import all_postings, length_bytes, posting_blocks, values_at
+from dwsearch.index.whoosh_internals import all_postings, length_bytes, posting_blocks
 
 from .matching import Constant, Weighted
 
@@ -27,7 +27,21 @@ MIN_CANDIDATES = 100
 
 
 # Decoded posting lists kept per session, so a word searched again is not decoded again.
-POSTINGS_CACHE_BYTES = 64 * 2**20
+POSTINGS_CACHE_BYTES = 128 * 2**20
+# What a posting's stored value (its encoded positions) costs in memory, roughly.
+_VALUE_BYTES = 48
+
+
+class Postings(NamedTuple):
+    """A decoded posting list: document numbers, term frequencies, encoded positions."""
+
+    ids: Any
+    tfs: Any
+    values: list[Any]
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.ids.nbytes + self.tfs.nbytes) + _VALUE_BYTES * len(self.values)
 
 
 class BulkRanker:
@@ -40,10 +54,10 @@ class BulkRanker:
         self.searcher = searcher
         self.byte_lengths = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
         self.lengths: dict[tuple[int, str], Any] = {}
-        self.postings: OrderedDict[tuple[int, str, str], tuple[Any, Any]] = OrderedDict()
+        self.postings: OrderedDict[tuple[int, str, str], Postings] = OrderedDict()
         self.postings_bytes = 0
 
-    def _postings(self, segment: int, reader: Any, fieldname: str, text: str) -> tuple[Any, Any]:
+    def _postings(self, segment: int, reader: Any, fieldname: str, text: str) -> Postings:
         key = (segment, fieldname, text)
         found = self.postings.get(key)
         if found is not None:
@@ -51,10 +65,10 @@ class BulkRanker:
             return found
         found = _postings(self.np, all_postings(reader, fieldname, text))
         self.postings[key] = found
-        self.postings_bytes += found[0].nbytes + found[1].nbytes
+        self.postings_bytes += found.nbytes
         while self.postings_bytes > POSTINGS_CACHE_BYTES and len(self.postings) > 1:
-            _, (ids, tfs) = self.postings.popitem(last=False)
-            self.postings_bytes -= ids.nbytes + tfs.nbytes
+            _, dropped = self.postings.popitem(last=False)
+            self.postings_bytes -= dropped.nbytes
         return found
 
     def _field_lengths(self, segment: int, reader: Any, fieldname: str) -> Any:
@@ -172,10 +186,10 @@ class BulkRanker:
                 places = [p[holds] for p in places] + [at[holds]]
             if not len(local):
                 continue
-            positions = [
-                [decode(v) for v in values_at(all_postings(reader, fieldname, word), list(at))]
-                for word, at in zip(phrase.words, places, strict=True)
-            ]
+            positions = []
+            for word, at in zip(phrase.words, places, strict=True):
+                values = self._postings(segment, reader, fieldname, word).values
+                positions.append([decode(values[place]) for place in at.tolist()])
             matched = [
                 n for n in range(len(local))
                 if _in_order([word_positions[n] for word_positions in positions], phrase.slop)
@@ -195,7 +209,7 @@ class BulkRanker:
         """Whoosh's BM25F score of a word at these places of its postings (array or slice)."""
         weighting = self.searcher.weighting
         k1, b = weighting.K1, weighting.B
-        ids, tf = self._postings(segment, reader, fieldname, text)
+        ids, tf, _ = self._postings(segment, reader, fieldname, text)
         idf = self.searcher.idf(fieldname, text)
         average = weighting.average_length(self.searcher, fieldname)
         lengths = self._field_lengths(segment, reader, fieldname)[ids[at]]
@@ -203,9 +217,9 @@ class BulkRanker:
         return idf * (tf[at] * (k1 + 1)) / (tf[at] + norm)
 
 
-def _postings(np: Any, matcher: Any) -> tuple[Any, Any]:
-    """A posting list's document numbers and term frequencies, as arrays."""
-    id_blocks, tf_blocks = [], []
+def _postings(np: Any, matcher: Any) -> Postings:
+    """A posting list's document numbers, term frequencies and values, as arrays."""
+    id_blocks, tf_blocks, values = [], [], []
     for block in posting_blocks(matcher):
         count = len(block.ids)
         id_blocks.append(np.asarray(block.ids, dtype=np.int64))
@@ -215,9 +229,10 @@ def _postings(np: Any, matcher: Any) -> tuple[Any, Any]:
             tf_blocks.append(np.full(count, block.weights, dtype=np.float64))
         else:
             tf_blocks.append(np.asarray(block.weights, dtype=np.float64))
+        values.extend(block.values)
     if not id_blocks:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    return np.concatenate(id_blocks), np.concatenate(tf_blocks)
+        return Postings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64), [])
+    return Postings(np.concatenate(id_blocks), np.concatenate(tf_blocks), values)
 
 
 def _in_order(positions: list[list[int]], slop: int) -> bool:
