@@ -165,7 +165,8 @@ class DwsearchGroup(click.Group):
             return super().main(*args, standalone_mode=False, **kwargs)
         except click.UsageError as error:
             hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
-            _warn(f"{error.format_message().rstrip('.')}{hint}")
+            message = " ".join(error.format_message().split())  # click's may take lines
+            _warn(f"{message.rstrip('.')}{hint}")
             code = EXIT_ERROR
         except click.ClickException as error:
             error.show()
