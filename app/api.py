@@ -45,6 +45,15 @@ from dwsearch.search.results import Filters, Hit, Results
 
 from .evaluate import Evaluation
 from .evaluate import evaluate as run_evaluation
+from .export import (
+    DEFAULT_FILE_MB,
+    DEFAULT_NAME,
+    FORMATS,
+    ExportError,
+    ExportReport,
+    check_request,
+    write_export,
+)
 
 if TYPE_CHECKING:
     from dwsearch.index.builder import BuildReport, Progress
@@ -60,6 +69,7 @@ __all__ = [
     "build",
     "chunks",
     "evaluate",
+    "export",
     "facets",
     "open_index",
     "remove",
@@ -381,6 +391,24 @@ def chunks(
 
     vocabulary = load_taxonomy(taxonomy)
     return chunk_paths(list(paths or []) or [bundled_corpus()], vocabulary)
+
+
+def export(
+    out: str | Path,
+    index: str | Path | None = None,
+    format: str = "opensearch",
+    name: str = DEFAULT_NAME,
+    file_mb: float = DEFAULT_FILE_MB,
+    on_build: OnBuild | None = None,
+) -> ExportReport:
+    """The index's chunks as another search engine loads them, written into the folder
+    `out` (new, empty, or an earlier export's). For "opensearch": `mapping.json` (the
+    index's analysis, BM25 and fields), NDJSON bulk files of at most `file_mb` MiB
+    each, to load into the index `name`, and `load.sh`, the curls that load them."""
+    if format not in FORMATS:
+        raise ExportError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
+    check_request(out, name, file_mb)
+    return _with_session(index, on_build, lambda opened: write_export(opened, out, name, file_mb))
 
 
 def evaluate(collection: str | Path, limit: int = 100) -> Evaluation:

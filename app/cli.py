@@ -36,6 +36,7 @@ from dwsearch.search.printers import (
 )
 
 from . import api
+from .export import DEFAULT_FILE_MB, DEFAULT_NAME, FORMATS, ExportError
 
 if TYPE_CHECKING:
     from dwsearch.index.builder import BuildReport
@@ -499,6 +500,60 @@ def stats(as_json: bool, index: Path | None) -> None:
     click.echo(f"size on disk   {found.size_bytes / 1024:.0f} KiB")
     click.echo(f"built          {found.built_at}")
     click.echo(f"corpus hash    {found.corpus_hash}")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(FORMATS),
+    required=True,
+    help="The engine to load the export into.",
+)
+@click.option(
+    "--name", default=DEFAULT_NAME, show_default=True, help="The index to create and fill."
+)
+@click.option(
+    "--file-mb",
+    type=float,
+    default=DEFAULT_FILE_MB,
+    show_default=True,
+    help="The largest bulk file, in MiB.",
+)
+@json_option
+@index_option
+def export(
+    out: Path, export_format: str, name: str, file_mb: float, as_json: bool, index: Path | None
+) -> None:
+    """Write the index's chunks into the folder OUT, for an OpenSearch cluster to search.
+
+    \b
+    OUT gets mapping.json (the index's analysis, BM25 and fields), bulk-0001.ndjson…
+    (documents for the _bulk API) and load.sh, which loads them with one curl per file:
+      HOST=http://localhost:9200 sh OUT/load.sh
+    OUT must be new, empty, or an earlier export (which is replaced).
+    """
+    try:
+        report = api.export(
+            out, index=index, format=export_format, name=name, file_mb=file_mb, on_build=_warn
+        )
+    except (IndexProblem, ExportError) as error:
+        raise UsageFailure(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(asdict(report), ensure_ascii=False))
+        return
+    files = len(report.bulk_files)
+    size = report.bytes / 1024
+    click.echo(
+        visible(
+            f"exported {report.chunks} chunks to {out}: {report.files[0]}, {files} bulk "
+            f"file{'s' if files != 1 else ''} "
+            f"({f'{size / 1024:.1f} MiB' if size >= 1024 else f'{size:.0f} KiB'}), "
+            f"{report.files[-1]}"
+        )
+    )
+    click.echo(visible(f"load them with: HOST=http://localhost:9200 sh {out / report.files[-1]}"))
 
 
 @cli.command()
