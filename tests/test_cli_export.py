@@ -25,7 +25,7 @@ from dwsearch.ingest import Chunk, bundled_corpus
 from dwsearch.lexicon import acronym_rows, stop_words, uk_to_us
 from dwsearch.search.query import FIELD_BOOSTS
 from dwsearch.search.scoring import BM25_B, BM25_K1
-from helpers import FIXTURES, write
+from helpers import FIXTURES, seed_variants, write
 from helpers import run_cli as run
 
 PAGES = FIXTURES / "pages"  # HTML pages with dates, addresses and kinds of page
@@ -188,6 +188,22 @@ def test_ids_are_the_chunks_and_two_exports_are_the_same_files(exported, corpus_
         )
         for path in exported.iterdir():
             assert (folder / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_an_updated_index_exports_what_it_holds_now(seed_text, tmp_path):
+    """Chunks a page no longer has (deleted in the index, not yet purged from their
+    segment) are not exported; its new ones are."""
+    pages = seed_variants(tmp_path / "pages", 12, seed_text)
+    api.build([pages[0].parent], index=tmp_path / "index")
+    write(pages[0], pages[0].read_text().replace("Place des Nations", "Rue de Varembé"))
+    api.build([pages[0].parent], index=tmp_path / "index")
+    with api.session(tmp_path / "index") as opened:
+        assert opened.searcher.reader().has_deletions()  # the case this test is for
+    out = tmp_path / "out"
+    api.export(out, index=tmp_path / "index")
+    exported = {d["id"]: _chunk(d).to_dict() for _, d in _pairs(out)}
+    assert exported == _ingested(pages[0].parent)
+    assert "Rue de Varembé" in exported[next(iter(exported))]["text"]
 
 
 def test_bulk_files_keep_to_the_size_asked(exported, corpus_index, tmp_path):
