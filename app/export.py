@@ -52,23 +52,24 @@ _WORDS = re.compile(WORD_REGEX)
 ANALYZER = "dwsearch_english"
 SEARCH_ANALYZER = "dwsearch_english_search"
 SIMILARITY = "dwsearch_bm25"
-# The filters in order, as dwsearch's analyzer has them (`index/analysis.py`): OpenSearch
-# parses each synonym rule with the filters before it, so rules must meet no stop
-# filter (it would leave a gap in a rule, which the parser refuses); spelling therefore
-# comes before stop words, where dwsearch has it after (neither list holds a word of
-# the other, so the order makes no difference). Acronyms, both ways, are expanded in
-# queries only: expanded when indexing, a many-word synonym shifts the positions of the
-# words after it, so phrases stop matching.
+# The filters in order, as dwsearch's analyzer has them (`index/analysis.py`). OpenSearch
+# parses a synonym rule with the filters before it, and refuses one that a stop filter
+# leaves a gap in, so synonyms come before stop words (dwsearch's spelling comes after
+# them; neither list holds a word of the other, so the order changes nothing).
+# Acronyms are expanded both ways when indexing and never in queries, as dwsearch does
+# it: the `synonym` filter lays an expansion's words on the acronym's place and the
+# places after it, where dwsearch lays its aliases, and a query stays its own words.
 INDEX_FILTERS = [
     "dwsearch_possessive",
     "dwsearch_ambiguous_acronyms",
     "lowercase",
     "asciifolding",
     "dwsearch_spelling",
+    "dwsearch_acronyms",
     "dwsearch_stop",
     "dwsearch_stemmer",
 ]
-SEARCH_FILTERS = [*INDEX_FILTERS[:-2], "dwsearch_acronyms", *INDEX_FILTERS[-2:]]
+SEARCH_FILTERS = [name for name in INDEX_FILTERS if name != "dwsearch_acronyms"]
 
 
 class ExportError(ValueError):
@@ -142,13 +143,14 @@ def analysis_settings() -> dict[str, Any]:
         },
         "filter": {
             "dwsearch_possessive": {"type": "stemmer", "language": "possessive_english"},
-            # One word in, several out, in a line: no graph for indexing to flatten.
+            # One word in, several in a line out (a graph with one path): the words
+            # after move along, in documents and queries alike, as in dwsearch.
             "dwsearch_ambiguous_acronyms": {
                 "type": "synonym_graph",
                 "synonyms": ambiguous_acronym_rules(),
             },
             "dwsearch_spelling": {"type": "synonym", "synonyms": spelling_rules()},
-            "dwsearch_acronyms": {"type": "synonym_graph", "synonyms": acronym_rules()},
+            "dwsearch_acronyms": {"type": "synonym", "synonyms": acronym_rules()},
             "dwsearch_stop": {"type": "stop", "stopwords": sorted(stop_words())},
             "dwsearch_stemmer": {"type": "snowball", "language": "English"},
         },

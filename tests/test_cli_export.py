@@ -369,6 +369,9 @@ def _fold(word: str) -> str:
 _STEMMER = Stemmer.Stemmer("english")
 
 
+Token = tuple[str, bool]  # a term, and whether a synonym filter stacked it on others
+
+
 class Simulated:
     """An analyzer of the mapping, in Python, as OpenSearch's components are documented
     to work. Only what the export uses is simulated; anything else fails."""
@@ -376,11 +379,14 @@ class Simulated:
     def __init__(self, analysis: dict[str, Any], analyzer: str) -> None:
         self.analysis = analysis
         self.chain = analysis["analyzer"][analyzer]
-        self.tables: dict[str, tuple[dict[tuple[str, ...], list[str]], int]] = {}
+        self.tables: dict[str, tuple[dict[tuple[str, ...], list[Token]], int]] = {}
 
     def terms(self, text: str, upto: str = "") -> list[str]:
-        """The terms of `text`; with `upto`, from the filters before that one only, as
-        OpenSearch parses a synonym rule."""
+        """The terms of `text` in order, without the synonyms stacked on them; with
+        `upto`, from the filters before that one only, as OpenSearch parses a rule."""
+        return [term for term, stacked in self.tokens(text, upto) if not stacked]
+
+    def tokens(self, text: str, upto: str = "") -> list[Token]:
         for name in self.chain["char_filter"]:
             char_filter = self.analysis["char_filter"][name]
             assert char_filter["type"] == "mapping"
@@ -389,42 +395,53 @@ class Simulated:
                 text = text.replace(before, after)
         tokenizer = self.analysis["tokenizer"][self.chain["tokenizer"]]
         assert tokenizer["type"] == "pattern" and tokenizer["group"] == 0
-        terms = re.findall(tokenizer["pattern"].removeprefix("(?U)"), text)
+        tokens = [(t, False) for t in re.findall(tokenizer["pattern"].removeprefix("(?U)"), text)]
         for name in self.chain["filter"]:
             if name == upto:
                 break
-            terms = self._filtered(name, terms)
-        return terms
+            tokens = self._filtered(name, tokens)
+        return tokens
 
-    def _filtered(self, name: str, terms: list[str]) -> list[str]:
+    def _filtered(self, name: str, tokens: list[Token]) -> list[Token]:
         if name == "lowercase":
-            return [t.lower() for t in terms]
+            return [(t.lower(), s) for t, s in tokens]
         if name == "asciifolding":
-            return [_fold(t) for t in terms]
+            return [(_fold(t), s) for t, s in tokens]
         spec = self.analysis["filter"][name]
         if spec["type"] == "stemmer" and spec["language"] == "possessive_english":
-            return [t[:-2] if re.search(r"['’][sS]$", t) else t for t in terms]
+            return [(t[:-2] if re.search(r"['’][sS]$", t) else t, s) for t, s in tokens]
         if spec["type"] == "stop":
-            return [t for t in terms if t not in set(spec["stopwords"])]
+            return [(t, s) for t, s in tokens if t not in set(spec["stopwords"])]
         if spec["type"] == "snowball" and spec["language"] == "English":
-            return [_STEMMER.stemWord(t) for t in terms]
+            return [(_STEMMER.stemWord(t), s) for t, s in tokens]
         if spec["type"] in ("synonym", "synonym_graph"):
-            return self._replaced(name, spec["synonyms"], terms)
+            assert not any(s for _, s in tokens), "a synonym filter after another's stacking"
+            return self._synonyms(name, spec["synonyms"], [t for t, _ in tokens])
         raise AssertionError(f"no simulation of {name}: {spec}")
 
-    def _replaced(self, name: str, rules: list[str], terms: list[str]) -> list[str]:
-        """Replacement rules (`a, b => c`), longest match first, as Lucene applies them."""
+    def _table(self, name: str, rules: list[str]) -> tuple[dict, int]:
+        """Each rule side's terms, and what they become: `a, b => c` replaces a and b by
+        c; `a, b` keeps a and stacks b on it (and the other way), as `expand` does."""
         if name not in self.tables:
-            table = {}
+            table: dict[tuple[str, ...], list[Token]] = {}
             for rule in rules:
-                assert "=>" in rule, f"{name}: an index analyzer's rule must replace: {rule!r}"
-                left, right = rule.split("=>")
-                into = self.terms(right, upto=name)
-                for side in left.split(","):
-                    table[tuple(self.terms(side, upto=name))] = into
+                if "=>" in rule:
+                    left, right = rule.split("=>")
+                    into = [(t, False) for t in self.terms(right, upto=name)]
+                    for side in left.split(","):
+                        table[tuple(self.terms(side, upto=name))] = into
+                    continue
+                sides = [tuple(self.terms(side, upto=name)) for side in rule.split(",")]
+                for side in sides:
+                    found = table.setdefault(side, [(t, False) for t in side])
+                    found += [(t, True) for other in sides if other != side for t in other]
             self.tables[name] = (table, max(map(len, table)))
-        table, longest = self.tables[name]
-        out: list[str] = []
+        return self.tables[name]
+
+    def _synonyms(self, name: str, rules: list[str], terms: list[str]) -> list[Token]:
+        """Each rule applied where its side stands, the longest first, as Lucene does."""
+        table, longest = self._table(name, rules)
+        out: list[Token] = []
         at = 0
         while at < len(terms):
             for size in range(min(longest, len(terms) - at), 0, -1):
@@ -434,7 +451,7 @@ class Simulated:
                     at += size
                     break
             else:
-                out.append(terms[at])
+                out.append((terms[at], False))
                 at += 1
         return out
 
@@ -444,11 +461,11 @@ def _dwsearch_analyzer() -> Any:
     return english_analyzer(cached=False)
 
 
-def _dwsearch_terms(text: str) -> list[str]:
-    """The words dwsearch indexes for `text`, in order, without the aliases it adds
-    (acronyms and their expansions, which the mapping leaves to queries)."""
+def _dwsearch_terms(text: str, mode: str = "index") -> list[str]:
+    """The words dwsearch indexes (or searches, in mode "query") for `text`, in order,
+    without the aliases indexing lays beside them (acronyms and their expansions)."""
     analyzer = _dwsearch_analyzer()
-    tokens = analyzer(text, mode="index", positions=True)
+    tokens = analyzer(text, mode=mode, positions=True)
     return [t.text for t in tokens if not getattr(t, "alias", False)]
 
 
@@ -463,22 +480,25 @@ TRICKY = [
 
 def test_the_index_analyzer_indexes_the_words_dwsearch_indexes(exported):
     """On every chunk, a few hard sentences and every synonym rule's sides, OpenSearch's
-    chain (simulated) makes the terms dwsearch makes, in the same order: tokens,
-    apostrophes, compounds' parts, acronyms that are also words, case, accents, stop
-    words, spelling and stems. Only a text in capitals throughout differs (dwsearch
-    reads it as lower case; see the README)."""
+    analyzers (simulated) make the terms dwsearch makes, in the same order, in documents
+    and in queries: tokens, apostrophes, compounds' parts, acronyms that are also words,
+    case, accents, stop words, spelling and stems. (The acronyms stacked beside them are
+    the next test's.) Only a text in capitals throughout differs: dwsearch reads it as
+    lower case; see the README."""
     analysis = _mapping(exported)["settings"]["index"]["analysis"]
     documents = [d for _, d in _pairs(exported)]
     texts = [d[f] for d in documents for f in ("title", "text") if d[f]] + TRICKY
     for spec in analysis["filter"].values():
         for rule in spec.get("synonyms", []):
             texts += [side for part in rule.split("=>") for side in part.split(",")]
-    opensearch = Simulated(analysis, "dwsearch_english")
+    indexing = Simulated(analysis, "dwsearch_english")
+    searching = Simulated(analysis, "dwsearch_english_search")
     compared = 0
     for text in texts:
         if case_as_meant(text) != text:
             continue
-        assert opensearch.terms(text) == _dwsearch_terms(text), text
+        assert indexing.terms(text) == _dwsearch_terms(text), text
+        assert searching.tokens(text) == [(t, False) for t in _dwsearch_terms(text, "query")]
         compared += 1
     assert compared > 800
 
@@ -494,10 +514,15 @@ def test_synonym_rules_are_well_formed(exported):
     spelling = filters["dwsearch_spelling"]["synonyms"]
     # One rule per acronym: the acronym first, its expansions its equals.
     assert len(acronyms) == len(plain) and len(replaced) == len(ambiguous) == 3
+
+    def side(text: str) -> str:  # its words, as the tokenizer finds them
+        return " ".join(re.findall(r"\w+(?:['’]\w+)*", text))
+
     for row, rule in zip(plain, acronyms, strict=True):
         sides = rule.split(", ")
         assert "=>" not in rule and len(sides) == len(set(sides)) >= 2, rule
-        assert sides[0].replace(" ", "-") == row.acronym or sides[0] == row.acronym, rule
+        assert sides == [side(row.acronym), *map(side, row.expansions)], rule
+    assert "ITU T, ITU Telecommunication Standardization Sector" in acronyms
     for row, rule in zip(ambiguous, replaced, strict=True):
         assert rule == f"{row.acronym} => {row.expansions[0]}"
     one_word = {uk: us for uk, us in uk_to_us().items() if "-" not in uk + us}
@@ -510,7 +535,7 @@ def test_synonym_rules_are_well_formed(exported):
     # Each side is words alone (no comma or => inside one), and OpenSearch's parse of
     # it (the filters before the rule's) leaves at least one word, so no rule is refused.
     for analyzer, name in [
-        ("dwsearch_english_search", "dwsearch_acronyms"),
+        ("dwsearch_english", "dwsearch_acronyms"),
         ("dwsearch_english", "dwsearch_ambiguous_acronyms"),
         ("dwsearch_english", "dwsearch_spelling"),
     ]:
@@ -523,20 +548,44 @@ def test_synonym_rules_are_well_formed(exported):
                     assert parse.terms(side, upto=name), rule
 
 
-def test_acronyms_are_expanded_in_queries_and_their_rules_meet_no_stop_filter(exported):
-    """Both ways, as dwsearch matches them, but in the search analyzer only; and before
-    stop words are dropped, since OpenSearch refuses a rule that a stop filter leaves a
-    gap in."""
+def test_acronyms_are_expanded_when_indexing_never_in_queries_and_before_stop_words(
+    exported,
+):
+    """As dwsearch does it; and before stop words are dropped, since OpenSearch refuses
+    a rule that a stop filter leaves a gap in."""
     analyzers = _mapping(exported)["settings"]["index"]["analysis"]["analyzer"]
     index_filters = analyzers["dwsearch_english"]["filter"]
     search_filters = analyzers["dwsearch_english_search"]["filter"]
-    assert "dwsearch_acronyms" not in index_filters
-    assert [f for f in search_filters if f != "dwsearch_acronyms"] == index_filters
+    assert "dwsearch_acronyms" in index_filters
+    assert search_filters == [f for f in index_filters if f != "dwsearch_acronyms"]
     for filters in (index_filters, search_filters):
         stop = filters.index("dwsearch_stop")
         synonyms = [f for f in filters if "acronyms" in f or "spelling" in f]
         assert all(filters.index(f) < stop for f in synonyms)
+        # Case tells an ambiguous acronym from a word, so it is read before lower case.
         assert filters.index("dwsearch_ambiguous_acronyms") < filters.index("lowercase")
+
+
+def test_an_acronym_and_its_expansion_index_each_other(exported):
+    """Indexing "AI" stacks the terms of "artificial intelligence" on it, and indexing
+    "artificial intelligence" stacks "ai", for every acronym (dwsearch's both ways);
+    "WHO" in capitals is indexed as "World Health Organization", "who" as itself."""
+    analysis = _mapping(exported)["settings"]["index"]["analysis"]
+    opensearch = Simulated(analysis, "dwsearch_english")
+
+    def indexed(text: str) -> set[str]:
+        return {term for term, _ in opensearch.tokens(text)}
+
+    for row in acronym_rows():
+        acronym = opensearch.terms(row.acronym)
+        for expansion in row.expansions:
+            words = opensearch.terms(expansion)
+            if row.ambiguous:
+                assert acronym == words, row
+                assert opensearch.terms(row.acronym.lower()) == [row.acronym.lower()]
+                continue
+            assert indexed(row.acronym) >= set(words), row
+            assert indexed(expansion) >= set(acronym), row
 
 
 # --- loading ------------------------------------------------------------------------
