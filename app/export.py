@@ -93,9 +93,17 @@ def words(text: str) -> list[str]:
     return _WORDS.findall(text.replace("’", "'"))
 
 
-def _rule_side(text: str) -> str:
-    # Words only: a comma or `=>` inside an expansion would be read as rule syntax.
-    return " ".join(words(text))
+def _rule_side(text: str, american: bool = False) -> str:
+    """Words only: a comma or `=>` inside an expansion would be read as rule syntax.
+
+    OpenSearch parses a rule with the filters before its own but the synonym filters
+    (so that they may follow one another); the spelling filter's work is therefore done
+    here, for rules that come after it (`american`)."""
+    found = words(text)
+    if american:
+        spelling = uk_to_us()
+        found = [spelling.get(word.lower(), word) for word in found]
+    return " ".join(found)
 
 
 def ambiguous_acronym_rules() -> list[str]:
@@ -114,7 +122,9 @@ def acronym_rules() -> list[str]:
     rules = []
     for row in acronym_rows():
         if not row.ambiguous:
-            sides = dict.fromkeys(_rule_side(s) for s in (row.acronym, *row.expansions))
+            sides = dict.fromkeys(
+                _rule_side(side, american=True) for side in (row.acronym, *row.expansions)
+            )
             rules.append(", ".join(sides))
     return rules
 
