@@ -86,3 +86,6 @@ def serve(
     os.environ[WORKER_INDEX] = "" if index is None else str(service.directory)
     config = _config(f"{__name__}:app_for_worker", factory=True, workers=workers)
     Multiprocess(config, sockets=[sock]).run()
+    # The supervisor returns only once a signal has stopped it: say so as one worker
+    # does (and as every dwsearch command does), "interrupted" and exit 130.
+    raise KeyboardInterrupt
