@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dwsearch.index import live_generation, open_generation
+from dwsearch.index import live_generation
 from dwsearch.index.builder import build_from_chunks
+from dwsearch.index.reading import open_generation
 from dwsearch.ingest.chunk import Chunk
 from dwsearch.search.engine import SearchSession
 from dwsearch.search.highlight import Mark, _best_window
