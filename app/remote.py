@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from dwsearch.index.location import process_alive
 from dwsearch.search.errors import SearchError
 from dwsearch.search.printers import results_from_data
 from dwsearch.search.results import Filters, Results
@@ -53,19 +54,9 @@ def find_server(index_dir: Path) -> str | None:
             pid, url = int(data["pid"]), str(data["url"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if _alive(pid) and url.startswith("http://"):
+        if process_alive(pid) and url.startswith("http://"):
             return url
     return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def search_parameters(query: str, filters: Filters, limit: int, offset: int, sort: str) -> str:
