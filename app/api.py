@@ -23,9 +23,7 @@ from dwsearch.index import (
     IndexDamaged,
     IndexProblem,
     Manifest,
-    OpenIndex,
     live_generation,
-    open_generation,
     resolve_index_dir,
 )
 from dwsearch.index.location import (
@@ -35,6 +33,7 @@ from dwsearch.index.location import (
     read_vocabulary,
     verify_generation,
 )
+from dwsearch.index.reading import OpenIndex, open_generation
 from dwsearch.index.schema import schema_version
 from dwsearch.ingest import Chunk, bundled_corpus
 from dwsearch.ingest.datafiles import taxonomy_digest

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import click
 from click.core import ParameterSource
 
-from dwsearch.index import IndexProblem
+from dwsearch.index import IndexProblem, resolve_index_dir
 from dwsearch.ingest.sources import IngestError
 from dwsearch.search.errors import SearchError
 from dwsearch.search.filters import read_filters
@@ -35,11 +35,24 @@ from dwsearch.search.printers import (
     visible,
 )
 
-from . import api
-from .export import DEFAULT_FILE_MB, DEFAULT_NAME, FORMATS, ExportError
+from . import remote
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from dwsearch.index.builder import BuildReport
+
+# What a search through a running server may ask (the API's own bounds).
+REMOTE_LIMIT, REMOTE_QUERY_CHARS, REMOTE_QUERY_WORDS = 100, 500, 32
+
+
+def _api() -> ModuleType:
+    """The application API, loaded when a command needs it: a search that a running
+    server answers never loads Whoosh, numpy or the index (see `remote`)."""
+    from dwsearch.app import api
+
+    return api
+
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -205,7 +218,7 @@ def chunks(paths: tuple[Path, ...], as_json: bool, taxonomy: Path | None) -> Non
     on stderr and the others go on; the exit code is then 2.
     """
     try:
-        found = api.chunks(paths, taxonomy)
+        found = _api().chunks(paths, taxonomy)
     except ValueError as error:
         raise UsageFailure(str(error)) from None
     failed = False
@@ -258,7 +271,7 @@ def build(
     show_progress = sys.stderr.isatty()
     try:
         with _terminated_as_interrupt():
-            report = api.build(
+            report = _api().build(
                 list(paths),
                 index=index,
                 rebuild=rebuild,
@@ -283,7 +296,7 @@ def remove(paths: tuple[Path, ...], index: Path | None) -> None:
     such a folder (later refreshes of the folder then leave it out)."""
     try:
         with _terminated_as_interrupt():
-            report = api.remove(
+            report = _api().remove(
                 list(paths),
                 index=index,
                 on_wait=lambda: _warn("another build is running on this index; waiting for it"),
@@ -299,7 +312,7 @@ def remove(paths: tuple[Path, ...], index: Path | None) -> None:
 def sources(as_json: bool, index: Path | None) -> None:
     """The files and folders the index was built from, with its pages and chunks of each."""
     try:
-        found = api.sources(index=index, on_build=_warn)
+        found = _api().sources(index=index, on_build=_warn)
     except IndexProblem as error:
         raise _index_problem(error) from None
     if as_json:
@@ -387,11 +400,19 @@ def search(query, filters, limit, offset, sort, as_json, explain, no_correct, co
     closest indexed word (--no-correct: never).
     Exit status: 0 with hits, 1 with none, 2 on an error.
     """
+    text = " ".join(query)
     try:
-        results = api.search(
-            " ".join(query), filters, limit=limit, offset=offset, index=index,
-            explain=explain, on_build=_warn, sort=sort, correct=not no_correct,
-        )  # fmt: skip
+        results = None
+        if not (explain or no_correct) and _within_remote_bounds(text, limit):
+            url = remote.find_server(resolve_index_dir(index)[0])
+            if url:
+                wanted = remote.search_parameters(text, filters, limit, offset, sort)
+                results = remote.search(url, wanted)
+        if results is None:
+            results = _api().search(
+                text, filters, limit=limit, offset=offset, index=index,
+                explain=explain, on_build=_warn, sort=sort, correct=not no_correct,
+            )  # fmt: skip
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None
     if as_json:
@@ -403,6 +424,14 @@ def search(query, filters, limit, offset, sort, as_json, explain, no_correct, co
     sys.exit(EXIT_FOUND if results.total else EXIT_NOT_FOUND)
 
 
+def _within_remote_bounds(text: str, limit: int) -> bool:
+    return (
+        0 < limit <= REMOTE_LIMIT
+        and len(text) <= REMOTE_QUERY_CHARS
+        and len(text.split()) <= REMOTE_QUERY_WORDS
+    )
+
+
 @cli.command()
 @click.argument("chunk_id")
 @json_option
@@ -411,7 +440,7 @@ def search(query, filters, limit, offset, sort, as_json, explain, no_correct, co
 def show(chunk_id: str, as_json: bool, color: str, index: Path | None) -> None:
     """Show the whole chunk CHUNK_ID (or a unique start of it) and its metadata."""
     try:
-        chunk = api.show(chunk_id, index=index, on_build=_warn)
+        chunk = _api().show(chunk_id, index=index, on_build=_warn)
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None
     except LookupError as error:
@@ -432,7 +461,7 @@ def show(chunk_id: str, as_json: bool, color: str, index: Path | None) -> None:
 def facets(query, filters, as_json, index):  # type: ignore[no-untyped-def]
     """Facet counts (type, sector, topic, year) for QUERY, or for every chunk."""
     try:
-        results = api.facets(" ".join(query), filters, index=index, on_build=_warn)
+        results = _api().facets(" ".join(query), filters, index=index, on_build=_warn)
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None
     click.echo(results_json(results, with_hits=False) if as_json else render_facets_text(results))
@@ -484,7 +513,7 @@ def serve(index: Path | None, host: str, port: int, workers: int) -> None:
 def stats(as_json: bool, index: Path | None) -> None:
     """What the index holds: chunks by type, pages, terms, size, when built, corpus hash."""
     try:
-        found = api.stats(index=index, on_build=_warn)
+        found = _api().stats(index=index, on_build=_warn)
     except IndexProblem as error:
         raise _index_problem(error) from None
     if as_json:
@@ -507,17 +536,15 @@ def stats(as_json: bool, index: Path | None) -> None:
 @click.option(
     "--format",
     "export_format",
-    type=click.Choice(FORMATS),
+    type=click.Choice(["opensearch"]),  # dwsearch.app.export's, which loads Whoosh
     required=True,
     help="The engine to load the export into.",
 )
-@click.option(
-    "--name", default=DEFAULT_NAME, show_default=True, help="The index to create and fill."
-)
+@click.option("--name", default="dwsearch", show_default=True, help="The index to create and fill.")
 @click.option(
     "--file-mb",
     type=float,
-    default=DEFAULT_FILE_MB,
+    default=5.0,
     show_default=True,
     help="The largest bulk file, in MiB.",
 )
@@ -535,10 +562,10 @@ def export(
     OUT must be new, empty, or an earlier export (which is replaced).
     """
     try:
-        report = api.export(
+        report = _api().export(
             out, index=index, format=export_format, name=name, file_mb=file_mb, on_build=_warn
         )
-    except (IndexProblem, ExportError) as error:
+    except (IndexProblem, ValueError) as error:  # an ExportError is a ValueError
         raise UsageFailure(str(error)) from None
     if as_json:
         click.echo(json.dumps(asdict(report), ensure_ascii=False))
@@ -569,7 +596,7 @@ def evaluate(collection: Path, as_json: bool, limit: int) -> None:
     Recall@100; --json adds each query's figures. Needs the eval extra.
     """
     try:
-        found = api.evaluate(collection, limit=limit)
+        found = _api().evaluate(collection, limit=limit)
     except (IngestError, SearchError) as error:
         raise UsageFailure(str(error)) from None
     if as_json:

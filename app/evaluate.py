@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dwsearch.index import live_generation, open_generation
+from dwsearch.index import live_generation
+from dwsearch.index.reading import open_generation
 from dwsearch.ingest.beir import Collection, load_collection
 from dwsearch.search.engine import SearchSession
 from dwsearch.search.errors import SearchError

@@ -108,17 +108,25 @@ def fts5_rankings(collection: Collection, limit: int) -> Rankings:
         "INSERT INTO docs(rowid, body) VALUES (?, ?)",
         [(n, " ".join(words(t))) for n, t in enumerate(texts)],
     )
-    rankings = {}
-    for query_id in _judged(collection):
-        terms = words(collection.queries[query_id])
-        if not terms:
-            rankings[query_id] = []
-            continue
+
+    def ranked(terms: list[str]) -> list[str]:
         match = " OR ".join(f'"{t}"' for t in terms)
         rows = connection.execute(
             "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?", (match, limit)
         )
-        rankings[query_id] = [ids[row[0]] for row in rows]
+        return [ids[row[0]] for row in rows]
+
+    return _each_query(collection, words, ranked)
+
+
+def _each_query(
+    collection: Collection, words: Words, ranked: Callable[[list[str]], list[str]]
+) -> Rankings:
+    """Each judged query's ranking by `ranked`, given its words (none: nothing found)."""
+    rankings = {}
+    for query_id in _judged(collection):
+        terms = words(collection.queries[query_id])
+        rankings[query_id] = ranked(terms) if terms else []
     return rankings
 
 
@@ -140,16 +148,12 @@ def tantivy_rankings(collection: Collection, limit: int) -> Rankings:
     writer.wait_merging_threads()
     index.reload()
     searcher = index.searcher()
-    rankings = {}
-    for query_id in _judged(collection):
-        terms = words(collection.queries[query_id])
-        if not terms:
-            rankings[query_id] = []
-            continue
-        parsed = index.parse_query(" ".join(terms), ["body"])
-        hits = searcher.search(parsed, limit).hits
-        rankings[query_id] = [ids[searcher.doc(address)["n"][0]] for _, address in hits]
-    return rankings
+
+    def ranked(terms: list[str]) -> list[str]:
+        hits = searcher.search(index.parse_query(" ".join(terms), ["body"]), limit).hits
+        return [ids[searcher.doc(address)["n"][0]] for _, address in hits]
+
+    return _each_query(collection, words, ranked)
 
 
 def whoosh_rankings(collection: Collection, limit: int) -> Rankings:

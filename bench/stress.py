@@ -251,7 +251,8 @@ def hostile_files(work: Path) -> Part:
 
 
 # ------------------------------------------------------------------------- kills
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
+    """Every live process below `pid` (workers re-parented included, by their group)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -301,11 +302,11 @@ def random_kills(work: Path, pages: int, count: int, rng: random.Random) -> Part
             process.kill()
             process.communicate()
         deadline = time.time() + 5
-        while _descendants(process.pid) and time.time() < deadline:
+        while descendants(process.pid) and time.time() < deadline:
             time.sleep(0.05)
-        if _descendants(process.pid):
-            part.fail(f"{how.name}: workers left running: {_descendants(process.pid)}")
-            for pid in _descendants(process.pid):
+        if descendants(process.pid):
+            part.fail(f"{how.name}: workers left running: {descendants(process.pid)}")
+            for pid in descendants(process.pid):
                 os.kill(pid, signal.SIGKILL)
         try:
             found = api.search("privacy", index=index).total

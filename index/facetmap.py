@@ -2,9 +2,12 @@
 
 Written beside each generation of the index when it is built, so that a search counts
 facets with a few big-integer ANDs and popcounts instead of looking at every matching
-document. Bit n stands for Whoosh's document number n. The same file carries each
-document's day numbers (the date it is about, and the end of its range), for sorting
-by date and filtering by a range of dates, and a checksum of everything in it.
+document. Bit n stands for Whoosh's document number n. The same file carries numbers
+per document: its day numbers (the date it is about, and the end of its range), for
+sorting by date and filtering by a range of dates; and where it stands in its page (the
+rank of its source file's name, and its place there), so that equal scores keep the
+order of the page without opening a column of every document's name. And a checksum of
+everything in it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ FACET_COLUMNS = {
 }
 _MULTI_VALUED = {"sectors", "topics", "baskets", "year_facet"}
 DAY_COLUMNS = ("day", "day_end")
+# Where a chunk stands in its page: the rank of its source's name among the sources
+# (in a segment's file, its index in that segment's own sorted list), and its place.
+SOURCE, PLACE = "source", "place"
 
 
 SEGMENT_MAP = "facets-{}.bin"  # one per segment: Whoosh never changes a segment
@@ -42,16 +48,19 @@ def write_facetmap(whoosh_index: Any, folder: Path) -> None:
     size = 0
     live = 0
     values: dict[str, dict[str, int]] = {facet: {} for facet in FACET_COLUMNS}
-    days = {column: array("I") for column in DAY_COLUMNS}
+    numbers = {column: array("I") for column in (*DAY_COLUMNS, PLACE)}
     kept = set()
+    segments = []
     with whoosh_index.reader() as reader:
         size = reader.doc_count_all()
         for segment_reader, offset in reader.leaf_readers():
             name = SEGMENT_MAP.format(segment_reader.segment().segment_id())
             kept.add(name)
-            segment_values, segment_days = _segment_values(segment_reader, folder / name)
-            for column in DAY_COLUMNS:
-                days[column].extend(segment_days[column])
+            found = _segment_values(segment_reader, folder / name)
+            segment_values = found.values
+            segments.append(found)
+            for column in numbers:
+                numbers[column].extend(found.numbers[column])
             segment_live = (1 << segment_reader.doc_count_all()) - 1
             if segment_reader.has_deletions():
                 for docnum in segment_reader.deleted_docs_set:
@@ -64,31 +73,39 @@ def write_facetmap(whoosh_index: Any, folder: Path) -> None:
     for stale in folder.glob(SEGMENT_MAP.format("*")):
         if stale.name not in kept:  # a segment merged away since the last generation
             stale.unlink()
-    _write_bitmaps(folder / FACETMAP, size, values, live, days)
+    # Every segment's sources, ranked together: a chunk's source's rank in the index.
+    ranks = {
+        name: rank for rank, name in enumerate(sorted({n for f in segments for n in f.sources}))
+    }
+    sources = array("I")
+    for found in segments:
+        ranked = [ranks[name] for name in found.sources]
+        sources.extend(ranked[local] for local in found.numbers[SOURCE])
+    numbers[SOURCE] = sources
+    _write_bitmaps(folder / FACETMAP, size, values, live, numbers, [])
 
 
-def _segment_values(
-    segment_reader: Any, path: Path
-) -> tuple[dict[str, dict[str, int]], dict[str, array[int]]]:
-    """One segment's bitmaps (bit n = its own document n) and day numbers, read or
-    worked out and kept."""
+def _segment_values(segment_reader: Any, path: Path) -> _Bitmaps:
+    """One segment's bitmaps (bit n = its own document n) and numbers, read or worked
+    out and kept."""
     if path.exists():
         try:
             found = _read_bitmaps(path.read_bytes(), str(path))
         except ValueError:
             pass  # damaged: worked out again from the segment's columns, below
         else:
-            if found.size == segment_reader.doc_count_all():
-                return found.values, found.days
+            if found.size == segment_reader.doc_count_all() and SOURCE in found.numbers:
+                return found
     size = segment_reader.doc_count_all()
-    days = {}
+    numbers = {}
     for column in DAY_COLUMNS:
-        numbers = array("I", bytes(4 * size))
+        found_days = array("I", bytes(4 * size))
         if segment_reader.has_column(column):
             entries = segment_reader.column_reader(column)
             for docnum in range(size):
-                numbers[docnum] = entries[docnum] or 0
-        days[column] = numbers
+                found_days[docnum] = entries[docnum] or 0
+        numbers[column] = found_days
+    names, numbers[SOURCE], numbers[PLACE] = _page_order(segment_reader, size)
     values: dict[str, dict[str, int]] = {}
     for facet, column in FACET_COLUMNS.items():
         found: dict[str, bytearray] = {}
@@ -104,8 +121,23 @@ def _segment_values(
                         raw = found[one] = bytearray((size + 7) // 8)
                     raw[docnum >> 3] |= 1 << (docnum & 7)
         values[facet] = {value: int.from_bytes(raw, "little") for value, raw in found.items()}
-    _write_bitmaps(path, size, values, None, days)
-    return values, days
+    _write_bitmaps(path, size, values, None, numbers, names)
+    return _Bitmaps(size, None, values, numbers, names)
+
+
+def _page_order(segment_reader: Any, size: int) -> tuple[list[str], array[int], array[int]]:
+    """The segment's sources, sorted, and each chunk's source (as an index into them)
+    and place in it, from the column of "source\\0place" values."""
+    keys = [b""] * size
+    if segment_reader.has_column("order"):
+        entries = segment_reader.column_reader("order")
+        keys = [bytes(entries[docnum] or b"") for docnum in range(size)]
+    split = [key.rpartition(b"\x00") for key in keys]
+    names = sorted({source.decode("utf-8", "replace") for source, _, _ in split})
+    local = {name.encode("utf-8", "replace"): n for n, name in enumerate(names)}
+    sources = array("I", (local.get(source, 0) for source, _, _ in split))
+    places = array("I", (int(place) if place.isdigit() else 0 for _, _, place in split))
+    return names, sources, places
 
 
 def _write_bitmaps(
@@ -113,10 +145,11 @@ def _write_bitmaps(
     size: int,
     values: dict[str, dict[str, int]],
     live: int | None,
-    days: dict[str, array[int]],
+    numbers: dict[str, array[int]],
+    sources: list[str],
 ) -> None:
     """A JSON header of spans, then the bitmaps, renamed into place when whole."""
-    header: dict[str, Any] = {"size": size, "facets": {}, "days": {}}
+    header: dict[str, Any] = {"size": size, "facets": {}, "numbers": {}, "sources": sources}
     blobs: list[bytes] = []
     offset = 0
     width = (size + 7) // 8
@@ -132,10 +165,10 @@ def _write_bitmaps(
         header["live"] = add(live)
     for facet, found in values.items():
         header["facets"][facet] = {v: add(bits) for v, bits in sorted(found.items())}
-    for column, numbers in days.items():
-        blob = numbers.tobytes() if numbers.itemsize == 4 else array("I", numbers).tobytes()
+    for column, found in numbers.items():
+        blob = found.tobytes() if found.itemsize == 4 else array("I", found).tobytes()
         blobs.append(blob)
-        header["days"][column] = [offset, len(blob)]
+        header["numbers"][column] = [offset, len(blob)]
         offset += len(blob)
     checksum = 0
     for blob in blobs:
@@ -158,9 +191,11 @@ class _Bitmaps:
         size: int,
         live: int | None,
         values: dict[str, dict[str, int]],
-        days: dict[str, array[int]],
+        numbers: dict[str, array[int]],
+        sources: list[str],
     ) -> None:
-        self.size, self.live, self.values, self.days = size, live, values, days
+        self.size, self.live, self.values = size, live, values
+        self.numbers, self.sources = numbers, sources
 
 
 def _read_bitmaps(data: bytes, origin: str) -> _Bitmaps:
@@ -180,12 +215,13 @@ def _read_bitmaps(data: bytes, origin: str) -> _Bitmaps:
             facet: {value: number(span) for value, span in spans.items()}
             for facet, spans in header["facets"].items()
         }
-        days = {}
-        for column, (start, length) in header["days"].items():
-            days[column] = array("I", body[start : start + length].tobytes())
-        if any(len(numbers) != header["size"] for numbers in days.values()):
-            raise ValueError("day numbers do not cover every document")
-        return _Bitmaps(int(header["size"]), live, values, days)
+        numbers = {}
+        for column, (start, length) in header["numbers"].items():
+            numbers[column] = array("I", body[start : start + length].tobytes())
+        if any(len(found) != header["size"] for found in numbers.values()):
+            raise ValueError("numbers do not cover every document")
+        sources = [str(name) for name in header["sources"]]
+        return _Bitmaps(int(header["size"]), live, values, numbers, sources)
     except (ValueError, KeyError, TypeError, IndexError, RecursionError) as error:
         raise ValueError(f"{origin} is damaged ({error})") from None
 
@@ -201,8 +237,13 @@ class FacetMap:
         self.live: int = found.live
         self.values: dict[str, dict[str, int]] = found.values
         # Day numbers by document (0: no date): the day a chunk is about, and its last day.
-        self.days: array[int] = found.days["day"]
-        self.days_end: array[int] = found.days["day_end"]
+        self.days: array[int] = found.numbers["day"]
+        self.days_end: array[int] = found.numbers["day_end"]
+        self._sources, self._places = found.numbers[SOURCE], found.numbers[PLACE]
+
+    def page_order(self, docnum: int) -> tuple[int, int]:
+        """Where a document stands among the pages: its source's rank, its place there."""
+        return self._sources[docnum], self._places[docnum]
 
     def counts(self, facet: str, docs: int) -> dict[str, int]:
         """How many of `docs` have each value of `facet`, most common first."""

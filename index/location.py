@@ -338,13 +338,13 @@ def remove_stale(index_dir: Path, keep: Path | None) -> None:
         if not _made_by_dwsearch(path):
             continue
         pid = path.name[len(_BUILDING_PREFIX) :].split("-")[0]
-        if not pid.isdigit() or not _alive(int(pid)):
+        # A leftover of this process (an earlier build in it) is abandoned too.
+        if not pid.isdigit() or int(pid) == os.getpid() or not process_alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # a leftover of ours from an earlier build in this process
+def process_alive(pid: int) -> bool:
+    """Whether a process of this number is running (another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 from whoosh.query import MultiTerm, NullQuery, Prefix, Wildcard
 from whoosh.sorting import FieldFacet, ScoreFacet
 
-from dwsearch.index import IndexProblem, OpenIndex
+from dwsearch.index import IndexProblem
 from dwsearch.index.documents import stored_chunk
 from dwsearch.index.facetmap import FacetMap
 from dwsearch.index.location import read_vocabulary
+from dwsearch.index.reading import OpenIndex
 from dwsearch.ingest.chunk import Chunk
 
 from .errors import SearchError
@@ -141,7 +142,6 @@ class SearchSession:
         self.opened = opened
         self.searcher = self.opened.whoosh_index.searcher(weighting=weighting())
         self._ranker: BulkRanker | None = None
-        self._order: Any = None
         self._known: dict[str, dict[str, str]] | None = None
         self._highlighter: Highlighter | None = None
         try:
@@ -252,15 +252,6 @@ class SearchSession:
         found = self.searcher.search(parsed, limit=None, filter=BitmapDocs(final, self.facets.size))
         return [(hit.score or 0.0, hit.docnum) for hit in found]
 
-    def _page_order(self) -> Any:
-        """The column of where each chunk stands in its source, opened once a session.
-
-        Opening it reads an offset for every document of every segment.
-        """
-        if self._order is None:
-            self._order = self.searcher.reader().column_reader("order")
-        return self._order
-
     def _bulk(self) -> BulkRanker:
         if self._ranker is None:
             from .ranking import BulkRanker
@@ -297,7 +288,7 @@ class SearchSession:
             )
             scored = [(-hit.score[0], hit.docnum) for hit in ranked]
         best = (
-            _page(self._page_order, scored, offset, limit)
+            _page(self.facets.page_order, scored, offset, limit)
             if by_score
             else scored[offset : offset + limit]
         )
@@ -318,7 +309,10 @@ class SearchSession:
 
 
 def _page(
-    order: Callable[[], Any], scored: list[tuple[float, int]], offset: int, limit: int
+    order: Callable[[int], tuple[int, int]],
+    scored: list[tuple[float, int]],
+    offset: int,
+    limit: int,
 ) -> list[tuple[float, int]]:
     """The hits from `offset`, best first; equal scores keep the order of the page.
 
@@ -329,8 +323,7 @@ def _page(
     for _, group in groupby(ranked, key=lambda item: item[0]):
         tied = list(group)
         if len(page) + len(tied) > offset and len(tied) > 1:
-            column = order()
-            tied.sort(key=lambda item: column[item[1]])
+            tied.sort(key=lambda item: order(item[1]))
         page += tied
         if len(page) >= offset + limit:
             break

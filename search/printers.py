@@ -14,7 +14,7 @@ import click
 
 from dwsearch.ingest.chunk import Chunk
 
-from .results import Hit, Results, Snippet
+from .results import Hit, Results, Segment, Snippet
 
 MARK_STYLE = {"fg": "red", "bold": True}
 FACET_SUMMARY_VALUES = 5
@@ -132,6 +132,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "title": chunk.title,
         "text": chunk.text,
         "snippet": snippet_html(hit.snippet),
+        "title_snippet": snippet_html(hit.title),
         "kind": chunk.kind,
         "page": chunk.page,
         "page_title": chunk.page_title,
@@ -149,6 +150,53 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     if hit.explanation:
         data["explanation"] = list(hit.explanation)
     return data
+
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
+
+
+def snippet_from_html(marked: str) -> Snippet:
+    """The snippet `snippet_html` wrote: the inverse, for a client of the JSON API."""
+    cut_before, cut_after = marked.startswith("… "), marked.endswith(" …")
+    body = marked[2 if cut_before else 0 : len(marked) - 2 if cut_after else len(marked)]
+    segments, cursor = [], 0
+    for match in _MARK.finditer(body):
+        if match.start() > cursor:
+            segments.append(Segment(html.unescape(body[cursor : match.start()])))
+        segments.append(Segment(html.unescape(match.group(1)), marked=True))
+        cursor = match.end()
+    if cursor < len(body):
+        segments.append(Segment(html.unescape(body[cursor:])))
+    return Snippet(tuple(segments), cut_before, cut_after)
+
+
+def results_from_data(data: dict[str, Any]) -> Results:
+    """The Results `results_data` describes: what a client of the JSON API prints."""
+    hits = []
+    for hit in data.get("hits", []):
+        lines = hit["lines"]
+        chunk = Chunk(
+            id=hit["id"], page=hit["page"], page_title=hit["page_title"], type=hit["type"],
+            section=hit["section"], title=hit["title"], text=hit["text"],
+            years=tuple(hit["years"]), topics=tuple(hit["topics"]),
+            baskets=tuple(hit["baskets"]), sectors=tuple(hit["sectors"]),
+            source=hit["source"], lines=tuple(lines) if isinstance(lines, list) else lines,
+            url=hit["url"], date=hit["date"], date_end=hit["date_end"], kind=hit["kind"],
+        )  # fmt: skip
+        snippet = snippet_from_html(hit["snippet"])
+        title = snippet_from_html(hit["title_snippet"])
+        hits.append(Hit(chunk, hit["score"], snippet, title, tuple(hit.get("explanation", ()))))
+    return Results(
+        query=data["query"],
+        total=data["total"],
+        offset=data["offset"],
+        limit=data["limit"],
+        took_ms=data["took_ms"],
+        suggestion=data["suggestion"],
+        hits=hits,
+        facets=data["facets"],
+        sort=data["sort"],
+    )
 
 
 def results_json(results: Results, with_hits: bool = True) -> str:

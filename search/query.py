@@ -23,6 +23,7 @@ FIELD_ALIASES = {
     "years": ["year"],
     "baskets": ["basket"],
     "type": ["types"],
+    "kind": ["kinds"],
 }
 MAX_QUERY_CHARS = 2000
 # "-" and "+" are operators only at the start of a word, so "ITU-T" stays one word.
@@ -33,7 +34,10 @@ _CURLY_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "�
 
 
 # The fields a query may name ("topic:privacy"), and each name's field in the schema.
-QUERY_FIELDS = ("title", "type", "types", "topic", "topics", "sector", "sectors", "year", "years")
+QUERY_FIELDS = (
+    "title", "type", "types", "kind", "kinds", "topic", "topics", "sector", "sectors",
+    "basket", "baskets", "year", "years",
+)  # fmt: skip
 # Operators count only where typed on purpose: a known field's name before a colon, a
 # star ending a word, "OR" in capitals between words. Anything else is text.
 _FIELD = r"(?:^|(?<=[\s(\-+]))(?P<text>" + "|".join(QUERY_FIELDS) + r"):(?=\S)"

@@ -65,3 +65,20 @@ def seed_variants(folder: Path, count: int, seed_text: str) -> list[Path]:
     for number in range(count):
         paths.append(write(folder / f"page-{number:04}.txt", f"{title} {number}\n{rest}"))
     return paths
+
+
+def session_over(folder: Path, texts: dict[str, str], label: str):  # type: ignore[no-untyped-def]
+    """A search session over an index of one paragraph chunk per text, named by its key."""
+    from dwsearch.index import live_generation
+    from dwsearch.index.builder import build_from_chunks
+    from dwsearch.index.reading import open_generation
+    from dwsearch.search.engine import SearchSession
+
+    chunks = [
+        Chunk(name, "p", "p", "paragraph", "", "", text, lines=(n, n))
+        for n, (name, text) in enumerate(texts.items())
+    ]
+    build_from_chunks(folder, chunks, label)
+    live = live_generation(folder)
+    assert live is not None
+    return SearchSession(open_generation(folder, *live))

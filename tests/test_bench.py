@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
+@pytest.mark.slow
 def test_small_benchmark_run(tmp_path):
     result = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--pages", "20", "--queries", "24",

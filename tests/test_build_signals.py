@@ -16,26 +16,15 @@ import pytest
 from dwsearch.app.api import build, search
 from helpers import seed_variants
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+try:
+    from stress import descendants as _descendants  # the stress suite's orphan check
+finally:
+    sys.path.pop(0)
+
 pytestmark = pytest.mark.slow
 # The parallel build's workers are forked, so they carry this in their command line.
 COMMAND = [sys.executable, "-m", "dwsearch.app", "build", "--rebuild"]
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every live process below `pid`, by walking /proc (workers re-parented included,
-    found by their process group)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        state, parent, group = fields[0], int(fields[1]), int(fields[2])
-        if state != "Z" and (parent == pid or group == pid) and int(entry.name) != pid:
-            found.append(int(entry.name))
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,16 @@ def _sources(index: Path) -> list[dict]:
     return json.loads(result.stdout)
 
 
+def _two_sources(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Folders a (a page on alpha) and b (on bravo), each built as a source of ix."""
+    first, second, index = tmp_path / "a", tmp_path / "b", tmp_path / "ix"
+    _page(first, "x.txt", "alpha")
+    _page(second, "y.txt", "bravo")
+    _build(index, str(first))
+    _build(index, str(second))
+    return first, second, index
+
+
 def _build(index: Path, *args: str):
     result = run_cli("build", *args, "--index", str(index))
     assert result.exit_code == 0, result.stderr
@@ -48,11 +58,7 @@ def test_adding_one_page_keeps_all_the_others(tmp_path):
 
 
 def test_build_with_no_path_refreshes_every_source(tmp_path):
-    first, second, index = tmp_path / "a", tmp_path / "b", tmp_path / "ix"
-    _page(first, "x.txt", "alpha")
-    _page(second, "y.txt", "bravo")
-    _build(index, str(first))
-    _build(index, str(second))
+    first, second, index = _two_sources(tmp_path)
     _page(first, "x.txt", "charlie")  # changed
     _page(second, "z.txt", "delta")  # added
     refreshed = _build(index)
@@ -103,11 +109,7 @@ def test_remove_drops_a_page_on_purpose_and_refreshes_leave_it_out(tmp_path):
 
 
 def test_remove_drops_a_whole_source(tmp_path):
-    first, second, index = tmp_path / "a", tmp_path / "b", tmp_path / "ix"
-    _page(first, "x.txt", "alpha")
-    _page(second, "y.txt", "bravo")
-    _build(index, str(first))
-    _build(index, str(second))
+    first, second, index = _two_sources(tmp_path)
     assert run_cli("remove", str(first), "--index", str(index)).exit_code == 0
     assert (_total(index, "alpha"), _total(index, "bravo")) == (0, 1)
     assert [s["path"] for s in _sources(index)] == [str(second)]
@@ -124,11 +126,7 @@ def test_removing_what_the_index_does_not_hold_is_an_error(tmp_path):
 
 
 def test_rebuild_reindexes_every_remembered_source(tmp_path):
-    first, second, index = tmp_path / "a", tmp_path / "b", tmp_path / "ix"
-    _page(first, "x.txt", "alpha")
-    _page(second, "y.txt", "bravo")
-    _build(index, str(first))
-    _build(index, str(second))
+    _first, _second, index = _two_sources(tmp_path)
     rebuilt = _build(index, "--rebuild")
     assert rebuilt.stdout.count(" 1 added") + rebuilt.stdout.count(" 1 updated") == 2
     assert "rebuilt" in rebuilt.stdout
@@ -151,11 +149,7 @@ def test_an_unreadable_page_keeps_what_the_index_had(tmp_path):
 
 
 def test_a_source_folder_that_is_gone_keeps_its_pages(tmp_path):
-    first, second, index = tmp_path / "a", tmp_path / "b", tmp_path / "ix"
-    _page(first, "x.txt", "alpha")
-    _page(second, "y.txt", "bravo")
-    _build(index, str(first))
-    _build(index, str(second))
+    _first, second, index = _two_sources(tmp_path)
     (second / "y.txt").unlink()
     second.rmdir()
     result = run_cli("build", "--index", str(index))

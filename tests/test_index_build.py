@@ -73,6 +73,7 @@ def _facet_page(number: int, year: int) -> str:
     )
 
 
+@pytest.mark.slow
 def test_facets_of_many_updates_equal_a_fresh_build(tmp_path):
     """Each segment's bitmaps are kept and reused; merges and deletions must not skew them."""
     pages, index, fresh = tmp_path / "pages", tmp_path / "index", tmp_path / "fresh"
@@ -292,6 +293,7 @@ def test_generations_are_tidied(tmp_path):
     assert os.listdir(tmp_path / "ix")  # nothing else half-made
 
 
+@pytest.mark.slow
 def test_a_parallel_build_gives_the_same_index(tmp_path, seed_text, monkeypatch):
     import dwsearch.index.parallel as parallel
 
@@ -327,6 +329,7 @@ def test_a_build_leaves_the_cycle_collector_as_it_found_it(tmp_path):
         gc.enable()
 
 
+@pytest.mark.slow
 def test_updates_purge_deleted_chunks_so_ranking_is_a_fresh_builds(tmp_path, seed_text):
     """L1: a segment with more than PURGE_SHARE of its chunks deleted is rewritten, so an
     updated index holds few dead chunks; with none left, it ranks exactly as a fresh

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
+
 from dwsearch.ingest.pages import chunk_html, chunk_text
 from helpers import FIXTURES, SEED_NAME, write
 
@@ -120,6 +122,7 @@ def _tag_comparisons(paragraphs: int, monkeypatch) -> int:
     return calls
 
 
+@pytest.mark.slow
 def test_reading_a_page_is_linear_in_its_siblings(monkeypatch):
     """The locator once found a node with `list.index`, comparing whole trees: a page of
     8,000 paragraphs in one <div> took 43 s."""

@@ -147,6 +147,7 @@ def test_a_bad_file_never_stops_the_others(tmp_path, seed_text):
     assert Counter(r.type for r in results if not isinstance(r, IngestError))["event_report"] == 27
 
 
+@pytest.mark.slow
 def test_single_ten_megabyte_line():
     line = ("cybersecurity and spectrum policy in 2018, " * 240_000)[:10_000_000]
     chunks = chunk_text(line, "huge.txt")

@@ -11,6 +11,7 @@ import dwsearch.search.engine as engine
 from dwsearch.app.api import Filters, build, session
 from dwsearch.index import builder
 
+pytestmark = pytest.mark.slow
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 

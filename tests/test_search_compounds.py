@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dwsearch.index import live_generation, open_generation
-from dwsearch.index.builder import build_from_chunks
-from dwsearch.ingest.chunk import Chunk
-from dwsearch.search.engine import SearchSession
+from helpers import session_over
 
 TEXTS = {
     "hyphenated": "A multi-stakeholder approach to Internet governance",
@@ -20,13 +17,7 @@ TEXTS = {
 
 @pytest.fixture(scope="module")
 def compounds(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("compounds")
-    chunks = [
-        Chunk(name, "p", "p", "paragraph", "", "", text, lines=(n, n))
-        for n, (name, text) in enumerate(TEXTS.items())
-    ]
-    build_from_chunks(folder, chunks, "compounds")
-    with SearchSession(open_generation(folder, *live_generation(folder))) as session:
+    with session_over(tmp_path_factory.mktemp("compounds"), TEXTS, "compounds") as session:
         yield session
 
 

@@ -13,8 +13,9 @@ from math import log
 import pytest
 
 from dwsearch.app.api import search
-from dwsearch.index import live_generation, open_generation
+from dwsearch.index import live_generation
 from dwsearch.index.builder import build_from_chunks
+from dwsearch.index.reading import open_generation
 from dwsearch.ingest.chunk import Chunk
 from dwsearch.search.engine import SearchSession
 

@@ -211,7 +211,8 @@ def test_json_shape(seed_index):
     assert set(data["facets"]) == {"type", "kind", "sector", "topic", "basket", "year"}
     hit = data["hits"][0]
     assert {
-        "id", "score", "type", "kind", "title", "text", "snippet", "page", "page_title", "url",
+        "id", "score", "type", "kind", "title", "text", "snippet", "title_snippet", "page",
+        "page_title", "url",
         "section", "date", "date_end", "years", "topics", "sectors", "baskets", "source", "lines",
     } == set(hit)  # fmt: skip
     assert hit["title"] == "Global Cybersecurity Index & Cyberwellness Profiles"

@@ -6,11 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dwsearch.index import live_generation, open_generation
-from dwsearch.index.builder import build_from_chunks
-from dwsearch.ingest.chunk import Chunk
-from dwsearch.search.engine import SearchSession
 from dwsearch.search.highlight import Mark, _best_window
+from helpers import session_over
 
 FILLER = "The council met again to review the work programme of its many committees. "
 TEXTS = {
@@ -33,13 +30,7 @@ TEXTS = {
 
 @pytest.fixture(scope="module")
 def snippets(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("snippets")
-    chunks = [
-        Chunk(name, "p", "p", "paragraph", "", "", text, lines=(n, n))
-        for n, (name, text) in enumerate(TEXTS.items())
-    ]
-    build_from_chunks(folder, chunks, "snippets")
-    with SearchSession(open_generation(folder, *live_generation(folder))) as session:
+    with session_over(tmp_path_factory.mktemp("snippets"), TEXTS, "snippets") as session:
         yield session
 
 

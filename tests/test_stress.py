@@ -21,6 +21,7 @@ finally:
 from dwsearch.app import api  # noqa: E402
 
 
+@pytest.mark.slow
 def test_fuzzed_queries_raise_nothing_but_search_errors(tmp_path):
     write_pages(tmp_path / "pages", 8)
     api.build([tmp_path / "pages"], index=tmp_path / "ix")

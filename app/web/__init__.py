@@ -15,7 +15,7 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
-from dwsearch.app import api
+from dwsearch.app import api, remote
 
 from .server import SEARCH_THREADS, create_app
 
@@ -77,12 +77,20 @@ def serve(
     service = api.Service(index, on_build)
     service.session()
     sock = listen(host, port)
+    # `dwsearch search` on the same index asks this server while it runs.
+    announced = remote.announce(service.directory, address_of(sock))
     if on_ready:
         on_ready(address_of(sock))
-    if workers == 1:
-        uvicorn.Server(_config(create_app(service, SEARCH_THREADS))).run(sockets=[sock])
-        return
-    service.session().close()  # each worker opens its own
-    os.environ[WORKER_INDEX] = "" if index is None else str(service.directory)
-    config = _config(f"{__name__}:app_for_worker", factory=True, workers=workers)
-    Multiprocess(config, sockets=[sock]).run()
+    try:
+        if workers == 1:
+            uvicorn.Server(_config(create_app(service, SEARCH_THREADS))).run(sockets=[sock])
+            return
+        service.session().close()  # each worker opens its own
+        os.environ[WORKER_INDEX] = "" if index is None else str(service.directory)
+        config = _config(f"{__name__}:app_for_worker", factory=True, workers=workers)
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        remote.withdraw(announced)
+    # The supervisor returns only once a signal has stopped it: say so as one worker
+    # does (and as every dwsearch command does), "interrupted" and exit 130.
+    raise KeyboardInterrupt

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -67,7 +68,7 @@ def test_serve_from_two_worker_processes_by_default(seed_index):
         assert sum("spawn_main" in child for child in children) == 2
     finally:
         code, rest = served.stop()
-    assert (code, rest) == (0, "")
+    assert code == 130 and rest.endswith("dwsearch: interrupted\n")  # as with one worker
 
 
 def test_a_taken_port_is_one_line_and_exit_2(seed_index):
@@ -161,3 +162,71 @@ def test_the_search_command_still_loads_no_web_stack(seed_index):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path.cwd()
     )
     assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dwsearch.app", *args], capture_output=True, text=True, check=False
+    )
+
+
+def _comparable(stdout: str) -> str:
+    return re.sub(r'"took_ms": [0-9.]+', "", stdout)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["satellites"],
+        ["AI satellites", "--json"],
+        ["cybersecurty", "--json"],  # a typo: the server corrects as the command would
+        ["", "--kind", "actor", "--year", "2015..2018", "--json"],
+        ["telecom*", "--sort", "newest", "--limit", "3", "--offset", "2", "--color", "always"],
+        ["privacy", "--basket", "nonsense"],  # refused: the same sentence either way
+    ],
+)
+def test_the_search_command_asks_a_running_server_and_prints_the_same(seed_index, tmp_path, args):
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    alone = _cli("search", *args, "--index", str(index))
+    served = Served("--index", str(index), "--workers", "1")
+    try:
+        assert list(index.glob(".serve-*.json"))  # it says it is up
+        asked = _cli("search", *args, "--index", str(index))
+    finally:
+        served.stop()
+    assert not list(index.glob(".serve-*.json"))  # and withdraws when it stops
+    assert (asked.returncode, asked.stderr) == (alone.returncode, alone.stderr)
+    assert _comparable(asked.stdout) == _comparable(alone.stdout)
+
+
+def test_a_search_answered_by_a_server_loads_no_whoosh(seed_index, tmp_path):
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    code = (
+        "import sys\n"
+        "from dwsearch.app.cli import cli\n"
+        "try:\n"
+        f"    cli.main(['search', 'satellites', '--index', {str(index)!r}])\n"
+        "except SystemExit as done:\n"
+        "    code = done.code\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'whoosh', 'numpy', 'bs4'})\n"
+        "print(code, heavy, file=sys.stderr)\n"
+    )
+    served = Served("--index", str(index), "--workers", "1")
+    try:
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    finally:
+        served.stop()
+    assert result.stderr.strip().splitlines()[-1] == "0 []"
+
+
+def test_a_server_that_is_gone_is_ignored(seed_index, tmp_path):
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    pid = int(dead.stdout)
+    write(index / f".serve-{pid}.json", f'{{"url": "http://127.0.0.1:9", "pid": {pid}}}')
+    result = _cli("search", "satellites", "--index", str(index))
+    assert result.returncode == 0 and "Satellites" in result.stdout and result.stderr == ""

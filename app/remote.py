@@ -1,0 +1,107 @@
+"""Searching through a running `dwsearch serve` of the same index, when one is up.
+
+A search from the shell spends most of its time starting: importing Whoosh and numpy,
+opening the index, decoding posting lists cold. A server has all of that done already.
+So `dwsearch search` asks a server of the same index first, and prints what it answers:
+the same Results, made by the same search session code, read back from the JSON API.
+When no server answers, or the search asks for what the API does not offer, the
+command searches itself.
+
+A server says it is up with a small file in the index folder, `.serve-PID.json`, which
+it removes when it stops; a file whose process is gone is ignored.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from dwsearch.index.location import process_alive
+from dwsearch.search.errors import SearchError
+from dwsearch.search.printers import results_from_data
+from dwsearch.search.results import Filters, Results
+
+SERVER_FILE = ".serve-{pid}.json"
+# A server answers within this, or the command searches itself.
+TIMEOUT_SECONDS = 5.0
+
+
+def announce(index_dir: Path, url: str) -> Path:
+    """Say that this process serves the index at `index_dir`, at `url`."""
+    path = index_dir / SERVER_FILE.format(pid=os.getpid())
+    temporary = path.with_name(f"{path.name}.tmp")
+    temporary.write_text(json.dumps({"url": url, "pid": os.getpid()}), encoding="utf-8")
+    temporary.replace(path)
+    return path
+
+
+def withdraw(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def find_server(index_dir: Path) -> str | None:
+    """The address of a live server of this index, or None."""
+    try:
+        candidates = sorted(index_dir.glob(SERVER_FILE.format(pid="*")))
+    except OSError:
+        return None
+    for path in candidates:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            pid, url = int(data["pid"]), str(data["url"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if process_alive(pid) and url.startswith("http://"):
+            return url
+    return None
+
+
+def search_parameters(query: str, filters: Filters, limit: int, offset: int, sort: str) -> str:
+    """The API's query string for a search."""
+    pairs: list[tuple[str, str]] = [("q", query)]
+    for facet, values in filters.by_facet().items():
+        pairs += [(facet, value) for value in values]
+    for low, high in filters.years:
+        pairs.append(("year", str(low) if low == high else f"{low or ''}..{high or ''}"))
+    if filters.since:
+        pairs.append(("since", filters.since))
+    if filters.until:
+        pairs.append(("until", filters.until))
+    pairs += [("sort", sort), ("limit", str(limit)), ("offset", str(offset))]
+    return urlencode(pairs)
+
+
+def search(url: str, parameters: str) -> Results | None:
+    """The server's answer, as Results; None when it does not answer as a server should.
+
+    A request it refuses (HTTP 400) is a SearchError with the sentence the CLI prints.
+    """
+    where = urlsplit(url)
+    host = where.hostname or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):  # listening everywhere: this machine is one of them
+        host = "127.0.0.1"
+    connection = http.client.HTTPConnection(host, where.port or 80, timeout=TIMEOUT_SECONDS)
+    try:
+        accept = {"Accept": "application/json"}
+        connection.request("GET", f"/api/search?{parameters}", headers=accept)
+        response = connection.getresponse()
+        body = response.read()
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if response.status == 400 and isinstance(data, dict) and "error" in data:
+        raise SearchError(str(data["error"]))
+    if response.status != 200:
+        return None
+    try:
+        return results_from_data(data)
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -1,0 +1,38 @@
+"""The reading side's way in: a live generation opened for searching.
+
+It opens the generation and its manifest, and builds nothing; building (and building on
+first use) is the builder's and the application's. Kept apart from the package itself,
+which loads no Whoosh, so that a program can find an index without loading Whoosh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+
+from .location import IndexProblem, Manifest
+
+
+@dataclass
+class OpenIndex:
+    """A live generation opened for reading, with what it was built from."""
+
+    whoosh_index: Any
+    directory: Path
+    generation: Path
+    manifest: Manifest
+
+
+def open_generation(directory: Path, generation: Path, manifest: Manifest) -> OpenIndex:
+    """Open a generation's Whoosh index; damage is an IndexProblem that says what to do."""
+    try:
+        ix = whoosh_index.open_dir(str(generation))
+    except Exception as error:  # Whoosh raises many kinds on a damaged folder
+        raise IndexProblem(
+            f"the index at {directory} is damaged ({type(error).__name__}); rebuild it with: "
+            f"dwsearch build --rebuild --index {directory}"
+        ) from None
+    return OpenIndex(ix, directory, generation, manifest)
