@@ -20,6 +20,7 @@ import pytest
 import Stemmer
 
 from dwsearch.app import api
+from dwsearch.app.export import DEFAULT_FILE_MB, DEFAULT_NAME, FORMATS
 from dwsearch.index.analysis import case_as_meant, english_analyzer
 from dwsearch.ingest import Chunk, bundled_corpus
 from dwsearch.lexicon import acronym_rows, stop_words, uk_to_us
@@ -529,6 +530,10 @@ def test_synonym_rules_are_well_formed(exported):
         assert "=>" not in rule and len(sides) == len(set(sides)) >= 2, rule
         assert sides == [side(row.acronym), *map(side, row.expansions)], rule
     assert "ITU T, ITU Telecommunication Standardization Sector" in acronyms
+    # The rules are parsed without the ambiguous acronyms' filter, which documents meet
+    # first: a rule holding one as written could never match.
+    written = {r.acronym for r in ambiguous}
+    assert not [rule for rule in acronyms if written & set(re.split(r"[ ,]+", rule))]
     for row, rule in zip(ambiguous, replaced, strict=True):
         assert rule == f"{row.acronym} => {row.expansions[0]}"
     one_word = {uk: us for uk, us in uk_to_us().items() if "-" not in uk + us}
@@ -683,6 +688,16 @@ def test_bad_options_are_one_line_and_exit_2(corpus_index, tmp_path, options, me
     assert result.exit_code == 2
     assert message in result.stderr and result.stderr.count("\n") == 1
     assert not out.exists()
+
+
+def test_the_commands_defaults_are_the_exports():
+    """The command declares them itself (the export module loads Whoosh)."""
+    from dwsearch.app.cli import cli
+
+    declared = {param.name: param for param in cli.commands["export"].params}
+    assert tuple(declared["export_format"].type.choices) == FORMATS
+    assert declared["name"].default == DEFAULT_NAME
+    assert declared["file_mb"].default == DEFAULT_FILE_MB
 
 
 def test_an_index_that_is_not_there_is_one_line(tmp_path):
