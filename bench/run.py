@@ -6,7 +6,8 @@
 Generates N synthetic pages (bench/synthetic.py), then measures ingestion, build
 (time, chunks/s, peak RSS, size on disk), a one-page incremental update, in-process
 query latency over a fixed mix (facet counts and top-10 highlights on every query),
-`dwsearch search` end to end, and the floors `python -c pass` and
+`dwsearch search` end to end (alone, and with a `dwsearch serve` of the index up),
+and the floors `python -c pass` and
 `python -c "import whoosh.index"`. Builds run in child processes, so each peak RSS is
 that build's own. 2,500 pages make about 100,000 chunks; 25,000 about a million, where
 bare Whoosh is left out (it would take hours).
@@ -15,16 +16,19 @@ bare Whoosh is left out (it would take hours).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -307,7 +311,35 @@ def measure(pages_count: int, workdir: Path, queries: int, whoosh_max: int) -> d
             [dwsearch, "search", "cybersecurity policy", "--index", str(index)], env
         ),
     }
+    with running_server(dwsearch, index, env):
+        results["end_to_end_ms"]["dwsearch search, big index, serve running"] = median_wall(
+            [dwsearch, "search", "cybersecurity policy", "--index", str(index)], env
+        )
     return results
+
+
+@contextlib.contextmanager
+def running_server(dwsearch: str, index: Path, env: dict[str, str]) -> Iterator[None]:
+    """A `dwsearch serve` of `index`, up (it has announced itself) until the block ends."""
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [dwsearch, "serve", "--index", str(index), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(index.glob(f".serve-{server.pid}.json")):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("dwsearch serve did not start")
+            time.sleep(0.1)
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def print_table(r: dict[str, Any]) -> None:
