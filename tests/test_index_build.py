@@ -356,6 +356,40 @@ def test_updates_purge_deleted_chunks_so_ranking_is_a_fresh_builds(tmp_path, see
             assert got == [(h.id, h.score) for h in rebuilt.search(query, limit=10).hits], query
 
 
+def _segments_by_page(index: Path) -> dict[str, set[str]]:
+    """Each segment's id and the names of the pages whose chunks it holds."""
+    from dwsearch.app.api import session
+
+    with session(index) as opened:
+        held: dict[str, set[str]] = {}
+        for segment, _ in opened.searcher.reader().leaf_readers():
+            names = held.setdefault(segment.segment().segment_id(), set())
+            for docnum in segment.all_doc_ids():
+                names.add(Path(segment.stored_fields(docnum)["origin"]).name)
+        return held
+
+
+def test_a_one_page_update_leaves_the_other_segments_alone(tmp_path, seed_text, monkeypatch):
+    """A one-page update of a big index re-indexes that page, not most of the index (as
+    Whoosh's MERGE_SMALL would, once an index has ten or so full segments)."""
+    from dwsearch.index import builder, segments
+
+    monkeypatch.setattr(segments, "DOCS_PER_SEGMENT", 20)  # many full segments, quickly
+    monkeypatch.setattr(builder, "LARGE_SEGMENT", 20)
+    pages, index = tmp_path / "pages", tmp_path / "index"
+    written = seed_variants(pages, 8, seed_text)
+    build([pages], index=index)
+    before = _segments_by_page(index)
+    assert len(before) >= 12
+    edited = written[3]
+    edited.write_text(edited.read_text() + "\nA new paragraph about spectrum.\n")
+    build([pages], index=index)
+    after = _segments_by_page(index)
+    untouched = {segment for segment, names in before.items() if edited.name not in names}
+    assert untouched <= set(after)  # not one segment without the page was rewritten
+    assert len(after) <= len(untouched) + 1  # the page's chunks went into one new segment
+
+
 def test_many_small_updates_merge_into_what_a_fresh_build_holds(tmp_path):
     """Small segments from one-page updates are merged by re-indexing their chunks, so
     the lengths ranking reads are the exact ones, not sums of stored approximations."""
