@@ -1,7 +1,8 @@
 """Mutation testing of the search's filters, facets, matching and query parsing.
 
     pip install -e ".[test,mutation]"
-    python bench/mutation.py [--workers 2] [--workdir DIR] [--json]
+    python bench/mutation.py [--workers 2] [--workdir DIR] [--modules M ...] [--json]
+    python bench/mutation.py --workdir DIR --again   # survivors only, with today's tests
 
 Cosmic Ray changes one thing at a time in the modules below (a comparison, a number, an
 `and`, a loop that never runs...) and runs the tests that should notice. A mutant the
@@ -36,10 +37,14 @@ MODULES = ["search/facets.py", "search/matching.py", "search/query.py", "index/f
 # The tests that exercise those modules; the quick ones first, so a mutant dies early.
 TESTS = [
     "tests/test_search_query.py",
+    "tests/test_search_compounds.py",
+    "tests/test_search_typos.py",
+    "tests/test_search_query_rules.py",
     "tests/test_search_filters.py",
     "tests/test_differential.py",
     "tests/test_search_bulk.py",
     "tests/test_search_seed.py",
+    "tests/test_search_ranking.py",
 ]
 PACKAGES = {  # dwsearch's subpackages and the folders that hold them (pyproject.toml)
     "lexicon": "lexicon",
@@ -100,9 +105,10 @@ def copy_tree(target: Path) -> None:
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination)
     links = target / ".pkg" / "dwsearch"
-    links.mkdir(parents=True)
+    links.mkdir(parents=True, exist_ok=True)
     for package, folder in PACKAGES.items():
-        (links / package).symlink_to(target / folder, target_is_directory=True)
+        if not (links / package).is_symlink():
+            (links / package).symlink_to(target / folder, target_is_directory=True)
 
 
 def tool(name: str) -> str:
@@ -120,7 +126,11 @@ def share_out(modules: list[str], workers: int) -> list[list[str]]:
     return shares
 
 
-def start_worker(folder: Path, modules: list[str], timeout: float) -> subprocess.Popen[bytes]:
+def start_worker(
+    folder: Path, modules: list[str], timeout: float, again: bool = False
+) -> subprocess.Popen[bytes]:
+    """A worker's copy and Cosmic Ray session, running; `again`: the copy refreshed, and
+    only the mutants that survived its last run are tried."""
     copy_tree(folder)
     (folder / "mutation.toml").write_text(config_text(modules, timeout), encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(folder / ".pkg"))
@@ -129,9 +139,21 @@ def start_worker(folder: Path, modules: list[str], timeout: float) -> subprocess
         [tool("cr-filter-operators"), "session.sqlite", "mutation.toml"],
         [tool("cosmic-ray"), "exec", "mutation.toml", "session.sqlite"],
     ]
+    if again:
+        with sqlite3.connect(folder / "session.sqlite") as db:
+            db.execute("DELETE FROM work_results WHERE test_outcome = 'survived'")
+        steps = steps[2:]
     script = " && ".join(" ".join(f"'{part}'" for part in step) for step in steps)
     log = (folder / "worker.log").open("wb")
     return subprocess.Popen(["sh", "-c", script], cwd=folder, env=env, stdout=log, stderr=log)
+
+
+def _setting(config: Path, name: str) -> str:
+    """A value as `config_text` wrote it (JSON after `name = `)."""
+    for line in config.read_text(encoding="utf-8").splitlines():
+        if line.startswith(f"{name} = "):
+            return line.partition(" = ")[2]
+    raise SystemExit(f"{config}: no {name}")
 
 
 def read_session(path: Path) -> list[dict[str, Any]]:
@@ -167,15 +189,28 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--workdir", type=Path, help="keep the copies and sessions here")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")
+    parser.add_argument("--modules", nargs="+", default=MODULES, help="a part of them")
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="in --workdir's sessions, try again only the mutants that survived",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.again and not args.workdir:
+        sys.exit("--again needs the --workdir of an earlier run")
     if not Path(tool("cosmic-ray")).exists():
         sys.exit('Cosmic Ray is not installed: pip install -e ".[test,mutation]"')
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="dwsearch-mutation-"))
     started = time.monotonic()
     folders, processes = [], []
-    for number, modules in enumerate(share_out(MODULES, args.workers)):
+    if args.again:
+        for folder in sorted(workdir.glob("worker-*")):
+            modules = json.loads(_setting(folder / "mutation.toml", "module-path"))
+            folders.append(folder)
+            processes.append(start_worker(folder, modules, args.timeout, again=True))
+    for number, modules in enumerate([] if args.again else share_out(args.modules, args.workers)):
         folder = workdir / f"worker-{number}"
         shutil.rmtree(folder, ignore_errors=True)
         folders.append(folder)

@@ -469,7 +469,8 @@ def find_corrections(parsed: query.Query, text: str, searcher: Any) -> list[Corr
 
 def closest_word(word: str, reader: Any) -> str | None:
     """The indexed word nearest in edit distance, within the word's typo budget; the
-    more common one when tied. Never a stop word (the spelling field has none)."""
+    more common one when tied. The first letter is taken as typed (few typos are
+    there, and it keeps the lookup to one letter's words). Never a stop word."""
     folded = [t.text for t in spelling_analyzer()(word)]
     if not folded:
         return None

@@ -50,15 +50,42 @@ def test_real_typos_are_fixed_and_said(seed_index, typed, meant):
 
 
 @pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("uniom", "union"),  # 5 letters: the shortest word with one typo
+        ("framewrok", "framework"),  # 9 letters: the shortest with two (a swap is two)
+    ],
+)
+def test_typo_budgets_start_at_five_and_nine_letters(seed_index, typed, meant):
+    assert search(typed, index=seed_index).suggestion == meant
+
+
+@pytest.mark.parametrize(
     "typed",
     [
         "unon",  # "union" is one typo away, but a 4-letter word gets none
         "secrty",  # "security" is two typos away from a 6-letter word
+        "secuirty",  # and from an 8-letter one (a swap is two edits)
+        "zecurity",  # one typo, but in the first letter, which is taken as typed
+        "telecomuncaton",  # three typos: too many for any word
+        "cybersecurty2",  # a word with digits is a code, never a typo
     ],
 )
 def test_short_words_get_fewer_typos(seed_index, typed):
     results = search(typed, index=seed_index)
     assert results.suggestion is None and results.total == 0
+
+
+def test_several_typos_in_one_query_are_each_fixed_in_place(seed_index):
+    """Corrections that change a word's length leave the others where they stand, and a
+    word that is correct English ahead of them stops nothing."""
+    results = search("zebra cybersecurty telecomunication", index=seed_index)
+    assert results.suggestion == "zebra cybersecurity telecommunication"
+
+
+def test_a_typo_right_after_a_quoted_phrase_is_still_fixed(seed_index):
+    results = search('"zebra crossing"cybersecurty', index=seed_index)
+    assert results.suggestion == '"zebra crossing"cybersecurity'
 
 
 def test_a_typo_beside_words_that_match_widens_the_query_quietly(seed_index):
