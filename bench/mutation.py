@@ -141,7 +141,7 @@ def start_worker(
     ]
     if again:
         with sqlite3.connect(folder / "session.sqlite") as db:
-            db.execute("DELETE FROM work_results WHERE test_outcome = 'survived'")
+            db.execute("DELETE FROM work_results WHERE lower(test_outcome) = 'survived'")
         steps = steps[2:]
     script = " && ".join(" ".join(f"'{part}'" for part in step) for step in steps)
     log = (folder / "worker.log").open("wb")
@@ -164,7 +164,11 @@ def read_session(path: Path) -> list[dict[str, Any]]:
             " FROM mutation_specs s LEFT JOIN work_results r ON r.job_id = s.job_id"
         ).fetchall()
     keys = ("module", "operator", "line", "definition", "worker", "outcome", "diff")
-    return [dict(zip(keys, row, strict=True)) for row in rows]
+    found = [dict(zip(keys, row, strict=True)) for row in rows]
+    for mutant in found:  # Cosmic Ray stores the outcomes' names: SURVIVED, KILLED...
+        mutant["worker"] = (mutant["worker"] or "").lower()
+        mutant["outcome"] = (mutant["outcome"] or "").lower() or None
+    return found
 
 
 def summarise(mutants: list[dict[str, Any]]) -> dict[str, Any]:
