@@ -8,7 +8,7 @@ from itertools import pairwise
 from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
-from whoosh import query
+from whoosh import fields, query
 from whoosh.support.levenshtein import distance
 
 from dwsearch.index.analysis import acronyms, case_as_meant, spelling_analyzer
@@ -115,6 +115,8 @@ def _typed_prefix_plugin() -> Any:
     class TypedPrefixNode(syntax.TextNode):
         def query(self, parser: Any) -> query.Query:
             fieldname = self.fieldname or parser.fieldname
+            if isinstance(parser.schema[fieldname], fields.NUMERIC):
+                return query.NullQuery  # `year:a*`: a number has no written prefix
             found = TypedPrefix(fieldname, fold_prefix(self.text), boost=self.boost)
             return syntax.attach(found, self)
 

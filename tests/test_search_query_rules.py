@@ -101,3 +101,13 @@ def test_a_typo_between_two_words_goes_to_the_more_common(tmp_path):
     }
     with session_over(tmp_path, texts, "common") as session:
         assert session.search("polisy").suggestion == "policy"  # one typo from each
+
+
+@pytest.mark.parametrize("typed", ["year:a*", "privacy year:a*", "year:20*"])
+def test_a_prefix_of_a_number_field_matches_nothing_rather_than_failing(seed_index, typed):
+    """Found by bench/stress.py: `year:a*` raised Whoosh's ValueError from int('a')."""
+    from dwsearch.app.api import search
+
+    with_prefix = search(typed, index=seed_index)
+    rest = typed.replace("year:a*", "").replace("year:20*", "").strip()
+    assert with_prefix.total == (search(rest, index=seed_index).total if rest else 0)
