@@ -83,14 +83,17 @@ def serve(
         on_ready(address_of(sock))
     try:
         if workers == 1:
-            uvicorn.Server(_config(create_app(service, SEARCH_THREADS))).run(sockets=[sock])
-            return
-        service.session().close()  # each worker opens its own
-        os.environ[WORKER_INDEX] = "" if index is None else str(service.directory)
-        config = _config(f"{__name__}:app_for_worker", factory=True, workers=workers)
-        Multiprocess(config, sockets=[sock]).run()
+            server = uvicorn.Server(_config(create_app(service, SEARCH_THREADS)))
+            server.run(sockets=[sock])
+            if not server.started:
+                return  # it could not start, and said why
+        else:
+            service.session().close()  # each worker opens its own
+            os.environ[WORKER_INDEX] = "" if index is None else str(service.directory)
+            config = _config(f"{__name__}:app_for_worker", factory=True, workers=workers)
+            Multiprocess(config, sockets=[sock]).run()
     finally:
         remote.withdraw(announced)
-    # The supervisor returns only once a signal has stopped it: say so as one worker
-    # does (and as every dwsearch command does), "interrupted" and exit 130.
+    # A server returns only once a signal has stopped it (uvicorn does not always raise
+    # it again): say so as every dwsearch command does, "interrupted" and exit 130.
     raise KeyboardInterrupt
