@@ -89,6 +89,7 @@ def _work(
 ) -> None:
     """One worker: index files from `tasks` into `part`, reporting each one on `events`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since the fork
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent(parent)
     gc.disable()  # this process only builds, then exits (see segments.collection_paused)
@@ -142,7 +143,13 @@ def build_parts(
                 args=(part, tasks, next_task, events, os.getpid(), expected_errors),
                 daemon=True,
             )
-            process.start()
+            # Born with Ctrl-C blocked, so one pressed while it starts cannot stop it
+            # before it ignores Ctrl-C; the parent gets its own as soon as it unblocks.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                process.start()
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             processes.append(process)
         done = finished = 0
         while finished < len(processes):
