@@ -309,18 +309,22 @@ def build(
     url_pattern: str | None = None,
     progress: Progress | None = None,
     on_wait: Callable[[], None] | None = None,
+    max_file_mb: float | None = None,
 ) -> BuildReport:
     """Add or refresh `paths` (files or folders) in the index, keeping its other sources;
     with none, refresh every source it remembers (a new index: the bundled corpus).
 
     `url_pattern` gives the pages of `paths` that name no address of their own one, made
-    from their file name (see the README), and is remembered with them.
+    from their file name (see the README). `max_file_mb` is the largest page file read
+    (20 MiB by default; a larger one is named and skipped). Both are remembered with
+    the sources of `paths`.
     """
     from dwsearch.index.builder import build_index
     from dwsearch.ingest.pages import check_url_pattern
 
     if url_pattern is not None:
         check_url_pattern(url_pattern)  # a ValueError that says what is wrong
+    max_bytes = None if max_file_mb is None else file_size_limit(max_file_mb)
     index_dir, _ = resolve_index_dir(index)
     return build_index(
         index_dir,
@@ -330,7 +334,15 @@ def build(
         url_pattern=url_pattern,
         progress=progress,
         on_wait=on_wait,
+        max_bytes=max_bytes,
     )
+
+
+def file_size_limit(max_file_mb: float) -> int:
+    """`max_file_mb` MiB in bytes; a ValueError unless it is a positive number."""
+    if not (max_file_mb > 0 and max_file_mb < 1e6):
+        raise ValueError(f"--max-file-mb must be a number of MiB above 0, not {max_file_mb}")
+    return int(max_file_mb * 1024 * 1024)
 
 
 def remove(
@@ -355,6 +367,7 @@ class SourceSummary:
     pages: int
     chunks: int
     excluded: tuple[str, ...]
+    max_file_mb: float | None = None  # None: the default limit
 
 
 def sources(
@@ -373,23 +386,28 @@ def sources(
                 pages=len(mine),
                 chunks=sum(int(e.get("chunks", 0)) for e in mine),
                 excluded=tuple(root.exclude),
+                max_file_mb=root.max_bytes / (1024 * 1024) if root.max_bytes else None,
             )
         )
     return summaries
 
 
 def chunks(
-    paths: Iterable[str | Path] | None = None, taxonomy: str | Path | None = None
+    paths: Iterable[str | Path] | None = None,
+    taxonomy: str | Path | None = None,
+    max_file_mb: float | None = None,
 ) -> Iterator[Chunk | IngestError]:
     """The chunks ingestion makes of pages (default: the bundled corpus), not indexed.
 
-    A file that cannot be read yields its IngestError and the others go on. A taxonomy
-    that cannot be read raises ValueError before anything is read.
+    A file that cannot be read (or larger than `max_file_mb` MiB, 20 by default) yields
+    its IngestError and the others go on. A taxonomy that cannot be read, or a limit
+    that is no positive number, raises ValueError before anything is read.
     """
-    from dwsearch.ingest.pages import chunk_paths, load_taxonomy
+    from dwsearch.ingest.pages import DEFAULT_MAX_BYTES, chunk_paths, load_taxonomy
 
+    max_bytes = DEFAULT_MAX_BYTES if max_file_mb is None else file_size_limit(max_file_mb)
     vocabulary = load_taxonomy(taxonomy)
-    return chunk_paths(list(paths or []) or [bundled_corpus()], vocabulary)
+    return chunk_paths(list(paths or []) or [bundled_corpus()], vocabulary, max_bytes=max_bytes)
 
 
 def export(

@@ -158,6 +158,11 @@ taxonomy_option = click.option(
     help="A TOML taxonomy to tag chunks with, instead of the bundled one.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+max_file_option = click.option(
+    "--max-file-mb",
+    type=float,
+    help="Skip page files larger than this many MiB (default 20), naming each.",
+)
 
 
 class Interrupted(Exception):
@@ -211,14 +216,17 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @json_option
 @taxonomy_option
-def chunks(paths: tuple[Path, ...], as_json: bool, taxonomy: Path | None) -> None:
+@max_file_option
+def chunks(
+    paths: tuple[Path, ...], as_json: bool, taxonomy: Path | None, max_file_mb: float | None
+) -> None:
     """List the chunks of PATHS (files or folders), or of the bundled corpus.
 
     With --json, one JSON object per line. A file that cannot be read is reported
     on stderr and the others go on; the exit code is then 2.
     """
     try:
-        found = _api().chunks(paths, taxonomy)
+        found = _api().chunks(paths, taxonomy, max_file_mb)
     except ValueError as error:
         raise UsageFailure(str(error)) from None
     failed = False
@@ -243,12 +251,14 @@ def chunks(paths: tuple[Path, ...], as_json: bool, taxonomy: Path | None) -> Non
     "--url-pattern",
     help="Address for pages of PATHS that name none, e.g. https://dig.watch/actors/{stem}.",
 )
+@max_file_option
 def build(
     paths: tuple[Path, ...],
     index: Path | None,
     rebuild: bool,
     taxonomy: Path | None,
     url_pattern: str | None,
+    max_file_mb: float | None,
 ) -> None:
     """Add or refresh PATHS (files or folders of pages) in the index, keeping its other
     sources; with no PATHS, refresh every source it remembers.
@@ -277,6 +287,7 @@ def build(
                 rebuild=rebuild,
                 taxonomy=taxonomy,
                 url_pattern=url_pattern,
+                max_file_mb=max_file_mb,
                 progress=progress if show_progress else None,
                 on_wait=lambda: _warn("another build is running on this index; waiting for it"),
             )
@@ -322,6 +333,8 @@ def sources(as_json: bool, index: Path | None) -> None:
         line = f"{each.path}  {each.pages} page(s), {each.chunks} chunks"
         if each.url_pattern:
             line += f"  addresses: {each.url_pattern}"
+        if each.max_file_mb is not None:
+            line += f"  files up to {each.max_file_mb:.3g} MiB"
         if each.excluded:
             line += f"  ({len(each.excluded)} removed on purpose)"
         click.echo(visible(line))

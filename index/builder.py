@@ -40,7 +40,7 @@ from dwsearch.ingest.pages import (
     find_sources,
     load_taxonomy,
 )
-from dwsearch.ingest.sources import read_source
+from dwsearch.ingest.sources import DEFAULT_MAX_BYTES, read_source
 from dwsearch.ingest.vocabulary import facet_vocabulary
 
 from . import whoosh_internals
@@ -212,9 +212,13 @@ def build_index(
     on_wait: Callable[[], None] | None = None,
     lock_timeout: float = 600.0,
     bundled_if_lost: bool = False,
+    max_bytes: int | None = None,
 ) -> BuildReport:
     """Add or refresh `paths` in the index at `index_dir`, keeping its other sources;
     with no paths, refresh every source it remembers (a new index: the bundled corpus).
+
+    `url_pattern` and `max_bytes` (the largest page file read) are remembered with the
+    sources of `paths`, as the settings of their later refreshes.
 
     A damaged index that no longer says what it was built from needs `paths`, unless
     `bundled_if_lost` (the default index) says to fall back on the bundled corpus."""
@@ -224,7 +228,13 @@ def build_index(
             raise IndexProblem(f"{path}: no such file or folder; the index was not changed")
     with _build_lock(index_dir, on_wait, lock_timeout):
         return _build_locked(
-            index_dir, given, rebuild, taxonomy_path, url_pattern, progress, bundled_if_lost
+            index_dir,
+            given,
+            rebuild,
+            taxonomy_path,
+            _Settings(url_pattern, max_bytes),
+            progress,
+            bundled_if_lost,
         )
 
 
@@ -240,7 +250,7 @@ def remove_from_index(
                 f"the index at {index_dir} cannot be changed "
                 f"({live.damaged or 'there is no index yet'})"
             )
-        roots = [Root(r.path, r.url_pattern, list(r.exclude)) for r in live.manifest.roots]
+        roots = [r.copy() for r in live.manifest.roots]
         report = BuildReport(index_dir)
         to_remove: list[str] = []
         for path in paths:
@@ -414,12 +424,27 @@ def _remembered_taxonomy(manifest: Manifest | None, given: Path | None) -> Path 
     return None
 
 
+@dataclass
+class _Settings:
+    """What a build was told about the sources it was given (None: as remembered)."""
+
+    url_pattern: str | None = None
+    max_bytes: int | None = None
+
+    def apply(self, root: Root) -> Root:
+        if self.url_pattern is not None:
+            root.url_pattern = self.url_pattern
+        if self.max_bytes is not None:
+            root.max_bytes = 0 if self.max_bytes == DEFAULT_MAX_BYTES else self.max_bytes
+        return root
+
+
 def _plan_roots(
-    live: _Live, given: list[Path], url_pattern: str | None, index_dir: Path, bundled_if_lost: bool
+    live: _Live, given: list[Path], settings: _Settings, index_dir: Path, bundled_if_lost: bool
 ) -> tuple[list[Root], dict[str, set[str] | None]]:
     """The roots after this build, and what to scan of each (None: all of it)."""
     remembered = live.manifest.roots if live.manifest else live.recovered_roots
-    roots = [Root(r.path, r.url_pattern, list(r.exclude)) for r in remembered]
+    roots = [r.copy() for r in remembered]
     if not given:
         if not roots and live.damaged and not bundled_if_lost:
             raise IndexProblem(
@@ -434,8 +459,7 @@ def _plan_roots(
         root = next((r for r in roots if r.path == wanted), None)
         if root is not None:
             scopes[root.path] = None
-            if url_pattern is not None:
-                root.url_pattern = url_pattern
+            settings.apply(root)
             continue
         holder = _root_holding(roots, wanted)
         if holder is not None:  # a page of a folder already indexed: refresh just it
@@ -452,7 +476,7 @@ def _plan_roots(
         for old in inner:
             roots.remove(old)
             scopes.pop(old.path, None)
-        roots.append(Root(wanted, url_pattern or ""))
+        roots.append(settings.apply(Root(wanted)))
         scopes[wanted] = None
     return roots, scopes
 
@@ -480,7 +504,8 @@ def _scan(
             continue
         wanted = scopes[root.path]
         is_folder = folder.is_dir()
-        for found in find_sources([folder]):
+        limit = root.max_bytes or DEFAULT_MAX_BYTES
+        for found in find_sources([folder], limit):
             if isinstance(found, IngestError):
                 name = getattr(found, "source", None) or str(found).split(": ")[0]
                 key = _key(root, name, is_folder)
@@ -498,7 +523,7 @@ def _scan(
                 if entry.get("size") == info.st_size and entry.get("mtime") == info.st_mtime_ns:
                     digest = str(entry.get("hash", ""))
                 else:
-                    digest = hashlib.sha256(read_source(found)).hexdigest()
+                    digest = hashlib.sha256(read_source(found, limit)).hexdigest()
             except OSError as error:
                 message = f"{found.relative}: cannot read ({error.strerror or error})"
                 scan.failed[key] = (root, found.relative, message)
@@ -565,7 +590,7 @@ def _build_locked(
     given: list[Path],
     rebuild: bool,
     taxonomy_path: Path | None,
-    url_pattern: str | None,
+    settings: _Settings,
     progress: Progress | None,
     bundled_if_lost: bool,
 ) -> BuildReport:
@@ -574,7 +599,7 @@ def _build_locked(
     remove_stale(index_dir, keep=live.generation)
     taxonomy_path = _remembered_taxonomy(live.manifest, taxonomy_path)
     taxonomy = load_taxonomy(taxonomy_path)
-    roots, scopes = _plan_roots(live, given, url_pattern, index_dir, bundled_if_lost)
+    roots, scopes = _plan_roots(live, given, settings, index_dir, bundled_if_lost)
     manifest = live.manifest
     full = (
         rebuild
@@ -631,7 +656,7 @@ def _indexer(key: str, found: _Found, taxonomy: Taxonomy) -> Callable[[Any], dic
             raise IngestError(
                 f"{found.source.relative}: cannot read ({error.strerror or error})"
             ) from None
-        data = read_source(found.source)
+        data = read_source(found.source, found.root.max_bytes or DEFAULT_MAX_BYTES)
         pattern = found.root.url_pattern or None
         chunks = chunk_source(found.source, taxonomy, data, url_pattern=pattern)
         for position, chunk in enumerate(chunks):

@@ -115,14 +115,21 @@ class Root:
     path: str  # absolute, or BUNDLED
     url_pattern: str = ""  # e.g. https://dig.watch/actors/{stem}, for pages without one
     exclude: list[str] = field(default_factory=list)  # pages of a folder removed on purpose
+    max_bytes: int = 0  # the largest page file read; 0: ingestion's default
 
     @classmethod
     def from_json(cls, data: Any) -> Root:
         if isinstance(data, str):  # the first manifest format kept paths alone
             return cls(data)
         return cls(
-            str(data["path"]), str(data.get("url_pattern", "")), list(data.get("exclude", []))
+            str(data["path"]),
+            str(data.get("url_pattern", "")),
+            list(data.get("exclude", [])),
+            int(data.get("max_bytes", 0)),
         )
+
+    def copy(self) -> Root:
+        return Root(self.path, self.url_pattern, list(self.exclude), self.max_bytes)
 
 
 @dataclass

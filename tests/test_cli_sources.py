@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from helpers import run_cli, write
 
 
@@ -213,3 +215,38 @@ def test_a_bad_url_pattern_is_one_line(tmp_path):
     )
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert not (tmp_path / "ix" / "CURRENT").exists()
+
+
+def test_the_size_cap_is_set_per_source_and_kept_for_its_refreshes(tmp_path: Path) -> None:
+    pages, index = tmp_path / "p", tmp_path / "ix"
+    _page(pages, "small.txt", "alpha")
+    big = write(pages / "big.txt", "Actor bravo\n\n" + "bravo policy text. " * 150 + "\n")
+    assert 2_000 < big.stat().st_size < 4_000
+
+    capped = run_cli("build", str(pages), "--index", str(index), "--max-file-mb", "0.002")
+    assert capped.exit_code == 2
+    assert "big.txt" in capped.stderr and "limit; skipped" in capped.stderr
+    assert (_total(index, "alpha"), _total(index, "bravo")) == (1, 0)
+    assert _sources(index)[0]["max_file_mb"] == pytest.approx(0.002, rel=1e-3)
+
+    refreshed = run_cli("build", "--index", str(index))  # no flag: the remembered cap
+    assert refreshed.exit_code == 2 and "big.txt" in refreshed.stderr
+    assert _total(index, "bravo") == 0
+
+    raised = run_cli("build", str(pages), "--index", str(index), "--max-file-mb", "1")
+    assert raised.exit_code == 0, raised.stderr
+    assert (_total(index, "alpha"), _total(index, "bravo")) == (1, 1)
+
+    listed = run_cli("chunks", str(pages), "--max-file-mb", "0.002")
+    assert listed.exit_code == 2 and "big.txt" in listed.stderr
+    assert "alpha" in listed.stdout and "bravo" not in listed.stdout
+
+
+def test_a_size_cap_that_is_no_positive_number_is_a_usage_error(tmp_path: Path) -> None:
+    pages = tmp_path / "p"
+    _page(pages, "small.txt", "alpha")
+    for bad in ("0", "-1", "nan"):
+        result = run_cli("build", str(pages), "--index", str(tmp_path / "ix"), "--max-file-mb", bad)
+        assert result.exit_code == 2
+        assert result.stderr.count("\n") == 1 and "--max-file-mb" in result.stderr
+    assert not (tmp_path / "ix").exists() or _sources(tmp_path / "ix") == []
