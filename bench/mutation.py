@@ -1,13 +1,15 @@
 """Mutation testing of the search's filters, facets, matching and query parsing.
 
     pip install -e ".[test,mutation]"
-    python bench/mutation.py [--workers 2] [--workdir DIR] [--modules M ...] [--json]
+    python bench/mutation.py [--workers 2] [--workdir DIR] [--modules M ...] [--quick] [--json]
     python bench/mutation.py --workdir DIR --again   # survivors only, with today's tests
 
 Cosmic Ray changes one thing at a time in the modules below (a comparison, a number, an
 `and`, a loop that never runs...) and runs the tests that should notice. A mutant the
 tests do not notice "survives": either a test is missing, or the change makes no
 difference a user could see (the note of the issue that asked for this lists which).
+Every mutant first meets the quick tests; the survivors then meet the slow ones too
+(the differential suite against Whoosh's own search), unless `--quick`.
 
 Cosmic Ray edits the source files in place, so each worker gets its own copy of the
 working tree, importable as `dwsearch` through a folder of links, and the modules are
@@ -40,7 +42,9 @@ TESTS = [
     "tests/test_search_compounds.py",
     "tests/test_search_typos.py",
     "tests/test_search_query_rules.py",
+    "tests/test_search_query_edges.py",
     "tests/test_search_filters.py",
+    "tests/test_index_damage.py",
     "tests/test_differential.py",
     "tests/test_search_bulk.py",
     "tests/test_search_seed.py",
@@ -70,9 +74,12 @@ def _only(family: str, kept: str) -> str:
     return f"core/{family}_(?!{alternatives})"
 
 
-def config_text(modules: list[str], timeout: float) -> str:
+def config_text(modules: list[str], timeout: float, slow: bool = False) -> str:
+    """Cosmic Ray's settings; `slow`: the slow tests too (the differential suite against
+    Whoosh's own search, a minute a mutant), which only survivors of the rest get."""
     tests = " ".join(TESTS)
-    command = f'{sys.executable} -m pytest -x -q -p no:cacheprovider -m "not slow" {tests}'
+    only_quick = "" if slow else '-m "not slow" '
+    command = f"{sys.executable} -m pytest -x -q -p no:cacheprovider {only_quick}{tests}"
     excluded = [
         _only("ReplaceBinaryOperator", KEPT_BINARY),
         _only("ReplaceComparisonOperator", KEPT_COMPARISON),
@@ -130,9 +137,10 @@ def start_worker(
     folder: Path, modules: list[str], timeout: float, again: bool = False
 ) -> subprocess.Popen[bytes]:
     """A worker's copy and Cosmic Ray session, running; `again`: the copy refreshed, and
-    only the mutants that survived its last run are tried."""
+    only the mutants that survived its last run are tried, with the slow tests too."""
     copy_tree(folder)
-    (folder / "mutation.toml").write_text(config_text(modules, timeout), encoding="utf-8")
+    settings = config_text(modules, timeout, slow=again)
+    (folder / "mutation.toml").write_text(settings, encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(folder / ".pkg"))
     steps = [
         [tool("cosmic-ray"), "init", "mutation.toml", "session.sqlite"],
@@ -146,6 +154,12 @@ def start_worker(
     script = " && ".join(" ".join(f"'{part}'" for part in step) for step in steps)
     log = (folder / "worker.log").open("wb")
     return subprocess.Popen(["sh", "-c", script], cwd=folder, env=env, stdout=log, stderr=log)
+
+
+def _wait_for(folders: list[Path], processes: list[subprocess.Popen[bytes]]) -> None:
+    failed = [folder for folder, p in zip(folders, processes, strict=True) if p.wait() != 0]
+    if failed:
+        sys.exit(f"a worker failed; see {failed[0] / 'worker.log'}")
 
 
 def _setting(config: Path, name: str) -> str:
@@ -192,13 +206,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--workdir", type=Path, help="keep the copies and sessions here")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant")
     parser.add_argument("--modules", nargs="+", default=MODULES, help="a part of them")
     parser.add_argument(
         "--again",
         action="store_true",
-        help="in --workdir's sessions, try again only the mutants that survived",
+        help="in --workdir's sessions, try again only the mutants that survived, slow tests too",
     )
+    parser.add_argument("--quick", action="store_true", help="leave out the slow tests")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.again and not args.workdir:
@@ -219,9 +234,14 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
         folders.append(folder)
         processes.append(start_worker(folder, modules, args.timeout))
-    failed = [folder for folder, p in zip(folders, processes, strict=True) if p.wait() != 0]
-    if failed:
-        sys.exit(f"a worker failed; see {failed[0] / 'worker.log'}")
+    _wait_for(folders, processes)
+    if not (args.again or args.quick):  # the survivors meet the slow tests too
+        processes = [
+            start_worker(folder, json.loads(_setting(folder / "mutation.toml", "module-path")),
+                         args.timeout, again=True)
+            for folder in folders
+        ]  # fmt: skip
+        _wait_for(folders, processes)
 
     mutants = [m for folder in folders for m in read_session(folder / "session.sqlite")]
     report = summarise(mutants) | {"minutes": (time.monotonic() - started) / 60}

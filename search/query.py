@@ -338,9 +338,19 @@ def with_compound_forms(tree: query.Query, text: str, searcher: Any) -> query.Qu
 
     widened = widen(tree)
     joined = _joined_pairs(tree, spans, text, reader, schema)
-    if joined and isinstance(widened, query.Or):
-        widened = query.Or([*widened.subqueries, *joined], boost=widened.boost)
+    if joined:
+        widened = _or_also(widened, joined)
     return widened.normalize() if (splits or hyphenated or joined) else tree
+
+
+def _or_also(tree: query.Query, alternatives: list[query.Query]) -> query.Query:
+    """The query, matching the alternatives too where its optional words are: in the
+    OR itself, or in the part an exclusion (`-word`) is taken from."""
+    if isinstance(tree, query.Or):
+        return query.Or([*tree.subqueries, *alternatives], boost=tree.boost)
+    if isinstance(tree, query.AndNot):
+        return query.AndNot(_or_also(tree.a, alternatives), tree.b)
+    return tree
 
 
 @cache

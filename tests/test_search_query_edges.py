@@ -1,0 +1,117 @@
+"""The query rules at their edges, where mutation testing (bench/mutation.py) found that
+breaking a rule left every other test green: a word repeated beside an exclusion, the
+size of the phrase bonus, a compound after other syntax, a typo after an excluded word,
+and what happens when Whoosh's parser gives up. Each chunk is one short paragraph, so
+what should be found, and in what proportion, follows from the rule alone."""
+
+from __future__ import annotations
+
+import pytest
+
+import dwsearch.search.query as query_module
+from dwsearch.search.query import typos_allowed
+from helpers import session_over
+
+TEXTS = {
+    "spectrum": "The treaty covers spectrum and little else here.",
+    "satellites": "The treaty covers satellites and little else here.",
+    "apart": "Digital services widen a divide between regions.",
+    "adjacent": "Regions see a digital divide between services.",
+    "joined": "The multistakeholder model of the forum.",
+    "hyphenated": "The-forum rules for members.",
+    "forum": "Rules of a forum for members.",
+}
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory):
+    with session_over(tmp_path_factory.mktemp("edges"), TEXTS, "edges") as session:
+        yield session
+
+
+def _found(session, typed: str, correct: bool = False) -> dict[str, float]:
+    return {hit.id: hit.score for hit in session.search(typed, correct=correct).hits}
+
+
+def test_a_repeated_word_counts_twice_beside_an_exclusion(edges):
+    """The repeated word's weight holds whatever else the query holds."""
+    plain = _found(edges, "satellites satellites")["satellites"]
+    excluding = _found(edges, "satellites satellites -zebra")["satellites"]
+    assert excluding == pytest.approx(plain)
+    assert excluding > _found(edges, "satellites")["satellites"]
+
+
+def test_the_phrase_bonus_is_half_the_words_weight(edges):
+    """Side by side, two words add half their own score (README: a phrase bonus)."""
+    found = _found(edges, "digital divide")
+    assert found["adjacent"] / found["apart"] == pytest.approx(1.5, rel=1e-3)
+
+
+def test_a_word_beside_a_prefix_earns_no_phrase_bonus(edges):
+    found = _found(edges, "digital divi*")
+    assert found["adjacent"] == pytest.approx(found["apart"])
+
+
+def test_an_exclusion_beside_a_compound_still_excludes(edges):
+    found = _found(edges, "multi-stakeholder forum -rules")
+    assert "joined" in found
+    assert not {"hyphenated", "forum"} & set(found)
+
+
+def test_two_words_are_joined_after_other_syntax(edges):
+    """`a OR b c`: the words after the operator are still tried as one joined word."""
+    assert "joined" in _found(edges, "zebra OR multi stakeholder")
+
+
+def test_a_quoted_hyphenated_word_is_only_its_phrase(edges):
+    """Quotes ask for the words as typed: no joined form."""
+    assert _found(edges, '"multi-stakeholder"') == {}
+    assert "joined" in _found(edges, "multi-stakeholder")
+
+
+def test_a_joined_word_is_not_widened_to_one_of_its_parts(edges):
+    """ "theforum" may mean "the-forum", never every chunk that says "forum"."""
+    assert "forum" not in _found(edges, "theforum")
+
+
+def test_a_typo_after_an_excluded_word_is_still_corrected(edges):
+    assert "satellites" in _found(edges, "-zebra satelites", correct=True)
+
+
+def test_a_quoted_word_is_never_corrected(edges):
+    results = edges.search('"satelites"')
+    assert results.total == 0 and results.suggestion is None
+
+
+def test_typo_budget_by_word_length():
+    """Meilisearch's rule: none under 5 letters, one from 5, two from 9."""
+    assert [typos_allowed("x" * n) for n in (1, 4, 5, 8, 9, 14)] == [0, 0, 1, 1, 2, 2]
+
+
+class _GivingUp:
+    """A query parser that fails on anything, as Whoosh's may on odd syntax."""
+
+    def __init__(self, raises: bool) -> None:
+        self.raises = raises
+
+    def parse(self, text: str, normalize: bool = True):  # type: ignore[no-untyped-def]
+        if self.raises:
+            raise ValueError("cannot parse")
+        return query_module.query.NullQuery
+
+
+@pytest.mark.parametrize("raises", [True, False])
+def test_when_the_parser_gives_up_the_words_are_searched(edges, monkeypatch, raises):
+    real = query_module._parser
+
+    def parser(schema, syntax=True):  # type: ignore[no-untyped-def]
+        return _GivingUp(raises) if syntax else real(schema, syntax=False)
+
+    monkeypatch.setattr(query_module, "_parser", parser)
+    assert set(_found(edges, 'treaty "satellites')) == {"spectrum", "satellites"}
+
+
+def test_two_words_are_joined_beside_an_exclusion(edges):
+    found = _found(edges, "multi stakeholder -rules")
+    assert "joined" in found
+    assert not {"hyphenated", "forum"} & set(found)
