@@ -134,12 +134,12 @@ def share_out(modules: list[str], workers: int) -> list[list[str]]:
 
 
 def start_worker(
-    folder: Path, modules: list[str], timeout: float, again: bool = False
+    folder: Path, modules: list[str], timeout: float, again: bool = False, slow: bool = False
 ) -> subprocess.Popen[bytes]:
     """A worker's copy and Cosmic Ray session, running; `again`: the copy refreshed, and
-    only the mutants that survived its last run are tried, with the slow tests too."""
+    only the mutants that survived its last run are tried; `slow`: with the slow tests."""
     copy_tree(folder)
-    settings = config_text(modules, timeout, slow=again)
+    settings = config_text(modules, timeout, slow=slow)
     (folder / "mutation.toml").write_text(settings, encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(folder / ".pkg"))
     steps = [
@@ -228,7 +228,9 @@ def main() -> None:
         for folder in sorted(workdir.glob("worker-*")):
             modules = json.loads(_setting(folder / "mutation.toml", "module-path"))
             folders.append(folder)
-            processes.append(start_worker(folder, modules, args.timeout, again=True))
+            processes.append(
+                start_worker(folder, modules, args.timeout, again=True, slow=not args.quick)
+            )
     for number, modules in enumerate([] if args.again else share_out(args.modules, args.workers)):
         folder = workdir / f"worker-{number}"
         shutil.rmtree(folder, ignore_errors=True)
@@ -238,7 +240,7 @@ def main() -> None:
     if not (args.again or args.quick):  # the survivors meet the slow tests too
         processes = [
             start_worker(folder, json.loads(_setting(folder / "mutation.toml", "module-path")),
-                         args.timeout, again=True)
+                         args.timeout, again=True, slow=True)
             for folder in folders
         ]  # fmt: skip
         _wait_for(folders, processes)

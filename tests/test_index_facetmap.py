@@ -1,0 +1,73 @@
+"""Facet bitmaps over an updated index: a chunk whose page changed is deleted in its old
+segment, and must leave every count and total, though Whoosh keeps it until a merge.
+Checked against a plain pass over the stored fields of the live chunks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from dwsearch.app.api import Filters, build, session
+from dwsearch.index import builder
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+FIELDS = {"type": "type", "kind": "kind", "sector": "sectors", "topic": "topics"}
+
+
+def _oracle(searcher) -> tuple[int, dict[str, dict[str, int]]]:  # type: ignore[no-untyped-def]
+    """Chunks and counts per facet value, from the live chunks' stored fields."""
+    counts: dict[str, dict[str, int]] = {facet: {} for facet in FIELDS}
+    total = 0
+    for fields in searcher.documents():  # Whoosh's public API: live documents only
+        total += 1
+        for facet, field in FIELDS.items():
+            value = fields.get(field, "")
+            for one in value.split(",") if facet in ("sector", "topic") else [value]:
+                if one:
+                    counts[facet][one] = counts[facet].get(one, 0) + 1
+    return total, counts
+
+
+@pytest.fixture(scope="module")
+def updated(tmp_path_factory):
+    sys.path.insert(0, str(BENCH))
+    try:
+        import synthetic
+    finally:
+        sys.path.remove(str(BENCH))
+    folder = tmp_path_factory.mktemp("updated")
+    pages, index = folder / "pages", folder / "index"
+    written = synthetic.write_pages(pages, 8)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(builder, "PURGE_SHARE", 1.0)  # deleted chunks stay in their segment
+        build([pages], index=index)
+        for path in written[:3]:  # shorter pages: fewer chunks, some values gone
+            path.write_text(path.read_text(encoding="utf-8")[:900], encoding="utf-8")
+        build(index=index)
+    with session(index) as opened:
+        assert opened.searcher.reader().has_deletions()
+        yield opened
+
+
+def test_counts_and_totals_leave_deleted_chunks_out(updated):
+    total, counts = _oracle(updated.searcher)
+    results = updated.search("", limit=0)
+    assert results.total == total
+    for facet in FIELDS:
+        assert results.facets[facet] == dict(
+            sorted(counts[facet].items(), key=lambda item: (-item[1], item[0]))
+        ), facet
+
+
+def test_a_word_search_leaves_deleted_chunks_out(updated):
+    everything = {fields["id"] for fields in updated.searcher.documents()}
+    # Every type asked for, so the listing goes through dwsearch's bitmaps, not Whoosh's.
+    every_type = Filters(types=sorted(updated.facets.values["type"]))
+    listed = updated.search("", every_type, limit=10_000, highlight=False)
+    assert {hit.id for hit in listed.hits} == everything
+    for word in ("policy", "internet", "digital"):
+        found = updated.search(word, limit=10_000, highlight=False)
+        assert {hit.id for hit in found.hits} <= everything
+        assert found.total == len(found.hits)
