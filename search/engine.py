@@ -10,10 +10,10 @@ from __future__ import annotations
 import heapq
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from itertools import groupby, islice
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from whoosh.query import MultiTerm, NullQuery, Prefix, Wildcard
@@ -288,7 +288,7 @@ class SearchSession:
             )
             scored = [(-hit.score[0], hit.docnum) for hit in ranked]
         best = (
-            _page(self.facets.page_order, scored, offset, limit)
+            _page(self.facets.order_keys, scored, offset, limit)
             if by_score
             else scored[offset : offset + limit]
         )
@@ -309,25 +309,31 @@ class SearchSession:
 
 
 def _page(
-    order: Callable[[int], tuple[int, int]],
+    order: Sequence[int],
     scored: list[tuple[float, int]],
     offset: int,
     limit: int,
 ) -> list[tuple[float, int]]:
-    """The hits from `offset`, best first; equal scores keep the order of the page.
+    """The hits from `offset`, best first; equal scores keep the order of the page
+    (`order`: each document's place among the pages).
 
-    Only the groups of equal scores that reach the page need their page order read.
+    Only the groups of equal scores that reach the page are put in page order, and of
+    a large group only as many as the page needs.
     """
-    ranked = sorted(((round(score, 9), docnum) for score, docnum in scored), reverse=True)
+    wanted = offset + limit
+    by_score: dict[float, list[int]] = {}
+    for score, docnum in scored:
+        by_score.setdefault(round(score, 9), []).append(docnum)
     page: list[tuple[float, int]] = []
-    for _, group in groupby(ranked, key=lambda item: item[0]):
-        tied = list(group)
-        if len(page) + len(tied) > offset and len(tied) > 1:
-            tied.sort(key=lambda item: order(item[1]))
-        page += tied
-        if len(page) >= offset + limit:
+    for score in sorted(by_score, reverse=True):
+        needed = wanted - len(page)
+        docs = by_score[score]
+        if len(docs) > 1 and len(page) + len(docs) > offset:
+            docs = heapq.nsmallest(needed, docs, key=order.__getitem__)
+        page += [(score, docnum) for docnum in docs[:needed]]
+        if len(page) >= wanted:
             break
-    return page[offset : offset + limit]
+    return page[offset:wanted]
 
 
 def _by_date(
