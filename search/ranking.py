@@ -28,6 +28,8 @@ MIN_CANDIDATES = 100
 
 # Decoded posting lists kept per session, so a word searched again is not decoded again.
 POSTINGS_CACHE_BYTES = 128 * 2**20
+# Answers to "does this segment hold the word" kept per session.
+PRESENT_ENTRIES = 100_000
 # What a posting's stored value (its encoded positions) costs in memory, roughly.
 _VALUE_BYTES = 48
 
@@ -56,6 +58,18 @@ class BulkRanker:
         self.lengths: dict[tuple[int, str], Any] = {}
         self.postings: OrderedDict[tuple[int, str, str], Postings] = OrderedDict()
         self.postings_bytes = 0
+        # Whether a segment holds a word: each answer costs a hash of the word and a
+        # read of Whoosh's term table, and a search asks it several times a word.
+        self.present: dict[tuple[int, str, str], bool] = {}
+
+    def _holds(self, segment: int, reader: Any, fieldname: str, text: str) -> bool:
+        key = (segment, fieldname, text)
+        found = self.present.get(key)
+        if found is None:
+            if len(self.present) > PRESENT_ENTRIES:
+                self.present.clear()
+            found = self.present[key] = (fieldname, text) in reader
+        return found
 
     def _postings(self, segment: int, reader: Any, fieldname: str, text: str) -> Postings:
         key = (segment, fieldname, text)
@@ -84,7 +98,7 @@ class BulkRanker:
         for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
             reader = leaf.reader()
             for fieldname, text, boost in words:
-                if (fieldname, text) not in reader:
+                if not self._holds(segment, reader, fieldname, text):
                     continue
                 ids = self._postings(segment, reader, fieldname, text)[0]
                 if len(ids):
@@ -148,7 +162,7 @@ class BulkRanker:
             docs = None
             for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
                 reader = leaf.reader()
-                if any((phrase.fieldname, word) not in reader for word in phrase.words):
+                if not all(self._holds(segment, reader, phrase.fieldname, w) for w in phrase.words):
                     continue
                 common = None
                 for word in phrase.words:
@@ -175,7 +189,9 @@ class BulkRanker:
         for segment, (leaf, offset) in enumerate(searcher.leaf_searchers()):
             reader = leaf.reader()
             local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
-            if not len(local) or any((fieldname, w) not in reader for w in phrase.words):
+            if not len(local) or not all(
+                self._holds(segment, reader, fieldname, w) for w in phrase.words
+            ):
                 continue
             places = []
             for word in phrase.words:
@@ -241,6 +257,9 @@ def _in_order(positions: list[list[int]], slop: int) -> bool:
     The rule of Whoosh's SpanNear2 matcher for phrases (ordered, minimum distance 1),
     for spans of single positions.
     """
+    if len(positions) == 2:  # the phrase bonus's pairs: one set lookup a position
+        following = set(positions[1])
+        return any(p + gap in following for p in positions[0] for gap in range(1, slop + 1))
     spans = [(p, p) for p in positions[0]]
     for following in positions[1:]:
         joined = set()
