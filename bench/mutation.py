@@ -45,6 +45,7 @@ TESTS = [
     "tests/test_search_query_edges.py",
     "tests/test_search_filters.py",
     "tests/test_index_damage.py",
+    "tests/test_index_facetmap.py",
     "tests/test_differential.py",
     "tests/test_search_bulk.py",
     "tests/test_search_seed.py",
