@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+import dwsearch.search.engine as engine
 import dwsearch.search.query as query_module
+from dwsearch.app.api import Filters, session
 from dwsearch.search.query import typos_allowed
 from helpers import session_over
 
@@ -20,6 +22,8 @@ TEXTS = {
     "joined": "The multistakeholder model of the forum.",
     "hyphenated": "The-forum rules for members.",
     "forum": "Rules of a forum for members.",
+    "between": "Regions see digital policy divide services.",
+    "zebras": "Zebras graze far from any treaty.",  # the ninth: a bitmap's second byte
 }
 
 
@@ -33,8 +37,11 @@ def _found(session, typed: str, correct: bool = False) -> dict[str, float]:
     return {hit.id: hit.score for hit in session.search(typed, correct=correct).hits}
 
 
-def test_a_repeated_word_counts_twice_beside_an_exclusion(edges):
-    """The repeated word's weight holds whatever else the query holds."""
+@pytest.mark.parametrize("bulk", [False, True])
+def test_a_repeated_word_counts_twice_beside_an_exclusion(edges, monkeypatch, bulk):
+    """The repeated word's weight holds whatever else the query holds, on either path."""
+    if bulk:
+        monkeypatch.setattr(engine, "BULK_FROM_DOCS", 0)
     plain = _found(edges, "satellites satellites")["satellites"]
     excluding = _found(edges, "satellites satellites -zebra")["satellites"]
     assert excluding == pytest.approx(plain)
@@ -108,10 +115,43 @@ def test_when_the_parser_gives_up_the_words_are_searched(edges, monkeypatch, rai
         return _GivingUp(raises) if syntax else real(schema, syntax=False)
 
     monkeypatch.setattr(query_module, "_parser", parser)
-    assert set(_found(edges, 'treaty "satellites')) == {"spectrum", "satellites"}
+    assert set(_found(edges, 'treaty "satellites')) == {"spectrum", "satellites", "zebras"}
 
 
 def test_two_words_are_joined_beside_an_exclusion(edges):
     found = _found(edges, "multi stakeholder -rules")
     assert "joined" in found
     assert not {"hyphenated", "forum"} & set(found)
+
+
+def test_words_one_apart_earn_no_phrase_bonus(edges):
+    """Side by side means side by side: one word between them is no bonus."""
+    in_order, reversed_order = _found(edges, "digital divide"), _found(edges, "divide digital")
+    assert in_order["between"] == pytest.approx(reversed_order["between"])
+
+
+def test_an_exclusion_holds_in_a_query_of_plain_words(edges):
+    assert set(_found(edges, "treaty -spectrum")) == {"satellites", "zebras"}
+
+
+@pytest.mark.parametrize("before", ["map", "ITU", "treaty"])
+def test_a_typo_after_a_word_that_is_no_typo_is_still_corrected(edges, before):
+    """A word too short to correct, an acronym, or a word the index holds, then a typo."""
+    assert next(iter(_found(edges, f"{before} satelites", correct=True))) == "satellites"
+
+
+def test_a_typo_in_the_second_letter_is_corrected(edges):
+    assert "satellites" in _found(edges, "sqtellites", correct=True)
+
+
+def test_a_filter_by_a_valid_value_the_index_lacks_finds_nothing(seed_index):
+    """The bundled page is an actor's: "issue" is a kind of page it has none of."""
+    with session(seed_index) as opened:
+        assert "issue" not in opened.facets.values["kind"]
+        for typed in ("ITU", ""):
+            assert opened.search(typed, Filters(kinds=["issue"])).total == 0
+
+
+def test_a_prefix_matching_the_last_chunk_of_an_odd_sized_index(edges):
+    """Nine chunks: the ninth sits alone in its bitmap's second byte."""
+    assert set(_found(edges, "zebr*")) == {"zebras"}
