@@ -222,7 +222,7 @@ def _read_bitmaps(data: bytes, origin: str) -> _Bitmaps:
             raise ValueError("numbers do not cover every document")
         sources = [str(name) for name in header["sources"]]
         return _Bitmaps(int(header["size"]), live, values, numbers, sources)
-    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as error:
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as error:
         raise ValueError(f"{origin} is damaged ({error})") from None
 
 

@@ -4,13 +4,16 @@ Checked against a plain pass over the stored fields of the live chunks."""
 
 from __future__ import annotations
 
+import json
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
 
 from dwsearch.app.api import Filters, build, session
 from dwsearch.index import builder
+from dwsearch.index.facetmap import FACETMAP, FacetMap
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 FIELDS = {"type": "type", "kind": "kind", "sector": "sectors", "topic": "topics"}
@@ -71,3 +74,30 @@ def test_a_word_search_leaves_deleted_chunks_out(updated):
         found = updated.search(word, limit=10_000, highlight=False)
         assert {hit.id for hit in found.hits} <= everything
         assert found.total == len(found.hits)
+
+
+def _facets_file(header: object, body: bytes = b"") -> bytes:
+    return json.dumps(header).encode() + b"\n" + body
+
+
+_CRC = zlib.crc32(b"")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not json\n",  # ValueError
+        _facets_file({"size": 0}),  # no checksum: KeyError
+        _facets_file({"crc32": _CRC, "size": 0, "facets": {"type": {"x": 5}}}),  # TypeError
+        _facets_file({"crc32": _CRC, "size": 0, "facets": {"type": {"x": []}}}),  # IndexError
+        _facets_file({"crc32": _CRC, "size": 0, "facets": ["type"]}),  # AttributeError
+        b"[" * 100_000 + b"\n",  # RecursionError
+    ],
+    ids=["not-json", "no-checksum", "span-not-a-list", "empty-span", "facets-a-list", "deep"],
+)
+def test_a_damaged_facets_file_is_named_as_damaged(tmp_path, content):
+    """Whatever is wrong inside, one ValueError that names the file: never a traceback
+    from deep inside, nor counts read from a header that makes no sense."""
+    (tmp_path / FACETMAP).write_bytes(content)
+    with pytest.raises(ValueError, match=f"{FACETMAP} is damaged"):
+        FacetMap(tmp_path)
