@@ -45,7 +45,6 @@ def write_facetmap(whoosh_index: Any, folder: Path) -> None:
     it; an update that adds one small segment reads only that one. Deleted documents are
     left out of every bitmap.
     """
-    size = 0
     live = 0
     values: dict[str, dict[str, int]] = {facet: {} for facet in FACET_COLUMNS}
     numbers = {column: array("I") for column in (*DAY_COLUMNS, PLACE)}

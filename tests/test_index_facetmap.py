@@ -13,7 +13,7 @@ import pytest
 
 from dwsearch.app.api import Filters, build, session
 from dwsearch.index import builder
-from dwsearch.index.facetmap import FACETMAP, FacetMap
+from dwsearch.index.facetmap import FACETMAP, SEGMENT_MAP, FacetMap
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 FIELDS = {"type": "type", "kind": "kind", "sector": "sectors", "topic": "topics"}
@@ -76,6 +76,18 @@ def test_a_word_search_leaves_deleted_chunks_out(updated):
         assert found.total == len(found.hits)
 
 
+def test_each_segment_has_its_facets_file_and_no_other(updated):
+    """Files of segments merged away are removed; those of live segments are kept, so an
+    update reads only its new segment's columns."""
+    reader = updated.searcher.reader()
+    segments = {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
+    assert len(segments) > 1
+    folder = updated.opened.generation
+    assert {p.name for p in folder.glob(SEGMENT_MAP.format("*"))} == {
+        SEGMENT_MAP.format(segment) for segment in segments
+    }
+
+
 def _facets_file(header: object, body: bytes = b"") -> bytes:
     return json.dumps(header).encode() + b"\n" + body
 
@@ -101,3 +113,28 @@ def test_a_damaged_facets_file_is_named_as_damaged(tmp_path, content):
     (tmp_path / FACETMAP).write_bytes(content)
     with pytest.raises(ValueError, match=f"{FACETMAP} is damaged"):
         FacetMap(tmp_path)
+
+
+def test_a_purged_segments_facets_file_goes_with_it(tmp_path):
+    """Past the share of deleted chunks that purges a segment, its facets file is gone."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import synthetic
+    finally:
+        sys.path.remove(str(BENCH))
+    pages, index = tmp_path / "pages", tmp_path / "index"
+    written = synthetic.write_pages(pages, 6)
+    build([pages], index=index)
+    with session(index) as opened:
+        before = {
+            leaf.segment().segment_id() for leaf, _ in opened.searcher.reader().leaf_readers()
+        }
+    for path in written[:4]:  # most chunks deleted: well past the purge share
+        path.write_text(path.read_text(encoding="utf-8")[:700], encoding="utf-8")
+    build(index=index)
+    with session(index) as opened:
+        reader = opened.searcher.reader()
+        after = {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
+        assert not reader.has_deletions() and before - after  # the old segment was purged
+        files = {p.name for p in opened.opened.generation.glob(SEGMENT_MAP.format("*"))}
+    assert files == {SEGMENT_MAP.format(segment) for segment in after}
