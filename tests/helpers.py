@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 from pathlib import Path
+from types import ModuleType
 
 from dwsearch.ingest import Chunk
 from dwsearch.ingest.addresses import address_in_line
@@ -82,3 +85,15 @@ def session_over(folder: Path, texts: dict[str, str], label: str):  # type: igno
     live = live_generation(folder)
     assert live is not None
     return SearchSession(open_generation(folder, *live))
+
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def bench_module(name: str) -> ModuleType:
+    """A module of bench/ (`synthetic`, the page writer; `run`, the query mix)."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(BENCH))

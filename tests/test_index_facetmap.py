@@ -5,17 +5,15 @@ Checked against a plain pass over the stored fields of the live chunks."""
 from __future__ import annotations
 
 import json
-import sys
 import zlib
-from pathlib import Path
 
 import pytest
 
 from dwsearch.app.api import Filters, build, session
 from dwsearch.index import builder
 from dwsearch.index.facetmap import FACETMAP, SEGMENT_MAP, FacetMap
+from helpers import bench_module
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
 FIELDS = {"type": "type", "kind": "kind", "sector": "sectors", "topic": "topics"}
 
 
@@ -35,14 +33,9 @@ def _oracle(searcher) -> tuple[int, dict[str, dict[str, int]]]:  # type: ignore[
 
 @pytest.fixture(scope="module")
 def updated(tmp_path_factory):
-    sys.path.insert(0, str(BENCH))
-    try:
-        import synthetic
-    finally:
-        sys.path.remove(str(BENCH))
     folder = tmp_path_factory.mktemp("updated")
     pages, index = folder / "pages", folder / "index"
-    written = synthetic.write_pages(pages, 8)
+    written = bench_module("synthetic").write_pages(pages, 8)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(builder, "PURGE_SHARE", 1.0)  # deleted chunks stay in their segment
         build([pages], index=index)
@@ -117,13 +110,8 @@ def test_a_damaged_facets_file_is_named_as_damaged(tmp_path, content):
 
 def test_a_purged_segments_facets_file_goes_with_it(tmp_path):
     """Past the share of deleted chunks that purges a segment, its facets file is gone."""
-    sys.path.insert(0, str(BENCH))
-    try:
-        import synthetic
-    finally:
-        sys.path.remove(str(BENCH))
     pages, index = tmp_path / "pages", tmp_path / "index"
-    written = synthetic.write_pages(pages, 6)
+    written = bench_module("synthetic").write_pages(pages, 6)
     build([pages], index=index)
     with session(index) as opened:
         before = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,23 +9,17 @@ import pytest
 import dwsearch.search.engine as engine
 from dwsearch.app.api import Filters, build, session
 from dwsearch.index import builder
+from helpers import bench_module
 
 pytestmark = pytest.mark.slow
-BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
 @pytest.fixture(scope="module")
 def synthetic_index(tmp_path_factory):
-    sys.path.insert(0, str(BENCH))
-    try:
-        from run import query_mix
-        from synthetic import write_pages
-    finally:
-        sys.path.remove(str(BENCH))
     folder = tmp_path_factory.mktemp("synthetic")
-    write_pages(folder / "pages", 40)
+    bench_module("synthetic").write_pages(folder / "pages", 40)
     build([folder / "pages"], index=folder / "index")
-    return folder / "index", query_mix(folder / "pages", 90)
+    return folder / "index", bench_module("run").query_mix(folder / "pages", 90)
 
 
 def test_bulk_and_whoosh_rankings_agree(synthetic_index, monkeypatch):
@@ -88,14 +81,9 @@ def test_bulk_and_whoosh_agree_on_phrases(synthetic_index, monkeypatch):
 
 def test_bulk_and_whoosh_agree_after_updates_delete_documents(tmp_path, monkeypatch):
     """An update leaves deleted documents in old segments; neither path may count them."""
-    sys.path.insert(0, str(BENCH))
-    try:
-        from run import query_mix
-        from synthetic import write_pages
-    finally:
-        sys.path.remove(str(BENCH))
+    query_mix = bench_module("run").query_mix
     pages = tmp_path / "pages"
-    written = write_pages(pages, 30)
+    written = bench_module("synthetic").write_pages(pages, 30)
     monkeypatch.setattr(builder, "PURGE_SHARE", 1.0)  # keep the deleted documents
     build([pages], index=tmp_path / "index")
     for path in written[:6]:

@@ -7,6 +7,7 @@ what should be found, and in what proportion, follows from the rule alone."""
 from __future__ import annotations
 
 import pytest
+from test_search_query_rules import TEXTS as RULES
 
 import dwsearch.search.engine as engine
 import dwsearch.search.query as query_module
@@ -15,11 +16,7 @@ from dwsearch.search.query import typos_allowed
 from helpers import session_over
 
 TEXTS = {
-    "spectrum": "The treaty covers spectrum and little else here.",
-    "satellites": "The treaty covers satellites and little else here.",
-    "apart": "Digital services widen a divide between regions.",
-    "adjacent": "Regions see a digital divide between services.",
-    "joined": "The multistakeholder model of the forum.",
+    **RULES,  # the query rules' chunks: two of each kind, alike but for the rule's words
     "hyphenated": "The-forum rules for members.",
     "forum": "Rules of a forum for members.",
     "between": "Regions see digital policy divide services.",
