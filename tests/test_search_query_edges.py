@@ -21,6 +21,7 @@ TEXTS = {
     "forum": "Rules of a forum for members.",
     "between": "Regions see digital policy divide services.",
     "zebras": "Zebras graze far from any treaty.",  # the ninth: a bitmap's second byte
+    "one letter": "Rules for e-commerce platforms.",
 }
 
 
@@ -152,3 +153,8 @@ def test_a_filter_by_a_valid_value_the_index_lacks_finds_nothing(seed_index):
 def test_a_prefix_matching_the_last_chunk_of_an_odd_sized_index(edges):
     """Nine chunks: the ninth sits alone in its bitmap's second byte."""
     assert set(_found(edges, "zebr*")) == {"zebras"}
+
+
+def test_a_joined_word_finds_its_hyphenated_form_after_one_letter(edges):
+    """Typed "ecommerce" is "e-commerce": the hyphenated word in the index says where."""
+    assert "one letter" in _found(edges, "ecommerce")
