@@ -239,17 +239,13 @@ class FacetMap:
         self.days: array[int] = found.numbers["day"]
         self.days_end: array[int] = found.numbers["day_end"]
         self._sources, self._places = found.numbers[SOURCE], found.numbers[PLACE]
-
         self._order_keys: list[int] | None = None
-
-    def page_order(self, docnum: int) -> tuple[int, int]:
-        """Where a document stands among the pages: its source's rank, its place there."""
-        return self._sources[docnum], self._places[docnum]
 
     @property
     def order_keys(self) -> list[int]:
-        """Each document's `page_order` as one number, so that ties among thousands of
-        hits (a prefix scores every chunk alike) sort without a Python call each."""
+        """Where each document stands among the pages, as one number: its source's rank,
+        then its place there. One number, so that ties among thousands of hits (a prefix
+        scores every chunk alike) sort without a Python call each."""
         if self._order_keys is None:
             self._order_keys = [
                 (s << 32) | p for s, p in zip(self._sources, self._places, strict=True)

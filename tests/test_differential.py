@@ -11,7 +11,6 @@ ranking (numpy over whole posting lists) is forced on, so it is the path checked
 from __future__ import annotations
 
 import random
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,26 +22,16 @@ from dwsearch.app.api import Filters, build, session
 from dwsearch.index import builder, parallel, segments
 from dwsearch.search.query import parse_query
 from dwsearch.search.scoring import weighting
+from helpers import bench_module
 
 pytestmark = pytest.mark.slow
-BENCH = Path(__file__).resolve().parent.parent / "bench"
 FACET_FIELDS = {"type": "type", "kind": "kind", "sector": "sectors", "topic": "topics"}
 FACET_FIELDS["basket"] = "baskets"
 
 
-def _bench():  # type: ignore[no-untyped-def]
-    sys.path.insert(0, str(BENCH))
-    try:
-        import run
-        import synthetic
-    finally:
-        sys.path.remove(str(BENCH))
-    return run, synthetic
-
-
 @pytest.fixture(scope="module", params=["one segment", "several segments", "updated"])
 def layout(request, tmp_path_factory):
-    run, synthetic = _bench()
+    run, synthetic = bench_module("run"), bench_module("synthetic")
     folder = tmp_path_factory.mktemp(request.param.replace(" ", "-"))
     pages, index = folder / "pages", folder / "index"
     written = synthetic.write_pages(pages, 40)
