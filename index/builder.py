@@ -72,6 +72,7 @@ from .location import (
     write_vocabulary,
 )
 from .parallel import Task, build_parts, workers_for
+from .postings import write_missing_postings
 from .schema import build_schema, schema_version
 from .segments import SegmentWriter, collection_paused
 
@@ -306,7 +307,9 @@ def build_from_chunks(index_dir: Path, chunks: Iterable[Chunk], label: str) -> B
             digest.update(chunk.id.encode())
             report.chunks += 1
         writer.commit()
-        write_facetmap(_whoosh_for_writing().open_dir(str(building)), building)
+        written = _whoosh_for_writing().open_dir(str(building))
+        write_facetmap(written, building)
+        write_missing_postings(written, building)
         write_vocabulary(building, {})  # a collection's values are their own names
         entries = {label: {"root": label, "name": label, "hash": digest.hexdigest()}}
         entries[label]["chunks"] = report.chunks
@@ -811,7 +814,9 @@ def _finish_generation(
 ) -> Manifest:
     """The facet bitmaps, vocabulary and sources of a written generation, and its
     manifest with every file's checksum."""
-    write_facetmap(_whoosh_for_writing().open_dir(str(building)), building)
+    written = _whoosh_for_writing().open_dir(str(building))
+    write_facetmap(written, building)
+    write_missing_postings(written, building)
     write_vocabulary(building, facet_vocabulary(taxonomy))
     write_sources(building, entries)
     report.pages = len(entries)

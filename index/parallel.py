@@ -31,6 +31,7 @@ from whoosh import index as whoosh_index
 
 from . import whoosh_internals
 from .location import IndexProblem
+from .postings import is_postings_file
 from .schema import build_schema
 from .segments import SegmentWriter
 
@@ -191,7 +192,9 @@ def build_parts(
     for part in parts:
         segments += whoosh_internals.segments_of(str(part))
         for path in part.iterdir():
-            if path.name.startswith("MAIN_") and "LOCK" not in path.name:
+            if (path.name.startswith("MAIN_") and "LOCK" not in path.name) or is_postings_file(
+                path.name
+            ):
                 path.rename(building / path.name)
         shutil.rmtree(part)
     whoosh_internals.write_toc(str(building), schema, segments)

@@ -17,6 +17,7 @@ import gc
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
@@ -27,6 +28,7 @@ from whoosh.system import pack_uint
 
 from . import whoosh_internals
 from .analysis import counts_indexer, positions_indexer
+from .postings import RANKED_FIELDS, SEGMENT_POSTINGS, write_postings
 
 # A segment is closed and a new one started after this many documents, which bounds the
 # memory its postings take (about 50 postings a chunk, 60 bytes each).
@@ -57,6 +59,7 @@ class SegmentWriter:
         if not whoosh_internals.FAST:
             self._public = whoosh_index.create_in(folder, schema, indexname).writer()
             return
+        self.folder = Path(folder)
         self.files = whoosh_internals.CodecSegments(folder, schema, ZLIB_LEVEL, indexname)
         self._plans = {name: _plan(schema[name]) for name in schema.names()}
         self._start()
@@ -111,8 +114,20 @@ class SegmentWriter:
             for fieldname in sorted(self._postings)
         )
         self.files.finish(self._docnum, postings)
+        self._write_arrays()
         self.files.start()
         self._start()
+
+    def _write_arrays(self) -> None:
+        """The segment's postings file (dwsearch.index.postings), from the postings in
+        memory; without one, the build writes it from the segment."""
+        name = SEGMENT_POSTINGS.format(self.files.segment.segment_id())
+        fields = [
+            (fieldname, [(text, *found) for text, found in self._postings[fieldname].items()])
+            for fieldname in RANKED_FIELDS
+            if fieldname in self._postings
+        ]
+        write_postings(self.folder / name, fields)
 
     def _sorted_terms(self, fieldname: str) -> Iterator[tuple[bytes, Iterator[tuple]]]:
         lengths = self._lengths.get(fieldname, {})

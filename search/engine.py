@@ -256,7 +256,7 @@ class SearchSession:
         if self._ranker is None:
             from .ranking import BulkRanker
 
-            self._ranker = BulkRanker(self.searcher)
+            self._ranker = BulkRanker(self.searcher, self.opened.generation)
         return self._ranker
 
     def _hits(

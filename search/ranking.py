@@ -12,11 +12,14 @@ the phrase bonus of short queries (see `query.add_proximity`), the best candidat
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from whoosh import query
 from whoosh.util.numeric import byte_to_length
 
+from dwsearch.index.postings import SEGMENT_POSTINGS, SegmentPostings
 from dwsearch.index.whoosh_internals import all_postings, length_bytes, posting_blocks
 
 from .matching import Constant, Weighted
@@ -39,21 +42,25 @@ class Postings(NamedTuple):
 
     ids: Any
     tfs: Any
-    values: list[Any]
+    values: Sequence[Any]
 
     @property
     def nbytes(self) -> int:
-        return int(self.ids.nbytes + self.tfs.nbytes) + _VALUE_BYTES * len(self.values)
+        decoded = _VALUE_BYTES * len(self.values) if isinstance(self.values, list) else 0
+        return int(self.ids.nbytes + self.tfs.nbytes) + decoded
 
 
 class BulkRanker:
     """Per-session state: document lengths, and recently decoded posting lists."""
 
-    def __init__(self, searcher: Any) -> None:
+    def __init__(self, searcher: Any, folder: Path | None = None) -> None:
         import numpy as np
 
         self.np = np
         self.searcher = searcher
+        # Each segment's postings file (see dwsearch.index.postings), where it has one.
+        self.folder = folder
+        self.arrays: dict[int, SegmentPostings | None] = {}
         self.byte_lengths = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
         self.lengths: dict[tuple[int, str], Any] = {}
         self.postings: OrderedDict[tuple[int, str, str], Postings] = OrderedDict()
@@ -62,13 +69,29 @@ class BulkRanker:
         # read of Whoosh's term table, and a search asks it several times a word.
         self.present: dict[tuple[int, str, str], bool] = {}
 
+    def _arrays(self, segment: int, reader: Any, fieldname: str) -> SegmentPostings | None:
+        """The segment's postings file, if it has one with this field."""
+        if segment not in self.arrays:
+            found = None
+            if self.folder is not None:
+                name = SEGMENT_POSTINGS.format(reader.segment().segment_id())
+                found = SegmentPostings.open(self.np, self.folder / name)
+            self.arrays[segment] = found
+        found = self.arrays[segment]
+        return found if found is not None and found.has_field(fieldname) else None
+
     def _holds(self, segment: int, reader: Any, fieldname: str, text: str) -> bool:
         key = (segment, fieldname, text)
         found = self.present.get(key)
         if found is None:
             if len(self.present) > PRESENT_ENTRIES:
                 self.present.clear()
-            found = self.present[key] = (fieldname, text) in reader
+            arrays = self._arrays(segment, reader, fieldname)
+            if arrays is not None:
+                found = arrays.find(fieldname, text) is not None
+            else:
+                found = (fieldname, text) in reader
+            self.present[key] = found
         return found
 
     def _postings(self, segment: int, reader: Any, fieldname: str, text: str) -> Postings:
@@ -77,7 +100,11 @@ class BulkRanker:
         if found is not None:
             self.postings.move_to_end(key)
             return found
-        found = _postings(self.np, all_postings(reader, fieldname, text))
+        arrays = self._arrays(segment, reader, fieldname)
+        if arrays is not None:
+            found = _postings_from(self.np, arrays, fieldname, text)
+        else:
+            found = _postings(self.np, all_postings(reader, fieldname, text))
         self.postings[key] = found
         self.postings_bytes += found.nbytes
         while self.postings_bytes > POSTINGS_CACHE_BYTES and len(self.postings) > 1:
@@ -249,6 +276,15 @@ def _postings(np: Any, matcher: Any) -> Postings:
     if not id_blocks:
         return Postings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64), [])
     return Postings(np.concatenate(id_blocks), np.concatenate(tf_blocks), values)
+
+
+def _postings_from(np: Any, arrays: SegmentPostings, fieldname: str, text: str) -> Postings:
+    """A posting list from a segment's postings file, as arrays of the decoded kind."""
+    number = arrays.find(fieldname, text)
+    if number is None:
+        return Postings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64), [])
+    ids, tfs, values = arrays.postings(fieldname, number)
+    return Postings(ids.astype(np.int64), tfs.astype(np.float64), values)
 
 
 def _in_order(positions: list[list[int]], slop: int) -> bool:

@@ -1,0 +1,235 @@
+"""Posting lists as flat arrays, beside each segment: read with no decoding at all.
+
+Whoosh stores a posting list as zlib-compressed pickles of 128 postings, each posting's
+positions pickled as its own bytes object; a search that ranks a common word in bulk
+spends most of its time undoing that. This file keeps the same postings of the ranked
+fields (document numbers, term frequencies, and the positions exactly as Whoosh encodes
+them) as arrays a reader maps into memory and slices. Whoosh never changes a segment,
+so the file is written once, when its segment is: by dwsearch's own segment writer from
+the postings it holds, or from the segment itself when Whoosh's writer made it. A
+segment without one is read through Whoosh, as before; the file only makes it faster.
+
+Layout: a magic line, a 4-byte header length, a JSON header (per field: its term and
+posting counts and the byte offset of each array), then 8-byte aligned arrays. Terms are
+found by a 64-bit hash of their bytes, in a sorted array.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mmap
+import os
+import struct
+from array import array
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .whoosh_internals import all_postings, posting_blocks
+
+SEGMENT_POSTINGS = "postings-{}.bin"
+MAGIC = b"dwsearch postings 1\n"
+# The fields a search ranks in bulk.
+RANKED_FIELDS = ("title", "text")
+_ARRAYS = (  # name, typecode: the order they are written in
+    ("hashes", "Q"),
+    ("starts", "Q"),
+    ("ids", "i"),
+    ("tfs", "f"),
+    ("value_starts", "Q"),
+)
+
+# (term bytes, document numbers, term frequencies, each posting's encoded value)
+TermPostings = tuple[bytes, Sequence[int], Sequence[float], Sequence[bytes]]
+
+
+def term_hash(term: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(term, digest_size=8).digest(), "little")
+
+
+def write_postings(path: Path, fields: Iterable[tuple[str, Iterable[TermPostings]]]) -> bool:
+    """Write a segment's postings file, atomically (a half-written one is never read).
+
+    False, and no file, if two terms share a hash (the segment is then read through
+    Whoosh; at 64 bits, about once in ten million segments of a million terms)."""
+    header: dict[str, Any] = {"fields": {}}
+    chunks: list[bytes] = []
+    size = 0
+
+    def add(data: bytes) -> int:
+        nonlocal size
+        at = size
+        padding = -len(data) % 8
+        chunks.append(data + b"\0" * padding)
+        size += len(data) + padding
+        return at
+
+    for fieldname, terms in fields:
+        entries = sorted((term_hash(term), ids, tfs, values) for term, ids, tfs, values in terms)
+        built = {name: array(code) for name, code in _ARRAYS}
+        built["starts"].append(0)
+        built["value_starts"].append(0)
+        blob: list[bytes] = []
+        value_end = 0
+        previous = None
+        for hashed, ids, tfs, values in entries:
+            if hashed == previous:
+                return False
+            previous = hashed
+            built["hashes"].append(hashed)
+            _extend(built["ids"], ids)
+            _extend(built["tfs"], tfs)
+            built["starts"].append(len(built["ids"]))
+            for value in values:
+                value_end += len(value)
+                built["value_starts"].append(value_end)
+            blob.extend(values)
+        offsets = {name: add(built[name].tobytes()) for name, _ in _ARRAYS}
+        offsets["values"] = add(b"".join(blob))
+        header["fields"][fieldname] = {
+            "terms": len(entries),
+            "postings": len(built["ids"]),
+            "value_bytes": value_end,
+            "offsets": offsets,
+        }
+    head = json.dumps(header).encode()
+    start = len(MAGIC) + 4 + len(head)
+    start += -start % 8
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("wb") as handle:
+        handle.write(MAGIC + struct.pack("<I", start - len(MAGIC) - 4) + head)
+        handle.write(b" " * (start - len(MAGIC) - 4 - len(head)))
+        for data in chunks:
+            handle.write(data)
+    os.replace(partial, path)
+    return True
+
+
+def _extend(target: array[Any], values: Sequence[Any]) -> None:
+    if isinstance(values, array) and values.typecode != target.typecode:
+        values = values.tolist()  # an array extends only an array of its own type
+    target.extend(values)
+
+
+def is_postings_file(name: str) -> bool:
+    prefix, _, suffix = SEGMENT_POSTINGS.partition("{}")
+    return name.startswith(prefix) and name.endswith(suffix)
+
+
+def write_missing_postings(whoosh_index: Any, folder: Path) -> None:
+    """Give every segment of a generation its postings file, and drop the files of
+    segments merged away."""
+    kept = set()
+    with whoosh_index.reader() as reader:
+        for segment_reader, _ in reader.leaf_readers():
+            path = folder / SEGMENT_POSTINGS.format(segment_reader.segment().segment_id())
+            kept.add(path.name)
+            if not path.exists():
+                postings_from_segment(path, segment_reader)
+    for path in folder.iterdir():
+        if is_postings_file(path.name) and path.name not in kept:
+            path.unlink()
+
+
+def postings_from_segment(path: Path, segment_reader: Any) -> bool:
+    """Write a segment's postings file from the segment itself (decoding every list)."""
+
+    def terms(fieldname: str) -> Iterable[TermPostings]:
+        for term in segment_reader.lexicon(fieldname):
+            ids: list[int] = []
+            tfs: list[float] = []
+            values: list[bytes] = []
+            for block in posting_blocks(all_postings(segment_reader, fieldname, term)):
+                ids.extend(block.ids)
+                weights = block.weights
+                if weights is None or isinstance(weights, float):
+                    tfs.extend([weights or 1.0] * len(block.ids))
+                else:
+                    tfs.extend(weights)
+                values.extend(block.values)
+            yield term, ids, tfs, values
+
+    present = [name for name in RANKED_FIELDS if name in segment_reader.indexed_field_names()]
+    return write_postings(path, [(name, terms(name)) for name in present])
+
+
+class SegmentPostings:
+    """One segment's postings file, mapped into memory; `None` from `open` if unusable."""
+
+    def __init__(self, np: Any, data: Any, fields: dict[str, dict[str, Any]], base: int) -> None:
+        self.np = np
+        self.data = data
+        self.fields: dict[str, dict[str, Any]] = {}
+        for fieldname, found in fields.items():
+            views = {}
+            counts = {
+                "hashes": found["terms"],
+                "starts": found["terms"] + 1,
+                "ids": found["postings"],
+                "tfs": found["postings"],
+                "value_starts": found["postings"] + 1,
+            }
+            for name, code in _ARRAYS:
+                dtype = {"Q": np.uint64, "i": np.int32, "f": np.float32}[code]
+                views[name] = np.frombuffer(
+                    data, dtype=dtype, count=counts[name], offset=base + found["offsets"][name]
+                )
+            views["values_at"] = base + found["offsets"]["values"]
+            self.fields[fieldname] = views
+
+    @classmethod
+    def open(cls, np: Any, path: Path) -> SegmentPostings | None:
+        try:
+            with path.open("rb") as handle:
+                data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            return None
+        try:
+            if data[: len(MAGIC)] != MAGIC:
+                return None
+            (length,) = struct.unpack_from("<I", data, len(MAGIC))
+            header = json.loads(data[len(MAGIC) + 4 : len(MAGIC) + 4 + length])
+            return cls(np, data, header["fields"], len(MAGIC) + 4 + length)
+        except (ValueError, KeyError, TypeError, struct.error):
+            return None
+
+    def find(self, fieldname: str, text: str) -> int | None:
+        """The term's number in this file, or None when the segment lacks it."""
+        views = self.fields.get(fieldname)
+        if views is None:
+            return None
+        hashes = views["hashes"]
+        hashed = term_hash(text.encode("utf-8"))
+        at = int(self.np.searchsorted(hashes, hashed))
+        if at < len(hashes) and int(hashes[at]) == hashed:
+            return at
+        return None
+
+    def has_field(self, fieldname: str) -> bool:
+        return fieldname in self.fields
+
+    def postings(self, fieldname: str, number: int) -> tuple[Any, Any, EncodedValues]:
+        """The term's document numbers, frequencies and encoded positions."""
+        views = self.fields[fieldname]
+        start, end = int(views["starts"][number]), int(views["starts"][number + 1])
+        values = EncodedValues(
+            self.data, views["values_at"], views["value_starts"][start : end + 1]
+        )
+        return views["ids"][start:end], views["tfs"][start:end], values
+
+
+class EncodedValues:
+    """The encoded positions of a posting list's postings, sliced out when asked."""
+
+    def __init__(self, data: Any, base: int, starts: Any) -> None:
+        self.data = data
+        self.base = base
+        self.starts = starts
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, place: int) -> bytes:
+        start, end = int(self.starts[place]), int(self.starts[place + 1])
+        return self.data[self.base + start : self.base + end]

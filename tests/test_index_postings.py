@@ -1,0 +1,171 @@
+"""Each segment's postings file holds exactly the postings Whoosh reads from the segment,
+whichever writer made it, and the bulk ranking gives the same answers with or without it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from whoosh import index as whoosh_index
+
+import dwsearch.search.engine as engine
+import dwsearch.search.ranking as ranking
+from dwsearch.app.api import Filters, build, session
+from dwsearch.index import builder, segments
+from dwsearch.index.documents import chunk_document
+from dwsearch.index.postings import (
+    RANKED_FIELDS,
+    SEGMENT_POSTINGS,
+    SegmentPostings,
+    postings_from_segment,
+)
+from dwsearch.index.schema import build_schema
+from dwsearch.index.segments import SegmentWriter
+from dwsearch.ingest.pages import chunk_paths
+from helpers import bench_module
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory, seed_text):
+    folder = tmp_path_factory.mktemp("pages")
+    bench_module("synthetic").write_pages(folder, 10)
+    (folder / "itu.txt").write_text(seed_text, encoding="utf-8")
+    chunks = [c for c in chunk_paths([folder]) if not isinstance(c, Exception)]
+    return [chunk_document(chunk, position) for position, chunk in enumerate(chunks)]
+
+
+def _whoosh_postings(reader, fieldname, text):  # type: ignore[no-untyped-def]
+    """(document, weight, encoded positions) through Whoosh's public matcher."""
+    matcher = reader.postings(fieldname, text)
+    found = []
+    while matcher.is_active():
+        found.append((matcher.id(), matcher.weight(), matcher.value()))
+        matcher.next()
+    return found
+
+
+def _file_postings(arrays, fieldname, text):  # type: ignore[no-untyped-def]
+    number = arrays.find(fieldname, text)
+    if number is None:
+        return None
+    ids, tfs, values = arrays.postings(fieldname, number)
+    return list(
+        zip(ids.tolist(), tfs.tolist(), [values[n] for n in range(len(values))], strict=True)
+    )
+
+
+@pytest.mark.parametrize("per_segment", [10**6, 97])
+def test_the_file_holds_what_whoosh_reads(tmp_path, documents, per_segment, monkeypatch):
+    monkeypatch.setattr(segments, "DOCS_PER_SEGMENT", per_segment)
+    writer = SegmentWriter(str(tmp_path), build_schema())
+    for document in documents:
+        writer.add_document(**document)
+    writer.commit()
+    reader = whoosh_index.open_dir(str(tmp_path)).reader()
+    leaves = list(reader.leaf_readers())
+    assert len(leaves) == -(-len(documents) // per_segment)
+    checked = 0
+    for leaf, _ in leaves:
+        name = SEGMENT_POSTINGS.format(leaf.segment().segment_id())
+        arrays = SegmentPostings.open(np, tmp_path / name)
+        assert arrays is not None
+        for fieldname in RANKED_FIELDS:
+            terms = [t.decode() for t in leaf.lexicon(fieldname)]
+            assert terms
+            for text in terms:
+                assert _file_postings(arrays, fieldname, text) == _whoosh_postings(
+                    leaf, fieldname, text
+                ), (fieldname, text)
+                checked += 1
+            assert arrays.find(fieldname, "qqqnotaword") is None
+        assert arrays.find("spell", terms[0]) is None  # not a ranked field
+    assert checked > 500
+
+
+def test_written_from_whooshs_segment_it_is_the_same_file(tmp_path, documents):
+    """A segment Whoosh's writer made (an update's) gets the file a full build writes."""
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    ours.mkdir()
+    theirs.mkdir()
+    writer = SegmentWriter(str(ours), build_schema())
+    whoosh = whoosh_index.create_in(str(theirs), build_schema()).writer()
+    for document in documents:
+        writer.add_document(**document)
+        whoosh.add_document(**document)
+    writer.commit()
+    whoosh.commit()
+    (mine,) = ours.glob(SEGMENT_POSTINGS.format("*"))
+    with whoosh_index.open_dir(str(theirs)).reader() as reader:
+        assert postings_from_segment(tmp_path / "from-whoosh.bin", reader)
+    assert (tmp_path / "from-whoosh.bin").read_bytes() == mine.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"not a postings file", b"dwsearch postings 1\n\xff\xff\xff\x7f{"]
+)
+def test_an_unreadable_file_is_not_used(tmp_path, content):
+    (tmp_path / "postings.bin").write_bytes(content)
+    assert SegmentPostings.open(np, tmp_path / "postings.bin") is None
+    assert SegmentPostings.open(np, tmp_path / "missing.bin") is None
+
+
+@pytest.fixture(scope="module")
+def updated(tmp_path_factory):
+    """An index built, then updated twice: new segments from Whoosh's writer, and one
+    segment rewritten to purge its deleted chunks."""
+    folder = tmp_path_factory.mktemp("updated")
+    pages, index = folder / "pages", folder / "index"
+    written = bench_module("synthetic").write_pages(pages, 12)
+    build([pages], index=index)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(builder, "PURGE_SHARE", 1.0)  # deleted chunks stay in their segment
+        for path in written[:2]:
+            path.write_text(path.read_text(encoding="utf-8")[:1500], encoding="utf-8")
+        build(index=index)
+        patch.setattr(builder, "PURGE_SHARE", 0.0)  # any deletion rewrites its segment
+        written[3].write_text(written[3].read_text(encoding="utf-8")[:1200], encoding="utf-8")
+        build(index=index)
+    return index, bench_module("run").query_mix(pages, 60)
+
+
+def test_every_live_segment_has_its_file_and_no_other(updated):
+    index, _ = updated
+    with session(index) as opened:
+        leaves = list(opened.searcher.reader().leaf_readers())
+        assert len(leaves) > 1
+        folder = opened.opened.generation
+        wanted = {SEGMENT_POSTINGS.format(leaf.segment().segment_id()) for leaf, _ in leaves}
+        assert {p.name for p in folder.glob(SEGMENT_POSTINGS.format("*"))} == wanted
+        for leaf, _ in leaves:
+            arrays = SegmentPostings.open(
+                np, folder / SEGMENT_POSTINGS.format(leaf.segment().segment_id())
+            )
+            text = next(iter(leaf.lexicon("text"))).decode()
+            assert _file_postings(arrays, "text", text) == _whoosh_postings(leaf, "text", text)
+
+
+def test_ranking_is_the_same_with_and_without_the_files(updated, monkeypatch):
+    """The files only make the bulk ranking faster: with them, without them (read
+    through Whoosh), and Whoosh's own search agree on hits, scores, totals and facets."""
+    index, mix = updated
+    monkeypatch.setattr(engine, "BULK_FROM_DOCS", 0)
+    outcomes: dict[str, list] = {}
+    for name in ("with", "without"):
+        if name == "without":
+            monkeypatch.setattr(ranking, "SEGMENT_POSTINGS", "absent-{}.bin")
+        with session(index) as opened:
+            for text, wanted in mix:
+                filters = Filters(types=[wanted["type"]] if "type" in wanted else [])
+                results = opened.search(text, filters, limit=10, highlight=False)
+                outcomes.setdefault(name, []).append(
+                    ([(hit.id, hit.score) for hit in results.hits], results.total, results.facets)
+                )
+            used = [a for a in opened._bulk().arrays.values() if a is not None]
+            assert bool(used) == (name == "with")
+    monkeypatch.setattr(engine, "BULK_FROM_DOCS", 10**9)
+    with session(index) as opened:
+        for (text, wanted), found in zip(mix, outcomes["with"], strict=True):
+            filters = Filters(types=[wanted["type"]] if "type" in wanted else [])
+            results = opened.search(text, filters, limit=10, highlight=False)
+            hits = [(hit.id, hit.score) for hit in results.hits]
+            assert found == (hits, results.total, results.facets), text
+    assert outcomes["with"] == outcomes["without"]
