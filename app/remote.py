@@ -13,7 +13,6 @@ it removes when it stops; a file whose process is gone is ignored.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 from pathlib import Path
@@ -79,6 +78,8 @@ def search(url: str, parameters: str) -> Results | None:
 
     A request it refuses (HTTP 400) is a SearchError with the sentence the CLI prints.
     """
+    import http.client  # declared deferred: only when a server says it is up
+
     where = urlsplit(url)
     host = where.hostname or "127.0.0.1"
     if host in ("0.0.0.0", "::"):  # listening everywhere: this machine is one of them

@@ -3,8 +3,10 @@
 Whoosh's reader imports the `cached_property` package for one decorator, and that
 package imports asyncio; Whoosh's query module imports `whoosh.lang.morph_en`, which
 compiles hundreds of regular expressions, for a query type dwsearch never builds; the
-English stemmer comes from a package that imports the stemmers of fourteen languages.
-Together they were about a quarter of a bundled-corpus search's start-up. Each stand-in
+English stemmer comes from a package that imports the stemmers of fourteen languages;
+Whoosh's compatibility module imports `urllib.request` (and with it the HTTP client,
+SSL and e-mail parsing) for a download function nothing calls. Together they were about
+a third of a bundled-corpus search's start-up. Each stand-in
 serves what Whoosh takes from it, and loads the real module the moment anything asks it
 for more.
 """
@@ -48,6 +50,9 @@ def _load_real(name: str) -> ModuleType:
     real = importlib.util.module_from_spec(spec)
     sys.modules[name] = real
     spec.loader.exec_module(real)
+    parent, _, last = name.rpartition(".")
+    if parent:
+        setattr(importlib.import_module(parent), last, real)
     return real
 
 
@@ -72,8 +77,13 @@ class _Stemmers:
         return self._real()[code]
 
 
+def _urlretrieve(*args: Any, **kwargs: Any) -> Any:
+    return _load_real("urllib.request").urlretrieve(*args, **kwargs)
+
+
 STAND_INS: dict[str, dict[str, Callable[..., Any] | _Stemmers]] = {
     "cached_property": {"cached_property": functools.cached_property},
+    "urllib.request": {"urlretrieve": _urlretrieve},
     "whoosh.lang.morph_en": {"variations": _variations},
     "whoosh.lang.snowball": {"classes": _Stemmers()},
 }
@@ -87,8 +97,10 @@ def install() -> None:
             continue
         module = _StandIn(name)
         module.__dict__.update(attributes)
+        parent, _, last = name.rpartition(".")
         if name in PACKAGES:
-            parent, _, last = name.rpartition(".")
             places = importlib.import_module(parent).__path__
             module.__path__ = [os.path.join(place, last) for place in places]
         sys.modules[name] = module
+        if parent:  # `import a.b` then `a.b.f()` finds the stand-in, as the real one
+            setattr(importlib.import_module(parent), last, module)

@@ -101,7 +101,8 @@ def test_damaged_pointer_and_manifest(tmp_path):
 
 @pytest.mark.parametrize("default_index", [False, True])
 def test_search_path_stays_light(seed_index, default_index):
-    """No BeautifulSoup, no ingestion readers, no index writing, no asyncio on a search."""
+    """No BeautifulSoup, no ingestion readers, no index writing, no asyncio, no HTTP
+    client on a search."""
     args = ["search", "satellites"] + ([] if default_index else ["--index", str(seed_index)])
     if default_index:
         assert run_cli("build").exit_code == 0  # the first search would build it
@@ -114,9 +115,11 @@ def test_search_path_stays_light(seed_index, default_index):
         "except SystemExit as done:\n"
         "    code = done.code\n"
         "heavy = ('bs4', 'lxml', 'multiprocessing', 'dwsearch.index.builder',\n"
-        "         'dwsearch.ingest.layout', 'dwsearch.ingest.html', 'asyncio', 'zipfile')\n"
+        "         'dwsearch.ingest.layout', 'dwsearch.ingest.html', 'asyncio', 'zipfile',\n"
+        "         'http', 'ssl', 'email')\n"
         "found = sorted(m for m in sys.modules if m in heavy or m.split('.')[0] in heavy)\n"
-        "found += [m for m in ('cached_property', 'whoosh.lang.morph_en', 'whoosh.lang.snowball')\n"
+        "found += [m for m in ('cached_property', 'whoosh.lang.morph_en', 'whoosh.lang.snowball',\n"
+        "          'urllib.request')\n"
         "          if type(sys.modules[m]).__name__ != '_StandIn']\n"
         "found += [m for m in sys.modules if m.startswith('whoosh.lang.snowball.')\n"
         "          and m.rpartition('.')[2] not in ('english', 'bases')]\n"
@@ -148,13 +151,17 @@ def test_stand_ins_become_the_real_modules_when_used():
         "same = [sys.modules[m] is n for m, n in [('whoosh.lang.morph_en', first),\n"
         "        ('whoosh.lang.snowball', snowball)]]\n"
         "print(all(same))  # loaded once, not again on each use\n"
+        "import urllib.request\n"
+        "print(urllib.request.Request('http://example.org/a').host)\n"
+        "from urllib.request import urlopen\n"
+        "print(type(urllib.request).__name__, urllib.request is sys.modules['urllib.request'])\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", "import sys\n" + code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == [
         "threaded_cached_property", "True", "module", "national", "nation", "haus", "module",
-        "True",
+        "True", "example.org", "module", "True",
     ]  # fmt: skip
 
 
