@@ -129,18 +129,18 @@ class SegmentWriter:
         ]
         write_postings(self.folder / name, fields)
 
-    def _sorted_terms(self, fieldname: str) -> Iterator[tuple[bytes, Iterator[tuple]]]:
-        lengths = self._lengths.get(fieldname, {})
+    def _sorted_terms(self, fieldname: str) -> Iterator[whoosh_internals.TermPostings]:
+        found = self._lengths.get(fieldname)
+        by_doc = None
+        if found:  # a field with lengths: each posting carries its document's
+            by_doc = [0] * self._docnum
+            for docnum, length in found.items():
+                by_doc[docnum] = length
         terms = self._postings[fieldname]
         for text in sorted(terms):
             docnums, weights, values = terms[text]
-            yield (
-                text,
-                (
-                    (docnum, weight, encoded, lengths.get(docnum, 0))
-                    for docnum, weight, encoded in zip(docnums, weights, values, strict=True)
-                ),
-            )
+            lengths = [by_doc[d] for d in docnums] if by_doc is not None else None
+            yield text, docnums, weights, values, lengths
 
     def commit(self) -> None:
         """Finish the last segment and list every segment in a new table of contents."""

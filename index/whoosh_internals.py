@@ -18,6 +18,7 @@ What it owns:
 from __future__ import annotations
 
 import warnings
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate
 from typing import Any, NamedTuple
@@ -36,6 +37,7 @@ SUPPORTED_VERSION = (2, 7, 5)
 _PRIVATE_METHODS = (
     (whoosh3.W3LeafMatcher, ("_read_data", "_read_values", "_next_block")),
     (whoosh3.W3PerDocReader, ("_cached_reader",)),
+    (whoosh3.W3PostingsWriter, ("_write_block", "_new_block")),
 )
 
 
@@ -201,18 +203,17 @@ class CodecSegments:
     def finish(
         self,
         doc_count: int,
-        postings: Iterable[tuple[str, Any, Iterable[tuple[bytes, Iterable[tuple]]]]],
+        postings: Iterable[tuple[str, Any, Iterable[TermPostings]]],
     ) -> None:
-        """Write the segment's postings, `(field name, field, [(term, [(docnum, weight,
-        encoded value, length)])])` in sorted order, and close it."""
+        """Write the segment's postings, `(field name, field, [(term, docnums, weights,
+        encoded values, lengths or None)])` in sorted order, and close it."""
         self.perdoc.close()
         writer = self.codec.field_writer(self.storage, self.segment)
         for fieldname, field, terms in postings:
             writer.start_field(fieldname, field)
-            for text, entries in terms:
+            for text, docnums, weights, values, lengths in terms:
                 writer.start_term(text)
-                for docnum, weight, value, length in entries:
-                    writer.add(docnum, weight, value, length)
+                _add_postings(writer._postwriter, docnums, weights, values, lengths)
                 writer.finish_term()
             writer.finish_field()
         writer.close()
@@ -224,6 +225,41 @@ class CodecSegments:
     def commit(self) -> None:
         """List every finished segment in a new table of contents."""
         write_toc(self.folder, self.schema, self.segments, self.indexname)
+
+
+# (term, document numbers, weights, encoded values, lengths or None for a field without)
+TermPostings = tuple[bytes, Sequence[int], Sequence[float], Sequence[bytes], Sequence[int] | None]
+
+
+def _add_postings(
+    writer: Any,
+    docnums: Sequence[int],
+    weights: Sequence[float],
+    values: Sequence[bytes],
+    lengths: Sequence[int] | None,
+) -> None:
+    """What `add_posting` does once a posting, a block (128 postings) at a time.
+
+    The block's buffers and statistics are filled as `add_posting` fills them, and
+    Whoosh's own `_write_block` encodes and writes each full block; the last one is left
+    for `finish_postings` (which may keep a short list inline with its term).
+    """
+    limit = writer._blocklimit
+    total = len(docnums)
+    for start in range(0, total, limit):
+        end = min(start + limit, total)
+        block_weights = array("f", weights[start:end])
+        writer._ids = array("I", docnums[start:end])
+        writer._weights = block_weights
+        writer._values = [v for v in values[start:end] if v]
+        writer._maxweight = max(0, max(block_weights))
+        if lengths is not None:
+            present = [n for n in lengths[start:end] if n]
+            if present:
+                writer._minlength = min(present)
+                writer._maxlength = max(present)
+        if end < total:
+            writer._write_block()
 
 
 # ------------------------------------------------------------------- the reader fix

@@ -39,6 +39,25 @@ def _postings(reader, fieldname, text):
     return found
 
 
+def _blocks(reader, fieldname, text):
+    """Each block's statistics: its length, last id, top weight, shortest and longest."""
+    matcher = reader.postings(fieldname, text)
+    found = []
+    while matcher.is_active():
+        found.append(
+            (
+                matcher.block_max_id(),
+                matcher.block_max_weight(),
+                matcher.block_min_length(),
+                matcher.block_max_length(),
+            )
+        )
+        if not matcher.supports_block_quality():
+            break
+        matcher.skip_to_quality(10**9)  # past this block, to the next one's start
+    return found
+
+
 @pytest.mark.parametrize("per_segment", [10**6, 97])
 def test_direct_segments_equal_whoosh_writer(tmp_path, documents, per_segment, monkeypatch):
     from whoosh import index as whoosh_index
@@ -63,6 +82,15 @@ def test_direct_segments_equal_whoosh_writer(tmp_path, documents, per_segment, m
     for fieldname, text in terms:
         assert _postings(a, fieldname, text) == _postings(b, fieldname, text), (fieldname, text)
         assert a.frequency(fieldname, text) == b.frequency(fieldname, text)
+        mine, whooshs = a.term_info(fieldname, text), b.term_info(fieldname, text)
+        # The statistics Whoosh's block-max search reads, per term and per block.
+        assert (mine.min_length(), mine.max_length(), mine.max_weight()) == (
+            whooshs.min_length(),
+            whooshs.max_length(),
+            whooshs.max_weight(),
+        ), (fieldname, text)
+        if per_segment > len(documents):  # one segment each: the same blocks
+            assert _blocks(a, fieldname, text) == _blocks(b, fieldname, text), (fieldname, text)
     for docnum in range(len(documents)):
         assert a.stored_fields(docnum) == b.stored_fields(docnum)
     for fieldname in ("title", "text", "spell"):
