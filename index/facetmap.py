@@ -84,6 +84,20 @@ def write_facetmap(whoosh_index: Any, folder: Path) -> None:
     _write_bitmaps(folder / FACETMAP, size, values, live, numbers, [])
 
 
+def write_segment_facetmaps(whoosh_index: Any, folder: Path) -> None:
+    """Each segment's own bitmaps, for a build worker to work out beside its segments
+    while the other workers are still indexing; `write_facetmap` then only reads them."""
+    with whoosh_index.reader() as reader:
+        for segment_reader, _ in reader.leaf_readers():
+            name = SEGMENT_MAP.format(segment_reader.segment().segment_id())
+            _segment_values(segment_reader, folder / name)
+
+
+def is_segment_facetmap(name: str) -> bool:
+    prefix, _, suffix = SEGMENT_MAP.partition("{}")
+    return name.startswith(prefix) and name.endswith(suffix)
+
+
 def _segment_values(segment_reader: Any, path: Path) -> _Bitmaps:
     """One segment's bitmaps (bit n = its own document n) and numbers, read or worked
     out and kept."""

@@ -30,6 +30,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from . import whoosh_internals
+from .facetmap import is_segment_facetmap, write_segment_facetmaps
 from .location import IndexProblem
 from .postings import is_postings_file
 from .schema import build_schema
@@ -112,6 +113,8 @@ def _work(
                 result.failed[key] = str(error)
             events.put(("done", key))
         writer.commit()
+        # Worked out here, on this core, rather than by the parent after every worker.
+        write_segment_facetmaps(whoosh_index.open_dir(str(part)), part)
     except BaseException as error:  # reported to the parent, which fails the build
         result.error = f"{type(error).__name__}: {error}"
     events.put(("result", result))
@@ -192,8 +195,10 @@ def build_parts(
     for part in parts:
         segments += whoosh_internals.segments_of(str(part))
         for path in part.iterdir():
-            if (path.name.startswith("MAIN_") and "LOCK" not in path.name) or is_postings_file(
-                path.name
+            if (
+                (path.name.startswith("MAIN_") and "LOCK" not in path.name)
+                or is_postings_file(path.name)
+                or is_segment_facetmap(path.name)
             ):
                 path.rename(building / path.name)
         shutil.rmtree(part)
