@@ -11,6 +11,7 @@ as the user typed them and phrase queries keep their word positions.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any, NamedTuple
@@ -448,14 +449,14 @@ def positions_indexer(analyzer: Any) -> Callable[[str], dict[str, list[int]]] | 
         return None
     tokenizer, words, expansion = items[0], items[1], items[2]
     outcome, by_terms, last_terms = words.outcome, expansion.by_terms, expansion.last_terms
-    longest, finditer = expansion.longest, tokenizer.expression.finditer
+    longest, find_words = expansion.longest, _word_finder(tokenizer.expression)
 
     def positions(text: str) -> dict[str, list[int]]:
         found: dict[str, list[int]] = {}
         recent: list[tuple[str, int]] = []  # words as the expansion filter saw them
         counter = delta = 0
-        for place, match in enumerate(finditer(case_as_meant(text))):
-            for term, offset, alias in outcome(match.group(0), "index"):
+        for place, word in enumerate(find_words(case_as_meant(text))):
+            for term, offset, alias in outcome(word, "index"):
                 seen = place + offset
                 if alias:  # an alias keeps its place beside its word
                     found.setdefault(term, []).append(seen + delta)
@@ -500,18 +501,35 @@ def counts_indexer(analyzer: Any) -> Callable[[str], dict[str, int]] | None:
         return None
     tokenizer, charset, stops = items[0], items[3], items[4]
     charmap, stoplist, shortest, longest = charset.charmap, stops.stops, stops.min, stops.max
-    finditer = tokenizer.expression.finditer
+    find_words = _word_finder(tokenizer.expression)
+    known: dict[str, tuple[str, ...]] = {}  # a written word -> the words it counts as
+
+    def forms(whole: str) -> tuple[str, ...]:
+        found = []
+        for word in [*whole.split("-"), whole] if "-" in whole else [whole]:
+            word = word.lower().translate(charmap)
+            if len(word) < shortest or (longest is not None and len(word) > longest):
+                continue
+            if word not in stoplist:
+                found.append(word)
+        if len(known) >= CachedWordFilter.MAX_WORDS:
+            known.clear()
+        known[whole] = tuple(found)
+        return known[whole]
 
     def counts(text: str) -> dict[str, int]:
         found: dict[str, int] = {}
-        for match in finditer(text):
-            whole = match.group(0)
-            for word in [*whole.split("-"), whole] if "-" in whole else [whole]:
-                word = word.lower().translate(charmap)
-                if len(word) < shortest or (longest is not None and len(word) > longest):
-                    continue
-                if word not in stoplist:
-                    found[word] = found.get(word, 0) + 1
+        for whole, count in Counter(find_words(text)).items():
+            written = known.get(whole)
+            for word in forms(whole) if written is None else written:
+                found[word] = found.get(word, 0) + count
         return found
 
     return counts
+
+
+def _word_finder(expression: re.Pattern[str]) -> Callable[[str], list[str]]:
+    """Every match of a tokenizer's pattern, as strings (one C call when it can)."""
+    if expression.groups == 0:
+        return expression.findall
+    return lambda text: [match.group(0) for match in expression.finditer(text)]

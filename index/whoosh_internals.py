@@ -38,6 +38,7 @@ _PRIVATE_METHODS = (
     (whoosh3.W3LeafMatcher, ("_read_data", "_read_values", "_next_block")),
     (whoosh3.W3PerDocReader, ("_cached_reader",)),
     (whoosh3.W3PostingsWriter, ("_write_block", "_new_block")),
+    (whoosh3.W3PerDocWriter, ("_create_column",)),
 )
 
 
@@ -183,6 +184,7 @@ class CodecSegments:
         """Begin a new segment; documents are numbered from 0 within it."""
         self.segment = self.codec.new_segment(self.storage, self.indexname)
         self.perdoc = self.codec.per_document_writer(self.storage, self.segment)
+        self._lengths: dict[str, Any] = {}  # field name -> its lengths column's writer
 
     def add_stored(
         self,
@@ -191,14 +193,36 @@ class CodecSegments:
         columns: Iterable[tuple[str, Any, Any]],
     ) -> None:
         """A document's stored fields `(name, field, value or None, length)` and columns
-        `(name, column type, value)`."""
+        `(name, column type, value)`.
+
+        What Whoosh's `add_field` and `add_column_value` do, with each column's writer
+        looked up once a segment rather than through three calls a value.
+        """
         perdoc = self.perdoc
         perdoc.start_doc(docnum)
-        for fieldname, field, value, length in fields:
-            perdoc.add_field(fieldname, field, value, length)
-        for fieldname, column, value in columns:
-            perdoc.add_column_value(fieldname, column, value)
+        stored = perdoc._storedfields
+        totals = perdoc._fieldlengths
+        for fieldname, _, value, length in fields:
+            if value is not None:
+                stored[fieldname] = value
+            if length:
+                column = self._lengths.get(fieldname)
+                if column is None:
+                    column = self._column(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
+                    self._lengths[fieldname] = column
+                column.add(docnum, length_to_byte(length))
+                totals[fieldname] += length
+        writers = perdoc._colwriters
+        for fieldname, column_type, value in columns:
+            column = writers.get(fieldname) or self._column(fieldname, column_type)
+            column.add(docnum, value)
         perdoc.finish_doc()
+
+    def _column(self, fieldname: str, column_type: Any) -> Any:
+        """The segment's writer of a column, created on first use."""
+        if fieldname not in self.perdoc._colwriters:
+            self.perdoc._create_column(fieldname, column_type)
+        return self.perdoc._colwriters[fieldname]
 
     def finish(
         self,
