@@ -97,3 +97,45 @@ def bench_module(name: str) -> ModuleType:
         return importlib.import_module(name)
     finally:
         sys.path.remove(str(BENCH))
+
+
+def segment_documents(folder: Path, seed_text: str, pages: int) -> list[dict]:
+    """The documents a build makes of `pages` synthetic pages and the seed page."""
+    from dwsearch.index.documents import chunk_document
+    from dwsearch.ingest.pages import chunk_paths
+
+    bench_module("synthetic").write_pages(folder, pages)
+    (folder / "itu.txt").write_text(seed_text, encoding="utf-8")
+    chunks = [c for c in chunk_paths([folder]) if not isinstance(c, Exception)]
+    return [chunk_document(chunk, position) for position, chunk in enumerate(chunks)]
+
+
+def written_both_ways(folder: Path, documents: list[dict], optimize: bool = False) -> tuple:
+    """The documents written by dwsearch's segment writer (`folder/ours`) and by Whoosh's
+    own writer (`folder/theirs`): the two folders."""
+    from whoosh import index as whoosh_index
+
+    from dwsearch.index.schema import build_schema
+    from dwsearch.index.segments import SegmentWriter
+
+    ours, theirs = folder / "ours", folder / "theirs"
+    ours.mkdir()
+    theirs.mkdir()
+    writer = SegmentWriter(str(ours), build_schema())
+    whoosh = whoosh_index.create_in(str(theirs), build_schema()).writer()
+    for document in documents:
+        writer.add_document(**document)
+        whoosh.add_document(**document)
+    writer.commit()
+    whoosh.commit(optimize=optimize)
+    return ours, theirs
+
+
+def whoosh_postings(reader, fieldname: str, text: str) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """(document, weight, encoded value) of a term, through Whoosh's public matcher."""
+    matcher = reader.postings(fieldname, text)
+    found = []
+    while matcher.is_active():
+        found.append((matcher.id(), matcher.weight(), matcher.value()))
+        matcher.next()
+    return found

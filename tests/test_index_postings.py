@@ -11,7 +11,6 @@ import dwsearch.search.engine as engine
 import dwsearch.search.ranking as ranking
 from dwsearch.app.api import Filters, build, session
 from dwsearch.index import builder, segments
-from dwsearch.index.documents import chunk_document
 from dwsearch.index.postings import (
     RANKED_FIELDS,
     SEGMENT_POSTINGS,
@@ -20,27 +19,12 @@ from dwsearch.index.postings import (
 )
 from dwsearch.index.schema import build_schema
 from dwsearch.index.segments import SegmentWriter
-from dwsearch.ingest.pages import chunk_paths
-from helpers import bench_module
+from helpers import bench_module, segment_documents, whoosh_postings, written_both_ways
 
 
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory, seed_text):
-    folder = tmp_path_factory.mktemp("pages")
-    bench_module("synthetic").write_pages(folder, 10)
-    (folder / "itu.txt").write_text(seed_text, encoding="utf-8")
-    chunks = [c for c in chunk_paths([folder]) if not isinstance(c, Exception)]
-    return [chunk_document(chunk, position) for position, chunk in enumerate(chunks)]
-
-
-def _whoosh_postings(reader, fieldname, text):  # type: ignore[no-untyped-def]
-    """(document, weight, encoded positions) through Whoosh's public matcher."""
-    matcher = reader.postings(fieldname, text)
-    found = []
-    while matcher.is_active():
-        found.append((matcher.id(), matcher.weight(), matcher.value()))
-        matcher.next()
-    return found
+    return segment_documents(tmp_path_factory.mktemp("pages"), seed_text, 10)
 
 
 def _file_postings(arrays, fieldname, text):  # type: ignore[no-untyped-def]
@@ -72,7 +56,7 @@ def test_the_file_holds_what_whoosh_reads(tmp_path, documents, per_segment, monk
             terms = [t.decode() for t in leaf.lexicon(fieldname)]
             assert terms
             for text in terms:
-                assert _file_postings(arrays, fieldname, text) == _whoosh_postings(
+                assert _file_postings(arrays, fieldname, text) == whoosh_postings(
                     leaf, fieldname, text
                 ), (fieldname, text)
                 checked += 1
@@ -83,16 +67,7 @@ def test_the_file_holds_what_whoosh_reads(tmp_path, documents, per_segment, monk
 
 def test_written_from_whooshs_segment_it_is_the_same_file(tmp_path, documents):
     """A segment Whoosh's writer made (an update's) gets the file a full build writes."""
-    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    ours.mkdir()
-    theirs.mkdir()
-    writer = SegmentWriter(str(ours), build_schema())
-    whoosh = whoosh_index.create_in(str(theirs), build_schema()).writer()
-    for document in documents:
-        writer.add_document(**document)
-        whoosh.add_document(**document)
-    writer.commit()
-    whoosh.commit()
+    ours, theirs = written_both_ways(tmp_path, documents)
     (mine,) = ours.glob(SEGMENT_POSTINGS.format("*"))
     with whoosh_index.open_dir(str(theirs)).reader() as reader:
         assert postings_from_segment(tmp_path / "from-whoosh.bin", reader)
@@ -140,7 +115,7 @@ def test_every_live_segment_has_its_file_and_no_other(updated):
                 np, folder / SEGMENT_POSTINGS.format(leaf.segment().segment_id())
             )
             text = next(iter(leaf.lexicon("text"))).decode()
-            assert _file_postings(arrays, "text", text) == _whoosh_postings(leaf, "text", text)
+            assert _file_postings(arrays, "text", text) == whoosh_postings(leaf, "text", text)
 
 
 def test_ranking_is_the_same_with_and_without_the_files(updated, monkeypatch):

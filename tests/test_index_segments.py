@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from dwsearch.index import segments
-from dwsearch.index.documents import chunk_document
-from dwsearch.index.schema import build_schema
-from dwsearch.index.segments import SegmentWriter
-from dwsearch.ingest.pages import chunk_paths
-
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+from helpers import segment_documents, whoosh_postings, written_both_ways
 
 
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory, seed_text):
-    sys.path.insert(0, str(BENCH))
-    try:
-        from synthetic import write_pages
-    finally:
-        sys.path.remove(str(BENCH))
-    folder = tmp_path_factory.mktemp("pages")
-    write_pages(folder, 12)
-    (folder / "itu.txt").write_text(seed_text, encoding="utf-8")
-    chunks = [c for c in chunk_paths([folder]) if not isinstance(c, Exception)]
-    return [chunk_document(chunk, position) for position, chunk in enumerate(chunks)]
-
-
-def _postings(reader, fieldname, text):
-    matcher = reader.postings(fieldname, text)
-    found = []
-    while matcher.is_active():
-        found.append((matcher.id(), matcher.weight(), matcher.value()))
-        matcher.next()
-    return found
+    return segment_documents(tmp_path_factory.mktemp("pages"), seed_text, 12)
 
 
 def _blocks(reader, fieldname, text):
@@ -63,16 +37,7 @@ def test_direct_segments_equal_whoosh_writer(tmp_path, documents, per_segment, m
     from whoosh import index as whoosh_index
 
     monkeypatch.setattr(segments, "DOCS_PER_SEGMENT", per_segment)
-    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    ours.mkdir()
-    theirs.mkdir()
-    writer = SegmentWriter(str(ours), build_schema())
-    whoosh = whoosh_index.create_in(str(theirs), build_schema()).writer()
-    for document in documents:
-        writer.add_document(**document)
-        whoosh.add_document(**document)
-    writer.commit()
-    whoosh.commit(optimize=True)
+    ours, theirs = written_both_ways(tmp_path, documents, optimize=True)
 
     a, b = whoosh_index.open_dir(str(ours)).reader(), whoosh_index.open_dir(str(theirs)).reader()
     assert len(list(a.leaf_readers())) == -(-len(documents) // per_segment)
@@ -80,7 +45,10 @@ def test_direct_segments_equal_whoosh_writer(tmp_path, documents, per_segment, m
     terms = list(a.all_terms())
     assert terms == list(b.all_terms())
     for fieldname, text in terms:
-        assert _postings(a, fieldname, text) == _postings(b, fieldname, text), (fieldname, text)
+        assert whoosh_postings(a, fieldname, text) == whoosh_postings(b, fieldname, text), (
+            fieldname,
+            text,
+        )
         assert a.frequency(fieldname, text) == b.frequency(fieldname, text)
         mine, whooshs = a.term_info(fieldname, text), b.term_info(fieldname, text)
         # The statistics Whoosh's block-max search reads, per term and per block.
