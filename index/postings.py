@@ -9,9 +9,11 @@ so the file is written once, when its segment is: by dwsearch's own segment writ
 the postings it holds, or from the segment itself when Whoosh's writer made it. A
 segment without one is read through Whoosh, as before; the file only makes it faster.
 
-Layout: a magic line, a 4-byte header length, a JSON header (per field: its term and
-posting counts and the byte offset of each array), then 8-byte aligned arrays. Terms are
-found by a 64-bit hash of their bytes, in a sorted array.
+Layout: a magic line, the CRC-32 of all that follows, the header's length, a JSON
+header (per field: its term and posting counts and the byte offset of each array), then
+8-byte aligned arrays. Terms are found by a 64-bit hash of their bytes, in a sorted
+array. A file whose checksum fails is not used: a damaged byte there never becomes a
+wrong answer or a crash, only a slower search until a build mends it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json
 import mmap
 import os
 import struct
+import zlib
 from array import array
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -94,13 +97,17 @@ def write_postings(path: Path, fields: Iterable[tuple[str, Iterable[TermPostings
             "offsets": offsets,
         }
     head = json.dumps(header).encode()
-    start = len(MAGIC) + 4 + len(head)
-    start += -start % 8
+    start = len(MAGIC) + 8 + len(head)
+    padding = b" " * (-start % 8)
+    # A checksum of everything after it, header included.
+    rest = [struct.pack("<I", len(head) + len(padding)), head, padding, *chunks]
+    checksum = 0
+    for data in rest:
+        checksum = zlib.crc32(data, checksum)
     partial = path.with_name(path.name + ".partial")
     with partial.open("wb") as handle:
-        handle.write(MAGIC + struct.pack("<I", start - len(MAGIC) - 4) + head)
-        handle.write(b" " * (start - len(MAGIC) - 4 - len(head)))
-        for data in chunks:
+        handle.write(MAGIC + struct.pack("<I", checksum))
+        for data in rest:
             handle.write(data)
     os.replace(partial, path)
     return True
@@ -188,9 +195,13 @@ class SegmentPostings:
         try:
             if data[: len(MAGIC)] != MAGIC:
                 return None
-            (length,) = struct.unpack_from("<I", data, len(MAGIC))
-            header = json.loads(data[len(MAGIC) + 4 : len(MAGIC) + 4 + length])
-            return cls(np, data, header["fields"], len(MAGIC) + 4 + length)
+            checksum, length = struct.unpack_from("<II", data, len(MAGIC))
+            with memoryview(data) as view:
+                if zlib.crc32(view[len(MAGIC) + 4 :]) != checksum:
+                    return None  # damaged: the segment is read through Whoosh
+            base = len(MAGIC) + 8 + length
+            header = json.loads(data[len(MAGIC) + 8 : base])
+            return cls(np, data, header["fields"], base)
         except (ValueError, KeyError, TypeError, struct.error):
             return None
 

@@ -83,6 +83,21 @@ def test_an_unreadable_file_is_not_used(tmp_path, content):
     assert SegmentPostings.open(np, tmp_path / "missing.bin") is None
 
 
+def test_a_damaged_file_is_not_used_and_answers_stay_right(tmp_path, documents, monkeypatch):
+    """One byte changed anywhere, header or arrays: the file is passed over (the segment
+    is read through Whoosh), never read as wrong postings."""
+    ours, _ = written_both_ways(tmp_path, documents)
+    (path,) = ours.glob(SEGMENT_POSTINGS.format("*"))
+    assert SegmentPostings.open(np, path) is not None
+    data = bytearray(path.read_bytes())
+    header = data.index(b"{")
+    for place in (len(data) - 1, len(data) // 2, header + 20, data.index(b"}}}") + 8):
+        damaged = bytearray(data)
+        damaged[place] ^= 0x01
+        path.write_bytes(bytes(damaged))
+        assert SegmentPostings.open(np, path) is None, place
+
+
 @pytest.fixture(scope="module")
 def updated(tmp_path_factory):
     """An index built, then updated twice: new segments from Whoosh's writer, and one
