@@ -7,8 +7,8 @@ advance, so this writer keeps each term's postings in memory as it goes, and han
 to Whoosh's own codec (the same W3 files, blocks and term table, through
 `whoosh_internals.CodecSegments`) already sorted, with their lengths. A test compares
 the result with Whoosh's own writer's term by term and posting by posting (the files
-differ only in zlib's level). On a Whoosh version the internals module does not know,
-it is Whoosh's own writer.
+differ only in their deflated bytes). On a Whoosh version the internals module does not
+know, it is Whoosh's own writer.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from .postings import RANKED_FIELDS, SEGMENT_POSTINGS, write_postings
 # A segment is closed and a new one started after this many documents, which bounds the
 # memory its postings take (about 50 postings a chunk, 60 bytes each).
 DOCS_PER_SEGMENT = 30_000
-# zlib's level for posting blocks: Whoosh's default is 3; level 1 measured as fast to
-# read, faster to write, and 0.5% larger.
-ZLIB_LEVEL = 1
+# The deflate level for posting blocks: Whoosh's default is 3; level 1 measured as fast
+# to read, faster to write, and 0.5% larger.
+DEFLATE_LEVEL = 1
 
 
 @contextmanager
@@ -60,7 +60,7 @@ class SegmentWriter:
             self._public = whoosh_index.create_in(folder, schema, indexname).writer()
             return
         self.folder = Path(folder)
-        self.files = whoosh_internals.CodecSegments(folder, schema, ZLIB_LEVEL, indexname)
+        self.files = whoosh_internals.CodecSegments(folder, schema, DEFLATE_LEVEL, indexname)
         self._plans = {name: _plan(schema[name]) for name in schema.names()}
         self._start()
 

@@ -72,3 +72,27 @@ def test_direct_segments_equal_whoosh_writer(tmp_path, documents, per_segment, m
             whooshs[n] for n in range(len(documents))
         ]
     assert list(ours.glob("_MAIN_*.toc")) == [ours / "_MAIN_1.toc"]  # the empty one removed
+
+
+def test_without_isal_segments_are_written_with_zlib(tmp_path, seed_path):
+    """Where ISA-L has no wheel, the build deflates with zlib, and reads the same."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['isal'] = None  # as if it were not installed\n"
+        "from dwsearch.index import whoosh_internals\n"
+        "assert whoosh_internals.deflater().__module__ == 'zlib'\n"
+        "from dwsearch.app.api import build, search\n"
+        f"build([{str(seed_path)!r}], index={str(tmp_path / 'ix')!r})\n"
+        f"found = search('satellites', index={str(tmp_path / 'ix')!r})\n"
+        "print(found.total, found.hits[0].id)\n"
+    )
+    without = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert without.returncode == 0, without.stderr
+    from dwsearch.app.api import build, search
+
+    build([seed_path], index=tmp_path / "with")
+    found = search("satellites", index=tmp_path / "with")
+    assert without.stdout.split() == [str(found.total), found.hits[0].id]
