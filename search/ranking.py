@@ -2,11 +2,13 @@
 
 Whoosh's top-k search walks every matching document through a tree of Python matcher
 objects; for common words that is ten thousand documents and hundreds of milliseconds.
-Here each word's posting list is read a block at a time and scored with numpy, using
-exactly the formula, statistics and quantised lengths Whoosh's scorer uses, so the
-scores are the same. Phrases follow Whoosh's rule too, but positions are decoded only
-for the documents that need them: those holding every word of a quoted phrase, and for
-the phrase bonus of short queries (see `query.add_proximity`), the best candidates.
+Here each word's whole posting list is sliced from its segment's postings arrays
+(`dwsearch.index.postings`; or, for a segment without them, read from Whoosh a block at
+a time) and scored with numpy, using exactly the formula, statistics and quantised
+lengths Whoosh's scorer uses, so the scores are the same. Phrases follow Whoosh's rule
+too, but positions are decoded only for the documents that need them: those holding
+every word of a quoted phrase, and for the phrase bonus of short queries (see
+`query.add_proximity`), the best candidates.
 """
 
 from __future__ import annotations
