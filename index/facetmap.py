@@ -93,11 +93,6 @@ def write_segment_facetmaps(whoosh_index: Any, folder: Path) -> None:
             _segment_values(segment_reader, folder / name)
 
 
-def is_segment_facetmap(name: str) -> bool:
-    prefix, _, suffix = SEGMENT_MAP.partition("{}")
-    return name.startswith(prefix) and name.endswith(suffix)
-
-
 def _segment_values(segment_reader: Any, path: Path) -> _Bitmaps:
     """One segment's bitmaps (bit n = its own document n) and numbers, read or worked
     out and kept."""

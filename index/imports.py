@@ -6,9 +6,8 @@ compiles hundreds of regular expressions, for a query type dwsearch never builds
 English stemmer comes from a package that imports the stemmers of fourteen languages;
 Whoosh's compatibility module imports `urllib.request` (and with it the HTTP client,
 SSL and e-mail parsing) for a download function nothing calls. Together they were about
-a third of a bundled-corpus search's start-up. Each stand-in
-serves what Whoosh takes from it, and loads the real module the moment anything asks it
-for more.
+a third of a bundled-corpus search's start-up. Each stand-in serves what Whoosh takes
+from it, and loads the real module the moment anything asks it for more.
 """
 
 from __future__ import annotations

@@ -24,15 +24,16 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
 
 from . import whoosh_internals
-from .facetmap import is_segment_facetmap, write_segment_facetmaps
+from .facetmap import SEGMENT_MAP, write_segment_facetmaps
 from .location import IndexProblem
-from .postings import is_postings_file
+from .postings import SEGMENT_POSTINGS
 from .schema import build_schema
 from .segments import SegmentWriter
 
@@ -40,6 +41,8 @@ from .segments import SegmentWriter
 PARALLEL_FROM_FILES = 200
 # More processes than this measured no faster: the parent's own work is then the limit.
 MAX_WORKERS = 4
+# What a worker leaves in its folder for the generation: segments and the files beside them.
+_SEGMENT_FILES = ("MAIN_*", SEGMENT_POSTINGS.format("*"), SEGMENT_MAP.format("*"))
 _PR_SET_PDEATHSIG = 1
 
 
@@ -195,10 +198,8 @@ def build_parts(
     for part in parts:
         segments += whoosh_internals.segments_of(str(part))
         for path in part.iterdir():
-            if (
-                (path.name.startswith("MAIN_") and "LOCK" not in path.name)
-                or is_postings_file(path.name)
-                or is_segment_facetmap(path.name)
+            if "LOCK" not in path.name and any(
+                fnmatch(path.name, pattern) for pattern in _SEGMENT_FILES
             ):
                 path.rename(building / path.name)
         shutil.rmtree(part)

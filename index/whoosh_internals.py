@@ -45,9 +45,8 @@ SUPPORTED_VERSION = (2, 7, 5)
 _PRIVATE_METHODS = (
     (whoosh3.W3LeafMatcher, ("_read_data", "_read_values", "_next_block")),
     (whoosh3.W3PerDocReader, ("_cached_reader",)),
-    (whoosh3.W3PostingsWriter, ("_write_block", "_new_block")),
+    (whoosh3.W3PostingsWriter, ("_new_block", "_mini_ids", "_mini_weights", "_mini_values")),
     (whoosh3.W3PerDocWriter, ("_create_column",)),
-    (whoosh3.W3PostingsWriter, ("_mini_ids", "_mini_weights", "_mini_values")),
 )
 
 
@@ -150,6 +149,21 @@ def posting_blocks(matcher: Any) -> Iterator[Block]:
                 raw_weights = raw_weights[start:]
         yield Block(raw_ids, raw_weights, raw_values)
         matcher._next_block()
+
+
+def flat_postings(matcher: Any) -> tuple[list[int], list[float], list[Any]]:
+    """The rest of a posting list: its document numbers, weights and stored values."""
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list[Any] = []
+    for block in posting_blocks(matcher):
+        ids.extend(block.ids)
+        if block.weights is None or isinstance(block.weights, float):
+            weights.extend([block.weights or 1.0] * len(block.ids))
+        else:
+            weights.extend(block.weights)
+        values.extend(block.values)
+    return ids, weights, values
 
 
 def posting_ids(matcher: Any) -> list[int]:

@@ -22,7 +22,7 @@ from whoosh import query
 from whoosh.util.numeric import byte_to_length
 
 from dwsearch.index.postings import SEGMENT_POSTINGS, SegmentPostings
-from dwsearch.index.whoosh_internals import all_postings, length_bytes, posting_blocks
+from dwsearch.index.whoosh_internals import all_postings, flat_postings, length_bytes
 
 from .matching import Constant, Weighted
 
@@ -264,20 +264,8 @@ class BulkRanker:
 
 def _postings(np: Any, matcher: Any) -> Postings:
     """A posting list's document numbers, term frequencies and values, as arrays."""
-    id_blocks, tf_blocks, values = [], [], []
-    for block in posting_blocks(matcher):
-        count = len(block.ids)
-        id_blocks.append(np.asarray(block.ids, dtype=np.int64))
-        if block.weights is None:
-            tf_blocks.append(np.ones(count, dtype=np.float64))
-        elif isinstance(block.weights, float):
-            tf_blocks.append(np.full(count, block.weights, dtype=np.float64))
-        else:
-            tf_blocks.append(np.asarray(block.weights, dtype=np.float64))
-        values.extend(block.values)
-    if not id_blocks:
-        return Postings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64), [])
-    return Postings(np.concatenate(id_blocks), np.concatenate(tf_blocks), values)
+    ids, tfs, values = flat_postings(matcher)
+    return Postings(np.array(ids, dtype=np.int64), np.array(tfs, dtype=np.float64), values)
 
 
 def _postings_from(np: Any, arrays: SegmentPostings, fieldname: str, text: str) -> Postings:
