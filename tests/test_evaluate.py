@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from math import log2
+from math import comb, log2
 from pathlib import Path
 
 import pytest
 
-from dwsearch.app.evaluate import evaluate
-from helpers import run_cli, write
+from dwsearch.app.evaluate import MEASURES, Evaluation, evaluate
+from helpers import bench_module, run_cli, write
 
 OBSERVATORY = Path(__file__).parent / "relevance" / "observatory"
 # nDCG@10 of the observatory's judged queries when it was last raised; ranking changes
@@ -101,3 +101,48 @@ def test_observatory_ranking_does_not_regress():
     result = evaluate(OBSERVATORY)
     assert result.queries == 103
     assert result.measures["nDCG@10"] >= RECORDED_OBSERVATORY_NDCG10
+
+
+def _binomial_p(positives: int, count: int) -> float:
+    """Exact two-sided p for differences that are all +1 or -1: the mean is 2K - n for K
+    positives out of n, and K is Binomial(n, 1/2) when the two systems are alike."""
+    observed = abs(2 * positives - count)
+    tail = sum(comb(count, k) for k in range(count + 1) if abs(2 * k - count) >= observed)
+    return tail / 2**count
+
+
+@pytest.mark.parametrize("positives, count", [(5, 5), (3, 4), (2, 4), (9, 12)])
+def test_randomization_test_enumerates_small_samples_exactly(positives, count):
+    relevance = bench_module("relevance")
+    ours = [1.0] * positives + [0.0] * (count - positives)
+    theirs = [0.0] * positives + [1.0] * (count - positives)
+    assert relevance.paired_randomization(ours, theirs) == pytest.approx(
+        _binomial_p(positives, count)
+    )
+
+
+def test_randomization_test_samples_large_ones_near_the_exact_p():
+    relevance = bench_module("relevance")
+    ours = [0.8] * 14 + [0.3] * 6  # 20 queries: 2**20 swaps, so sampled
+    theirs = [0.3] * 14 + [0.8] * 6
+    exact = _binomial_p(14, 20)  # 0.115
+    sampled = relevance.paired_randomization(ours, theirs, rounds=20_000, seed=7)
+    assert abs(sampled - exact) < 0.01  # four standard errors
+    assert relevance.paired_randomization(ours, ours) == 1.0
+
+
+def test_the_best_baseline_is_chosen_per_measure():
+    relevance = bench_module("relevance")
+
+    def run(figures: list[float]) -> Evaluation:
+        per_query = {str(i): dict.fromkeys(MEASURES.values(), f) for i, f in enumerate(figures)}
+        mean = sum(figures) / len(figures)
+        return Evaluation("c", 10, len(figures), dict.fromkeys(MEASURES.values(), mean), per_query)
+
+    low, high = run([0.1, 0.2, 0.3]), run([0.5, 0.6, 0.7])
+    rows = relevance.against_best(run([0.4, 0.4, 0.4]), {"low": low, "high": high})
+    assert [row["best"] for row in rows] == ["high"] * len(MEASURES)
+    assert rows[0]["best_figure"] == pytest.approx(0.6)
+    assert rows[0]["p"] == pytest.approx(_binomial_p(0, 3))  # each query lost: 2/8
+    with pytest.raises(ValueError):
+        relevance.paired_randomization([1.0], [1.0, 0.0])
