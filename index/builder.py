@@ -434,6 +434,14 @@ class _Settings:
     url_pattern: str | None = None
     max_bytes: int | None = None
 
+    def changed_for(self, root: Root) -> str | None:
+        """The flag of a setting that differs from what `root` remembers, if any."""
+        if self.url_pattern is not None and self.url_pattern != root.url_pattern:
+            return "--url-pattern"
+        if self.max_bytes is not None and self.apply(root.copy()).max_bytes != root.max_bytes:
+            return "--max-file-mb"
+        return None
+
     def apply(self, root: Root) -> Root:
         if self.url_pattern is not None:
             root.url_pattern = self.url_pattern
@@ -466,6 +474,12 @@ def _plan_roots(
             continue
         holder = _root_holding(roots, wanted)
         if holder is not None:  # a page of a folder already indexed: refresh just it
+            flag = settings.changed_for(holder)
+            if flag is not None:  # a setting belongs to a source, not to one of its pages
+                raise IndexProblem(
+                    f"{path} is a page of the source {holder.path}, whose {flag} is kept "
+                    f"for all its pages; give {flag} with the folder; the index was not changed"
+                )
             relative = Path(wanted).relative_to(holder.path).as_posix()
             if relative in holder.exclude:
                 holder.exclude.remove(relative)

@@ -242,6 +242,30 @@ def test_the_size_cap_is_set_per_source_and_kept_for_its_refreshes(tmp_path: Pat
     assert "alpha" in listed.stdout and "bravo" not in listed.stdout
 
 
+def test_a_setting_for_one_page_of_a_folder_source_is_refused_not_ignored(tmp_path):
+    """The size cap and the address pattern are a source's: given for one page inside a
+    folder the index already holds, they are refused in one line, and nothing changes."""
+    pages, index = tmp_path / "p", tmp_path / "ix"
+    _page(pages, "small.txt", "alpha")
+    big = write(pages / "big.txt", "Actor bravo\n\n" + "bravo policy text. " * 150 + "\n")
+    assert run_cli("build", str(pages), "--index", str(index), "--max-file-mb", "0.002").exit_code
+    before = (index / "CURRENT").read_text()
+
+    for flag, value in (("--max-file-mb", "1"), ("--url-pattern", "https://x.org/{stem}")):
+        refused = run_cli("build", str(big), "--index", str(index), flag, value)
+        assert refused.exit_code == 2
+        assert refused.stderr.count("\n") == 1 and flag in refused.stderr
+        assert str(pages) in refused.stderr and "Traceback" not in refused.stderr
+    assert (index / "CURRENT").read_text() == before
+    assert _sources(index)[0]["max_file_mb"] == pytest.approx(0.002, rel=1e-3)
+
+    same = run_cli("build", str(big), "--index", str(index), "--max-file-mb", "0.002")
+    assert same.exit_code == 2 and "limit; skipped" in same.stderr  # the cap it has: as before
+    small = run_cli("build", str(pages / "small.txt"), "--index", str(index))
+    assert small.exit_code == 0, small.stderr
+    assert (_total(index, "alpha"), _total(index, "bravo")) == (1, 0)
+
+
 def test_a_size_cap_that_is_no_positive_number_is_a_usage_error(tmp_path: Path) -> None:
     pages = tmp_path / "p"
     _page(pages, "small.txt", "alpha")
