@@ -215,12 +215,16 @@ def search(
     on_build: OnBuild | None = None,
     correct: bool = True,
     sort: str = "relevance",
+    feedback: bool = False,
 ) -> Results:
-    """Ranked, highlighted chunks for `query`, with facet counts over all results."""
+    """Ranked, highlighted chunks for `query`, with facet counts over all results.
+    `feedback` adds the commonest words of the best hits to the query (RM3)."""
     return _with_session(
         index,
         on_build,
-        lambda opened: opened.search(query, filters, limit, offset, explain, correct, sort=sort),
+        lambda opened: opened.search(
+            query, filters, limit, offset, explain, correct, sort=sort, feedback=feedback
+        ),
     )
 
 

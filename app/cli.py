@@ -400,9 +400,16 @@ def _terminated_as_interrupt() -> Iterator[None]:
 @click.option(
     "--no-correct", is_flag=True, help="Search the words as typed, without typo tolerance."
 )
+@click.option(
+    "--feedback",
+    is_flag=True,
+    help="Also match the commonest words of the best hits (RM3): more found, slower.",
+)
 @color_option
 @index_option
-def search(query, filters, limit, offset, sort, as_json, explain, no_correct, color, index):  # type: ignore[no-untyped-def]
+def search(
+    query, filters, limit, offset, sort, as_json, explain, no_correct, feedback, color, index
+):  # type: ignore[no-untyped-def]
     """Search for QUERY: ranked chunks, with matches highlighted and facet counts.
 
     \b
@@ -419,12 +426,12 @@ def search(query, filters, limit, offset, sort, as_json, explain, no_correct, co
         if not (explain or no_correct) and _within_remote_bounds(text, limit):
             url = remote.find_server(resolve_index_dir(index)[0])
             if url:
-                wanted = remote.search_parameters(text, filters, limit, offset, sort)
+                wanted = remote.search_parameters(text, filters, limit, offset, sort, feedback)
                 results = remote.search(url, wanted)
         if results is None:
             results = _api().search(
-                text, filters, limit=limit, offset=offset, index=index,
-                explain=explain, on_build=_warn, sort=sort, correct=not no_correct,
+                text, filters, limit=limit, offset=offset, index=index, explain=explain,
+                on_build=_warn, sort=sort, correct=not no_correct, feedback=feedback,
             )  # fmt: skip
     except (IndexProblem, SearchError) as error:
         raise _index_problem(error) from None

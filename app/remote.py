@@ -58,7 +58,9 @@ def find_server(index_dir: Path) -> str | None:
     return None
 
 
-def search_parameters(query: str, filters: Filters, limit: int, offset: int, sort: str) -> str:
+def search_parameters(
+    query: str, filters: Filters, limit: int, offset: int, sort: str, feedback: bool = False
+) -> str:
     """The API's query string for a search."""
     pairs: list[tuple[str, str]] = [("q", query)]
     for facet, values in filters.by_facet().items():
@@ -70,6 +72,8 @@ def search_parameters(query: str, filters: Filters, limit: int, offset: int, sor
     if filters.until:
         pairs.append(("until", filters.until))
     pairs += [("sort", sort), ("limit", str(limit)), ("offset", str(offset))]
+    if feedback:
+        pairs.append(("feedback", "1"))
     return urlencode(pairs)
 
 

@@ -162,3 +162,29 @@ def test_a_query_of_invisible_characters_matches_nothing(seed_index):
     assert result.exit_code == 1 and json.loads(result.stdout)["total"] == 0
     everything = run_cli("search", "", "--json", "--index", str(seed_index))
     assert json.loads(everything.stdout)["total"] == len(_chunks())
+
+
+def test_feedback_finds_chunks_that_share_the_best_hits_words(tmp_path):
+    """--feedback (RM3) lends the query the best hits' commonest words: a paragraph that
+    holds none of the words typed but shares theirs is found, and ranks below them."""
+    paragraphs = [
+        "Apple orchard harvest in the valley orchard.",
+        "The apple orchard and its harvest festival.",
+        "Orchard soil and orchard irrigation.",
+        "Banana plantations near the coast.",
+    ]
+    write(tmp_path / "pages" / "fruit.txt", "Fruit notes\n\n" + "\n\n".join(paragraphs) + "\n")
+    index = tmp_path / "ix"
+    assert run_cli("build", str(tmp_path / "pages"), "--index", str(index)).exit_code == 0
+
+    def texts(*flags: str) -> list[str]:
+        code, data = _search(index, "apple", "--no-correct", *flags)
+        assert code == 0
+        return [hit["text"] for hit in data["hits"]]
+
+    plain, widened = texts(), texts("--feedback")
+    assert all("apple" in text.lower() for text in plain)
+    assert set(widened[: len(plain)]) == set(plain)  # the words typed still lead
+    found = widened[len(plain) :]
+    assert any("irrigation" in text for text in found)
+    assert not any("Banana" in text for text in found)

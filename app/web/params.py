@@ -41,6 +41,7 @@ class SearchRequest:
     since: str = ""
     until: str = ""
     sort: str = "relevance"
+    feedback: bool = False
     limit: int = DEFAULT_LIMIT
     offset: int = 0
 
@@ -87,6 +88,7 @@ class SearchRequest:
             "since": self.since,
             "until": self.until,
             "sort": self.sort,
+            "feedback": "1" if self.feedback else "",
             "limit": self.limit,
             "offset": self.offset,
         }
@@ -116,6 +118,16 @@ def _number(raw: str | None, name: str, default: int, low: int, high: int) -> in
     if not low <= number <= high:
         raise SearchError(f"--{name} must be between {low} and {high}, not {number}")
     return number
+
+
+def _switch(raw: str, name: str) -> bool:
+    """An on/off parameter: 1, true or on (a checkbox); 0, false, off or absent."""
+    value = raw.strip().lower()
+    if value in ("1", "true", "on"):
+        return True
+    if value in ("", "0", "false", "off"):
+        return False
+    raise SearchError(f"--{name} is on or off (1 or 0), not {raw!r}")
 
 
 def _single(params: QueryValues, name: str) -> str:
@@ -158,6 +170,7 @@ def read_search(params: QueryValues) -> SearchRequest:
         since=_single(params, "since").strip(),
         until=_single(params, "until").strip(),
         sort=sort,
+        feedback=_switch(_single(params, "feedback"), "feedback"),
         limit=_number(_single(params, "limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         offset=_number(_single(params, "offset"), "offset", 0, 0, MAX_OFFSET),
     )

@@ -218,6 +218,7 @@ class SearchSite:
             limit=wanted.limit,
             offset=wanted.offset,
             sort=wanted.sort,
+            feedback=wanted.feedback,
         )
 
     async def _chunk(self, chunk_id: str) -> Chunk:

@@ -38,6 +38,7 @@ def _without_timing(data: dict) -> dict:
          ["--sort", "newest", "--since", "2013-06"]),
         ({"q": "spectrun"}, []),  # a typo: the suggestion too
         ({"q": "states", "kind": "issue"}, ["--kind", "issue"]),
+        ({"q": "spectrum", "feedback": "1"}, ["--feedback"]),
     ],
 )  # fmt: skip
 def test_search_returns_what_search_json_prints(client, observatory, params, cli):
@@ -94,6 +95,19 @@ def test_bad_input_is_400_with_the_sentence_the_cli_prints(client, observatory, 
     result = run_cli("search", "spectrum", *cli, "--index", str(observatory))
     assert result.exit_code == 2
     assert f"dwsearch: {response.json()['error']}" == result.stderr.strip()
+
+
+def test_feedback_is_on_or_off(client):
+    def ranking(switch: str) -> list[tuple[str, float]]:
+        hits = client.get(f"/api/search?q=spectrum&feedback={switch}").json()["hits"]
+        return [(hit["id"], hit["score"]) for hit in hits]
+
+    plain, widened = ranking("0"), ranking("1")
+    assert widened != plain  # the feedback words change the scores
+    assert ranking("on") == ranking("true") == widened
+    assert ranking("off") == ranking("false") == ranking("") == plain
+    refused = client.get("/api/search?q=spectrum&feedback=maybe")
+    assert refused.status_code == 400 and "feedback" in refused.json()["error"]
 
 
 def test_a_leading_wildcard_is_text_as_on_the_cli(client, observatory):

@@ -109,6 +109,25 @@ def test_ticking_a_facet_changes_the_counts_the_hits_and_the_url(page, live_serv
     assert page.errors == []
 
 
+def test_the_related_box_adds_feedback_and_is_kept_in_the_url(page, live_server, client):
+    page.goto(live_server.url + "/?q=cybersecurity")
+    plain = client.get("/api/search?q=cybersecurity").json()["total"]
+    widened = client.get("/api/search?q=cybersecurity&feedback=1").json()["total"]
+    assert widened > plain  # related chunks are found: the page must show them
+    page.locator("#feedback").check()
+    page.wait_for_url(re.compile(r"feedback=1"))
+    _wait_for_results(page, client, "q=cybersecurity&feedback=1")
+    assert f"{widened} results" in page.locator("#status").inner_text()
+
+    page.reload()
+    _wait_for_results(page, client, "q=cybersecurity&feedback=1")
+    assert page.locator("#feedback").is_checked()
+    page.go_back()
+    _wait_for_results(page, client, "q=cybersecurity")
+    assert not page.locator("#feedback").is_checked()
+    assert page.errors == []
+
+
 def test_reload_gives_the_same_page_and_back_and_forward_walk_the_searches(
     page, live_server, client
 ):

@@ -10,7 +10,7 @@
   const DEBOUNCE_MS = 250;
   const SWAPPED = ["facets", "results"]; // regions the server re-renders for a search
   // The controls outside those regions, which a URL sets directly.
-  const FIELDS = ["q", "sort", "year_from", "year_to", "since", "until"];
+  const FIELDS = ["q", "sort", "feedback", "year_from", "year_to", "since", "until"];
 
   const LAST_SEARCH = "dwsearch:last-search"; // this tab's last search, for "Back"
   // How far a date or year must be typed before it is worth searching for.
@@ -72,7 +72,11 @@
     const params = new URLSearchParams(query);
     for (const name of FIELDS) {
       const control = form.elements.namedItem(name);
-      if (control) control.value = params.get(name) || (name === "sort" ? "relevance" : "");
+      if (control && control.type === "checkbox") {
+        control.checked = ["1", "on", "true"].includes((params.get(name) || "").toLowerCase());
+      } else if (control) {
+        control.value = params.get(name) || (name === "sort" ? "relevance" : "");
+      }
     }
   }
 
