@@ -24,6 +24,9 @@ from dwsearch.search.printers import results_from_data
 from dwsearch.search.results import Filters, Results
 
 SERVER_FILE = ".serve-{pid}.json"
+# Raised when the API's search parameters change (2: feedback), so that a command never
+# asks a server started by an older dwsearch, which would ignore what it does not know.
+API_LEVEL = 2
 # A server answers within this, or the command searches itself.
 TIMEOUT_SECONDS = 5.0
 
@@ -32,7 +35,8 @@ def announce(index_dir: Path, url: str) -> Path:
     """Say that this process serves the index at `index_dir`, at `url`."""
     path = index_dir / SERVER_FILE.format(pid=os.getpid())
     temporary = path.with_name(f"{path.name}.tmp")
-    temporary.write_text(json.dumps({"url": url, "pid": os.getpid()}), encoding="utf-8")
+    announcement = {"url": url, "pid": os.getpid(), "api": API_LEVEL}
+    temporary.write_text(json.dumps(announcement), encoding="utf-8")
     temporary.replace(path)
     return path
 
@@ -51,9 +55,10 @@ def find_server(index_dir: Path) -> str | None:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             pid, url = int(data["pid"]), str(data["url"])
-        except (OSError, ValueError, KeyError, TypeError):
+            level = data.get("api")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
-        if process_alive(pid) and url.startswith("http://"):
+        if level == API_LEVEL and process_alive(pid) and url.startswith("http://"):
             return url
     return None
 

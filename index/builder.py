@@ -465,6 +465,7 @@ def _plan_roots(
         roots = roots or [Root(BUNDLED)]
         return roots, {root.path: None for root in roots}
     scopes: dict[str, set[str] | None] = {}
+    given_roots = {_absolute(path) for path in given}
     for path in given:
         wanted = _absolute(path)
         root = next((r for r in roots if r.path == wanted), None)
@@ -474,11 +475,11 @@ def _plan_roots(
             continue
         holder = _root_holding(roots, wanted)
         if holder is not None:  # a page of a folder already indexed: refresh just it
-            flag = settings.changed_for(holder)
+            flag = None if holder.path in given_roots else settings.changed_for(holder)
             if flag is not None:  # a setting belongs to a source, not to one of its pages
                 raise IndexProblem(
-                    f"{path} is a page of the source {holder.path}, whose {flag} is kept "
-                    f"for all its pages; give {flag} with the folder; the index was not changed"
+                    f"{path} is inside the source {holder.path}, whose {flag} holds for all "
+                    f"of it; give {flag} with {holder.path}; the index was not changed"
                 )
             relative = Path(wanted).relative_to(holder.path).as_posix()
             if relative in holder.exclude:

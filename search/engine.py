@@ -35,6 +35,7 @@ from .query import (
     SEARCH_FIELDS,
     clean_query_text,
     correct_query,
+    has_required_word,
     parse_query,
     with_compound_forms,
 )
@@ -196,7 +197,7 @@ class SearchSession:
         if correct:
             parsed, suggestion = correct_query(parsed, text, searcher)
         check_patterns(parsed, searcher.reader())
-        if feedback:  # RM3: the first search's best chunks lend the query their words
+        if feedback and not has_required_word(text):  # RM3: the best chunks lend their words
             first = self.search(
                 query_text,
                 filters,

@@ -30,6 +30,16 @@ MAX_QUERY_CHARS = 2000
 _MINUS = r"(?:^|(?<=[\s(]))-(?=[^\s-])"
 _PLUS = r"(?:^|(?<=[\s(]))\+(?=\S)"
 _QUOTED = re.compile(r'"[^"]*"')
+_REQUIRED = re.compile(_PLUS)
+
+
+def has_required_word(text: str) -> bool:
+    """Whether a `+` outside quotes marks a word the hits must hold. The parser makes a
+    lone `+word` a plain word, so this is read from the text, for feedback not to widen
+    the search past it."""
+    return _REQUIRED.search(_QUOTED.sub(" ", text)) is not None
+
+
 _CURLY_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 
 

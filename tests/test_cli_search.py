@@ -177,8 +177,8 @@ def test_feedback_finds_chunks_that_share_the_best_hits_words(tmp_path):
     index = tmp_path / "ix"
     assert run_cli("build", str(tmp_path / "pages"), "--index", str(index)).exit_code == 0
 
-    def texts(*flags: str) -> list[str]:
-        code, data = _search(index, "apple", "--no-correct", *flags)
+    def texts(*flags: str, query: str = "apple") -> list[str]:
+        code, data = _search(index, query, "--no-correct", *flags)
         assert code == 0
         return [hit["text"] for hit in data["hits"]]
 
@@ -188,3 +188,5 @@ def test_feedback_finds_chunks_that_share_the_best_hits_words(tmp_path):
     found = widened[len(plain) :]
     assert any("irrigation" in text for text in found)
     assert not any("Banana" in text for text in found)
+    required = texts("--feedback", query="+apple")  # a required word stays required
+    assert required == texts(query="+apple") and set(required) == set(plain)

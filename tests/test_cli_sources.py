@@ -248,14 +248,16 @@ def test_a_setting_for_one_page_of_a_folder_source_is_refused_not_ignored(tmp_pa
     pages, index = tmp_path / "p", tmp_path / "ix"
     _page(pages, "small.txt", "alpha")
     big = write(pages / "big.txt", "Actor bravo\n\n" + "bravo policy text. " * 150 + "\n")
-    assert run_cli("build", str(pages), "--index", str(index), "--max-file-mb", "0.002").exit_code
+    capped = run_cli("build", str(pages), "--index", str(index), "--max-file-mb", "0.002")
+    assert capped.exit_code == 2  # big.txt is over that cap, and skipped
     before = (index / "CURRENT").read_text()
 
     for flag, value in (("--max-file-mb", "1"), ("--url-pattern", "https://x.org/{stem}")):
         refused = run_cli("build", str(big), "--index", str(index), flag, value)
         assert refused.exit_code == 2
         assert refused.stderr.count("\n") == 1 and flag in refused.stderr
-        assert str(pages) in refused.stderr and "Traceback" not in refused.stderr
+        assert f"inside the source {pages}" in refused.stderr
+        assert "Traceback" not in refused.stderr
     assert (index / "CURRENT").read_text() == before
     assert _sources(index)[0]["max_file_mb"] == pytest.approx(0.002, rel=1e-3)
 
@@ -264,6 +266,11 @@ def test_a_setting_for_one_page_of_a_folder_source_is_refused_not_ignored(tmp_pa
     small = run_cli("build", str(pages / "small.txt"), "--index", str(index))
     assert small.exit_code == 0, small.stderr
     assert (_total(index, "alpha"), _total(index, "bravo")) == (1, 0)
+
+    # Given with the folder itself, in either order, the setting is the folder's.
+    both = run_cli("build", str(big), str(pages), "--index", str(index), "--max-file-mb", "1")
+    assert both.exit_code == 0, both.stderr
+    assert (_total(index, "alpha"), _total(index, "bravo")) == (1, 1)
 
 
 def test_a_size_cap_that_is_no_positive_number_is_a_usage_error(tmp_path: Path) -> None:

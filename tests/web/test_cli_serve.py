@@ -3,6 +3,7 @@ says in one line why it cannot, and a build while it serves fails no request."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from web_support import Client, LiveServer
 
+from dwsearch.app import remote
 from dwsearch.app.api import build
 from dwsearch.app.web import listen
 from helpers import seed_variants, write
@@ -228,6 +230,21 @@ def test_a_server_that_is_gone_is_ignored(seed_index, tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
     pid = int(dead.stdout)
-    write(index / f".serve-{pid}.json", f'{{"url": "http://127.0.0.1:9", "pid": {pid}}}')
+    announced = {"url": "http://127.0.0.1:9", "pid": pid, "api": remote.API_LEVEL}
+    write(index / f".serve-{pid}.json", json.dumps(announced))
     result = _cli("search", "satellites", "--index", str(index))
     assert result.returncode == 0 and "Satellites" in result.stdout and result.stderr == ""
+
+
+def test_a_server_of_an_older_api_is_never_asked(tmp_path):
+    """A server started before an upgrade would ignore the parameters it does not know
+    (feedback=1) and answer as if they were not given."""
+    alive = {"url": "http://127.0.0.1:8765", "pid": os.getpid()}
+    for level, found in (
+        (None, None),
+        (remote.API_LEVEL - 1, None),
+        (remote.API_LEVEL, alive["url"]),
+    ):
+        announced = alive if level is None else {**alive, "api": level}
+        write(tmp_path / f".serve-{os.getpid()}.json", json.dumps(announced))
+        assert remote.find_server(tmp_path) == found
