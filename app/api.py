@@ -432,6 +432,7 @@ def export(
     return _with_session(index, on_build, lambda opened: write_export(opened, out, name, file_mb))
 
 
-def evaluate(collection: str | Path, limit: int = 100) -> Evaluation:
-    """nDCG@10, MAP@100, MRR@10 and Recall@100 of the default search on a judged collection."""
-    return run_evaluation(collection, limit)
+def evaluate(collection: str | Path, limit: int = 100, feedback: bool = False) -> Evaluation:
+    """nDCG@10, MAP@100, MRR@10 and Recall@100 of the default search on a judged collection
+    (with `feedback`, of the search with RM3 feedback)."""
+    return run_evaluation(collection, limit, feedback)

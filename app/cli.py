@@ -403,7 +403,8 @@ def _terminated_as_interrupt() -> Iterator[None]:
 @click.option(
     "--feedback",
     is_flag=True,
-    help="Also match the commonest words of the best hits (RM3): more found, slower.",
+    help="Also find chunks that share the best hits' commonest words (RM3); 2-2.5x "
+    "slower; queries with -, +, field: or only phrases and prefix* are searched as typed.",
 )
 @color_option
 @index_option
@@ -607,7 +608,8 @@ def export(
 @click.argument("collection", type=click.Path(path_type=Path))
 @json_option
 @click.option("--limit", type=int, default=100, show_default=True, help="Results per query.")
-def evaluate(collection: Path, as_json: bool, limit: int) -> None:
+@click.option("--feedback", is_flag=True, help="Search as `search --feedback` does.")
+def evaluate(collection: Path, as_json: bool, limit: int, feedback: bool) -> None:
     """Measure ranking on COLLECTION, a folder of judged queries in BEIR layout.
 
     \b
@@ -616,7 +618,7 @@ def evaluate(collection: Path, as_json: bool, limit: int) -> None:
     Recall@100; --json adds each query's figures. Needs the eval extra.
     """
     try:
-        found = _api().evaluate(collection, limit=limit)
+        found = _api().evaluate(collection, limit=limit, feedback=feedback)
     except (IngestError, SearchError) as error:
         raise UsageFailure(str(error)) from None
     if as_json:

@@ -36,9 +36,10 @@ class Evaluation:
 
 
 def ranked_run(
-    collection_folder: str | Path, limit: int = 100
+    collection_folder: str | Path, limit: int = 100, feedback: bool = False
 ) -> tuple[Collection, dict[str, list[str]]]:
-    """Index a collection and search its judged queries: (collection, {query: [doc ids]})."""
+    """Index a collection and search its judged queries: (collection, {query: [doc ids]});
+    with `feedback`, as `search --feedback` does."""
     from dwsearch.index.builder import build_from_chunks
 
     collection = load_collection(collection_folder)
@@ -52,18 +53,21 @@ def ranked_run(
             for query_id, text in collection.queries.items():
                 if query_id not in collection.qrels:
                     continue
-                results = session.search(text, limit=limit, with_facets=False, highlight=False)
+                results = session.search(
+                    text, limit=limit, with_facets=False, highlight=False, feedback=feedback
+                )
                 rankings[query_id] = [hit.id for hit in results.hits]
     return collection, rankings
 
 
-def evaluate(collection_folder: str | Path, limit: int = 100) -> Evaluation:
-    """nDCG@10, MAP@100, MRR@10 and Recall@100 of dwsearch's default search."""
+def evaluate(collection_folder: str | Path, limit: int = 100, feedback: bool = False) -> Evaluation:
+    """nDCG@10, MAP@100, MRR@10 and Recall@100 of dwsearch's default search (or of the
+    search with RM3 feedback)."""
     if limit < 1:
         raise SearchError(f"--limit must be 1 or more, not {limit}")
     _require_ir_measures()
     started = time.perf_counter()
-    collection, rankings = ranked_run(collection_folder, limit)
+    collection, rankings = ranked_run(collection_folder, limit, feedback)
     evaluation = score_rankings(collection, rankings)
     evaluation.seconds = time.perf_counter() - started
     return evaluation

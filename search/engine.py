@@ -127,7 +127,7 @@ def _explain(searcher: Any, parsed: Any, docnum: int) -> tuple[str, ...]:
         if matcher.is_active():
             matcher.skip_to(docnum)
         if matcher.is_active() and matcher.id() == docnum:
-            boost = f" (field weight {leaf.boost:g})" if leaf.boost != 1 else ""
+            boost = f" (weight {leaf.boost:.4g})" if leaf.boost != 1 else ""
             lines.append(f"{leaf} = {matcher.score():.4f}{boost}")
     return tuple(lines)
 

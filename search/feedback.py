@@ -2,13 +2,17 @@
 
 The best chunks of a first search lend the query their commonest words: each chunk's
 words weigh by their share of its length and by the chunk's share of the top scores
-(RM1), the ten heaviest are kept, and they join the query with a tenth of its weight
-(Lavrenko and Croft 2001; Abdul-Jaleel et al. 2004). Anserini gives them half. On six
-judged collections and the observatory's, half helped three and cost the other four
-up to 0.05 nDCG@10; a tenth helped cranfield, med and the observatory's beyond chance
-(paired randomization test, p < 0.05) and cost none beyond it. It is not the default:
-it doubles a query's time (p95 6.5 to 16.5 ms at 2,500 pages), and it finds chunks
-that hold none of the words typed.
+(RM1), the ten heaviest are kept, and they join the query: the words typed keep nine
+tenths of the weight and the feedback words share one tenth (Lavrenko and Croft 2001;
+Abdul-Jaleel et al. 2004). Anserini splits it half and half. On six judged collections
+and the observatory's, half and half helped three and cost the other four up to 0.05
+nDCG@10; one tenth helped cranfield, med and the observatory's beyond chance (paired
+randomization test, p < 0.05) and cost none beyond it (`bench/relevance.py --feedback`).
+It is not the default: a query takes 2 to 2.5 times as long (p95 6.5 to 16.5 ms at
+2,500 pages), and it finds chunks that hold none of the words typed.
+
+A query that is more than an OR of words (an exclusion, a required word, a field) or
+has no plain word (only phrases or prefixes) is searched as typed.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from .query import FIELD_BOOSTS, SEARCH_FIELDS
 
 FEEDBACK_DOCS = 10
 FEEDBACK_TERMS = 10
+# The typed words' share of the expanded query's weight; the feedback words share the rest.
 ORIGINAL_WEIGHT = 0.9
 
 

@@ -127,7 +127,7 @@ def _switch(raw: str, name: str) -> bool:
         return True
     if value in ("", "0", "false", "off"):
         return False
-    raise SearchError(f"--{name} is on or off (1 or 0), not {raw!r}")
+    raise SearchError(f"{name} must be 1 or 0 (on or off, true or false), not {raw!r}")
 
 
 def _single(params: QueryValues, name: str) -> str:
