@@ -267,9 +267,13 @@ def remove_from_index(
                         f"{path} is not a source of the index at {index_dir}; see: dwsearch sources"
                     )
                 relative = Path(wanted).relative_to(root.path).as_posix()
-                if relative not in root.exclude:
+                if not _under(relative, set(root.exclude)):
+                    inside = {relative}
+                    root.exclude = [e for e in root.exclude if not _under(e, inside)]
                     root.exclude.append(relative)
-                keys = [_key(root, relative, folder=True)]
+                place = {_key(root, relative, folder=True)}
+                keys = [k for k, e in live.sources.items() if e.get("root") == root.path
+                        and _under(k, place)]  # fmt: skip
             for key in keys:
                 if key in live.sources:
                     to_remove.append(key)
@@ -368,6 +372,15 @@ def _root_holding(roots: list[Root], path: str) -> Root | None:
         if root.path != BUNDLED and Path(path).is_relative_to(root.path) and path != root.path:
             return root
     return None
+
+
+def _under(name: str, places: set[str]) -> bool:
+    """Whether `name` (a page's key or path) is one of `places` or inside a folder that is:
+    a subfolder given or removed stands for every page in it."""
+    if name in places:
+        return True
+    parts = name.split("/")
+    return any("/".join(parts[:end]) in places for end in range(1, len(parts)))
 
 
 def _key(root: Root, relative: str, folder: bool) -> str:
@@ -482,8 +495,14 @@ def _plan_roots(
                     f"of it; give {flag} with {holder.path}; the index was not changed"
                 )
             relative = Path(wanted).relative_to(holder.path).as_posix()
-            if relative in holder.exclude:
-                holder.exclude.remove(relative)
+            inside = {relative}
+            holder.exclude = [e for e in holder.exclude if not _under(e, inside)]
+            removed = next((e for e in holder.exclude if _under(relative, {e})), None)
+            if removed is not None:  # a page of a subfolder that was removed
+                raise IndexProblem(
+                    f"{path} is inside {Path(holder.path) / removed}, which was removed from "
+                    f"the index; add that back first; the index was not changed"
+                )
             if scopes.get(holder.path, set()) is not None:
                 pages = scopes.setdefault(holder.path, set())
                 assert pages is not None
@@ -521,19 +540,20 @@ def _scan(
             scan.missing_roots.add(root.path)
             continue
         wanted = scopes[root.path]
+        excluded = set(root.exclude)
         is_folder = folder.is_dir()
         limit = root.max_bytes or DEFAULT_MAX_BYTES
         for found in find_sources([folder], limit):
             if isinstance(found, IngestError):
                 name = getattr(found, "source", None) or str(found).split(": ")[0]
                 key = _key(root, name, is_folder)
-                if wanted is None or key in wanted:
+                if wanted is None or _under(key, wanted):
                     scan.failed[key] = (root, name, str(found))
                 continue
-            if found.relative in root.exclude:
+            if _under(found.relative, excluded):
                 continue
             key = _key(root, found.relative, is_folder)
-            if wanted is not None and key not in wanted:
+            if wanted is not None and not _under(key, wanted):
                 continue
             try:
                 info = found.path.stat()
@@ -558,7 +578,7 @@ def _in_scope(entry: dict[str, Any], key: str, scopes: dict[str, set[str] | None
     if root not in scopes:
         return False
     wanted = scopes[root]
-    return wanted is None or key in wanted
+    return wanted is None or _under(key, wanted)
 
 
 # ------------------------------------------------------------------------ building

@@ -295,3 +295,36 @@ def test_a_cap_above_the_default_lets_a_larger_page_in(tmp_path, monkeypatch):
     report = build([pages], index=index, max_file_mb=0.01)  # 10 KiB, above the default
     assert not report.failed
     assert search("bravo", index=index).total == 2
+
+
+def test_a_subfolder_stands_for_every_page_in_it(tmp_path):
+    """Refreshing or removing a subfolder of a folder source does it to all its pages, and
+    a removed subfolder stays out of later refreshes until it is built again."""
+    pages, index = tmp_path / "p", tmp_path / "ix"
+    _page(pages, "a.txt", "alpha")
+    _page(pages / "sub", "b.txt", "bravo")
+    _build(index, str(pages))
+    _page(pages / "sub", "c.txt", "charlie")
+    _page(pages, "d.txt", "delta")  # outside the subfolder: not refreshed with it
+
+    _build(index, str(pages / "sub"))
+    assert [_total(index, w) for w in ("alpha", "bravo", "charlie", "delta")] == [1, 1, 1, 0]
+
+    removed = run_cli("remove", str(pages / "sub"), "--index", str(index))
+    assert removed.exit_code == 0, removed.stderr
+    assert [_total(index, w) for w in ("alpha", "bravo", "charlie")] == [1, 0, 0]
+    _build(index)  # the whole folder: the subfolder stays out, the new page comes in
+    assert [_total(index, w) for w in ("alpha", "bravo", "charlie", "delta")] == [1, 0, 0, 1]
+
+    inside = run_cli("build", str(pages / "sub" / "c.txt"), "--index", str(index))
+    assert inside.exit_code == 2 and inside.stderr.count("\n") == 1
+    assert "removed from the index" in inside.stderr and _total(index, "charlie") == 0
+    _build(index, str(pages / "sub"))
+    assert [_total(index, w) for w in ("bravo", "charlie")] == [1, 1]
+    assert _sources(index)[0]["excluded"] == []
+
+    # A page removed on its own comes back with its subfolder.
+    assert run_cli("remove", str(pages / "sub" / "b.txt"), "--index", str(index)).exit_code == 0
+    assert _total(index, "bravo") == 0
+    _build(index, str(pages / "sub"))
+    assert _total(index, "bravo") == 1 and _sources(index)[0]["excluded"] == []
