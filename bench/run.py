@@ -223,7 +223,7 @@ def latencies(search, mix, budget: float | None = None) -> dict[str, Any]:  # ty
     }
 
 
-def dwsearch_searcher(index: Path):  # type: ignore[no-untyped-def]
+def dwsearch_searcher(index: Path, feedback: bool = False):  # type: ignore[no-untyped-def]
     from dwsearch.app.api import Filters
     from dwsearch.app.api import session as open_session
 
@@ -236,7 +236,7 @@ def dwsearch_searcher(index: Path):  # type: ignore[no-untyped-def]
             topics=[filters["topic"]] if "topic" in filters else [],
             years=years,
         )
-        return session.search(text, chosen, limit=10).total
+        return session.search(text, chosen, limit=10, feedback=feedback).total
 
     return session, search
 
@@ -321,6 +321,9 @@ def measure(
     session, search = dwsearch_searcher(index)
     results["query"] = {"dwsearch": latencies(search, mix)}
     session.close()
+    session, search = dwsearch_searcher(index, feedback=True)  # the option, for its cost
+    results["query"]["dwsearch --feedback"] = latencies(search, mix)
+    session.close()
     for kind, (target, searcher_class) in targets.items():
         searcher = searcher_class(target)
         results["query"][kind] = latencies(searcher.search, mix, budget)
@@ -400,7 +403,7 @@ def print_table(r: dict[str, Any]) -> None:
         "| dwsearch p95 is |"
     )
     print("|---|---|---|---|---|---|")
-    for kind in systems:
+    for kind in [systems[0], *(k for k in q if k.startswith("dwsearch ")), *systems[1:]]:
         x = q[kind]
         ratio = "" if kind == "dwsearch" else f"{q['dwsearch']['p95_ms'] / x['p95_ms']:.2f}x"
         print(

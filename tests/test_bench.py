@@ -27,6 +27,7 @@ def test_small_benchmark_run(tmp_path):
     for system in ("dwsearch", "whoosh", "fts5", "tantivy"):
         assert figures["build"][system]["chunks"] == figures["ingest"]["chunks"]
     assert figures["query"]["dwsearch"]["queries"] == 24  # all of them
+    assert figures["query"]["dwsearch --feedback"]["queries"] == 24  # the option's cost
     for system in ("whoosh", "fts5", "tantivy"):  # out of time: one whole round of the mix
         assert figures["query"][system]["queries"] == 21
     assert set(figures["end_to_end_ms"]) == {
