@@ -403,7 +403,7 @@ def _terminated_as_interrupt() -> Iterator[None]:
 @click.option(
     "--feedback",
     is_flag=True,
-    help="Also find chunks that share the best hits' commonest words (RM3); 2-2.5x "
+    help="Also find chunks that share the best hits' commonest words (RM3); about 2x "
     "slower; queries with -, +, field: or only phrases and prefix* are searched as typed.",
 )
 @color_option

@@ -8,8 +8,9 @@ Abdul-Jaleel et al. 2004). Anserini splits it half and half. On six judged colle
 and the observatory's, half and half helped three and cost the other four up to 0.05
 nDCG@10; one tenth helped cranfield, med and the observatory's beyond chance (paired
 randomization test, p < 0.05) and cost none beyond it (`bench/relevance.py --feedback`).
-It is not the default: a query takes 2 to 2.5 times as long (p95 6.5 to 16.5 ms at
-2,500 pages), and it finds chunks that hold none of the words typed.
+It is not the default: a query takes about twice as long (`bench/run.py`, 2,500 pages:
+p50 5.8 to 8.2 ms, p95 11.0 to 19.8 ms), and it finds chunks that hold none of the
+words typed.
 
 A query that is more than an OR of words (an exclusion, a required word, a field) or
 has no plain word (only phrases or prefixes) is searched as typed.
