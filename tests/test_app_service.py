@@ -27,15 +27,17 @@ def test_each_thread_has_its_own_session(tmp_path):
     write(pages / "a.txt", "Actor A\n\nA paragraph on zebras.\n")
     build([pages], index=index)
     service = Service(index)
-    seen = []
+    asked_twice = []  # each thread's (first, second) session, checked here: an assert
+    # inside a thread would only warn, and another thread's append could come between
 
     def work() -> None:
-        seen.append(service.session())
-        assert service.session() is seen[-1]  # kept for the thread
+        first = service.session()
+        asked_twice.append((first, service.session()))
 
     threads = [threading.Thread(target=work) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len({id(s) for s in seen}) == 3
+    assert all(first is second for first, second in asked_twice)  # kept for the thread
+    assert len({id(first) for first, _ in asked_twice}) == 3
