@@ -274,10 +274,9 @@ def remove_from_index(
                 place = {_key(root, relative, folder=True)}
                 keys = [k for k, e in live.sources.items() if e.get("root") == root.path
                         and _under(k, place)]  # fmt: skip
-            for key in keys:
-                if key in live.sources:
-                    to_remove.append(key)
-                    report.of(live.sources[key]["root"]).removed.append(live.sources[key]["name"])
+            for key in keys:  # each one a page the index holds
+                to_remove.append(key)
+                report.of(live.sources[key]["root"]).removed.append(live.sources[key]["name"])
         if not to_remove and roots == live.manifest.roots:
             report.seconds = time.perf_counter() - started
             return report
