@@ -13,7 +13,7 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 
-from .location import IndexProblem, Manifest
+from .location import IndexDamaged, Manifest
 
 
 @dataclass
@@ -31,8 +31,7 @@ def open_generation(directory: Path, generation: Path, manifest: Manifest) -> Op
     try:
         ix = whoosh_index.open_dir(str(generation))
     except Exception as error:  # Whoosh raises many kinds on a damaged folder
-        raise IndexProblem(
-            f"the index at {directory} is damaged ({type(error).__name__}); rebuild it with: "
-            f"dwsearch build --rebuild --index {directory}"
+        raise IndexDamaged(
+            f"the index at {directory} is damaged ({type(error).__name__})", directory
         ) from None
     return OpenIndex(ix, directory, generation, manifest)

@@ -24,6 +24,7 @@ import warnings
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache, partial
 from itertools import accumulate
 from pickle import dumps
@@ -37,6 +38,7 @@ from whoosh.columns import VarBytesColumn
 from whoosh.filedb.filestore import FileStorage
 from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import SegmentReader
 from whoosh.util.numeric import length_to_byte
 
 SUPPORTED_VERSION = (2, 7, 5)
@@ -387,3 +389,15 @@ def apply_reader_fix() -> None:
 
     whoosh3.W3PerDocReader._cached_reader = cached_reader
     _fixed = True
+
+
+# ------------------------------------------------------------------- segments read whole
+@contextmanager
+def segment_reader(writer: Any, segment: Any) -> Iterator[Any]:
+    """A reader of one segment of the index `writer` writes, as its merge policy sees it
+    (Whoosh's merge policies are handed segments, not readers)."""
+    reader = SegmentReader(writer.storage, writer.schema, segment)
+    try:
+        yield reader
+    finally:
+        reader.close()
