@@ -18,15 +18,13 @@ import os
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from dwsearch.app.http_api import API_LEVEL
+from dwsearch.app.printers import results_from_data
+from dwsearch.app.wording import search_error_from_api
 from dwsearch.index.location import process_alive
-from dwsearch.search.errors import SearchError
-from dwsearch.search.printers import results_from_data
 from dwsearch.search.results import Filters, Results
 
 SERVER_FILE = ".serve-{pid}.json"
-# Raised when the API's search parameters change (2: feedback), so that a command never
-# asks a server started by an older dwsearch, which would ignore what it does not know.
-API_LEVEL = 2
 # A server answers within this, or the command searches itself.
 TIMEOUT_SECONDS = 5.0
 
@@ -85,7 +83,7 @@ def search_parameters(
 def search(url: str, parameters: str) -> Results | None:
     """The server's answer, as Results; None when it does not answer as a server should.
 
-    A request it refuses (HTTP 400) is a SearchError with the sentence the CLI prints.
+    A request it refuses (HTTP 400) is the SearchError the server raised for it.
     """
     import http.client  # declared deferred: only when a server says it is up
 
@@ -108,7 +106,7 @@ def search(url: str, parameters: str) -> Results | None:
     except ValueError:
         return None
     if response.status == 400 and isinstance(data, dict) and "error" in data:
-        raise SearchError(str(data["error"]))
+        raise search_error_from_api(data)
     if response.status != 200:
         return None
     try:

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from dwsearch.ingest.chunk import Chunk, Lines
 
+# The orders a search may give its hits in: best first, or by date either way.
+SORTS = ("relevance", "newest", "oldest")
+
 
 @dataclass(frozen=True)
 class Segment:

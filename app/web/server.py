@@ -30,10 +30,11 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dwsearch.app import api
+from dwsearch.app.printers import date_label, results_data
+from dwsearch.app.wording import for_api, for_page
 from dwsearch.index import IndexProblem
 from dwsearch.ingest.chunk import Chunk
 from dwsearch.search.errors import SearchError
-from dwsearch.search.printers import date_label, results_data
 from dwsearch.search.results import Results
 
 from .params import SORTS, SearchRequest, read_search
@@ -158,7 +159,7 @@ class SearchSite:
         except LookupError as error:
             return self._error_page(request, 404, "No such chunk", str(error.args[0]))
         except SearchError as error:
-            return self._error_page(request, 400, "Which chunk?", str(error))
+            return self._error_page(request, 400, "Which chunk?", for_page(error))
         names = await self.run(self.service.facet_names)
         context = {
             "chunk": chunk,
@@ -175,11 +176,11 @@ class SearchSite:
             wanted = read_search(request.query_params)
         except SearchError as error:
             wanted = _as_typed(request)
-            return self._page_with_error(request, template, wanted, str(error))
+            return self._page_with_error(request, template, wanted, for_page(error))
         try:
             results, unfiltered, names = await self.run(self._page_search, wanted)
         except SearchError as error:
-            return self._page_with_error(request, template, wanted, str(error))
+            return self._page_with_error(request, template, wanted, for_page(error))
         context = {
             "wanted": wanted,
             "results": results,
@@ -230,10 +231,10 @@ class SearchSite:
 
     # ------------------------------------------------------------ errors
     async def on_search_error(self, request: Request, error: Exception) -> Response:
-        return self._error(request, 400, str(error))
+        return self._error(request, 400, for_page(error), body=for_api(error))
 
     async def on_index_problem(self, request: Request, error: Exception) -> Response:
-        return self._error(request, 503, str(error))
+        return self._error(request, 503, for_page(error), body=for_api(error))
 
     async def on_http_error(self, request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
@@ -245,9 +246,18 @@ class SearchSite:
         log.exception("dwsearch: a request failed: %s", request.url.path, exc_info=error)
         return self._error(request, 500, "the server failed on this request; it is logged")
 
-    def _error(self, request: Request, status: int, message: str, headers: Any = None) -> Response:
+    def _error(
+        self,
+        request: Request,
+        status: int,
+        message: str,
+        headers: Any = None,
+        body: dict[str, Any] | None = None,
+    ) -> Response:
+        """The API's JSON (`body`, else the message alone), or the page's error page."""
         if request.url.path.startswith("/api/") or request.url.path == "/healthz":
-            return JSONResponse({"error": message}, status_code=status, headers=headers)
+            answer = body or {"error": message}
+            return JSONResponse(answer, status_code=status, headers=headers)
         title = {404: "Not found", 405: "Not allowed", 503: "The index cannot be read"}
         context = {"title": title.get(status, "Something went wrong"), "message": message}
         if request.method == "HEAD":

@@ -150,7 +150,7 @@ def test_a_build_while_serving_is_seen_by_the_next_request_and_fails_none(tmp_pa
 def test_the_search_command_still_loads_no_web_stack(seed_index):
     code = (
         "import sys\n"
-        "from dwsearch.index import imports; imports.install()\n"
+        "from dwsearch.app import startup; startup.install()\n"
         "from dwsearch.app.cli import cli\n"
         "try:\n"
         f"    cli.main(['search', 'satellites', '--index', {str(seed_index)!r}])\n"
