@@ -7,6 +7,7 @@ which loads no Whoosh, so that a program can find an index without loading Whoos
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,14 @@ class OpenIndex:
     directory: Path
     generation: Path
     manifest: Manifest
+
+
+def segment_leaves(reader: Any) -> Iterator[tuple[Any, int]]:
+    """Each segment's reader and the number of its first document. An index with no
+    documents has none (Whoosh hands it one empty reader, of no segment)."""
+    for leaf, offset in reader.leaf_readers():
+        if leaf.segment() is not None:
+            yield leaf, offset
 
 
 def open_generation(directory: Path, generation: Path, manifest: Manifest) -> OpenIndex:

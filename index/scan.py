@@ -33,6 +33,8 @@ class Scan:
     found: dict[str, Found] = field(default_factory=dict)  # key -> file
     failed: dict[str, tuple[Root, str, str]] = field(default_factory=dict)  # key -> root, name, why
     missing_roots: set[str] = field(default_factory=set)  # roots that are gone: pages kept
+    # Keys of folders that cannot be listed: the pages in them are unknown, not gone.
+    unlisted: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -66,15 +68,21 @@ def scan(roots: list[Root], scopes: Scopes, report: BuildReport, known: Entries)
         is_folder = folder.is_dir()
         limit = read_limit(root)
         for found in find_sources([folder], limit):
+            if isinstance(found, IngestError) and found.folder and not found.source:
+                report.failed_roots.append(f"{found}; what the index had of it is kept")
+                found_now.missing_roots.add(root.path)
+                continue
             if isinstance(found, IngestError):
                 name = getattr(found, "source", None) or str(found).split(": ")[0]
                 key = page_key(root, name, is_folder)
-                if wanted is None or under(key, wanted):
+                if found.folder and (wanted is None or any(under(w, {key}) for w in wanted)):
+                    found_now.unlisted.add(key)
+                if wanted is None or under(key, wanted) or key in found_now.unlisted:
                     found_now.failed[key] = (root, name, str(found))
                 continue
-            if under(found.relative, excluded):
+            if under(found.key, excluded):
                 continue
-            key = page_key(root, found.relative, is_folder)
+            key = page_key(root, found.key, is_folder)
             if wanted is not None and not under(key, wanted):
                 continue
             try:
@@ -102,6 +110,7 @@ def plan(held: Entries, roots: list[Root], scopes: Scopes, full: bool, report: B
     to_index = [k for k in now.found if full or held.get(k, {}).get("hash") != now.found[k].digest]
     kept = {k for k, entry in held.items() if entry.get("root") in now.missing_roots}
     kept |= {k for k in now.failed if k in held}
+    kept |= {k for k in held if under(k, now.unlisted)}
     remembered = {root.path for root in roots}
     to_remove = [
         k

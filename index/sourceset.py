@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from dwsearch.ingest import bundled_corpus
-from dwsearch.ingest.sources import DEFAULT_MAX_BYTES
+from dwsearch.ingest.sources import DEFAULT_MAX_BYTES, key_name
 
 from .location import BUNDLED, IndexProblem, Root
 
@@ -119,8 +119,8 @@ class Settings:
 
 
 class Place(NamedTuple):
-    """Where a path given stands: a root itself (`relative` None), inside a folder root,
-    or new (`root` None)."""
+    """Where a path given stands: a root itself (`relative` None), inside a folder root
+    (`relative`: its name there, as a key), or new (`root` None)."""
 
     wanted: str
     root: Root | None
@@ -141,7 +141,8 @@ class SourceSet:
                 return Place(wanted, root, None)
         for root in self.roots:
             if root.path != BUNDLED and Path(wanted).is_relative_to(root.path):
-                return Place(wanted, root, Path(wanted).relative_to(root.path).as_posix())
+                relative = Path(wanted).relative_to(root.path).as_posix()
+                return Place(wanted, root, key_name(relative))
         return Place(wanted, None, None)
 
     def add(self, given: list[Path], settings: Settings) -> Scopes:
