@@ -32,6 +32,8 @@ from whoosh.analysis import (
 from dwsearch.lexicon import acronym_rows, stop_words, uk_to_us
 from dwsearch.lexicon import fingerprint as lexicon_fingerprint
 
+from .whoosh_internals import accent_map
+
 # Words, keeping hyphenated compounds and apostrophes inside words ("ITU-T", "ITU’s").
 WORD_PATTERN = r"\w+(?:['’\-]\w+)*"
 _WORDS = re.compile(WORD_PATTERN)
@@ -274,7 +276,7 @@ def word_filters() -> list[Filter]:
         CompoundFilter(),
         AcronymFilter(),
         LowercaseFilter(),
-        CharsetFilter(_accent_map()),
+        CharsetFilter(accent_map()),
         StopFilter(stoplist=stop_words(), minsize=1, renumber=False),
         SpellingFilter(),
         StemFilter(stemfn=snowball_stem, cachesize=0),
@@ -383,7 +385,7 @@ def spelling_analyzer() -> Analyzer:
         RegexTokenizer(r"[^\W\d_]+(?:-[^\W\d_]+)*")
         | HyphenatedFilter()
         | LowercaseFilter()
-        | CharsetFilter(_accent_map())
+        | CharsetFilter(accent_map())
         | StopFilter(stoplist=stop_words(), minsize=3)
     )
 
@@ -420,13 +422,6 @@ def analysis_fingerprint() -> str:
     search checks it, and reading the tables would cost start-up time for nothing.
     """
     return lexicon_fingerprint()
-
-
-def _accent_map() -> dict[int, str]:
-    # Whoosh builds this table at import; only building an analyzer needs it.
-    from whoosh.support.charset import accent_map
-
-    return accent_map
 
 
 def _chain_of(analyzer: Any, *kinds: type) -> list[Any] | None:

@@ -21,7 +21,7 @@ from whoosh import index as whoosh_index
 from dwsearch.ingest.pages import Taxonomy
 from dwsearch.ingest.vocabulary import facet_vocabulary
 
-from . import faults, whoosh_internals
+from . import faults
 from .facetmap import FACETMAP, write_facetmap
 from .location import (
     GENERATION_MARKER,
@@ -150,7 +150,6 @@ def finish_generation(
 ) -> Manifest:
     """The facet bitmaps, postings arrays, vocabulary and sources of a written
     generation, and its manifest with every file's checksum."""
-    whoosh_internals.apply_reader_fix()
     written = whoosh_index.open_dir(str(building))
     write_facetmap(written, building)
     write_missing_postings(written, building)

@@ -65,7 +65,7 @@ def workers_for(file_count: int) -> int:
     if (
         file_count < PARALLEL_FROM_FILES
         or "fork" not in multiprocessing.get_all_start_methods()
-        or not whoosh_internals.FAST  # segments are listed in one TOC by private API
+        or not whoosh_internals.can_write_segments()  # one TOC lists them, by private API
     ):
         return 1
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS))

@@ -93,8 +93,8 @@ def _reindex_segment(writer: Any, segment: Any) -> None:
 
 def writer_of(folder: Path, limitmb: int = 64) -> Any:
     """Whoosh's writer of the index in `folder`, on one process."""
-    whoosh_internals.apply_reader_fix()
-    return whoosh_index.open_dir(str(folder)).writer(limitmb=limitmb, procs=1)
+    codec = whoosh_internals.writing_codec()
+    return whoosh_index.open_dir(str(folder)).writer(limitmb=limitmb, procs=1, codec=codec)
 
 
 def page_indexer(key: str, found: Found, taxonomy: Taxonomy) -> Callable[[Any], dict[str, Any]]:

@@ -17,7 +17,7 @@ from dwsearch.app.api import build, open_index, search
 from dwsearch.index.builder import DEFAULT_POLICY, IndexBusy, MergePolicy, build_index
 from dwsearch.index.faults import FAULT_VARIABLE, PHASES
 from dwsearch.index.location import LOCK
-from helpers import run_cli, seed_variants, write
+from helpers import needs_parallel_builds, run_cli, seed_variants, write
 
 
 def _titles(index: Path, query: str) -> list[str]:
@@ -295,6 +295,7 @@ def test_generations_are_tidied(tmp_path):
 
 
 @pytest.mark.slow
+@needs_parallel_builds
 def test_a_parallel_build_gives_the_same_index(tmp_path, seed_text, monkeypatch):
     import dwsearch.index.parallel as parallel
 
