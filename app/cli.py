@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import signal
 import sys
@@ -43,7 +44,13 @@ if TYPE_CHECKING:
     from dwsearch.index.builder import BuildReport
 
 # What a search through a running server may ask (the API's own bounds).
-REMOTE_LIMIT, REMOTE_QUERY_CHARS, REMOTE_QUERY_WORDS = 100, 500, 32
+REMOTE_LIMIT, REMOTE_QUERY_CHARS, REMOTE_QUERY_WORDS, REMOTE_OFFSET = 100, 500, 32, 10_000
+# The bounds of the numeric options, declared with them (a test holds each to the module
+# that enforces it, which the command does not import).
+MAX_LIMIT = 10_000  # dwsearch.search.engine's
+MAX_OFFSET = 1_000_000
+MAX_FILE_MB = 1_000_000  # dwsearch.app.api's
+MAX_BULK_FILE_MB = 1024  # dwsearch.app.export's
 
 
 def _api() -> ModuleType:
@@ -72,6 +79,18 @@ def _warn(message: str) -> None:
 
 def _index_problem(error: Exception) -> UsageFailure:
     return UsageFailure(str(error))
+
+
+class FloatBetween(click.FloatRange):
+    """click's FloatRange, which refuses nan too (nan passes every comparison)."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(
+                f"{value!r} is not a number in the range {self._describe_range()}.", param, ctx
+            )
+        return number
 
 
 def _index_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
@@ -160,7 +179,7 @@ taxonomy_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 max_file_option = click.option(
     "--max-file-mb",
-    type=float,
+    type=FloatBetween(0, MAX_FILE_MB, min_open=True),
     help="Skip page files larger than this many MiB (default 20), naming each.",
 )
 
@@ -386,8 +405,13 @@ def _terminated_as_interrupt() -> Iterator[None]:
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1, required=True, type=click.UNPROCESSED)
 @filter_options
-@click.option("--limit", type=int, default=10, show_default=True, help="Hits to show.")
-@click.option("--offset", type=int, default=0, help="Hits to skip, for paging.")
+@click.option(
+    "--limit", type=click.IntRange(0, MAX_LIMIT), default=10, show_default=True,
+    help="Hits to show.",
+)  # fmt: skip
+@click.option(
+    "--offset", type=click.IntRange(0, MAX_OFFSET), default=0, help="Hits to skip, for paging."
+)
 @click.option(
     "--sort",
     type=click.Choice(["relevance", "newest", "oldest"]),
@@ -424,7 +448,7 @@ def search(
     text = " ".join(query)
     try:
         results = None
-        if not (explain or no_correct) and _within_remote_bounds(text, limit):
+        if not (explain or no_correct) and _within_remote_bounds(text, limit, offset):
             url = remote.find_server(resolve_index_dir(index)[0])
             if url:
                 wanted = remote.search_parameters(text, filters, limit, offset, sort, feedback)
@@ -445,9 +469,10 @@ def search(
     sys.exit(EXIT_FOUND if results.total else EXIT_NOT_FOUND)
 
 
-def _within_remote_bounds(text: str, limit: int) -> bool:
+def _within_remote_bounds(text: str, limit: int, offset: int) -> bool:
     return (
         0 < limit <= REMOTE_LIMIT
+        and offset <= REMOTE_OFFSET
         and len(text) <= REMOTE_QUERY_CHARS
         and len(text.split()) <= REMOTE_QUERY_WORDS
     )
@@ -564,7 +589,7 @@ def stats(as_json: bool, index: Path | None) -> None:
 @click.option("--name", default="dwsearch", show_default=True, help="The index to create and fill.")
 @click.option(
     "--file-mb",
-    type=float,
+    type=FloatBetween(0, MAX_BULK_FILE_MB, min_open=True),
     default=5.0,
     show_default=True,
     help="The largest bulk file, in MiB.",
@@ -607,7 +632,10 @@ def export(
 @cli.command()
 @click.argument("collection", type=click.Path(path_type=Path))
 @json_option
-@click.option("--limit", type=int, default=100, show_default=True, help="Results per query.")
+@click.option(
+    "--limit", type=click.IntRange(1, MAX_LIMIT), default=100, show_default=True,
+    help="Results per query.",
+)  # fmt: skip
 @click.option("--feedback", is_flag=True, help="Search as `search --feedback` does.")
 def evaluate(collection: Path, as_json: bool, limit: int, feedback: bool) -> None:
     """Measure ranking on COLLECTION, a folder of judged queries in BEIR layout.

@@ -38,6 +38,7 @@ from dwsearch.search.scoring import BM25_B, BM25_K1
 FORMATS = ("opensearch",)
 DEFAULT_NAME = "dwsearch"
 DEFAULT_FILE_MB = 5.0
+MAX_FILE_MB = 1024  # a bulk file of a gibibyte is more than OpenSearch takes by default
 MAPPING_FILE = "mapping.json"
 LOAD_SCRIPT = "load.sh"
 _BULK_FILE = re.compile(r"bulk-\d{4,}\.ndjson")
@@ -297,8 +298,10 @@ def _is_export_file(name: str) -> bool:
 def check_request(out: str | Path, index_name: str, file_mb: float) -> None:
     """An ExportError where the export could not be written as asked, before any work."""
     check_index_name(index_name)
-    if not file_mb > 0:
-        raise ExportError(f"--file-mb must be more than 0, not {file_mb:g}")
+    if not 0 < file_mb <= MAX_FILE_MB:
+        raise ExportError(
+            f"--file-mb must be more than 0 and at most {MAX_FILE_MB}, not {file_mb:g}"
+        )
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out} is a file; give a folder to write the export into")

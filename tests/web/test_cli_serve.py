@@ -186,6 +186,7 @@ def _comparable(stdout: str) -> str:
         ["telecom*", "--sort", "newest", "--limit", "3", "--offset", "2", "--color", "always"],
         ["privacy", "--basket", "nonsense"],  # refused: the same sentence either way
         ["spectrum allocation", "--feedback", "--json"],
+        ["satellites", "--offset", "20000"],  # past the API's bound: the command searches
     ],
 )
 def test_the_search_command_asks_a_running_server_and_prints_the_same(seed_index, tmp_path, args):
