@@ -8,6 +8,7 @@ need them, so `dwsearch search` starts as fast as Whoosh's own reader allows.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import math
 import os
@@ -523,6 +524,14 @@ def facets(query, filters, as_json, index):  # type: ignore[no-untyped-def]
     help="Address to listen on; any other than 127.0.0.1 lets other machines search.",
 )
 @click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests made to this host name (repeatable), as a proxy in front "
+    "forwards them; loopback names and --host's are always answered.",
+)
+@click.option(
     "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port."
 )
 @click.option(
@@ -532,11 +541,33 @@ def facets(query, filters, as_json, index):  # type: ignore[no-untyped-def]
     show_default=True,
     help="Processes to serve from: one searches on one core at a time.",
 )
-def serve(index: Path | None, host: str, port: int, workers: int) -> None:
+def serve(
+    index: Path | None, host: str, allow_hosts: tuple[str, ...], port: int, workers: int
+) -> None:
     """Serve the index read-only: a search page at http://HOST:PORT/ and a JSON API
     (/api/search, /api/facets, /api/chunks/ID, /api/stats). A build of the same index
-    while it serves is picked up by the next request. Ctrl-C stops it."""
+    while it serves is picked up by the next request. Ctrl-C stops it.
+
+    It answers only requests made to a loopback name, HOST or an --allow-host NAME
+    (others get 400), so that no web page can point its own name at it and read it."""
+    from dwsearch.app.web import CannotListen, host_name
     from dwsearch.app.web import serve as run_server
+
+    for name in allow_hosts:
+        if host_name(name) is None:
+            raise click.BadParameter(f"{name!r} is no host name", param_hint="'--allow-host'")
+    try:
+        everywhere = ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        everywhere = False
+    if everywhere:
+        _warn(f"listening on every address (--host {host}): anyone on the network can search")
+
+    def unannounced(folder: Path, error: OSError) -> None:
+        _warn(
+            f"cannot write in {folder} ({error.strerror or error}): serving all the same, "
+            "but 'dwsearch search' will not ask this server"
+        )
 
     try:
         run_server(
@@ -546,10 +577,12 @@ def serve(index: Path | None, host: str, port: int, workers: int) -> None:
             workers,
             on_ready=lambda url: _warn(f"serving {url} (Ctrl-C stops)"),
             on_build=_warn,
+            allow_hosts=allow_hosts,
+            on_unannounced=unannounced,
         )
     except IndexProblem as error:
         raise _index_problem(error) from None
-    except OSError as error:
+    except CannotListen as error:
         raise UsageFailure(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
