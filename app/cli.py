@@ -88,9 +88,7 @@ class FloatBetween(click.FloatRange):
     def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
         number = super().convert(value, param, ctx)
         if math.isnan(number):
-            self.fail(
-                f"{value!r} is not a number in the range {self._describe_range()}.", param, ctx
-            )
+            self.fail(f"{value!r} is not a number.", param, ctx)
         return number
 
 

@@ -75,7 +75,9 @@ def app_for_worker() -> Starlette:
     The worker dies with `serve`, however `serve` dies: one left behind would go on
     answering on the port, and hold it against the next `serve`.
     """
-    die_with_parent(int(os.environ[WORKER_PARENT]))
+    parent = os.environ.get(WORKER_PARENT)
+    if parent:
+        die_with_parent(int(parent))
     hosts = json.loads(os.environ.get(WORKER_HOSTS) or "[]")
     return create_app(api.Service(os.environ.get(WORKER_INDEX) or None), SEARCH_THREADS, hosts)
 
@@ -97,10 +99,12 @@ def serve(
     with it is said at once. An index folder it cannot write is served all the same:
     `on_unannounced` is told the folder, and why the server could not say it is up there.
     """
-    hosts = sorted({name for name in map(host_name, [host, *allow_hosts]) if name})
     service = api.Service(index, on_build)
     service.session()
     sock = listen(host, port)
+    # The address it listens on too: the one it says it serves at, where `host` is a name.
+    names = [host, sock.getsockname()[0], *allow_hosts]
+    hosts = sorted({name for name in map(host_name, names) if name})
     # `dwsearch search` on the same index asks this server while it runs.
     announced = None
     try:

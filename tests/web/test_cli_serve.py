@@ -408,3 +408,20 @@ def test_a_bad_host_name_to_allow_is_one_line_and_exit_2(seed_index):
     result = _cli("serve", "--index", str(seed_index), "--allow-host", "a b/c")
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "--allow-host" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_host_given_by_another_name_is_answered_at_the_address_it_says(seed_index, tmp_path):
+    """`--host 127.2` is 127.0.0.2 (any name may stand for an address): the address it
+    says it serves at is answered, and `dwsearch search` asks it there."""
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    alone = _cli("search", "satellites", "--json", "--index", str(index))
+    served = Served("--index", str(index), "--host", "127.2")
+    try:
+        assert served.url.startswith("http://127.0.0.2:"), served.said
+        assert Client(served.url).get("/api/search?q=satellites").status_code == 200
+        asked = _cli("search", "satellites", "--json", "--index", str(index))
+    finally:
+        served.stop()
+    assert (asked.returncode, asked.stderr) == (alone.returncode, alone.stderr)
+    assert _comparable(asked.stdout) == _comparable(alone.stdout)
