@@ -559,7 +559,10 @@ def serve(
     except ValueError:
         everywhere = False
     if everywhere:
-        _warn(f"listening on every address (--host {host}): anyone on the network can search")
+        _warn(
+            f"listening on every address (--host {host}): "
+            "anyone on the network can search the index"
+        )
 
     def unannounced(folder: Path, error: OSError) -> None:
         _warn(
@@ -568,16 +571,17 @@ def serve(
         )
 
     try:
-        run_server(
-            index,
-            host,
-            port,
-            workers,
-            on_ready=lambda url: _warn(f"serving {url} (Ctrl-C stops)"),
-            on_build=_warn,
-            allow_hosts=allow_hosts,
-            on_unannounced=unannounced,
-        )
+        with _terminated_as_interrupt():  # SIGTERM too withdraws the announcement
+            run_server(
+                index,
+                host,
+                port,
+                workers,
+                on_ready=lambda url: _warn(f"serving {url} (Ctrl-C stops)"),
+                on_build=_warn,
+                allow_hosts=allow_hosts,
+                on_unannounced=unannounced,
+            )
     except IndexProblem as error:
         raise _index_problem(error) from None
     except CannotListen as error:

@@ -391,7 +391,7 @@ def test_listening_on_every_address_is_said_and_foreign_hosts_are_refused(seed_i
     try:
         assert served.said[0] == (
             "dwsearch: listening on every address (--host 0.0.0.0): anyone on the network "
-            "can search\n"
+            "can search the index\n"
         )
         port = int(served.url.rpartition(":")[2])
         client = Client(f"http://127.0.0.1:{port}")
@@ -425,3 +425,18 @@ def test_a_host_given_by_another_name_is_answered_at_the_address_it_says(seed_in
         served.stop()
     assert (asked.returncode, asked.stderr) == (alone.returncode, alone.stderr)
     assert _comparable(asked.stdout) == _comparable(alone.stdout)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigterm_stops_it_as_ctrl_c_does_and_withdraws_the_announcement(
+    seed_index, tmp_path, workers
+):
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    served = Served("--index", str(index), "--workers", workers)
+    assert _answers(served.url) and list(index.glob(".serve-*"))
+    served.process.terminate()
+    _, rest = served.process.communicate(timeout=30)
+    assert served.process.returncode in (130, 143)
+    assert rest.endswith(("dwsearch: terminated\n", "dwsearch: interrupted\n"))
+    assert not list(index.glob(".serve-*"))
