@@ -342,11 +342,19 @@ def build(
     )
 
 
+# The largest size cap on page files a caller may set, in MiB (a tebibyte: no limit).
+MAX_FILE_MB = 1_000_000
+
+
 def file_size_limit(max_file_mb: float) -> int:
-    """`max_file_mb` MiB in bytes; a BadValue unless it is a positive number."""
-    if not (max_file_mb > 0 and max_file_mb < 1e6):
-        raise BadValue("must be a number of MiB above 0", "max_file_mb", max_file_mb)
-    return int(max_file_mb * 1024 * 1024)
+    """`max_file_mb` MiB in whole bytes, at least one: the one reading of a size cap, for
+    building and chunking alike. A BadValue unless it is above 0 and at most MAX_FILE_MB.
+    """
+    if not 0 < max_file_mb <= MAX_FILE_MB:
+        raise BadValue(
+            f"must be a number of MiB above 0 and at most {MAX_FILE_MB}", "max_file_mb", max_file_mb
+        )
+    return max(1, int(max_file_mb * 1024 * 1024))
 
 
 def remove(

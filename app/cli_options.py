@@ -5,6 +5,7 @@ options)."""
 from __future__ import annotations
 
 import functools
+import math
 import os
 import signal
 import sys
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
+# The bounds of the numeric options, declared with them (a test holds each to the module
+# that enforces it, which the command does not import).
+MAX_LIMIT = 10_000  # dwsearch.search.engine's
+MAX_OFFSET = 1_000_000
+MAX_FILE_MB = 1_000_000  # dwsearch.app.api's
+MAX_BULK_FILE_MB = 1024  # dwsearch.app.export's
 
 
 def api() -> ModuleType:
@@ -78,6 +85,16 @@ def use_color(choice: str) -> bool:
     return sys.stdout.isatty()
 
 
+class FloatBetween(click.FloatRange):
+    """click's FloatRange, which refuses nan too (nan passes every comparison)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number
+
+
 def _index_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
     # An empty name would mean the current folder; say so rather than guess. (An empty
     # $DWSEARCH_INDEX is as good as none.)
@@ -110,7 +127,7 @@ taxonomy_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 max_file_option = click.option(
     "--max-file-mb",
-    type=float,
+    type=FloatBetween(0, MAX_FILE_MB, min_open=True),
     help="Skip page files larger than this many MiB (default 20), naming each.",
 )
 

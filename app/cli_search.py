@@ -16,6 +16,8 @@ from . import remote
 from .cli_options import (
     EXIT_FOUND,
     EXIT_NOT_FOUND,
+    MAX_LIMIT,
+    MAX_OFFSET,
     api,
     color_option,
     filter_options,
@@ -31,8 +33,13 @@ from .printers import Style, render_chunk_text, render_facets_text, render_text,
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1, required=True, type=click.UNPROCESSED)
 @filter_options
-@click.option("--limit", type=int, default=10, show_default=True, help="Hits to show.")
-@click.option("--offset", type=int, default=0, help="Hits to skip, for paging.")
+@click.option(
+    "--limit", type=click.IntRange(0, MAX_LIMIT), default=10, show_default=True,
+    help="Hits to show.",
+)  # fmt: skip
+@click.option(
+    "--offset", type=click.IntRange(0, MAX_OFFSET), default=0, help="Hits to skip, for paging."
+)
 @click.option(
     "--sort",
     type=click.Choice(SORTS),

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import asdict
 from pathlib import Path
 
 import click
 
-from .cli_options import UsageFailure, api, index_option, json_option, warn
+from .cli_options import (
+    MAX_BULK_FILE_MB,
+    MAX_LIMIT,
+    FloatBetween,
+    UsageFailure,
+    api,
+    index_option,
+    json_option,
+    terminated_as_interrupt,
+    warn,
+)
 from .printers import visible
 
 
@@ -21,6 +32,14 @@ from .printers import visible
     help="Address to listen on; any other than 127.0.0.1 lets other machines search.",
 )
 @click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests made to this host name (repeatable), as a proxy in front "
+    "forwards them; loopback names and --host's are always answered.",
+)
+@click.option(
     "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port."
 )
 @click.option(
@@ -30,22 +49,50 @@ from .printers import visible
     show_default=True,
     help="Processes to serve from: one searches on one core at a time.",
 )
-def serve(index: Path | None, host: str, port: int, workers: int) -> None:
+def serve(
+    index: Path | None, host: str, allow_hosts: tuple[str, ...], port: int, workers: int
+) -> None:
     """Serve the index read-only: a search page at http://HOST:PORT/ and a JSON API
     (/api/search, /api/facets, /api/chunks/ID, /api/stats). A build of the same index
-    while it serves is picked up by the next request. Ctrl-C stops it."""
+    while it serves is picked up by the next request. Ctrl-C stops it.
+
+    It answers only requests made to a loopback name, HOST or an --allow-host NAME
+    (others get 400), so that no web page can point its own name at it and read it."""
+    from dwsearch.app.web import CannotListen, host_name
     from dwsearch.app.web import serve as run_server
 
+    for name in allow_hosts:
+        if host_name(name) is None:
+            raise click.BadParameter(f"{name!r} is no host name", param_hint="'--allow-host'")
     try:
-        run_server(
-            index,
-            host,
-            port,
-            workers,
-            on_ready=lambda url: warn(f"serving {url} (Ctrl-C stops)"),
-            on_build=warn,
+        everywhere = ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        everywhere = False
+    if everywhere:
+        warn(
+            f"listening on every address (--host {host}): "
+            "anyone on the network can search the index"
         )
-    except OSError as error:
+
+    def unannounced(folder: Path, error: OSError) -> None:
+        warn(
+            f"cannot write in {folder} ({error.strerror or error}): serving all the same, "
+            "but 'dwsearch search' will not ask this server"
+        )
+
+    try:
+        with terminated_as_interrupt():  # SIGTERM too withdraws the announcement
+            run_server(
+                index,
+                host,
+                port,
+                workers,
+                on_ready=lambda url: warn(f"serving {url} (Ctrl-C stops)"),
+                on_build=warn,
+                allow_hosts=allow_hosts,
+                on_unannounced=unannounced,
+            )
+    except CannotListen as error:
         raise UsageFailure(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
@@ -61,7 +108,7 @@ def serve(index: Path | None, host: str, port: int, workers: int) -> None:
 @click.option("--name", default="dwsearch", show_default=True, help="The index to create and fill.")
 @click.option(
     "--file-mb",
-    type=float,
+    type=FloatBetween(0, MAX_BULK_FILE_MB, min_open=True),
     default=5.0,
     show_default=True,
     help="The largest bulk file, in MiB.",
@@ -101,7 +148,10 @@ def export(
 @click.command()
 @click.argument("collection", type=click.Path(path_type=Path))
 @json_option
-@click.option("--limit", type=int, default=100, show_default=True, help="Results per query.")
+@click.option(
+    "--limit", type=click.IntRange(1, MAX_LIMIT), default=100, show_default=True,
+    help="Results per query.",
+)  # fmt: skip
 @click.option("--feedback", is_flag=True, help="Search as `search --feedback` does.")
 def evaluate(collection: Path, as_json: bool, limit: int, feedback: bool) -> None:
     """Measure ranking on COLLECTION, a folder of judged queries in BEIR layout.

@@ -8,11 +8,13 @@ When no server answers, or the search asks for what the API does not offer, the
 command searches itself.
 
 A server says it is up with a small file in the index folder, `.serve-PID.json`, which
-it removes when it stops; a file whose process is gone is ignored.
+it removes when it stops. A file whose process is gone (a server killed with SIGKILL
+removes nothing) is ignored, and removed by the next server of the index.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -30,7 +32,9 @@ TIMEOUT_SECONDS = 5.0
 
 
 def announce(index_dir: Path, url: str) -> Path:
-    """Say that this process serves the index at `index_dir`, at `url`."""
+    """Say that this process serves the index at `index_dir`, at `url`, after removing
+    what servers that are gone left there; an OSError if the folder cannot be written."""
+    _remove_stale(index_dir)
     path = index_dir / SERVER_FILE.format(pid=os.getpid())
     temporary = path.with_name(f"{path.name}.tmp")
     announcement = {"url": url, "pid": os.getpid(), "api": API_LEVEL}
@@ -41,6 +45,20 @@ def announce(index_dir: Path, url: str) -> Path:
 
 def withdraw(path: Path) -> None:
     path.unlink(missing_ok=True)
+
+
+def _remove_stale(index_dir: Path) -> None:
+    """Remove the announcements (and half-written ones) of processes that are gone."""
+    try:
+        found = list(index_dir.glob(SERVER_FILE.format(pid="*") + "*"))
+    except OSError:
+        return
+    for path in found:
+        pid = path.name.removeprefix(".serve-").split(".")[0]
+        if pid.isascii() and pid.isdigit() and not process_alive(int(pid)):
+            # Not ours to remove, perhaps: readers ignore it all the same.
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
 
 
 def find_server(index_dir: Path) -> str | None:

@@ -394,10 +394,13 @@ def remove_stale(index_dir: Path, keep: Path | None) -> None:
 
 
 def process_alive(pid: int) -> bool:
-    """Whether a process of this number is running (another user's counts)."""
+    """Whether a process of this number is running (another user's counts); never for a
+    number no process has (0 and -1 would ask about groups of processes)."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except PermissionError:
         return True
