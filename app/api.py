@@ -45,6 +45,7 @@ from dwsearch.search.engine import IndexStats, SearchSession, index_stats, show_
 from dwsearch.search.errors import SearchError
 from dwsearch.search.results import Filters, Hit, Results
 
+from .bounds import MAX_FILE_MB
 from .evaluate import Evaluation
 from .evaluate import evaluate as run_evaluation
 from .export import (
@@ -340,10 +341,6 @@ def build(
         on_wait=on_wait,
         max_bytes=max_bytes,
     )
-
-
-# The largest size cap on page files a caller may set, in MiB (a tebibyte: no limit).
-MAX_FILE_MB = 1_000_000
 
 
 def file_size_limit(max_file_mb: float) -> int:

@@ -19,6 +19,7 @@ from click.core import ParameterSource
 
 from dwsearch.search.filters import read_filters
 
+from .bounds import MAX_FILE_MB
 from .printers import visible
 from .wording import for_cli
 
@@ -26,12 +27,6 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
-# The bounds of the numeric options, declared with them (a test holds each to the module
-# that enforces it, which the command does not import).
-MAX_LIMIT = 10_000  # dwsearch.search.engine's
-MAX_OFFSET = 1_000_000
-MAX_FILE_MB = 1_000_000  # dwsearch.app.api's
-MAX_BULK_FILE_MB = 1024  # dwsearch.app.export's
 
 
 def api() -> ModuleType:

@@ -10,14 +10,13 @@ from pathlib import Path
 import click
 
 from dwsearch.index.location import resolve_index_dir
-from dwsearch.search.results import SORTS, Filters
+from dwsearch.search.results import MAX_LIMIT, MAX_OFFSET, SORTS, Filters
 
 from . import remote
+from .bounds import within_bounds
 from .cli_options import (
     EXIT_FOUND,
     EXIT_NOT_FOUND,
-    MAX_LIMIT,
-    MAX_OFFSET,
     api,
     color_option,
     filter_options,
@@ -26,7 +25,6 @@ from .cli_options import (
     use_color,
     warn,
 )
-from .http_api import within_bounds
 from .printers import Style, render_chunk_text, render_facets_text, render_text, results_json
 
 

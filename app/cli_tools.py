@@ -9,9 +9,10 @@ from pathlib import Path
 
 import click
 
+from dwsearch.search.results import MAX_LIMIT
+
+from .bounds import MAX_BULK_FILE_MB
 from .cli_options import (
-    MAX_BULK_FILE_MB,
-    MAX_LIMIT,
     FloatBetween,
     UsageFailure,
     api,

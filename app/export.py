@@ -35,12 +35,12 @@ from dwsearch.search.engine import SearchSession
 from dwsearch.search.query import FIELD_BOOSTS
 from dwsearch.search.scoring import BM25_B, BM25_K1
 
+from .bounds import MAX_BULK_FILE_MB
 from .wording import BadValue
 
 FORMATS = ("opensearch",)
 DEFAULT_NAME = "dwsearch"
 DEFAULT_FILE_MB = 5.0
-MAX_FILE_MB = 1024  # a bulk file of a gibibyte is more than OpenSearch takes by default
 MAPPING_FILE = "mapping.json"
 LOAD_SCRIPT = "load.sh"
 _BULK_FILE = re.compile(r"bulk-\d{4,}\.ndjson")
@@ -302,8 +302,8 @@ def _is_export_file(name: str) -> bool:
 def check_request(out: str | Path, index_name: str, file_mb: float) -> None:
     """An ExportError where the export could not be written as asked, before any work."""
     check_index_name(index_name)
-    if not 0 < file_mb <= MAX_FILE_MB:
-        raise ExportError(f"must be more than 0 and at most {MAX_FILE_MB}", "file_mb", file_mb)
+    if not 0 < file_mb <= MAX_BULK_FILE_MB:
+        raise ExportError(f"must be more than 0 and at most {MAX_BULK_FILE_MB}", "file_mb", file_mb)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out} is a file; give a folder to write the export into")

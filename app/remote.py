@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from dwsearch.app.http_api import API_LEVEL
+from dwsearch.app.bounds import API_LEVEL
 from dwsearch.app.printers import results_from_data
 from dwsearch.app.wording import search_error_from_api
 from dwsearch.index.location import process_alive

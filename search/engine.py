@@ -40,7 +40,7 @@ from .query import (
     parse_query,
     with_compound_forms,
 )
-from .results import SORTS, Filters, Hit, Results, Snippet
+from .results import MAX_LIMIT, MAX_OFFSET, SORTS, Filters, Hit, Results, Snippet
 from .scoring import weighting
 
 if TYPE_CHECKING:
@@ -61,7 +61,6 @@ __all__ = [
     "show_chunk",
 ]
 
-MAX_LIMIT = 10_000
 # The most words one pattern may stand for (`cyber*` is 15 on the bundled corpus).
 MAX_PATTERN_WORDS = 500
 # The facets a filter may name by value (years and dates are ranges).
@@ -71,8 +70,8 @@ FILTER_FACETS = ("type", "kind", "sector", "topic", "basket")
 def _check_paging(limit: int, offset: int) -> None:
     if limit < 0 or limit > MAX_LIMIT:
         raise SearchError(f"must be between 0 and {MAX_LIMIT}", "limit", limit)
-    if offset < 0:
-        raise SearchError("must be 0 or more", "offset", offset)
+    if offset < 0 or offset > MAX_OFFSET:
+        raise SearchError(f"must be between 0 and {MAX_OFFSET}", "offset", offset)
 
 
 def _known_values(

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlencode
 
-from dwsearch.app.http_api import (
+from dwsearch.app.bounds import (
     DEFAULT_LIMIT,
-    MAX_LIMIT,
-    MAX_OFFSET,
+    MAX_HITS_PER_REQUEST,
     MAX_QUERY_CHARS,
     MAX_QUERY_WORDS,
+    MAX_REQUEST_OFFSET,
     MAX_VALUES,
 )
 from dwsearch.search.errors import SearchError
@@ -170,8 +170,8 @@ def read_search(params: QueryValues) -> SearchRequest:
         until=_single(params, "until").strip(),
         sort=sort,
         feedback=_switch(_single(params, "feedback"), "feedback"),
-        limit=_number(_single(params, "limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        offset=_number(_single(params, "offset"), "offset", 0, 0, MAX_OFFSET),
+        limit=_number(_single(params, "limit"), "limit", DEFAULT_LIMIT, 1, MAX_HITS_PER_REQUEST),
+        offset=_number(_single(params, "offset"), "offset", 0, 0, MAX_REQUEST_OFFSET),
     )
     request.filters  # noqa: B018 - reading them checks them, before any search is run
     return request

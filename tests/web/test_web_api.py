@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dwsearch.app.http_api import MAX_LIMIT, MAX_QUERY_CHARS, MAX_QUERY_WORDS
+from dwsearch.app.bounds import MAX_HITS_PER_REQUEST, MAX_QUERY_CHARS, MAX_QUERY_WORDS
 from helpers import run_cli
 
 
@@ -142,8 +142,9 @@ def test_the_query_and_the_page_size_are_bounded(client):
     assert str(MAX_QUERY_WORDS) in too_many.json()["error"]
     words = client.get("/api/search?" + urlencode({"q": "spectrum " * MAX_QUERY_WORDS}))
     assert words.status_code == 200
-    assert client.get(f"/api/search?q=spectrum&limit={MAX_LIMIT + 1}").status_code == 400
-    assert client.get(f"/api/search?q=spectrum&limit={MAX_LIMIT}").status_code == 200
+    largest = MAX_HITS_PER_REQUEST
+    assert client.get(f"/api/search?q=spectrum&limit={largest + 1}").status_code == 400
+    assert client.get(f"/api/search?q=spectrum&limit={largest}").status_code == 200
     many = "&".join(["sector=ITU-R"] * 51)
     assert client.get(f"/api/search?q=spectrum&{many}").status_code == 400
 
