@@ -45,7 +45,8 @@ def _imported(node: ast.AST, path: Path) -> list[str]:
 
 
 def test_import_contracts_hold():
-    """ingest imports neither index nor search; index not search; search not the builder."""
+    """The layers (app > search > index > ingest > lexicon) import downwards only;
+    ingestion knows no Whoosh; a search loads neither the builder nor ingestion."""
     linter = Path(sys.executable).with_name("lint-imports")
     if not linter.exists():
         pytest.skip("import-linter is in the test extra")
