@@ -63,7 +63,7 @@ def build_schema() -> Schema:
 # so that any change to them (even one nobody remembered to note) rebuilds old indexes.
 INDEXING_CODE = tuple(
     Path(__file__).with_name(name)
-    for name in ("analysis.py", "schema.py", "documents.py", "facetmap.py")
+    for name in ("analysis.py", "indexers.py", "schema.py", "documents.py", "facetmap.py")
 )
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from . import whoosh_internals
-from .analysis import counts_indexer, positions_indexer
+from .indexers import counts_indexer, positions_indexer
 from .postings import RANKED_FIELDS, SEGMENT_POSTINGS, write_missing_postings, write_postings
 from .whoosh_internals import field_indexer
 
