@@ -468,6 +468,14 @@ def writing_codec(compression: int = 3) -> Any:
     return _WritingCodec(compression=compression) if can_write_segments() else None
 
 
+class _MemoryOnly(RamStorage):
+    """Storage in memory, its temporary storage too (Whoosh's puts that in the system's
+    temporary folder, where a probe must leave nothing)."""
+
+    def temp_storage(self, name: str | None = None) -> Any:
+        return RamStorage()
+
+
 @cache
 def can_write_segments() -> bool:
     """Whether segments may be written below the public API: the version and methods
@@ -475,7 +483,7 @@ def can_write_segments() -> bool:
     if not FAST:
         return False
     schema = whoosh_fields.Schema(text=whoosh_fields.TEXT())
-    storage = RamStorage()
+    storage = _MemoryOnly()
     codec = whoosh3.W3Codec()
     segment = codec.new_segment(storage, "PROBE")
     perdoc = codec.per_document_writer(storage, segment)
