@@ -54,8 +54,9 @@ def wait_notice() -> None:
     warn("another build is running on this index; waiting for it")
 
 
-class Terminated(Exception):
-    """SIGTERM, turned into an exception so that a build cleans up as for Ctrl-C."""
+class Terminated(BaseException):
+    """SIGTERM, turned into an exception so that a build cleans up as for Ctrl-C; not an
+    Exception, as KeyboardInterrupt is not, so that no `except Exception` swallows it."""
 
 
 @contextmanager

@@ -25,7 +25,14 @@ from .cli_options import (
     use_color,
     warn,
 )
-from .printers import Style, render_chunk_text, render_facets_text, render_text, results_json
+from .printers import (
+    Style,
+    render_chunk_text,
+    render_facets_text,
+    render_text,
+    results_json,
+    visible,
+)
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -142,7 +149,7 @@ def stats(as_json: bool, index: Path | None) -> None:
     if as_json:
         click.echo(json.dumps(asdict(found), ensure_ascii=False))
         return
-    click.echo(f"index          {found.index}")
+    click.echo(f"index          {visible(str(found.index))}")
     click.echo(f"chunks         {found.chunks}")
     for kind, count in found.chunks_by_type.items():
         click.echo(f"  {kind:<12} {count}")

@@ -24,7 +24,7 @@ from .cli_options import (
     wait_notice,
     warn,
 )
-from .printers import date_label, visible
+from .printers import date_label, visible, visible_text
 
 if TYPE_CHECKING:
     from dwsearch.index.builder import BuildReport
@@ -157,11 +157,11 @@ def _report_build(report: BuildReport) -> None:
     if report.published:
         verb = "rebuilt" if report.rebuilt else "updated"
         click.echo(
-            f"{verb} {report.index_dir}: {report.pages} page(s), {report.chunks} chunks "
-            f"in {report.seconds:.2f} s"
+            f"{verb} {visible(str(report.index_dir))}: {report.pages} page(s), "
+            f"{report.chunks} chunks in {report.seconds:.2f} s"
         )
     else:
-        click.echo(f"{report.index_dir} is up to date ({report.chunks} chunks)")
+        click.echo(f"{visible(str(report.index_dir))} is up to date ({report.chunks} chunks)")
     if report.failed:
         sys.exit(EXIT_ERROR)
 
@@ -176,7 +176,7 @@ def _format_chunk(chunk: Chunk) -> str:
         facets.append("sectors " + ", ".join(chunk.sectors))
     if chunk.topics:
         facets.append("topics " + ", ".join(chunk.topics))
-    head = f"{chunk.location}  [{chunk.type}]  {chunk.display_title}"
+    head = f"{visible(chunk.location)}  [{chunk.type}]  {chunk.display_title}"
     lines = [head]
     if chunk.url:
         lines.append(f"    {chunk.url}")
@@ -186,4 +186,4 @@ def _format_chunk(chunk: Chunk) -> str:
         lines.append(f"    {chunk.text[:300]}{'…' if len(chunk.text) > 300 else ''}")
     if facets:
         lines.append("    " + "; ".join(facets))
-    return visible("\n".join(lines)) + "\n"
+    return visible_text("\n".join(lines)) + "\n"

@@ -166,6 +166,9 @@ def evaluate(collection: Path, as_json: bool, limit: int, feedback: bool) -> Non
     if as_json:
         click.echo(json.dumps(asdict(found), ensure_ascii=False))
         return
-    click.echo(f"{found.collection}: {found.documents} documents, {found.queries} judged queries")
+    click.echo(
+        f"{visible(str(found.collection))}: {found.documents} documents, "
+        f"{found.queries} judged queries"
+    )
     for name, value in found.measures.items():
         click.echo(f"  {name:<11} {value:.4f}")

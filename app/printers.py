@@ -18,13 +18,30 @@ from dwsearch.search.results import Hit, Results, Segment, Snippet
 MARK_STYLE = {"fg": "red", "bold": True}
 FACET_SUMMARY_VALUES = 5
 # Characters a terminal would act on rather than show: C0 and C1 controls (escape
-# sequences start with one), and the bidirectional overrides that reorder what is shown.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# sequences start with one), line and paragraph separators, and the bidirectional
+# overrides that reorder what is shown.
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+# The same, less the tab and the line break: a chunk's text may have several lines.
+_INVISIBLE_IN_TEXT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    return match.group(0).encode("unicode_escape").decode()
 
 
 def visible(text: str) -> str:
-    """Text safe to print on a terminal: each control character shown as an escape."""
-    return _INVISIBLE.sub(lambda m: m.group(0).encode("unicode_escape").decode(), text)
+    """Text safe to print within one line of a terminal: each control character, a line
+    break too (a file name may hold one), shown as an escape."""
+    return _INVISIBLE.sub(_escape, text)
+
+
+def visible_text(text: str) -> str:
+    """As `visible`, but keeping line breaks and tabs: for a chunk's text."""
+    return _INVISIBLE_IN_TEXT.sub(_escape, text)
 
 
 def hyperlink(text: str, url: str, style: Style) -> str:
@@ -47,7 +64,9 @@ class Style:
 def snippet_text(snippet: Snippet, style: Style, **base: Any) -> str:
     """Plain text with matches styled; `base` styles the rest (styles do not nest)."""
     body = "".join(
-        style(visible(s.text), **MARK_STYLE) if s.marked else style(visible(s.text), **base)
+        style(visible_text(s.text), **MARK_STYLE)
+        if s.marked
+        else style(visible_text(s.text), **base)
         for s in snippet.segments
     )
     return f"{'… ' if snippet.cut_before else ''}{body}{' …' if snippet.cut_after else ''}"
@@ -248,6 +267,6 @@ def render_chunk_text(chunk: Chunk, style: Style) -> str:
     ]
     lines = [style(visible(chunk.display_title), bold=True), ""]
     if chunk.text:
-        lines += [visible(chunk.text), ""]
+        lines += [visible_text(chunk.text), ""]
     lines += [f"{style(f'{name:<8}', dim=True)} {visible(value)}" for name, value in rows if value]
     return "\n".join(lines)

@@ -27,6 +27,7 @@ A small slice of each part runs in the tests (tests/test_stress.py).
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import random
@@ -322,6 +323,100 @@ def random_kills(work: Path, pages: int, count: int, rng: random.Random) -> Part
     return part
 
 
+# ------------------------------------------------------------------------- terms
+# Fewer pages than a parallel build takes (200), so the process TERMed reads them itself.
+TERM_PAGES = 150
+
+
+def _html_pages(folder: Path, count: int) -> None:
+    """HTML pages of five synthetic pages each, with no <main>: reading one runs htmldate
+    and trafilatura, the calls that ingestion guards with `except Exception`."""
+    text_pages = write_pages(folder.parent / f"{folder.name}-text", count * 5)
+    for number in range(count):
+        sections = []
+        for path in text_pages[number * 5 : number * 5 + 5]:
+            title, _, rest = path.read_text(encoding="utf-8").partition("\n")
+            sections.append(f"<h2>{html.escape(title)}</h2>")
+            for block in rest.split("\n\n"):
+                lines = [html.escape(line) for line in block.strip().splitlines()]
+                if len(lines) > 1:  # a list of items
+                    sections.append("<ul>" + "".join(f"<li>{x}</li>" for x in lines) + "</ul>")
+                elif lines:
+                    sections.append(f"<p>{lines[0]}</p>")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"page-{number:05}.html").write_text(
+            f"<html><head><title>Page {number}</title></head><body><header>Site</header>"
+            f"<div><h1>Page {number}</h1>{''.join(sections)}</div></body></html>",
+            encoding="utf-8",
+        )
+
+
+def terms_in_ingestion(work: Path, count: int, rng: random.Random, pages: int = TERM_PAGES) -> Part:
+    """Builds of HTML pages sent SIGTERM at random while they read pages. A failure is an
+    exit other than 143 with "dwsearch: terminated", a build that read on to its end (it
+    then waits at the fault hook, so a swallowed SIGTERM is seen, never published), a
+    half-built generation left, or a live index that changed."""
+    part = Part()
+    corpus = work / "term-pages"
+    if not corpus.exists():
+        _html_pages(corpus, pages)
+    started = time.perf_counter()
+    api.build([corpus], index=work / "term-reference")
+    reading = time.perf_counter() - started  # about how long a build reads pages
+    index = work / "term-index"
+    api.build([corpus / "page-00000.html"], index=index)
+    before = api.search("privacy", index=index).total
+    live = (index / "CURRENT").read_bytes()
+    written = work / "term-written"
+    env = {**os.environ, "DWSEARCH_FAULT_AT": f"written:pause={written}"}
+    for _ in range(count):
+        part.tried += 1
+        written.unlink(missing_ok=True)
+        process = subprocess.Popen(
+            [*CLI, "build", "--rebuild", str(corpus), "--index", str(index)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+        deadline = time.time() + TIME_LIMIT
+        while not list(index.glob("building-*")) and process.poll() is None:
+            if time.time() > deadline:
+                break
+            time.sleep(0.01)  # the new generation's folder: pages are being read
+        time.sleep(rng.uniform(0.0, 0.8 * reading))
+        read_all = written.exists()
+        process.send_signal(signal.SIGTERM)
+        deadline = time.time() + 10
+        while process.poll() is None and time.time() < deadline:
+            if written.exists() and not read_all:
+                part.fail("SIGTERM swallowed: the build read on to the end of its pages")
+                break
+            time.sleep(0.02)
+        if process.poll() is None:
+            if time.time() >= deadline:
+                part.fail("the build did not end within 10 s of SIGTERM")
+            process.kill()
+        _, err = process.communicate()
+        ended = (process.returncode, err.decode("utf-8", "replace"))
+        if process.returncode == -signal.SIGKILL:
+            api.build(index=index)  # tidies what the killed build left
+        elif ended != (143, "dwsearch: terminated\n"):
+            part.fail(f"exit {ended[0]}: {ended[1][-200:]!r}")
+        if list(index.glob("building-*")):
+            part.fail("a half-built generation was left")
+        if (index / "CURRENT").read_bytes() != live:
+            part.fail("a new generation was published")
+        try:
+            found = api.search("privacy", index=index).total
+        except Exception as error:
+            part.fail(f"the index no longer answers: {error}")
+            continue
+        if found != before:
+            part.fail(f"{found} results; the index had {before}")
+    return part
+
+
 # ------------------------------------------------------------------------- corruptions
 def _corruptions(path: Path, rng: random.Random) -> list[tuple[str, bytes | None]]:
     data = path.read_bytes()
@@ -415,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         "queries": fuzz_queries(index, args.queries, rng),
         "files": hostile_files(work),
         "kills": random_kills(work, args.pages, args.kills, rng),
+        "terms": terms_in_ingestion(work, args.kills, random.Random(args.seed)),
         "corruptions": corruptions(work, rng),
     }
     figures = {

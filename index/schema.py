@@ -11,8 +11,9 @@ from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from .analysis import analysis_fingerprint, english_analyzer, spelling_analyzer
 from .whoosh_internals import bytes_column, number_column
 
-# Bump when the schema or the way chunks become documents changes.
-SCHEMA_REVISION = 7
+# Bump when the schema or the way chunks become documents changes (8: chunk ids name
+# their file, so the ids of an older index are rebuilt).
+SCHEMA_REVISION = 8
 
 
 def build_schema() -> Schema:

@@ -346,7 +346,8 @@ def _chunks(
     facts: PageFacts,
     taxonomy: Taxonomy,
 ) -> list[Chunk]:
-    """The page's chunks: ids unique within the page, dates and years settled."""
+    """The page's chunks: ids unique within the page and to its file, dates and years
+    settled."""
     page = slugify(page_title)
     tagged = taxonomy.topics_named(facts.tags)
     seen_ids: dict[str, int] = {}
@@ -355,7 +356,9 @@ def _chunks(
         tags = taxonomy.tag(
             f"{draft.title}\n{draft.text}", also=tagged if draft.role != "item" else ()
         )
-        key = "\x1f".join((page, draft.type, draft.section, draft.title, draft.text))
+        # The file is part of the id: a page's .html and .txt copies, or one file copied,
+        # are two places, and an index or an export keeps each chunk of each.
+        key = "\x1f".join((source, page, draft.type, draft.section, draft.title, draft.text))
         chunk_id = hashlib.sha1(key.encode()).hexdigest()[:16]
         # Identical chunks on one page (a list item repeated) keep distinct, stable ids.
         repeat = seen_ids.get(chunk_id, 0)

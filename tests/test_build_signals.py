@@ -97,3 +97,66 @@ def test_workers_die_with_a_killed_build(tmp_path, corpus):
     # the next build removes what the killed one left, and completes
     report = build([corpus], index=index)
     assert report.published and not list(index.glob("building-*"))
+
+
+# `dwsearch build`, with one library call that ingestion wraps in `except Exception`
+# made to take a minute, as a page slow to parse makes it: a SIGTERM then lands inside it.
+SLOW_CALL = """
+import importlib, runpy, sys, time
+from pathlib import Path
+
+module, name, flag = sys.argv[1:4]
+del sys.argv[1:4]
+
+def slow(*args, **kwargs):
+    Path(flag).touch()
+    time.sleep(60)
+
+setattr(importlib.import_module(module), name, slow)
+runpy.run_module("dwsearch.app", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [("htmldate", "find_date"), ("trafilatura", "extract")],
+    ids=["publication-date", "content-extraction"],
+)
+def test_sigterm_inside_ingestion_stops_the_build(tmp_path, module, name):
+    """SIGTERM while a page is being read ends the build with 143 and publishes nothing,
+    even inside a library call that ingestion guards with `except Exception`."""
+    index = tmp_path / "index"
+    old = tmp_path / "old.txt"
+    old.write_text("Old page\n\nA paragraph about satellites and spectrum.\n", encoding="utf-8")
+    build([old], index=index)
+    before = [h.id for h in search("satellites", index=index).hits]
+    generation = (index / "CURRENT").read_bytes()
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "new.html").write_text(
+        "<html><body><div><h1>New page</h1><p>A paragraph about quokkas.</p>"
+        "<p>Another paragraph, on wombats.</p></div></body></html>",
+        encoding="utf-8",
+    )
+    script, flag = tmp_path / "slow_call.py", tmp_path / "inside"
+    script.write_text(SLOW_CALL, encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, str(script), module, name, str(flag), "build", str(pages),
+         "--index", str(index)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.time() + 60
+    while not flag.exists():
+        assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
+        assert time.time() < deadline
+        time.sleep(0.01)
+
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert (process.returncode, stderr.decode()) == (143, "dwsearch: terminated\n")
+    assert (index / "CURRENT").read_bytes() == generation  # nothing new published
+    assert not list(index.glob("building-*"))
+    assert [h.id for h in search("satellites", index=index).hits] == before
+    assert search("quokkas", index=index).total == 0

@@ -26,7 +26,7 @@ from dwsearch.ingest import Chunk, bundled_corpus
 from dwsearch.lexicon import acronym_rows, stop_words, uk_to_us
 from dwsearch.search.query import FIELD_BOOSTS
 from dwsearch.search.scoring import BM25_B, BM25_K1
-from helpers import FIXTURES, seed_variants, write
+from helpers import FIXTURES, SEED_NAME, seed_variants, write
 from helpers import run_cli as run
 
 PAGES = FIXTURES / "pages"  # HTML pages with dates, addresses and kinds of page
@@ -189,6 +189,36 @@ def test_ids_are_the_chunks_and_two_exports_are_the_same_files(exported, corpus_
         )
         for path in exported.iterdir():
             assert (folder / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+@pytest.mark.slow
+def test_copies_of_a_page_have_ids_of_their_own_and_each_is_exported(tmp_path):
+    """A page's .html and .txt, and a file copied, once gave the same chunk ids: the
+    export wrote fewer documents than it said it did (OpenSearch keeps one per _id), and
+    `show` picked one copy."""
+    pages, index, out = tmp_path / "pages", tmp_path / "index", tmp_path / "out"
+    text = (bundled_corpus() / SEED_NAME).read_bytes()
+    write(pages / "itu.txt", text)
+    write(pages / "itu-copy.txt", text)
+    write(
+        pages / "itu.html", (FIXTURES / "international-telecommunication-union.html").read_bytes()
+    )
+    ids = {name: set(_ingested(pages / name)) for name in ("itu.txt", "itu-copy.txt", "itu.html")}
+    assert ids["itu.txt"].isdisjoint(ids["itu-copy.txt"])
+    assert ids["itu.txt"].isdisjoint(ids["itu.html"])
+
+    built = run("build", str(pages), "--index", str(index))
+    assert built.exit_code == 0, built.stderr
+    reported = int(re.search(r"3 page\(s\), (\d+) chunks", built.stdout).group(1))  # type: ignore[union-attr]
+    assert reported == sum(len(each) for each in ids.values())
+    exported = run("export", "--format", "opensearch", "--index", str(index), str(out), "--json")
+    assert json.loads(exported.stdout)["chunks"] == reported
+    pairs = _pairs(out)
+    assert len(pairs) == len({a["index"]["_id"] for a, _ in pairs}) == reported
+    sources = {chunk_id: name for name, each in ids.items() for chunk_id in each}
+    for _, document in pairs:
+        shown = run("show", document["id"], "--json", "--index", str(index))
+        assert json.loads(shown.stdout)["source"] == sources[document["id"]] == document["source"]
 
 
 def test_an_updated_index_exports_what_it_holds_now(seed_text, tmp_path):

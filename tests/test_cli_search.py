@@ -110,6 +110,45 @@ def test_json_keeps_text_exact(tmp_path):
     assert "a\x1b[2Jb.txt" in sources  # JSON escapes it itself, and keeps it exact
 
 
+def test_a_line_break_in_a_file_name_is_shown_escaped_and_kept_in_json(tmp_path):
+    """Text output that names a file or folder (build, sources, search, chunks, show,
+    stats) shows a line break in its name as `\\n`, so no name spans two lines; JSON
+    keeps the name exact."""
+    pages, index = tmp_path / "my\npages", tmp_path / "ix\nd"
+    write(pages / "page\none.txt", "Quokka page\n\nA paragraph about quokkas.\n")
+    write(pages / "empty\nfile.txt", "")
+    said = "dwsearch: empty\\nfile.txt: empty file\n"  # one line for the file it skips
+    built = run_cli("build", str(pages), "--index", str(index))
+    assert (built.exit_code, built.stderr) == (2, said)
+    listed = run_cli("chunks", str(pages))
+    assert (listed.exit_code, listed.stderr) == (2, said)
+    found = json.loads(run_cli("search", "quokkas", "--json", "--index", str(index)).stdout)
+    shown = {
+        "build": (built.stdout, ["my\\npages", "ix\\nd"]),
+        "sources": (run_cli("sources", "--index", str(index)).stdout, ["my\\npages"]),
+        "search": (
+            run_cli("search", "quokkas", "--index", str(index)).stdout,
+            ["page\\none.txt:3"],
+        ),
+        "chunks": (listed.stdout, ["page\\none.txt:1", "page\\none.txt:3"]),
+        "show": (
+            run_cli("show", found["hits"][0]["id"], "--index", str(index)).stdout,
+            [f"page\\none.txt:{found['hits'][0]['lines'][0]}"],
+        ),
+        "stats": (run_cli("stats", "--index", str(index)).stdout, ["ix\\nd"]),
+    }
+    for command, (output, names) in shown.items():
+        for name in names:
+            assert name in output, (command, name, output)
+        for raw in ("my\npages", "page\none", "ix\nd"):
+            assert raw not in output, (command, raw)
+
+    assert {hit["source"] for hit in found["hits"]} == {"page\none.txt"}
+    remembered = json.loads(run_cli("sources", "--json", "--index", str(index)).stdout)
+    assert [each["path"] for each in remembered] == [str(pages)]
+    assert {chunk["source"] for chunk in _chunks(str(pages))} == {"page\none.txt"}
+
+
 def test_a_query_word_may_start_with_a_minus(seed_index):
     """`-word` excludes it, as documented, without `--` before the query."""
     _, with_it = _search(seed_index, "ITU")

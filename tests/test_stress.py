@@ -1,6 +1,6 @@
 """A small slice of `bench/stress.py`, so that the stress suite cannot rot and its
-promises hold on every change: fuzzed queries, hostile files, a killed build, and
-damaged index files."""
+promises hold on every change: fuzzed queries, hostile files, a killed build, a build
+TERMed while it reads pages, and damaged index files."""
 
 from __future__ import annotations
 
@@ -38,6 +38,12 @@ def test_hostile_files_neither_hang_nor_leak(tmp_path):
 @pytest.mark.slow
 def test_a_killed_build_leaves_no_worker_and_a_whole_index(tmp_path):
     part = stress.random_kills(tmp_path, pages=250, count=2, rng=random.Random(2))
+    assert part.tried == 2 and part.failures == []
+
+
+@pytest.mark.slow
+def test_a_build_termed_while_it_reads_pages_ends_with_143_and_publishes_nothing(tmp_path):
+    part = stress.terms_in_ingestion(tmp_path, count=2, rng=random.Random(5), pages=20)
     assert part.tried == 2 and part.failures == []
 
 
