@@ -75,7 +75,7 @@ def serve(
     a problem with it is said at once.
     """
     service = api.Service(index, on_build)
-    service.session()
+    service.check()
     sock = listen(host, port)
     # `dwsearch search` on the same index asks this server while it runs.
     announced = remote.announce(service.directory, address_of(sock))
