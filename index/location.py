@@ -89,15 +89,35 @@ def claim_index_dir(index_dir: Path) -> None:
         others = [p.name for p in index_dir.iterdir() if p.name not in (LOCK, POINTER)]
     except NotADirectoryError:
         raise IndexProblem(f"{index_dir} is a file, not an index folder") from None
-    legacy = (index_dir / POINTER).exists() and all(
+    pointer = index_dir / POINTER
+    # Before markers, an index was known by its pointer naming a generation of dwsearch's;
+    # a file of the user's own that happens to be called CURRENT is no such thing.
+    legacy = _names_a_generation(pointer) and all(
         _made_by_dwsearch(index_dir / name) for name in others
     )
-    if others and not legacy:
+    if (others or pointer.exists() or pointer.is_symlink()) and not legacy:
         raise IndexProblem(
             f"{index_dir} is not a dwsearch index (it holds other files); "
             "give --index an empty or new folder"
         )
     (index_dir / INDEX_MARKER).write_text("A dwsearch index. See `dwsearch stats`.\n")
+
+
+def _names_a_generation(pointer: Path) -> bool:
+    """Whether `pointer` is a pointer file naming a generation folder of dwsearch's."""
+    if pointer.is_symlink() or not pointer.is_file():
+        return False
+    try:
+        with pointer.open("rb") as handle:
+            name = handle.read(256).decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return (
+        name.startswith(_GENERATION_PREFIX)
+        and "/" not in name
+        and "\\" not in name
+        and _made_by_dwsearch(pointer.parent / name)
+    )
 
 
 def _made_by_dwsearch(folder: Path) -> bool:
