@@ -176,6 +176,23 @@ def test_an_index_copied_without_its_times_answers_and_still_sees_damage(referen
     _assert_damaged_then_mended(copy, wanted)
 
 
+def test_a_build_that_updates_a_damaged_index_rebuilds_it(tmp_path):
+    """An update links the live segments into the new generation: one damaged stayed
+    damaged, and wrong, through every update until a build found nothing to update."""
+    pages = tmp_path / "pages"
+    write_pages(pages, PAGES)
+    index = tmp_path / "ix"
+    assert run_cli("build", str(pages), "--index", str(index)).exit_code == 0
+    DAMAGE["length columns"](index)
+    edited = pages / "page-00003.txt"
+    edited.write_text(edited.read_text() + "\n\nA new paragraph on spectrum policy.\n")
+    updated = run_cli("build", "--index", str(index))
+    assert updated.exit_code == 0, updated.stderr
+    oracle = tmp_path / "oracle"
+    assert run_cli("build", str(pages), "--index", str(oracle)).exit_code == 0
+    assert _answers(index) == _answers(oracle)
+
+
 @pytest.mark.parametrize("hidden", [False, True])
 def test_the_default_index_mends_a_large_segment_itself(reference, hidden):
     index, wanted = reference
