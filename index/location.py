@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -341,10 +342,7 @@ def verify_generation(generation: Path, manifest: Manifest, thorough: bool) -> s
             return f"{name} has {info.st_size} bytes, not {size}"
         if stamp and info.st_mtime_ns == stamp and not thorough:
             continue
-        try:
-            _, actual, seen = _fingerprint(path)
-        except OSError as error:
-            return f"{name} cannot be read ({error.strerror or error})"
+        _, actual, seen = _fingerprint(path)
         if actual != checksum:
             return f"{name} does not match its checksum"
         if seen is not None and seen != stamp and seen < time.time_ns() - _SETTLED_NS:
@@ -358,7 +356,8 @@ def _record_mtimes(generation: Path, manifest: Manifest, files: dict[str, list[i
     """Rewrite the manifest with files' new mtimes, where the index can be written."""
     manifest.files.update(files)
     # Beside the generation, not in it: a leftover is never linked into the next one.
-    temporary = generation.parent / f".{MANIFEST}.{os.getpid()}.{time.time_ns()}"
+    writer = f"{os.getpid()}.{threading.get_ident()}.{time.time_ns()}"
+    temporary = generation.parent / f".{MANIFEST}.{writer}"
     try:
         temporary.write_text(manifest.to_json(), encoding="utf-8")
         temporary.replace(generation / MANIFEST)
