@@ -27,6 +27,9 @@ from dwsearch.index import (
     resolve_index_dir,
 )
 from dwsearch.index.location import (
+    BUILD,
+    REBUILD,
+    REBUILD_FROM_PATHS,
     corpus_hash,
     current_generation,
     read_sources,
@@ -42,6 +45,7 @@ from dwsearch.search.engine import IndexStats, SearchSession, index_stats, show_
 from dwsearch.search.errors import ChunkNotFound, SearchError
 from dwsearch.search.results import Filters, Hit, Results
 
+from .bounds import MAX_FILE_MB
 from .evaluate import Evaluation
 from .evaluate import evaluate as run_evaluation
 from .export import (
@@ -53,6 +57,7 @@ from .export import (
     check_request,
     write_export,
 )
+from .wording import BadValue
 
 if TYPE_CHECKING:
     from dwsearch.index.builder import BuildReport, Progress
@@ -134,15 +139,11 @@ def open_index(index: str | Path | None = None, on_build: OnBuild | None = None)
     reason, sources_known = _why_not_usable(directory, is_default)
     if reason is not None and not is_default:
         if reason == "there is no index yet":
-            raise IndexProblem(
-                f"no index at {directory}; build one with: dwsearch build PATH --index {directory}"
-            )
-        fix = f"dwsearch build --rebuild --index {directory}" + ("" if sources_known else " PATH")
-        if reason.startswith("the index at"):
-            raise IndexProblem(f"{reason}; rebuild it with: {fix}")
-        raise IndexProblem(
-            f"the index at {directory} cannot be used: {reason}; rebuild it with: {fix}"
-        )
+            raise IndexProblem(f"no index at {directory}", directory, BUILD)
+        remedy = REBUILD if sources_known else REBUILD_FROM_PATHS
+        if not reason.startswith("the index at"):
+            reason = f"the index at {directory} cannot be used: {reason}"
+        raise IndexProblem(reason, directory, remedy)
     if reason is not None:
         from dwsearch.index.builder import build_index
 
@@ -151,7 +152,7 @@ def open_index(index: str | Path | None = None, on_build: OnBuild | None = None)
         build_index(directory, rebuild=True, bundled_if_lost=True)
     live = live_generation(directory)
     if live is None:
-        raise IndexProblem(f"no index at {directory}")
+        raise IndexProblem(f"no index at {directory}", directory, BUILD)
     return open_generation(directory, *live)
 
 
@@ -194,10 +195,7 @@ def _with_session(
                 opened.close()
         problem = f"the index at {directory} is damaged ({damage})"
         if not is_default or attempt == 2:
-            raise IndexDamaged(
-                f"{problem}; rebuild it with: dwsearch build --rebuild"
-                + ("" if is_default else f" --index {directory}")
-            )
+            raise IndexDamaged(problem, directory)
         from dwsearch.index.builder import build_index
 
         if on_build:
@@ -345,7 +343,10 @@ def build(
     from dwsearch.ingest.pages import check_url_pattern
 
     if url_pattern is not None:
-        check_url_pattern(url_pattern)  # a ValueError that says what is wrong
+        try:
+            check_url_pattern(url_pattern)
+        except ValueError as error:
+            raise BadValue(str(error)) from None
     max_bytes = None if max_file_mb is None else file_size_limit(max_file_mb)
     index_dir, _ = resolve_index_dir(index)
     return build_index(
@@ -361,10 +362,14 @@ def build(
 
 
 def file_size_limit(max_file_mb: float) -> int:
-    """`max_file_mb` MiB in bytes; a ValueError unless it is a positive number."""
-    if not (max_file_mb > 0 and max_file_mb < 1e6):
-        raise ValueError(f"--max-file-mb must be a number of MiB above 0, not {max_file_mb}")
-    return int(max_file_mb * 1024 * 1024)
+    """`max_file_mb` MiB in whole bytes, at least one: the one reading of a size cap, for
+    building and chunking alike. A BadValue unless it is above 0 and at most MAX_FILE_MB.
+    """
+    if not 0 < max_file_mb <= MAX_FILE_MB:
+        raise BadValue(
+            f"must be a number of MiB above 0 and at most {MAX_FILE_MB}", "max_file_mb", max_file_mb
+        )
+    return max(1, int(max_file_mb * 1024 * 1024))
 
 
 def remove(
@@ -445,7 +450,7 @@ def export(
     index's analysis, BM25 and fields), NDJSON bulk files of at most `file_mb` MiB
     each, to load into the index `name`, and `load.sh`, the curls that load them."""
     if format not in FORMATS:
-        raise ExportError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
+        raise ExportError(f"must be one of {', '.join(FORMATS)}", "format", format, FORMATS)
     check_request(out, name, file_mb)
     return _with_session(index, on_build, lambda opened: write_export(opened, out, name, file_mb))
 

@@ -1,6 +1,6 @@
 """The `dwsearch` command's entry point.
 
-It puts the start-up stand-ins in place (see `dwsearch.index.imports`) before the CLI
+It puts the start-up stand-ins in place (see `dwsearch.app.startup`) before the CLI
 imports Whoosh, and only here: the process is dwsearch's alone, so nothing else can
 be surprised by them. A program that imports dwsearch gets the real modules.
 """
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import sys
 
-from dwsearch.index import imports
+from dwsearch.app import startup
 
 
 def main() -> None:
-    imports.install()
+    startup.install()
     from dwsearch.app.cli import cli  # after the stand-ins, by design
 
     sys.exit(cli.main(prog_name="dwsearch") or 0)

@@ -64,7 +64,7 @@ def evaluate(collection_folder: str | Path, limit: int = 100, feedback: bool = F
     """nDCG@10, MAP@100, MRR@10 and Recall@100 of dwsearch's default search (or of the
     search with RM3 feedback)."""
     if limit < 1:
-        raise SearchError(f"--limit must be 1 or more, not {limit}")
+        raise SearchError("must be 1 or more", "limit", limit)
     _require_ir_measures()
     started = time.perf_counter()
     collection, rankings = ranked_run(collection_folder, limit, feedback)

@@ -35,6 +35,9 @@ from dwsearch.search.engine import SearchSession
 from dwsearch.search.query import FIELD_BOOSTS
 from dwsearch.search.scoring import BM25_B, BM25_K1
 
+from .bounds import MAX_BULK_FILE_MB
+from .wording import BadValue
+
 FORMATS = ("opensearch",)
 DEFAULT_NAME = "dwsearch"
 DEFAULT_FILE_MB = 5.0
@@ -72,7 +75,7 @@ INDEX_FILTERS = [
 SEARCH_FILTERS = [name for name in INDEX_FILTERS if name != "dwsearch_acronyms"]
 
 
-class ExportError(ValueError):
+class ExportError(BadValue):
     """An export that cannot be written as asked; the message says why."""
 
 
@@ -285,8 +288,10 @@ def check_index_name(name: str) -> None:
     """OpenSearch's rules for an index name, kept to the plain part of them."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name) or len(name) > 255:
         raise ExportError(
-            f"--name must be lower-case letters, digits, '.', '_' or '-', starting with a "
-            f"letter or digit, and at most 255 characters, not {name!r}"
+            "must be lower-case letters, digits, '.', '_' or '-', starting with a letter or "
+            "digit, and at most 255 characters",
+            "name",
+            name,
         )
 
 
@@ -297,8 +302,8 @@ def _is_export_file(name: str) -> bool:
 def check_request(out: str | Path, index_name: str, file_mb: float) -> None:
     """An ExportError where the export could not be written as asked, before any work."""
     check_index_name(index_name)
-    if not file_mb > 0:
-        raise ExportError(f"--file-mb must be more than 0, not {file_mb:g}")
+    if not 0 < file_mb <= MAX_BULK_FILE_MB:
+        raise ExportError(f"must be more than 0 and at most {MAX_BULK_FILE_MB}", "file_mb", file_mb)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out} is a file; give a folder to write the export into")

@@ -8,31 +8,33 @@ When no server answers, or the search asks for what the API does not offer, the
 command searches itself.
 
 A server says it is up with a small file in the index folder, `.serve-PID.json`, which
-it removes when it stops; a file whose process is gone is ignored.
+it removes when it stops. A file whose process is gone (a server killed with SIGKILL
+removes nothing) is ignored, and removed by the next server of the index.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from dwsearch.app.bounds import API_LEVEL
+from dwsearch.app.printers import results_from_data
+from dwsearch.app.wording import search_error_from_api
 from dwsearch.index.location import process_alive
-from dwsearch.search.errors import SearchError
-from dwsearch.search.printers import results_from_data
 from dwsearch.search.results import Filters, Results
 
 SERVER_FILE = ".serve-{pid}.json"
-# Raised when the API's search parameters change (2: feedback), so that a command never
-# asks a server started by an older dwsearch, which would ignore what it does not know.
-API_LEVEL = 2
 # A server answers within this, or the command searches itself.
 TIMEOUT_SECONDS = 5.0
 
 
 def announce(index_dir: Path, url: str) -> Path:
-    """Say that this process serves the index at `index_dir`, at `url`."""
+    """Say that this process serves the index at `index_dir`, at `url`, after removing
+    what servers that are gone left there; an OSError if the folder cannot be written."""
+    _remove_stale(index_dir)
     path = index_dir / SERVER_FILE.format(pid=os.getpid())
     temporary = path.with_name(f"{path.name}.tmp")
     announcement = {"url": url, "pid": os.getpid(), "api": API_LEVEL}
@@ -43,6 +45,20 @@ def announce(index_dir: Path, url: str) -> Path:
 
 def withdraw(path: Path) -> None:
     path.unlink(missing_ok=True)
+
+
+def _remove_stale(index_dir: Path) -> None:
+    """Remove the announcements (and half-written ones) of processes that are gone."""
+    try:
+        found = list(index_dir.glob(SERVER_FILE.format(pid="*") + "*"))
+    except OSError:
+        return
+    for path in found:
+        pid = path.name.removeprefix(".serve-").split(".")[0]
+        if pid.isascii() and pid.isdigit() and not process_alive(int(pid)):
+            # Not ours to remove, perhaps: readers ignore it all the same.
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
 
 
 def find_server(index_dir: Path) -> str | None:
@@ -85,7 +101,7 @@ def search_parameters(
 def search(url: str, parameters: str) -> Results | None:
     """The server's answer, as Results; None when it does not answer as a server should.
 
-    A request it refuses (HTTP 400) is a SearchError with the sentence the CLI prints.
+    A request it refuses (HTTP 400) is the SearchError the server raised for it.
     """
     import http.client  # declared deferred: only when a server says it is up
 
@@ -108,7 +124,7 @@ def search(url: str, parameters: str) -> Results | None:
     except ValueError:
         return None
     if response.status == 400 and isinstance(data, dict) and "error" in data:
-        raise SearchError(str(data["error"]))
+        raise search_error_from_api(data)
     if response.status != 200:
         return None
     try:

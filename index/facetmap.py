@@ -18,6 +18,8 @@ from array import array
 from pathlib import Path
 from typing import Any
 
+from .reading import segment_leaves
+
 FACETMAP = "facets.bin"
 # The facet as users name it, and the Whoosh column it is read from.
 FACET_COLUMNS = {
@@ -52,7 +54,7 @@ def write_facetmap(whoosh_index: Any, folder: Path) -> None:
     segments = []
     with whoosh_index.reader() as reader:
         size = reader.doc_count_all()
-        for segment_reader, offset in reader.leaf_readers():
+        for segment_reader, offset in segment_leaves(reader):
             name = SEGMENT_MAP.format(segment_reader.segment().segment_id())
             kept.add(name)
             found = _segment_values(segment_reader, folder / name)
@@ -88,7 +90,7 @@ def write_segment_facetmaps(whoosh_index: Any, folder: Path) -> None:
     """Each segment's own bitmaps, for a build worker to work out beside its segments
     while the other workers are still indexing; `write_facetmap` then only reads them."""
     with whoosh_index.reader() as reader:
-        for segment_reader, _ in reader.leaf_readers():
+        for segment_reader, _ in segment_leaves(reader):
             name = SEGMENT_MAP.format(segment_reader.segment().segment_id())
             _segment_values(segment_reader, folder / name)
 

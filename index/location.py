@@ -44,12 +44,41 @@ _SETTLED_NS = 2 * 10**9
 _CLOCK_TICK_WAIT = 3.0  # seconds, at most: FAT keeps modification times to 2 s
 
 
+# What mends an index, for each face to word: build one (there is none), rebuild it
+# from its sources, or rebuild it from paths given (what it was built from is lost).
+BUILD, REBUILD, REBUILD_FROM_PATHS = "build", "rebuild", "rebuild_from_paths"
+
+
 class IndexProblem(Exception):
-    """An index that cannot be used as it is; the message says what to do."""
+    """An index that cannot be used as it is, said without naming any command: the
+    message says what is wrong, `remedy` (one of BUILD, REBUILD, REBUILD_FROM_PATHS, or
+    empty) what would mend it, and `index_dir` which index."""
+
+    def __init__(self, message: str, index_dir: Path | None = None, remedy: str = "") -> None:
+        super().__init__(message)
+        self.index_dir = index_dir
+        self.remedy = remedy
+
+    def worded(self, name: Callable[[str], str]) -> str:
+        """The message, with any setting it names called by `name` (a face's own name
+        for a setting of the Python API: `max_file_mb` is `--max-file-mb` on the CLI)."""
+        return str(self)
 
 
 class IndexDamaged(IndexProblem):
-    """An index whose files are not what its build wrote."""
+    """An index whose files are not what its build wrote: a rebuild mends it."""
+
+    def __init__(self, message: str, index_dir: Path | None = None) -> None:
+        super().__init__(message, index_dir, REBUILD)
+
+
+class NotAnIndexFolder(IndexProblem):
+    """A folder given as an index that is something else (a file, a folder of the
+    user's own), which a build must never write into."""
+
+    def __init__(self, index_dir: Path, why: str) -> None:
+        super().__init__(f"{index_dir} is not a dwsearch index ({why})", index_dir)
+        self.why = why
 
 
 def default_index_dir() -> Path:
@@ -70,7 +99,7 @@ def resolve_index_dir(index: str | Path | None) -> tuple[Path, bool]:
     """The index folder to use, and whether it is the per-user default."""
     if index is not None:
         if not str(index).strip():
-            raise IndexProblem("--index needs a folder; an empty name would mean this one")
+            raise NotAnIndexFolder(Path(), "an empty name, which would mean this folder")
         return Path(index).expanduser(), False
     if os.environ.get(ENV_VAR, "").strip():
         return Path(os.environ[ENV_VAR]).expanduser(), False
@@ -89,7 +118,7 @@ def claim_index_dir(index_dir: Path) -> None:
         index_dir.mkdir(parents=True, exist_ok=True)
         others = [p.name for p in index_dir.iterdir() if p.name not in (LOCK, POINTER)]
     except NotADirectoryError:
-        raise IndexProblem(f"{index_dir} is a file, not an index folder") from None
+        raise NotAnIndexFolder(index_dir, "it is a file") from None
     pointer = index_dir / POINTER
     # Before markers, an index was known by its pointer naming a generation of dwsearch's;
     # a file of the user's own that happens to be called CURRENT is no such thing.
@@ -97,10 +126,7 @@ def claim_index_dir(index_dir: Path) -> None:
         _made_by_dwsearch(index_dir / name) for name in others
     )
     if (others or pointer.exists() or pointer.is_symlink()) and not legacy:
-        raise IndexProblem(
-            f"{index_dir} is not a dwsearch index (it holds other files); "
-            "give --index an empty or new folder"
-        )
+        raise NotAnIndexFolder(index_dir, "it holds other files")
     (index_dir / INDEX_MARKER).write_text("A dwsearch index. See `dwsearch stats`.\n")
 
 
@@ -224,13 +250,19 @@ def current_generation(index_dir: Path) -> Path | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     except UnicodeDecodeError:
-        raise IndexDamaged(f"the index at {index_dir} is damaged ({POINTER} is not text)") from None
+        raise IndexDamaged(
+            f"the index at {index_dir} is damaged ({POINTER} is not text)", index_dir
+        ) from None
     except OSError as error:
-        raise IndexProblem(f"cannot read the index at {index_dir}: {error.strerror}") from None
+        raise IndexProblem(
+            f"cannot read the index at {index_dir}: {error.strerror}", index_dir
+        ) from None
     if not name.startswith(_GENERATION_PREFIX) or "/" in name or "\\" in name:
-        raise IndexDamaged(f"the index at {index_dir} is damaged ({POINTER} names {name!r})")
+        raise IndexDamaged(
+            f"the index at {index_dir} is damaged ({POINTER} names {name!r})", index_dir
+        )
     if not (index_dir / name).is_dir():
-        raise IndexDamaged(f"the index at {index_dir} is damaged ({name} is missing)")
+        raise IndexDamaged(f"the index at {index_dir} is damaged ({name} is missing)", index_dir)
     return index_dir / name
 
 
@@ -239,10 +271,14 @@ def read_manifest(generation: Path) -> Manifest:
     try:
         return Manifest.from_json((generation / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise IndexDamaged(f"the index at {where} is damaged (its manifest is missing)") from None
+        raise IndexDamaged(
+            f"the index at {where} is damaged (its manifest is missing)", where
+        ) from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
         problem = "too deeply nested" if isinstance(error, RecursionError) else error
-        raise IndexDamaged(f"the index at {where} is damaged (manifest: {problem})") from None
+        raise IndexDamaged(
+            f"the index at {where} is damaged (manifest: {problem})", where
+        ) from None
 
 
 def write_sources(generation: Path, sources: dict[str, dict[str, Any]]) -> None:
@@ -256,10 +292,13 @@ def read_sources(generation: Path) -> dict[str, dict[str, Any]]:
         data = json.loads((generation / SOURCES).read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as error:
         raise IndexDamaged(
-            f"the index at {generation.parent} is damaged ({SOURCES}: {error})"
+            f"the index at {generation.parent} is damaged ({SOURCES}: {error})",
+            generation.parent,
         ) from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise IndexDamaged(f"the index at {generation.parent} is damaged ({SOURCES})")
+        raise IndexDamaged(
+            f"the index at {generation.parent} is damaged ({SOURCES})", generation.parent
+        )
     return data
 
 
@@ -386,9 +425,13 @@ def read_vocabulary(generation: Path) -> dict[str, dict[str, str]]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError, RecursionError) as error:
-        raise IndexProblem(f"the index at {generation.parent} is damaged ({error})") from None
+        raise IndexDamaged(
+            f"the index at {generation.parent} is damaged ({error})", generation.parent
+        ) from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise IndexProblem(f"the index at {generation.parent} is damaged ({VOCABULARY})")
+        raise IndexDamaged(
+            f"the index at {generation.parent} is damaged ({VOCABULARY})", generation.parent
+        )
     return {
         str(facet): {str(k): str(v) for k, v in values.items()} for facet, values in data.items()
     }
@@ -451,10 +494,13 @@ def remove_stale(index_dir: Path, keep: Path | None) -> None:
 
 
 def process_alive(pid: int) -> bool:
-    """Whether a process of this number is running (another user's counts)."""
+    """Whether a process of this number is running (another user's counts); never for a
+    number no process has (0 and -1 would ask about groups of processes)."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except PermissionError:
         return True

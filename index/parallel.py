@@ -14,14 +14,12 @@ dies; the parent also kills them itself before it lets an interruption through.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import multiprocessing
 import os
 import queue
 import shutil
 import signal
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -31,6 +29,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from . import whoosh_internals
+from .children import die_with_parent
 from .facetmap import SEGMENT_MAP, write_segment_facetmaps
 from .location import IndexProblem
 from .postings import SEGMENT_POSTINGS
@@ -43,7 +42,6 @@ PARALLEL_FROM_FILES = 200
 MAX_WORKERS = 4
 # What a worker leaves in its folder for the generation: segments and the files beside them.
 _SEGMENT_FILES = ("MAIN_*", SEGMENT_POSTINGS.format("*"), SEGMENT_MAP.format("*"))
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -65,23 +63,10 @@ def workers_for(file_count: int) -> int:
     if (
         file_count < PARALLEL_FROM_FILES
         or "fork" not in multiprocessing.get_all_start_methods()
-        or not whoosh_internals.FAST  # segments are listed in one TOC by private API
+        or not whoosh_internals.can_write_segments()  # one TOC lists them, by private API
     ):
         return 1
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
-
-
-def _die_with_parent(parent: int) -> None:
-    """Ask the kernel to kill this process when its parent dies (Linux), and check that
-    the parent has not died already, before the request took effect."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:
-        os._exit(1)
 
 
 def _work(
@@ -96,7 +81,7 @@ def _work(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since the fork
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_parent(parent)
+    die_with_parent(parent)
     gc.disable()  # this process only builds, then exits (see segments.collection_paused)
     result = PartResult()
     try:

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .reading import segment_leaves
 from .whoosh_internals import all_postings, flat_postings
 
 SEGMENT_POSTINGS = "postings-{}.bin"
@@ -123,7 +124,7 @@ def write_missing_postings(whoosh_index: Any, folder: Path) -> None:
     segments merged away."""
     kept = set()
     with whoosh_index.reader() as reader:
-        for segment_reader, _ in reader.leaf_readers():
+        for segment_reader, _ in segment_leaves(reader):
             path = folder / SEGMENT_POSTINGS.format(segment_reader.segment().segment_id())
             kept.add(path.name)
             if not path.exists():

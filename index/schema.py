@@ -6,10 +6,10 @@ import hashlib
 from pathlib import Path
 
 import whoosh
-from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import analysis_fingerprint, english_analyzer, spelling_analyzer
+from .whoosh_internals import bytes_column, number_column
 
 # Bump when the schema or the way chunks become documents changes.
 SCHEMA_REVISION = 7
@@ -45,14 +45,14 @@ def build_schema() -> Schema:
         years=NUMERIC(int, stored=True, shift_step=0),
         # Read only as columns (for facet bitmaps, and to break ties by where a chunk
         # stands in its source), so they have no postings to write.
-        year_facet=COLUMN(VarBytesColumn()),
-        order=COLUMN(VarBytesColumn()),
+        year_facet=COLUMN(bytes_column()),
+        order=COLUMN(bytes_column()),
         # The day a chunk is about, and the last day of a range, as stored and as day
         # numbers (0: none) for sorting by date and filtering by a range of dates.
         date=STORED(),
         date_end=STORED(),
-        day=COLUMN(NumericColumn("I", default=0)),
-        day_end=COLUMN(NumericColumn("I", default=0)),
+        day=COLUMN(number_column()),
+        day_end=COLUMN(number_column()),
         # Unstemmed words, to suggest a correction for a word the index does not have.
         spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
     )
@@ -63,7 +63,7 @@ def build_schema() -> Schema:
 # so that any change to them (even one nobody remembered to note) rebuilds old indexes.
 INDEXING_CODE = tuple(
     Path(__file__).with_name(name)
-    for name in ("analysis.py", "schema.py", "documents.py", "facetmap.py")
+    for name in ("analysis.py", "indexers.py", "schema.py", "documents.py", "facetmap.py")
 )
 
 

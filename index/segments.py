@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import gc
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.analysis import IDTokenizer
-from whoosh.fields import ID
-from whoosh.formats import Existence, Frequency, Positions
-from whoosh.system import pack_uint
 
 from . import whoosh_internals
-from .analysis import counts_indexer, positions_indexer
-from .postings import RANKED_FIELDS, SEGMENT_POSTINGS, write_postings
+from .indexers import counts_indexer, positions_indexer
+from .postings import RANKED_FIELDS, SEGMENT_POSTINGS, write_missing_postings, write_postings
+from .whoosh_internals import field_indexer
 
 # A segment is closed and a new one started after this many documents, which bounds the
 # memory its postings take (about 50 postings a chunk, 60 bytes each).
@@ -50,14 +47,46 @@ def collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+class _PublicWriter:
+    """Whoosh's own writer, laying segments out as the direct writer does: at most
+    DOCS_PER_SEGMENT documents each, each with its postings file."""
+
+    def __init__(self, folder: str, schema: Any, indexname: str) -> None:
+        self.folder = Path(folder)
+        self.index = whoosh_index.create_in(folder, schema, indexname)
+        self.writer: Any = None
+        self.count = 0
+
+    def add_document(self, **document: Any) -> None:
+        if self.writer is None:
+            self.writer = self.index.writer()
+        self.writer.add_document(**document)
+        self.count += 1
+        if self.count >= DOCS_PER_SEGMENT:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.writer is not None:
+            self.writer.commit(merge=False)
+            self.writer, self.count = None, 0
+
+    def commit(self) -> None:
+        self.flush()
+        write_missing_postings(self.index, self.folder)
+
+    def cancel(self) -> None:
+        if self.writer is not None:
+            self.writer.cancel()
+
+
 class SegmentWriter:
     """Whoosh's writer for a new, empty index: `add_document(**fields)`, then `commit()`."""
 
     def __init__(self, folder: str, schema: Any, indexname: str = "MAIN") -> None:
         self.schema = schema
         self._public = None
-        if not whoosh_internals.FAST:
-            self._public = whoosh_index.create_in(folder, schema, indexname).writer()
+        if not whoosh_internals.can_write_segments():
+            self._public = _PublicWriter(folder, schema, indexname)
             return
         self.folder = Path(folder)
         self.files = whoosh_internals.CodecSegments(folder, schema, DEFLATE_LEVEL, indexname)
@@ -107,7 +136,10 @@ class SegmentWriter:
 
     def flush(self) -> None:
         """Write out the segment in progress, if it has any documents."""
-        if self._public is not None or not self._docnum:
+        if self._public is not None:
+            self._public.flush()
+            return
+        if not self._docnum:
             return
         postings = (
             (fieldname, self._plans[fieldname][0], self._sorted_terms(fieldname))
@@ -156,53 +188,7 @@ class SegmentWriter:
             self._public.cancel()
 
 
-Indexer = Callable[[Any], Iterable[tuple[bytes, int, float, bytes]]]
-
-
-def _plan(field: Any) -> tuple[Any, Indexer | None, bool, bool, Any]:
+def _plan(field: Any) -> tuple[Any, Any, bool, bool, Any]:
     """How to write one field: (field, indexer, scorable, stored, column type)."""
-    index = _indexer(field) if field.indexed else None
+    index = field_indexer(field, positions_indexer, counts_indexer) if field.indexed else None
     return field, index, bool(field.scorable), bool(field.stored), field.column_type
-
-
-def _indexer(field: Any) -> Indexer:
-    """The field's (term, frequency, weight, encoded value)s, as `field.index` gives.
-
-    For dwsearch's own analyzers the terms come from the analysis module's indexers,
-    without a token object per word; the encoding is Whoosh's.
-    """
-    form, analyzer = field.format, field.analyzer
-    if form.field_boost != 1.0:
-        return field.index
-    if type(form) is Positions and (positions := positions_indexer(analyzer)):
-        encode = form.encode
-
-        def by_positions(value: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
-            if not isinstance(value, str):
-                return field.index(value)
-            return [
-                (term.encode(), len(places), float(len(places)), encode(places))
-                for term, places in positions(value).items()
-            ]
-
-        return by_positions
-    if type(form) is Frequency and (counts := counts_indexer(analyzer)):
-
-        def by_counts(value: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
-            if not isinstance(value, str):
-                return field.index(value)
-            return [
-                (term.encode(), count, float(count), pack_uint(count))
-                for term, count in counts(value).items()
-            ]
-
-        return by_counts
-    if type(field) is ID and type(form) is Existence and type(analyzer) is IDTokenizer:
-
-        def whole(value: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
-            if not isinstance(value, str):
-                return field.index(value)
-            return [(value.encode(), 1, 1.0, b"")]  # an ID is one term, however it reads
-
-        return whole
-    return field.index

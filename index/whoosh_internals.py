@@ -1,10 +1,18 @@
-"""Every use of Whoosh's private API, in one place, for the pinned whoosh-reloaded 2.7.5.
+"""Every use of Whoosh beyond its documented API, in one place, for the pinned
+whoosh-reloaded 2.7.5.
 
 dwsearch is fast because it reads posting blocks whole and writes segments itself,
 below Whoosh's public API. All of that goes through this module, and only on the
-Whoosh version it was written and tested against. On any other version it says so
-once (a `WhooshVersionWarning`) and every function here falls back to Whoosh's public
-API: the same results, only slower. `FAST` says which.
+Whoosh version it was written and tested against, whose classes have the methods and
+whose objects have the attributes used here (each kind of object is checked the first
+time it is met). Otherwise it says so once (a `WhooshVersionWarning`) and every function
+here falls back to Whoosh's public API: the same results, only slower. `FAST` says
+which; `DWSEARCH_WHOOSH_PUBLIC=1` takes the public path on purpose (CI runs the quick
+tests so).
+
+The modules of Whoosh's public API (index, fields, analysis, query, qparser as
+documented, searching, scoring, highlight, sorting) may be used anywhere; any other
+Whoosh module is named only here.
 
 What it owns:
 - posting lists read a block at a time, as stored, encoded positions and all
@@ -15,33 +23,41 @@ What it owns:
   column writers, both deflated by ISA-L where it is installed (zlib's format, read back
   by Whoosh's zlib); and the table of contents that lists segments (`segments_of`,
   `write_toc`);
-- a fix to Whoosh's per-document reader that a build's commit needs (`apply_reader_fix`);
+- a fix to Whoosh's per-document reader that a build's commit needs, for the length
+  of the call that needs it (`lengths_remembered`);
 - where each part of a segment's compound file lies (`compound_parts`), for damage tests.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import cache, partial
+from contextlib import contextmanager
+from functools import cache
 from itertools import accumulate
 from pickle import dumps
 from typing import Any, NamedTuple
 
 import whoosh
-from whoosh import columns
+from whoosh import columns, formats
+from whoosh import fields as whoosh_fields
 from whoosh import index as whoosh_index
+from whoosh.analysis import IDTokenizer
 from whoosh.codec import whoosh3
 from whoosh.columns import VarBytesColumn
 from whoosh.filedb.compound import CompoundStorage
-from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import SegmentReader
+from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
 
 SUPPORTED_VERSION = (2, 7, 5)
+PUBLIC_ONLY_VARIABLE = "DWSEARCH_WHOOSH_PUBLIC"
 # Private methods this module calls, checked as well as the version number, so that a
 # patched build of the same version that lacks them takes the public path too.
 _PRIVATE_METHODS = (
@@ -50,6 +66,16 @@ _PRIVATE_METHODS = (
     (whoosh3.W3PostingsWriter, ("_new_block", "_mini_ids", "_mini_weights", "_mini_values")),
     (whoosh3.W3PerDocWriter, ("_create_column",)),
 )
+# The attributes of Whoosh's objects this module reads or sets, by the kind of object;
+# each kind is checked on the first object met (`_has_attributes`).
+MATCHER_ATTRIBUTES = ("_data", "_byteids", "_values", "_i")
+PERDOC_READER_ATTRIBUTES = ("_readers",)
+LENGTH_COLUMN_ATTRIBUTES = ("_fixedlen", "_count", "_dbfile", "_basepos")
+PERDOC_WRITER_ATTRIBUTES = ("_storedfields", "_fieldlengths", "_colwriters")
+POSTINGS_WRITER_ATTRIBUTES = (
+    "_blocklimit", "_ids", "_weights", "_values", "_maxweight", "_minlength",
+    "_maxlength", "_postfile", "_blockcount", "_terminfo", "_compression",
+)  # fmt: skip
 
 
 @cache
@@ -66,7 +92,13 @@ class WhooshVersionWarning(UserWarning):
     """The installed Whoosh is not the version dwsearch's fast paths were written for."""
 
 
+def _public_asked() -> bool:
+    return os.environ.get(PUBLIC_ONLY_VARIABLE, "").strip() not in ("", "0")
+
+
 def _supported() -> bool:
+    if _public_asked():
+        return False
     if tuple(whoosh.__version__[:3]) != SUPPORTED_VERSION:
         return False
     stored = whoosh3.STORED_COLUMN  # pickled, then deflated: written so here too
@@ -78,14 +110,34 @@ def _supported() -> bool:
     return all(hasattr(kind, name) for kind, names in _PRIVATE_METHODS for name in names)
 
 
-FAST = _supported()
-if not FAST:
+def _warn_public(why: str) -> None:
     warnings.warn(
-        f"Whoosh {whoosh.versionstring()} is not the {'.'.join(map(str, SUPPORTED_VERSION))} "
-        "dwsearch was written for; searching and building use Whoosh's public API (slower)",
+        f"{why}; searching and building use Whoosh's public API (slower)",
         WhooshVersionWarning,
-        stacklevel=2,
+        stacklevel=3,
     )
+
+
+FAST = _supported()
+if not FAST and not _public_asked():
+    _warn_public(
+        f"Whoosh {whoosh.versionstring()} is not the {'.'.join(map(str, SUPPORTED_VERSION))} "
+        "dwsearch was written for"
+    )
+_CHECKED: dict[type, bool] = {}
+
+
+def _has_attributes(thing: Any, names: tuple[str, ...]) -> bool:
+    """Whether objects of this kind carry the attributes this module uses (checked on the
+    first one met); a kind that does not is read through the public API, said once."""
+    kind = type(thing)
+    found = _CHECKED.get(kind)
+    if found is None:
+        missing = [name for name in names if not hasattr(thing, name)]
+        found = _CHECKED[kind] = not missing
+        if missing:
+            _warn_public(f"Whoosh's {kind.__name__} has no {', '.join(missing)}")
+    return found
 
 
 # ------------------------------------------------------------------- reading postings
@@ -123,7 +175,8 @@ def posting_blocks(matcher: Any) -> Iterator[Block]:
     A block is one zlib call and one unpickle for 128 postings, against a Python call
     per posting through the matcher; that difference is most of a search's time.
     """
-    if not (FAST and isinstance(matcher, whoosh3.W3LeafMatcher)):
+    fast = isinstance(matcher, whoosh3.W3LeafMatcher)
+    if not (FAST and fast and _has_attributes(matcher, MATCHER_ATTRIBUTES)):
         # A short list kept inline with its term, or another Whoosh: the public API.
         ids, weights, values = [], [], []
         while matcher.is_active():
@@ -183,7 +236,8 @@ def length_bytes(reader: Any, fieldname: str) -> Sequence[int]:
         column = reader._perdoc._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
         if column is None:
             return [0] * size
-        if getattr(column, "_fixedlen", None) == 1:
+        fixed = _has_attributes(column, LENGTH_COLUMN_ATTRIBUTES) and column._fixedlen == 1
+        if fixed:
             # One byte a document, read in one piece; documents past the stored ones are 0.
             stored = min(column._count, size)
             return [*column._dbfile.get(column._basepos, stored), *bytes(size - stored)]
@@ -218,6 +272,7 @@ class CodecSegments:
         self.indexname = indexname
         self.storage = FileStorage(folder)
         self.codec = whoosh3.W3Codec(compression=compression)
+        self.writing = _WritingCodec(compression=compression)
         self.segments: list[Any] = []
         self.start()
 
@@ -278,7 +333,7 @@ class CodecSegments:
         """Write the segment's postings, `(field name, field, [(term, docnums, weights,
         encoded values, lengths or None)])` in sorted order, and close it."""
         self.perdoc.close()
-        writer = self.codec.field_writer(self.storage, self.segment)
+        writer = self.writing.field_writer(self.storage, self.segment)
         for fieldname, field, terms in postings:
             writer.start_field(fieldname, field)
             for text, docnums, weights, values, lengths in terms:
@@ -314,8 +369,6 @@ def _add_postings(
     full block is written as Whoosh's `_write_block` writes it; the last one is left for
     `finish_postings` (which may keep a short list inline with its term).
     """
-    if "_write_block" not in vars(writer):  # the last block too, with the faster deflate
-        writer._write_block = partial(_write_block, writer)
     limit = writer._blocklimit
     total = len(docnums)
     for start in range(0, total, limit):
@@ -378,22 +431,17 @@ def compound_parts(folder: str, name: str) -> dict[str, tuple[int, int]]:
         storage.close()
 
 
-# ------------------------------------------------------------------- the reader fix
-_fixed = False
+# ------------------------------------------------------------------- the writing codec
+class _LengthCachingReader(whoosh3.W3PerDocReader):
+    """Whoosh's per-document reader, remembering that a field has no length column
+    instead of asking the file system each time.
 
-
-def apply_reader_fix() -> None:
-    """Remember that a field has no length column, instead of asking the file system.
-
-    Committing a segment asks the length of every field of every posting. For fields
-    without lengths (IDs, keywords) Whoosh remembered nothing and asked the file system
-    each time: 136,000 stat calls for 200 pages, 10% of a build. Results are unchanged.
+    Committing a segment asks the length of every field of every posting; for fields
+    without lengths (IDs, keywords) Whoosh asked the file system each time: 136,000 stat
+    calls for 200 pages, 10% of a build. Results are unchanged.
     """
-    global _fixed
-    if _fixed or not FAST:
-        return
 
-    def cached_reader(self: Any, fieldname: str, column: Any) -> Any:
+    def _cached_reader(self, fieldname: str, column: Any) -> Any:
         try:
             return self._readers[fieldname]
         except KeyError:
@@ -401,5 +449,138 @@ def apply_reader_fix() -> None:
             self._readers[fieldname] = found
             return found
 
-    whoosh3.W3PerDocReader._cached_reader = cached_reader
-    _fixed = True
+
+class _DeflatingPostingsWriter(whoosh3.W3PostingsWriter):
+    """Whoosh's postings writer, deflating its blocks with the faster deflater."""
+
+    def _write_block(self, last: bool = False) -> None:
+        _write_block(self, last)
+
+
+class _WritingCodec(whoosh3.W3Codec):
+    """Whoosh's codec for writing, through Whoosh's extension points: its per-document
+    reader remembers missing columns, its postings writer deflates faster. The segments
+    it makes name Whoosh's own codec, so an index it wrote reads as any other."""
+
+    def new_segment(self, storage: Any, indexname: str) -> Any:
+        plain = whoosh3.W3Codec(self._blocklimit, self._compression, self._inlinelimit)
+        return plain.new_segment(storage, indexname)
+
+    def per_document_reader(self, storage: Any, segment: Any) -> Any:
+        return _LengthCachingReader(storage, segment)
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
+        return _DeflatingPostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
+
+
+def writing_codec(compression: int = 3) -> Any:
+    """The codec to give Whoosh's writer (`ix.writer(codec=...)`); None: Whoosh's own."""
+    return _WritingCodec(compression=compression) if can_write_segments() else None
+
+
+@cache
+def can_write_segments() -> bool:
+    """Whether segments may be written below the public API: the version and methods
+    check, and the writing objects' attributes, tried on a small index in memory."""
+    if not FAST:
+        return False
+    schema = whoosh_fields.Schema(text=whoosh_fields.TEXT())
+    storage = RamStorage()
+    codec = whoosh3.W3Codec()
+    segment = codec.new_segment(storage, "PROBE")
+    perdoc = codec.per_document_writer(storage, segment)
+    fields = _WritingCodec().field_writer(storage, segment)
+    fields.start_field("text", schema["text"])
+    fields.start_term(b"probe")
+    ready = _has_attributes(perdoc, PERDOC_WRITER_ATTRIBUTES) and _has_attributes(
+        fields._postwriter, POSTINGS_WRITER_ATTRIBUTES
+    )
+    return ready
+
+
+# ------------------------------------------------------------------- segments read whole
+@contextmanager
+def segment_reader(writer: Any, segment: Any) -> Iterator[Any]:
+    """A reader of one segment of the index `writer` writes, as its merge policy sees it
+    (Whoosh's merge policies are handed segments, not readers)."""
+    reader = SegmentReader(writer.storage, writer.schema, segment)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+# ------------------------------------------------------------------- indexing a field
+Indexer = Callable[[Any], Iterable[tuple[bytes, int, float, bytes]]]
+PositionsIndexer = Callable[[Any], "Callable[[str], dict[str, list[int]]] | None"]
+CountsIndexer = Callable[[Any], "Callable[[str], dict[str, int]] | None"]
+
+
+def field_indexer(field: Any, positions: PositionsIndexer, counts: CountsIndexer) -> Indexer:
+    """The field's (term, frequency, weight, encoded value)s, as `field.index` gives.
+
+    For dwsearch's own analyzers the terms come from the analysis module's indexers
+    (`positions` and `counts` give them for an analyzer they know), without a token
+    object per word; the encoding is Whoosh's format's.
+    """
+    form, analyzer = field.format, field.analyzer
+    if form.field_boost != 1.0:
+        return field.index
+    if type(form) is formats.Positions and (by_word := positions(analyzer)):
+        encode = form.encode
+
+        def by_positions(value: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
+            if not isinstance(value, str):
+                return field.index(value)
+            return [
+                (term.encode(), len(places), float(len(places)), encode(places))
+                for term, places in by_word(value).items()
+            ]
+
+        return by_positions
+    if type(form) is formats.Frequency and (counted := counts(analyzer)):
+
+        def by_counts(value: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
+            if not isinstance(value, str):
+                return field.index(value)
+            return [
+                (term.encode(), count, float(count), pack_uint(count))
+                for term, count in counted(value).items()
+            ]
+
+        return by_counts
+    plain_id = type(field) is whoosh_fields.ID and type(analyzer) is IDTokenizer
+    if plain_id and type(form) is formats.Existence:
+
+        def whole(value: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
+            if not isinstance(value, str):
+                return field.index(value)
+            return [(value.encode(), 1, 1.0, b"")]  # an ID is one term, however it reads
+
+        return whole
+    return field.index
+
+
+# ------------------------------------------------------------------- columns and tables
+def bytes_column() -> Any:
+    """A column of a few bytes per document (Whoosh's columns are read by the facet map)."""
+    return columns.VarBytesColumn()
+
+
+def number_column() -> Any:
+    """A column of one unsigned 32-bit number per document, 0 where none is given."""
+    return columns.NumericColumn("I", default=0)
+
+
+def accent_map() -> dict[int, str]:
+    """Whoosh's table folding accented letters to plain ones."""
+    # Whoosh builds this table at import; only building an analyzer needs it.
+    from whoosh.support.charset import accent_map as table
+
+    return table

@@ -16,6 +16,11 @@ else:  # pragma: no cover - exercised on 3.10 only
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
+class DataFileError(ValueError):
+    """A data file (a taxonomy, say) that cannot be read or is not in the shape wanted;
+    the message names the file."""
+
+
 def package_data(name: str) -> str:
     return (DATA_DIR / name).read_text(encoding="utf-8")
 
@@ -24,9 +29,9 @@ def load_toml(text: str, origin: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"{origin}: not valid TOML ({error})") from None
+        raise DataFileError(f"{origin}: not valid TOML ({error})") from None
     except RecursionError:
-        raise ValueError(f"{origin}: not valid TOML (nested too deeply)") from None
+        raise DataFileError(f"{origin}: not valid TOML (nested too deeply)") from None
 
 
 def read_toml(path: Path | None, default_name: str) -> tuple[dict[str, Any], str]:
@@ -37,7 +42,7 @@ def read_toml(path: Path | None, default_name: str) -> tuple[dict[str, Any], str
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path}: cannot read ({error})") from None
+        raise DataFileError(f"{path}: cannot read ({error})") from None
     return load_toml(text, str(path)), text
 
 

@@ -32,15 +32,17 @@ class IngestError(Exception):
     """A source that cannot be read as a page; the message names the file.
 
     `source` is the name chunks would have given it (`Source.relative`), where known, so
-    that a build can keep what its index already had of the file.
+    that a build can keep what its index already had of the file; `folder` says it names
+    a folder that could not be listed (every page in it is then unknown, not gone).
     """
 
-    def __init__(self, message: str, source: str | None = None) -> None:
+    def __init__(self, message: str, source: str | None = None, folder: bool = False) -> None:
         super().__init__(message)
         self.source = source
+        self.folder = folder
 
-    def __reduce__(self) -> tuple[type[IngestError], tuple[str, str | None]]:
-        return (type(self), (str(self), self.source))  # from a worker process, whole
+    def __reduce__(self) -> tuple[type[IngestError], tuple[str, str | None, bool]]:
+        return (type(self), (str(self), self.source, self.folder))  # from a worker, whole
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,11 @@ class Source:
     def name_on_disk(self) -> str:
         return self.raw_relative or self.relative
 
+    @property
+    def key(self) -> str:
+        """The name as a key: one text per file name, however its bytes read."""
+        return key_name(self.name_on_disk)
+
 
 def safe_name(name: str) -> str:
     """A file name as text that always encodes: bytes that are not UTF-8 as `\\xff`.
@@ -71,6 +78,20 @@ def safe_name(name: str) -> str:
     return name
 
 
+def key_name(name: str) -> str:
+    """A file name as text that no other name shares: like `safe_name`, but where any
+    escape is needed a backslash is written twice, so the byte 0xFF (`\\xff`) and the
+    four characters `\\xff` (`\\\\xff`) stay two names. A name in UTF-8 without a
+    backslash is itself."""
+    data = name.encode("utf-8", "surrogateescape")
+    if b"\\" not in data:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return data.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
+
+
 def _source(path: Path, relative: str) -> Source:
     named = safe_name(relative)
     return Source(path, named, relative if named != relative else "")
@@ -82,16 +103,21 @@ def find_sources(
     """Every page file under the given files and folders, in a stable order.
 
     A file that is not a regular file, is larger than `max_bytes`, or is a link out of
-    the folder it was found in yields an IngestError naming it, in its place.
+    the folder it was found in yields an IngestError naming it, in its place; so does a
+    folder that cannot be listed (its `source` is the folder's name, "" for the one given).
     """
     for given in paths:
         path = Path(given)
         if path.is_dir():
             root = path.resolve()
             found = []
-            for folder, dirs, files in os.walk(path):  # links to folders are not walked
+            unlisted: list[OSError] = []
+            # Links to folders are not walked; a folder that cannot be listed is named.
+            for folder, dirs, files in os.walk(path, onerror=unlisted.append):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found += [Path(folder, f) for f in files if f.lower().endswith(SUFFIXES)]
+            for error in unlisted:
+                yield _unlisted(path, error)
             for file in sorted(found):
                 yield _checked(_source(file, file.relative_to(path).as_posix()), max_bytes, root)
         elif path.exists() or path.is_symlink():
@@ -100,9 +126,18 @@ def find_sources(
             yield IngestError(f"{safe_name(str(given))}: no such file or folder")
 
 
+def _unlisted(given: Path, error: OSError) -> IngestError:
+    """The error of a folder under `given` that cannot be listed."""
+    where = Path(error.filename or given)
+    relative = where.relative_to(given).as_posix() if where != given else ""
+    named = safe_name(relative) if relative else safe_name(str(given))
+    why = error.strerror or str(error)
+    return IngestError(f"{named}: cannot list this folder ({why})", key_name(relative), True)
+
+
 def _checked(source: Source, max_bytes: int, root: Path | None) -> Source | IngestError:
     problem = _problem(source.path, max_bytes, root)
-    return IngestError(f"{source.relative}: {problem}", source.relative) if problem else source
+    return IngestError(f"{source.relative}: {problem}", source.key) if problem else source
 
 
 def _problem(path: Path, max_bytes: int, root: Path | None) -> str | None:

@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .datafiles import read_toml, text_digest
+from .datafiles import DataFileError, read_toml, text_digest
 from .spelling import fold_spelling, uk_to_us
 from .text import squeeze
 
@@ -72,9 +72,9 @@ class Taxonomy:
                 sectors[slug] = entry.get("name", slug)
                 add(f"sector:{slug}", entry)
         except (AttributeError, TypeError) as error:
-            raise ValueError(f"{origin}: not a taxonomy file ({error})") from None
+            raise DataFileError(f"{origin}: not a taxonomy file ({error})") from None
         except ValueError as error:
-            raise ValueError(f"{origin}: {error}") from None
+            raise DataFileError(f"{origin}: {error}") from None
         return cls(
             baskets=baskets,
             topic_names=topic_names,

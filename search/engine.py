@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from whoosh.query import MultiTerm, NullQuery, Prefix, Wildcard
 from whoosh.sorting import FieldFacet, ScoreFacet
 
-from dwsearch.index import IndexProblem
+from dwsearch.index import IndexDamaged, IndexProblem
 from dwsearch.index.documents import stored_chunk
 from dwsearch.index.facetmap import FacetMap
 from dwsearch.index.location import read_vocabulary
@@ -29,6 +29,7 @@ from dwsearch.ingest.chunk import Chunk
 from .errors import ChunkNotFound, SearchError
 from .facets import disjunctive_counts, filter_bits
 from .feedback import FEEDBACK_DOCS, rm3_query
+from .filters import nearest_value
 from .highlight import Highlighter, QueryMarks
 from .matching import BitmapDocs, bulk_query, matching_bits
 from .query import (
@@ -39,7 +40,7 @@ from .query import (
     parse_query,
     with_compound_forms,
 )
-from .results import Filters, Hit, Results, Snippet
+from .results import MAX_LIMIT, MAX_OFFSET, SORTS, Filters, Hit, Results, Snippet
 from .scoring import weighting
 
 if TYPE_CHECKING:
@@ -60,19 +61,17 @@ __all__ = [
     "show_chunk",
 ]
 
-MAX_LIMIT = 10_000
 # The most words one pattern may stand for (`cyber*` is 15 on the bundled corpus).
 MAX_PATTERN_WORDS = 500
-SORTS = ("relevance", "newest", "oldest")
 # The facets a filter may name by value (years and dates are ranges).
 FILTER_FACETS = ("type", "kind", "sector", "topic", "basket")
 
 
 def _check_paging(limit: int, offset: int) -> None:
     if limit < 0 or limit > MAX_LIMIT:
-        raise SearchError(f"--limit must be between 0 and {MAX_LIMIT}, not {limit}")
-    if offset < 0:
-        raise SearchError(f"--offset must be 0 or more, not {offset}")
+        raise SearchError(f"must be between 0 and {MAX_LIMIT}", "limit", limit)
+    if offset < 0 or offset > MAX_OFFSET:
+        raise SearchError(f"must be between 0 and {MAX_OFFSET}", "offset", offset)
 
 
 def _known_values(
@@ -100,8 +99,9 @@ def _canonical_filters(filters: Filters, known: dict[str, dict[str, str]]) -> Fi
         for value in given:
             match = known[facet].get(value.strip().lower())
             if match is None:
-                listed = ", ".join(sorted(set(known[facet].values()), key=str.lower))
-                raise SearchError(f"unknown {facet} {value!r}; valid {facet}s: {listed}")
+                values = sorted(set(known[facet].values()), key=str.lower)
+                nearest = nearest_value(value, known[facet])
+                raise SearchError(f"not a {facet} this index knows", facet, value, values, nearest)
             resolved.append(match)
         return resolved
 
@@ -149,9 +149,9 @@ class SearchSession:
             self.facets = FacetMap(self.opened.generation)
         except (OSError, ValueError) as error:
             self.searcher.close()
-            raise IndexProblem(
-                f"the index at {self.opened.directory} is damaged ({error}); "
-                "rebuild it with: dwsearch build --rebuild"
+            raise IndexDamaged(
+                f"the index at {self.opened.directory} is damaged ({error})",
+                self.opened.directory,
             ) from None
 
     def __enter__(self) -> SearchSession:
@@ -180,7 +180,7 @@ class SearchSession:
         "relevance", "newest" or "oldest"; undated chunks come last, by relevance)."""
         _check_paging(limit, offset)
         if sort not in SORTS:
-            raise SearchError(f"--sort must be one of {', '.join(SORTS)}, not {sort!r}")
+            raise SearchError(f"must be one of {', '.join(SORTS)}", "sort", sort, SORTS)
         started = time.perf_counter()
         searcher = self.searcher
         filters = filters or Filters()

@@ -6,6 +6,12 @@ from dataclasses import dataclass, field
 
 from dwsearch.ingest.chunk import Chunk, Lines
 
+# The orders a search may give its hits in: best first, or by date either way.
+SORTS = ("relevance", "newest", "oldest")
+# The most hits one search returns, and the most it skips (deep paging scores them all).
+MAX_LIMIT = 10_000
+MAX_OFFSET = 1_000_000
+
 
 @dataclass(frozen=True)
 class Segment:

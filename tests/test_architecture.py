@@ -4,6 +4,7 @@ touched in one module, imports sit at the top, and importing dwsearch changes no
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -45,7 +46,8 @@ def _imported(node: ast.AST, path: Path) -> list[str]:
 
 
 def test_import_contracts_hold():
-    """ingest imports neither index nor search; index not search; search not the builder."""
+    """The layers (app > search > index > ingest > lexicon) import downwards only;
+    ingestion knows no Whoosh; a search loads neither the builder nor ingestion."""
     linter = Path(sys.executable).with_name("lint-imports")
     if not linter.exists():
         pytest.skip("import-linter is in the test extra")
@@ -118,3 +120,54 @@ print(replaced, type(sys.modules["whoosh.lang.morph_en"]).__name__)
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.stdout.split("\n")[:2] == ["[42, 42]", "[] module"], result.stderr
+
+
+def test_the_public_path_is_taken_on_request():
+    """DWSEARCH_WHOOSH_PUBLIC=1 turns every fast path off (CI runs the quick tests so)."""
+    code = (
+        "from dwsearch.index import whoosh_internals as w\n"
+        "print(w.FAST, w.can_write_segments(), w.writing_codec())\n"
+    )
+    for value, said in (("1", "False False None"), ("", "True True <")):
+        env = {**os.environ, "DWSEARCH_WHOOSH_PUBLIC": value}
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        assert result.stdout.startswith(said), result.stdout
+        assert "WhooshVersionWarning" not in result.stderr
+
+
+def test_an_object_without_the_attributes_used_is_read_through_the_public_api(
+    tmp_path, monkeypatch
+):
+    """The version check covers the attributes of Whoosh's objects, not only its
+    methods: a posting list whose kind lacks one (as in a Whoosh that renamed it) is
+    read publicly, said once, with the same postings."""
+    import warnings
+
+    from whoosh import index as whoosh_index
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    from dwsearch.index import whoosh_internals
+    from dwsearch.index.schema import build_schema
+
+    writer = whoosh_index.create_in(str(tmp_path), build_schema()).writer()
+    for number in range(300):
+        writer.add_document(id=str(number), text=f"spectrum auction number {number}")
+    writer.commit()
+    reader = whoosh_index.open_dir(str(tmp_path)).reader()
+    expected = whoosh_internals.flat_postings(reader.postings("text", "spectrum"))
+    assert len(expected[0]) == 300
+
+    wanted = (*whoosh_internals.MATCHER_ATTRIBUTES, "_renamed")
+    monkeypatch.setattr(whoosh_internals, "MATCHER_ATTRIBUTES", wanted)
+    matcher = reader.postings("text", "spectrum")
+    matcher.__class__ = type("LackingMatcher", (W3LeafMatcher,), {})
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        found = whoosh_internals.flat_postings(matcher)
+    assert found == expected
+    assert [str(w.message) for w in said] == [
+        "Whoosh's LackingMatcher has no _renamed; searching and building use Whoosh's "
+        "public API (slower)"
+    ]

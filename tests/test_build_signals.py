@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dwsearch.app.api import build, search
-from helpers import seed_variants
+from helpers import needs_parallel_builds, seed_variants
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 try:
@@ -22,7 +22,7 @@ try:
 finally:
     sys.path.pop(0)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, needs_parallel_builds]
 # The parallel build's workers are forked, so they carry this in their command line.
 COMMAND = [sys.executable, "-m", "dwsearch.app", "build", "--rebuild"]
 

@@ -678,8 +678,14 @@ def test_a_bad_destination_is_one_line_and_exit_2(corpus_index, tmp_path, make_o
     [
         ([], "Missing option '--format'. Choose from: opensearch"),
         (["--format", "solr"], "'solr' is not 'opensearch'"),
-        (["--format", "opensearch", "--name", "Observatory"], "--name must be lower-case"),
-        (["--format", "opensearch", "--file-mb", "0"], "--file-mb must be more than 0"),
+        (
+            ["--format", "opensearch", "--name", "Observatory"],
+            "--name 'Observatory': must be lower-case",
+        ),
+        (
+            ["--format", "opensearch", "--file-mb", "0"],
+            "'--file-mb': 0.0 is not in the range 0<x<=1024",
+        ),
     ],
 )
 def test_bad_options_are_one_line_and_exit_2(corpus_index, tmp_path, options, message):

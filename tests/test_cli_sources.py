@@ -314,9 +314,9 @@ def test_a_cap_above_the_default_lets_a_larger_page_in(tmp_path, monkeypatch):
     """Raising the cap is honoured by every read of a build (the default made small here,
     so that the page above it stays small)."""
     from dwsearch.app.api import build, search
-    from dwsearch.index import builder
+    from dwsearch.index import sourceset
 
-    monkeypatch.setattr(builder, "DEFAULT_MAX_BYTES", 1000)
+    monkeypatch.setattr(sourceset, "DEFAULT_MAX_BYTES", 1000)
     pages, index = tmp_path / "p", tmp_path / "ix"
     write(pages / "big.txt", "Actor bravo\n\n" + "bravo policy text. " * 150 + "\n")
     report = build([pages], index=index, max_file_mb=0.01)  # 10 KiB, above the default

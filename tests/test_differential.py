@@ -18,8 +18,9 @@ from whoosh import query
 from whoosh.sorting import FieldFacet, ScoreFacet
 
 import dwsearch.search.engine as engine
-from dwsearch.app.api import Filters, build, session
-from dwsearch.index import builder, parallel, segments
+from dwsearch.app.api import Filters, session
+from dwsearch.index import parallel, segments
+from dwsearch.index.builder import MergePolicy, build_index
 from dwsearch.search.query import parse_query
 from dwsearch.search.scoring import weighting
 from helpers import bench_module
@@ -40,13 +41,13 @@ def layout(request, tmp_path_factory):
         if request.param == "several segments":
             patch.setattr(parallel, "PARALLEL_FROM_FILES", 10)
             patch.setattr(segments, "DOCS_PER_SEGMENT", 300)
-        patch.setattr(builder, "PURGE_SHARE", 1.0)  # keep deleted documents in place
-        build([pages], index=index)
+        keep_deleted = MergePolicy(purge_share=1.0)  # deleted documents stay in place
+        build_index(index, [pages], policy=keep_deleted)
         if request.param == "updated":
             for path in written[:8]:
                 path.write_text(path.read_text(encoding="utf-8")[:1500], encoding="utf-8")
             written[9].unlink()
-            build(index=index)
+            build_index(index, policy=keep_deleted)
     finally:
         patch.undo()
     with session(index) as opened:

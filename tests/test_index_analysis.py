@@ -132,7 +132,8 @@ _TEXTS = st.lists(
 
 
 def test_indexers_give_what_the_analyzers_give_on_the_seed(seed_text):
-    from dwsearch.index.analysis import counts_indexer, positions_indexer, spelling_analyzer
+    from dwsearch.index.analysis import spelling_analyzer
+    from dwsearch.index.indexers import counts_indexer, positions_indexer
 
     spelling = spelling_analyzer()
     assert positions_indexer(CACHED)(seed_text) == _stream_positions(CACHED, seed_text)
@@ -143,7 +144,8 @@ def test_indexers_give_what_the_analyzers_give_on_the_seed(seed_text):
 @settings(max_examples=300, deadline=None)
 @given(_TEXTS)
 def test_indexers_give_what_the_analyzers_give_on_any_text(text):
-    from dwsearch.index.analysis import counts_indexer, positions_indexer, spelling_analyzer
+    from dwsearch.index.analysis import spelling_analyzer
+    from dwsearch.index.indexers import counts_indexer, positions_indexer
 
     spelling = spelling_analyzer()
     assert positions_indexer(CACHED)(text) == _stream_positions(CACHED, text)
@@ -155,7 +157,7 @@ def test_indexers_give_what_the_analyzers_give_on_any_text(text):
 def test_keyword_indexer_gives_what_whooshs_keyword_analyzer_gives(values):
     from whoosh.analysis import KeywordAnalyzer
 
-    from dwsearch.index.analysis import counts_indexer
+    from dwsearch.index.indexers import counts_indexer
 
     analyzer = KeywordAnalyzer(lowercase=True, commas=True)
     text = ",".join(values)
@@ -178,7 +180,7 @@ def test_a_text_in_capitals_throughout_has_lost_its_case():
 
 
 def positions_of(text):
-    from dwsearch.index.analysis import positions_indexer
+    from dwsearch.index.indexers import positions_indexer
 
     return positions_indexer(CACHED)(text)
 

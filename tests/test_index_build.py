@@ -14,9 +14,10 @@ import pytest
 
 from dwsearch.app import api
 from dwsearch.app.api import build, open_index, search
-from dwsearch.index.builder import FAULT_VARIABLE, PHASES, IndexBusy
+from dwsearch.index.builder import DEFAULT_POLICY, IndexBusy, MergePolicy, build_index
+from dwsearch.index.faults import FAULT_VARIABLE, PHASES
 from dwsearch.index.location import LOCK
-from helpers import run_cli, seed_variants, write
+from helpers import needs_parallel_builds, run_cli, seed_variants, write
 
 
 def _titles(index: Path, query: str) -> list[str]:
@@ -294,6 +295,7 @@ def test_generations_are_tidied(tmp_path):
 
 
 @pytest.mark.slow
+@needs_parallel_builds
 def test_a_parallel_build_gives_the_same_index(tmp_path, seed_text, monkeypatch):
     import dwsearch.index.parallel as parallel
 
@@ -331,11 +333,10 @@ def test_a_build_leaves_the_cycle_collector_as_it_found_it(tmp_path):
 
 @pytest.mark.slow
 def test_updates_purge_deleted_chunks_so_ranking_is_a_fresh_builds(tmp_path, seed_text):
-    """L1: a segment with more than PURGE_SHARE of its chunks deleted is rewritten, so an
+    """L1: a segment with more than the policy's share of its chunks deleted is rewritten, so an
     updated index holds few dead chunks; with none left, it ranks exactly as a fresh
     build of the same pages does."""
     from dwsearch.app.api import session
-    from dwsearch.index.builder import PURGE_SHARE
 
     pages = tmp_path / "pages"
     written = seed_variants(pages, 12, seed_text)
@@ -349,7 +350,8 @@ def test_updates_purge_deleted_chunks_so_ranking_is_a_fresh_builds(tmp_path, see
     with session(index) as updated, session(fresh) as rebuilt:
         reader = updated.searcher.reader()
         for segment, _ in reader.leaf_readers():
-            assert segment.segment().deleted_count() <= PURGE_SHARE * segment.doc_count_all()
+            share = DEFAULT_POLICY.purge_share
+            assert segment.segment().deleted_count() <= share * segment.doc_count_all()
         assert not reader.has_deletions()  # here every round passed the share
         for query in ("AI satellites", "cybersecurity", '"digital divide"', "round"):
             got = [(h.id, h.score) for h in updated.search(query, limit=10).hits]
@@ -372,18 +374,18 @@ def _segments_by_page(index: Path) -> dict[str, set[str]]:
 def test_a_one_page_update_leaves_the_other_segments_alone(tmp_path, seed_text, monkeypatch):
     """A one-page update of a big index re-indexes that page, not most of the index (as
     Whoosh's MERGE_SMALL would, once an index has ten or so full segments)."""
-    from dwsearch.index import builder, segments
+    from dwsearch.index import segments
 
     monkeypatch.setattr(segments, "DOCS_PER_SEGMENT", 20)  # many full segments, quickly
-    monkeypatch.setattr(builder, "LARGE_SEGMENT", 20)
+    policy = MergePolicy(large_segment=20)
     pages, index = tmp_path / "pages", tmp_path / "index"
     written = seed_variants(pages, 8, seed_text)
-    build([pages], index=index)
+    build_index(index, [pages], policy=policy)
     before = _segments_by_page(index)
     assert len(before) >= 12
     edited = written[3]
     edited.write_text(edited.read_text() + "\nA new paragraph about spectrum.\n")
-    build([pages], index=index)
+    build_index(index, [pages], policy=policy)
     after = _segments_by_page(index)
     untouched = {segment for segment, names in before.items() if edited.name not in names}
     assert untouched <= set(after)  # not one segment without the page was rewritten

@@ -10,7 +10,7 @@ import zlib
 import pytest
 
 from dwsearch.app.api import Filters, build, session
-from dwsearch.index import builder
+from dwsearch.index.builder import MergePolicy, build_index
 from dwsearch.index.facetmap import FACETMAP, SEGMENT_MAP, FacetMap
 from helpers import bench_module
 
@@ -36,12 +36,11 @@ def updated(tmp_path_factory):
     folder = tmp_path_factory.mktemp("updated")
     pages, index = folder / "pages", folder / "index"
     written = bench_module("synthetic").write_pages(pages, 8)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(builder, "PURGE_SHARE", 1.0)  # deleted chunks stay in their segment
-        build([pages], index=index)
-        for path in written[:3]:  # shorter pages: fewer chunks, some values gone
-            path.write_text(path.read_text(encoding="utf-8")[:900], encoding="utf-8")
-        build(index=index)
+    keep_deleted = MergePolicy(purge_share=1.0)  # deleted chunks stay in their segment
+    build_index(index, [pages], policy=keep_deleted)
+    for path in written[:3]:  # shorter pages: fewer chunks, some values gone
+        path.write_text(path.read_text(encoding="utf-8")[:900], encoding="utf-8")
+    build_index(index, policy=keep_deleted)
     with session(index) as opened:
         assert opened.searcher.reader().has_deletions()
         yield opened

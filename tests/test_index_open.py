@@ -108,7 +108,7 @@ def test_search_path_stays_light(seed_index, default_index):
         assert run_cli("build").exit_code == 0  # the first search would build it
     code = (
         "import sys\n"
-        "from dwsearch.index import imports; imports.install()\n"
+        "from dwsearch.app import startup; startup.install()\n"
         "from dwsearch.app.cli import cli\n"
         "try:\n"
         f"    cli.main({args!r})\n"
@@ -134,7 +134,7 @@ def test_search_path_stays_light(seed_index, default_index):
 def test_stand_ins_become_the_real_modules_when_used():
     """Code that uses the modules a search keeps out gets the real ones."""
     code = (
-        "from dwsearch.index import imports; imports.install()\n"
+        "from dwsearch.app import startup; startup.install()\n"
         "import dwsearch.app.cli, whoosh.query\n"
         "from whoosh.lang.morph_en import variations\n"
         "words = sorted(variations('rendering'))\n"

@@ -10,7 +10,8 @@ from whoosh import index as whoosh_index
 import dwsearch.search.engine as engine
 import dwsearch.search.ranking as ranking
 from dwsearch.app.api import Filters, build, session
-from dwsearch.index import builder, segments
+from dwsearch.index import segments
+from dwsearch.index.builder import MergePolicy, build_index
 from dwsearch.index.postings import (
     RANKED_FIELDS,
     SEGMENT_POSTINGS,
@@ -106,14 +107,11 @@ def updated(tmp_path_factory):
     pages, index = folder / "pages", folder / "index"
     written = bench_module("synthetic").write_pages(pages, 12)
     build([pages], index=index)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(builder, "PURGE_SHARE", 1.0)  # deleted chunks stay in their segment
-        for path in written[:2]:
-            path.write_text(path.read_text(encoding="utf-8")[:1500], encoding="utf-8")
-        build(index=index)
-        patch.setattr(builder, "PURGE_SHARE", 0.0)  # any deletion rewrites its segment
-        written[3].write_text(written[3].read_text(encoding="utf-8")[:1200], encoding="utf-8")
-        build(index=index)
+    for path in written[:2]:
+        path.write_text(path.read_text(encoding="utf-8")[:1500], encoding="utf-8")
+    build_index(index, policy=MergePolicy(purge_share=1.0))  # deleted chunks stay
+    written[3].write_text(written[3].read_text(encoding="utf-8")[:1200], encoding="utf-8")
+    build_index(index, policy=MergePolicy(purge_share=0.0))  # any deletion rewrites
     return index, bench_module("run").query_mix(pages, 60)
 
 

@@ -71,7 +71,7 @@ def test_direct_segments_equal_whoosh_writer(tmp_path, documents, per_segment, m
         assert [mine[n] for n in range(len(documents))] == [
             whooshs[n] for n in range(len(documents))
         ]
-    assert list(ours.glob("_MAIN_*.toc")) == [ours / "_MAIN_1.toc"]  # the empty one removed
+    assert len(list(ours.glob("_MAIN_*.toc"))) == 1  # the empty one removed
 
 
 def test_without_isal_segments_are_written_with_zlib(tmp_path, seed_path):

@@ -8,7 +8,7 @@ import pytest
 
 import dwsearch.search.engine as engine
 from dwsearch.app.api import Filters, build, session
-from dwsearch.index import builder
+from dwsearch.index.builder import MergePolicy, build_index
 from helpers import bench_module
 
 pytestmark = pytest.mark.slow
@@ -84,12 +84,12 @@ def test_bulk_and_whoosh_agree_after_updates_delete_documents(tmp_path, monkeypa
     query_mix = bench_module("run").query_mix
     pages = tmp_path / "pages"
     written = bench_module("synthetic").write_pages(pages, 30)
-    monkeypatch.setattr(builder, "PURGE_SHARE", 1.0)  # keep the deleted documents
-    build([pages], index=tmp_path / "index")
+    keep_deleted = MergePolicy(purge_share=1.0)  # the deleted documents stay
+    build_index(tmp_path / "index", [pages], policy=keep_deleted)
     for path in written[:6]:
         path.write_text(path.read_text(encoding="utf-8")[:2000], encoding="utf-8")
     written[6].unlink()
-    report = build([pages], index=tmp_path / "index")
+    report = build_index(tmp_path / "index", [pages], policy=keep_deleted)
     assert len(report.updated) == 6 and report.removed
     with session(tmp_path / "index") as opened:
         assert opened.searcher.reader().has_deletions()

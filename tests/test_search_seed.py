@@ -262,11 +262,13 @@ def test_explain(seed_index):
     assert "title:satellit" in result.stdout
 
 
-def test_unknown_facet_value_lists_the_valid_ones(seed_index):
+def test_unknown_facet_value_suggests_the_nearest_and_where_to_see_them(seed_index):
     result = run_cli("search", "x", "--sector", "ITU-X", "--index", str(seed_index))
     assert result.exit_code == 2
-    assert result.stderr.startswith("dwsearch: unknown sector 'ITU-X'; valid sectors: ")
-    assert "ITU-D" in result.stderr and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("dwsearch: --sector 'ITU-X': not a sector this index knows")
+    suggested = result.stderr.split("did you mean ", 1)[1].split("?")[0].strip("'")
+    assert suggested in {"ITU-D", "ITU-R", "ITU-T"}
+    assert "dwsearch facets" in result.stderr and result.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize("value", ["20x", "2018..2015", "2015 2018", "..", ""])

@@ -1,7 +1,8 @@
 """A search as a URL carries it: the query string read, bounded and checked.
 
 The API and the page read the same parameters, so a page's address and the API call
-behind it say the same thing, and a bad value gets the sentence the CLI would print.
+behind it say the same thing. A bad value is a SearchError naming the parameter; the
+API and the page each word it (`dwsearch.app.wording`).
 """
 
 from __future__ import annotations
@@ -11,19 +12,17 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlencode
 
+from dwsearch.app.bounds import (
+    DEFAULT_LIMIT,
+    MAX_HITS_PER_REQUEST,
+    MAX_QUERY_CHARS,
+    MAX_QUERY_WORDS,
+    MAX_REQUEST_OFFSET,
+    MAX_VALUES,
+)
 from dwsearch.search.errors import SearchError
 from dwsearch.search.filters import read_filters
-from dwsearch.search.results import Filters
-
-# What one request may ask of the server: a query longer than a paragraph, or a page of
-# hundreds of hits, is not a search a person makes, and each costs the others time.
-MAX_QUERY_CHARS = 500
-MAX_QUERY_WORDS = 32  # each word is a posting list to read and rank
-MAX_LIMIT = 100
-MAX_OFFSET = 10_000
-MAX_VALUES = 50  # values of one filter
-DEFAULT_LIMIT = 10
-SORTS = ("relevance", "newest", "oldest")
+from dwsearch.search.results import SORTS, Filters
 
 # Facet filters: the URL's name, and the CLI option it stands for.
 FACETS = ("type", "kind", "sector", "topic", "basket")
@@ -114,9 +113,9 @@ def _number(raw: str | None, name: str, default: int, low: int, high: int) -> in
     try:
         number = int(raw.strip())
     except ValueError:
-        raise SearchError(f"--{name} {raw!r} is not a whole number") from None
+        raise SearchError("is not a whole number", name, raw) from None
     if not low <= number <= high:
-        raise SearchError(f"--{name} must be between {low} and {high}, not {number}")
+        raise SearchError(f"must be between {low} and {high}", name, number)
     return number
 
 
@@ -127,7 +126,7 @@ def _switch(raw: str, name: str) -> bool:
         return True
     if value in ("", "0", "false", "off"):
         return False
-    raise SearchError(f"{name} must be 1 or 0 (on or off, true or false), not {raw!r}")
+    raise SearchError("must be 1 or 0 (on or off, true or false)", name, raw)
 
 
 def _single(params: QueryValues, name: str) -> str:
@@ -147,10 +146,10 @@ def read_search(params: QueryValues) -> SearchRequest:
     getlist = params.getlist
     query = _single(params, "q")
     if len(query) > MAX_QUERY_CHARS:
-        raise SearchError(f"the query is {len(query)} characters long; at most {MAX_QUERY_CHARS}")
+        raise SearchError(f"is {len(query)} characters long; at most {MAX_QUERY_CHARS}", "query")
     words = len(query.split())
     if words > MAX_QUERY_WORDS:
-        raise SearchError(f"the query has {words} words; at most {MAX_QUERY_WORDS}")
+        raise SearchError(f"has {words} words; at most {MAX_QUERY_WORDS}", "query")
     values = {}
     for facet in FACETS:
         given = tuple(v for v in getlist(facet) if v.strip())
@@ -160,7 +159,7 @@ def read_search(params: QueryValues) -> SearchRequest:
     _bounded(years, "year")
     sort = _single(params, "sort") or "relevance"
     if sort not in SORTS:
-        raise SearchError(f"--sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        raise SearchError(f"must be one of {', '.join(SORTS)}", "sort", sort, SORTS)
     request = SearchRequest(
         query=query,
         values=values,
@@ -171,8 +170,8 @@ def read_search(params: QueryValues) -> SearchRequest:
         until=_single(params, "until").strip(),
         sort=sort,
         feedback=_switch(_single(params, "feedback"), "feedback"),
-        limit=_number(_single(params, "limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        offset=_number(_single(params, "offset"), "offset", 0, 0, MAX_OFFSET),
+        limit=_number(_single(params, "limit"), "limit", DEFAULT_LIMIT, 1, MAX_HITS_PER_REQUEST),
+        offset=_number(_single(params, "offset"), "offset", 0, 0, MAX_REQUEST_OFFSET),
     )
     request.filters  # noqa: B018 - reading them checks them, before any search is run
     return request
@@ -181,4 +180,4 @@ def read_search(params: QueryValues) -> SearchRequest:
 def _bounded(values: Iterable[str], name: str) -> None:
     count = sum(1 for _ in values)
     if count > MAX_VALUES:
-        raise SearchError(f"--{name} is given {count} times; at most {MAX_VALUES}")
+        raise SearchError(f"is given {count} times; at most {MAX_VALUES}", name)

@@ -12,7 +12,7 @@ import asyncio
 import functools
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import asdict
@@ -21,19 +21,21 @@ from typing import Any, TypeVar
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dwsearch.app import api
+from dwsearch.app.printers import date_label, results_data
+from dwsearch.app.wording import for_api, for_page
 from dwsearch.index import IndexProblem
 from dwsearch.ingest.chunk import Chunk
 from dwsearch.search.errors import SearchError
-from dwsearch.search.printers import date_label, results_data
 from dwsearch.search.results import Results
 
 from .params import SORTS, SearchRequest, read_search
@@ -55,6 +57,10 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
+
+# The names this machine answers to from itself, whatever address it serves on.
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+FOREIGN_HOST = "this server answers only to the host names it was started with"
 
 # One search thread a process: Python runs one thread at a time, and one session's caches
 # then serve every request (each thread would need its own searcher, caches and all).
@@ -81,6 +87,52 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def host_name(value: str) -> str | None:
+    """The name in a Host header (or a name given to `serve`), lower-case, without its
+    port or IPv6 brackets; None when it is no host[:port]."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        name, closed, rest = value[1:].partition("]")
+        if not closed or (rest and not rest.startswith(":")):
+            return None
+        port = rest[1:]
+    elif value.count(":") > 1:  # an IPv6 address without brackets, so without a port
+        name, port = value, ""
+    else:
+        name, _, port = value.partition(":")
+    if port and not (port.isascii() and port.isdigit()):
+        return None
+    name = name.removesuffix(".")
+    return name if name and all(c.isalnum() or c in ".-_:" for c in name) else None
+
+
+class HostCheck:
+    """Answers 400 to a request whose Host is none of the server's names. A page on
+    another site whose name is made to point at this machine (DNS rebinding) would
+    otherwise read the index with the browser's help; its Host is that site's name."""
+
+    def __init__(self, app: ASGIApp, names: Iterable[str] = ()) -> None:
+        self.app = app
+        self.names = LOOPBACK_NAMES | {n for n in map(host_name, names) if n}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        if host_name(Headers(scope=scope).get("host", "")) in self.names:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        response: Response
+        if scope["path"].startswith("/api/") or scope["path"] == "/healthz":
+            response = JSONResponse({"error": FOREIGN_HOST}, status_code=400)
+        else:
+            response = PlainTextResponse(FOREIGN_HOST, status_code=400)
+        await response(scope, receive, send)
 
 
 def _static_versions() -> dict[str, str]:
@@ -158,7 +210,7 @@ class SearchSite:
         except LookupError as error:
             return self._error_page(request, 404, "No such chunk", str(error.args[0]))
         except SearchError as error:
-            return self._error_page(request, 400, "Which chunk?", str(error))
+            return self._error_page(request, 400, "Which chunk?", for_page(error))
         names = await self.run(self.service.facet_names)
         context = {
             "chunk": chunk,
@@ -175,11 +227,11 @@ class SearchSite:
             wanted = read_search(request.query_params)
         except SearchError as error:
             wanted = _as_typed(request)
-            return self._page_with_error(request, template, wanted, str(error))
+            return self._page_with_error(request, template, wanted, for_page(error))
         try:
             results, unfiltered, names = await self.run(self._page_search, wanted)
         except SearchError as error:
-            return self._page_with_error(request, template, wanted, str(error))
+            return self._page_with_error(request, template, wanted, for_page(error))
         context = {
             "wanted": wanted,
             "results": results,
@@ -230,10 +282,10 @@ class SearchSite:
 
     # ------------------------------------------------------------ errors
     async def on_search_error(self, request: Request, error: Exception) -> Response:
-        return self._error(request, 400, str(error))
+        return self._error(request, 400, for_page(error), body=for_api(error))
 
     async def on_index_problem(self, request: Request, error: Exception) -> Response:
-        return self._error(request, 503, str(error))
+        return self._error(request, 503, for_page(error), body=for_api(error))
 
     async def on_http_error(self, request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
@@ -245,9 +297,18 @@ class SearchSite:
         log.exception("dwsearch: a request failed: %s", request.url.path, exc_info=error)
         return self._error(request, 500, "the server failed on this request; it is logged")
 
-    def _error(self, request: Request, status: int, message: str, headers: Any = None) -> Response:
+    def _error(
+        self,
+        request: Request,
+        status: int,
+        message: str,
+        headers: Any = None,
+        body: dict[str, Any] | None = None,
+    ) -> Response:
+        """The API's JSON (`body`, else the message alone), or the page's error page."""
         if request.url.path.startswith("/api/") or request.url.path == "/healthz":
-            return JSONResponse({"error": message}, status_code=status, headers=headers)
+            answer = body or {"error": message}
+            return JSONResponse(answer, status_code=status, headers=headers)
         title = {404: "Not found", 405: "Not allowed", 503: "The index cannot be read"}
         context = {"title": title.get(status, "Something went wrong"), "message": message}
         if request.method == "HEAD":
@@ -269,8 +330,11 @@ def _as_typed(request: Request) -> SearchRequest:
     )
 
 
-def create_app(service: api.Service, threads: int = SEARCH_THREADS) -> Starlette:
-    """The ASGI application serving `service`'s index, searching on `threads` threads."""
+def create_app(
+    service: api.Service, threads: int = SEARCH_THREADS, hosts: Iterable[str] = ()
+) -> Starlette:
+    """The ASGI application serving `service`'s index, searching on `threads` threads,
+    to requests for a loopback name or one of `hosts`."""
     site = SearchSite(service, threads)
 
     @asynccontextmanager
@@ -299,5 +363,6 @@ def create_app(service: api.Service, threads: int = SEARCH_THREADS) -> Starlette
             Exception: site.on_bug,
         },
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(HostCheck, names=list(hosts))
+    app.add_middleware(SecurityHeaders)  # the last added is the outermost: on every answer
     return app

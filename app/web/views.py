@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from dwsearch.search.printers import date_label, snippet_html
+from dwsearch.app.printers import date_label, snippet_html
 from dwsearch.search.results import Hit, Results
 
 from .params import FACETS, SearchRequest

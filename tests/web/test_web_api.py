@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dwsearch.app.web.params import MAX_LIMIT, MAX_QUERY_CHARS, MAX_QUERY_WORDS
+from dwsearch.app.bounds import MAX_HITS_PER_REQUEST, MAX_QUERY_CHARS, MAX_QUERY_WORDS
 from helpers import run_cli
 
 
@@ -89,12 +89,21 @@ def test_repeating_a_facet_ors_its_values_and_facets_and(client):
         ("type=poem", ["--type", "poem"]),
     ],
 )
-def test_bad_input_is_400_with_the_sentence_the_cli_prints(client, observatory, params, cli):
+def test_bad_input_is_400_saying_what_the_cli_says_in_its_own_names(
+    client, observatory, params, cli
+):
+    """The same refusal on both faces: the field at fault, the value and the problem,
+    each named as that face names it (a parameter in the API, an option on the CLI)."""
     response = client.get(f"/api/search?q=spectrum&{params}")
     assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == cli[0].removeprefix("--") == params.split("=")[0]
+    assert body["error"].startswith(f"{body['field']} ") and "--" not in body["error"]
     result = run_cli("search", "spectrum", *cli, "--index", str(observatory))
     assert result.exit_code == 2
-    assert f"dwsearch: {response.json()['error']}" == result.stderr.strip()
+    said = result.stderr.strip()
+    assert said.startswith(f"dwsearch: {cli[0]} {body['value']!r}: {body['problem']}")
+    assert said.count("\n") == 0
 
 
 def test_feedback_is_on_or_off(client):
@@ -133,8 +142,9 @@ def test_the_query_and_the_page_size_are_bounded(client):
     assert str(MAX_QUERY_WORDS) in too_many.json()["error"]
     words = client.get("/api/search?" + urlencode({"q": "spectrum " * MAX_QUERY_WORDS}))
     assert words.status_code == 200
-    assert client.get(f"/api/search?q=spectrum&limit={MAX_LIMIT + 1}").status_code == 400
-    assert client.get(f"/api/search?q=spectrum&limit={MAX_LIMIT}").status_code == 200
+    largest = MAX_HITS_PER_REQUEST
+    assert client.get(f"/api/search?q=spectrum&limit={largest + 1}").status_code == 400
+    assert client.get(f"/api/search?q=spectrum&limit={largest}").status_code == 200
     many = "&".join(["sector=ITU-R"] * 51)
     assert client.get(f"/api/search?q=spectrum&{many}").status_code == 400
 
@@ -198,7 +208,9 @@ def test_hostile_requests_get_an_answer_never_a_failure(client, path):
     assert response.status_code in (200, 400, 404), response.text[:500]
     assert "Traceback" not in response.text
     if path.startswith("/api/") and response.status_code != 200:
-        assert set(response.json()) == {"error"}
+        body = response.json()
+        assert "error" in body and "--" not in body["error"]
+        assert set(body) <= {"error", "field", "value", "problem", "allowed", "suggestion"}
     if path.startswith("/static/"):
         assert response.status_code == 404
 

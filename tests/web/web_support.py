@@ -154,11 +154,12 @@ def observatory_chunks() -> list[Chunk]:
 class LiveServer:
     """The web application on a real loopback socket, served by uvicorn in a thread."""
 
-    def __init__(self, index: Path) -> None:
+    def __init__(self, index: Path, hosts: tuple[str, ...] = ()) -> None:
         self.service = Service(index)
         sock = listen("127.0.0.1", 0)
         self.url = address_of(sock).rstrip("/")
-        config = uvicorn.Config(create_app(self.service), log_level="warning", lifespan="on")
+        app = create_app(self.service, hosts=hosts)
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
@@ -194,13 +195,14 @@ class Client:
         self.host, _, port = url.removeprefix("http://").partition(":")
         self.port = int(port)
 
-    def request(self, method: str, path: str) -> Answer:
+    def request(self, method: str, path: str, host: str | None = None) -> Answer:
+        """`host`: the Host header to send instead of the server's address."""
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
         try:
-            connection.request(method, path)
+            connection.request(method, path, headers={"Host": host} if host is not None else {})
             return Answer(connection.getresponse())
         finally:
             connection.close()
 
-    def get(self, path: str) -> Answer:
-        return self.request("GET", path)
+    def get(self, path: str, host: str | None = None) -> Answer:
+        return self.request("GET", path, host)

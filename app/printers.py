@@ -13,8 +13,7 @@ from typing import Any
 import click
 
 from dwsearch.ingest.chunk import Chunk
-
-from .results import Hit, Results, Segment, Snippet
+from dwsearch.search.results import Hit, Results, Segment, Snippet
 
 MARK_STYLE = {"fg": "red", "bold": True}
 FACET_SUMMARY_VALUES = 5

@@ -1,0 +1,137 @@
+"""What changed on disk: the page files of the roots in scope, hashed, and the plan a
+build makes of them against what the index holds (index, keep, remove)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from dwsearch.ingest.pages import IngestError, Source, find_sources
+from dwsearch.ingest.sources import read_source
+
+from .location import Root
+from .report import BuildReport
+from .sourceset import Scopes, page_key, read_limit, root_folder, under
+
+Entries = dict[str, dict[str, Any]]  # page key -> its entry in sources.json
+
+
+@dataclass
+class Found:
+    """A page file found by a scan: its root, its name there, and its content hash."""
+
+    root: Root
+    source: Source
+    digest: str
+
+
+@dataclass
+class Scan:
+    """What the files and folders hold now."""
+
+    found: dict[str, Found] = field(default_factory=dict)  # key -> file
+    failed: dict[str, tuple[Root, str, str]] = field(default_factory=dict)  # key -> root, name, why
+    missing_roots: set[str] = field(default_factory=set)  # roots that are gone: pages kept
+    # Keys of folders that cannot be listed: the pages in them are unknown, not gone.
+    unlisted: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Plan:
+    """What a build will do: the pages found, and which to index, keep and remove."""
+
+    scan: Scan
+    to_index: list[str]
+    to_remove: list[str]
+    kept: set[str]  # unreadable now, or under a root that is gone: kept as they were
+
+
+def scan(roots: list[Root], scopes: Scopes, report: BuildReport, known: Entries) -> Scan:
+    """Find and hash the page files of every root in scope; unreadable ones are noted.
+
+    A file whose size and modification time are those the index recorded keeps its
+    recorded hash unread, as rsync and git do (a rebuild reads everything again)."""
+    found_now = Scan()
+    for root in roots:
+        if root.path not in scopes:
+            continue
+        folder = root_folder(root)
+        if not (folder.exists() or folder.is_symlink()):
+            report.failed_roots.append(
+                f"{root.path}: no such file or folder; what the index had of it is kept"
+            )
+            found_now.missing_roots.add(root.path)
+            continue
+        wanted = scopes[root.path]
+        excluded = set(root.exclude)
+        is_folder = folder.is_dir()
+        limit = read_limit(root)
+        for found in find_sources([folder], limit):
+            if isinstance(found, IngestError) and found.folder and not found.source:
+                report.failed_roots.append(f"{found}; what the index had of it is kept")
+                found_now.missing_roots.add(root.path)
+                continue
+            if isinstance(found, IngestError):
+                name = getattr(found, "source", None) or str(found).split(": ")[0]
+                key = page_key(root, name, is_folder)
+                if found.folder and (wanted is None or any(under(w, {key}) for w in wanted)):
+                    found_now.unlisted.add(key)
+                if wanted is None or under(key, wanted) or key in found_now.unlisted:
+                    found_now.failed[key] = (root, name, str(found))
+                continue
+            if under(found.key, excluded):
+                continue
+            key = page_key(root, found.key, is_folder)
+            if wanted is not None and not under(key, wanted):
+                continue
+            try:
+                info = found.path.stat()
+                entry = known.get(key, {})
+                if entry.get("size") == info.st_size and entry.get("mtime") == info.st_mtime_ns:
+                    digest = str(entry.get("hash", ""))
+                else:
+                    digest = hashlib.sha256(read_source(found, limit)).hexdigest()
+            except OSError as error:
+                message = f"{found.relative}: cannot read ({error.strerror or error})"
+                found_now.failed[key] = (root, found.relative, message)
+                continue
+            except IngestError as error:
+                found_now.failed[key] = (root, found.relative, str(error))
+                continue
+            found_now.found[key] = Found(root, found, digest)
+    return found_now
+
+
+def plan(held: Entries, roots: list[Root], scopes: Scopes, full: bool, report: BuildReport) -> Plan:
+    """Scan the roots in scope and decide, page by page, against the pages `held`; the
+    report says it per root."""
+    now = scan(roots, scopes, report, {} if full else held)
+    to_index = [k for k in now.found if full or held.get(k, {}).get("hash") != now.found[k].digest]
+    kept = {k for k, entry in held.items() if entry.get("root") in now.missing_roots}
+    kept |= {k for k in now.failed if k in held}
+    kept |= {k for k in held if under(k, now.unlisted)}
+    remembered = {root.path for root in roots}
+    to_remove = [
+        k
+        for k, entry in held.items()
+        if k not in now.found
+        and k not in kept
+        and (_in_scope(entry, k, scopes) or entry.get("root") not in remembered)
+    ]
+    for key, found in now.found.items():
+        if key not in to_index:
+            report.of(found.root.path).unchanged += 1
+    for root, _, message in now.failed.values():
+        report.of(root.path).failed.append(message)
+    for key in to_remove:
+        report.of(held[key]["root"]).removed.append(held[key]["name"])
+    return Plan(now, to_index, to_remove, kept)
+
+
+def _in_scope(entry: dict[str, Any], key: str, scopes: Scopes) -> bool:
+    root = entry.get("root")
+    if root not in scopes:
+        return False
+    wanted = scopes[root]
+    return wanted is None or under(key, wanted)
