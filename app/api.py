@@ -42,7 +42,7 @@ from dwsearch.ingest import Chunk, bundled_corpus
 from dwsearch.ingest.datafiles import taxonomy_digest
 from dwsearch.ingest.sources import SUFFIXES
 from dwsearch.search.engine import IndexStats, SearchSession, index_stats, show_chunk
-from dwsearch.search.errors import SearchError
+from dwsearch.search.errors import ChunkNotFound, SearchError
 from dwsearch.search.results import Filters, Hit, Results
 
 from .bounds import MAX_FILE_MB
@@ -173,24 +173,25 @@ def _with_session(
     """`work` done on a session (a new one, or `opened_by`'s); a failure that damaged
     files explain is said as such.
 
-    Opening checks every file's size and small files' checksums; damage deeper in a
-    large segment shows only when it is read. Then the default index is rebuilt and the
-    work done again, and any other index is reported with the command that mends it.
+    Opening checks every file's size, and the checksum of any file written since its
+    build; damage that left no such trace shows only when Whoosh reads it, as any kind of
+    exception, here or while the session opens. Then every file is checked, the default
+    index is rebuilt and the work done again, and any other index is reported damaged.
     """
     directory, is_default = resolve_index_dir(index)
     for attempt in (1, 2):
-        opened = opened_by() if opened_by else session(index, on_build)
+        opened: SearchSession | None = None
         try:
+            opened = opened_by() if opened_by else session(index, on_build)
             return work(opened)
-        except (SearchError, IndexProblem, LookupError):
+        except (SearchError, IndexProblem, ChunkNotFound):
             raise
-        except Exception:
-            generation, manifest = opened.opened.generation, opened.opened.manifest
-            damage = verify_generation(generation, manifest, thorough=True)
+        except Exception:  # Whoosh reading damaged bytes raises anything, MemoryError too
+            damage = _damage_behind(directory, opened)
             if damage is None:
                 raise  # not damage: a bug, to be seen whole
         finally:
-            if opened_by is None:
+            if opened is not None and opened_by is None:
                 opened.close()
         problem = f"the index at {directory} is damaged ({damage})"
         if not is_default or attempt == 2:
@@ -201,6 +202,18 @@ def _with_session(
             on_build(f"building the search index in {directory} ({problem})")
         build_index(directory, rebuild=True, bundled_if_lost=True)
     raise AssertionError("unreachable")
+
+
+def _damage_behind(directory: Path, opened: SearchSession | None) -> str | None:
+    """What is wrong with the files of the generation a failure came from (every byte
+    checked), or None; that of the live one when the failure came before a session."""
+    if opened is not None:
+        return verify_generation(opened.opened.generation, opened.opened.manifest, True)
+    try:
+        live = live_generation(directory)
+    except IndexDamaged as error:  # said as "the index at ... is damaged (what)": the what
+        return str(error).partition(" is damaged (")[2].removesuffix(")") or str(error)
+    return None if live is None else verify_generation(*live, thorough=True)
 
 
 def search(
@@ -287,6 +300,11 @@ class Service:
 
     def stats(self) -> IndexStats:
         return self._run(index_stats)
+
+    def check(self) -> None:
+        """Open this thread's session, or raise IndexProblem: what a server does before
+        it takes its port, so that a damaged index is said at once."""
+        self._run(lambda opened: None)
 
     def facet_names(self) -> dict[str, dict[str, str]]:
         """Each facet value's display name from the taxonomy the index was built with

@@ -48,6 +48,7 @@ from synthetic import write_pages  # noqa: E402
 
 from dwsearch.app import api  # noqa: E402
 from dwsearch.index.location import current_generation  # noqa: E402
+from dwsearch.index.whoosh_internals import compound_parts  # noqa: E402
 from dwsearch.search.errors import SearchError  # noqa: E402
 
 CLI = [sys.executable, "-m", "dwsearch.app"]
@@ -488,6 +489,90 @@ def corruptions(work: Path, rng: random.Random, limit: int | None = None) -> Par
     return part
 
 
+def large_segment_damage(
+    work: Path, rng: random.Random, rounds: int = 12, pages: int = 150, cli_share: float = 0.3
+) -> Part:
+    """Random bytes flipped in the files over 4 MiB of an index (its segment), `rounds`
+    times, each on a fresh copy; queries through the API (a share through the CLI).
+
+    A failure is an answer that differs from the undamaged index's without saying
+    "damaged", a traceback or any other error, or a damaged index a plain build does not
+    mend. Every other round puts the file's mtime back: that damage shows only when
+    Whoosh reads it, where a wrong answer cannot be told from a right one (so is not
+    counted), but an error must still say "damaged".
+    """
+    part = Part()
+    corpus = work / "large-pages"
+    if not corpus.exists():
+        write_pages(corpus, pages)
+    reference = work / "large-reference"
+    if not (reference / "CURRENT").exists():
+        api.build([corpus], index=reference)
+    generation = current_generation(reference)
+    assert generation is not None
+    large = sorted(p.name for p in generation.iterdir() if p.stat().st_size > 4 * 2**20)
+    if not large:
+        part.fail(f"no file over 4 MiB in an index of {pages} pages")
+        return part
+    queries = ["spectrum", "privacy", "digital divide", '"artificial intelligence"', "cyber*"]
+    queries += ["title:digital", "type:event_report privacy", ""]
+
+    def answer(results: api.Results) -> tuple:
+        return results.total, [(h.id, h.score) for h in results.hits], results.facets
+
+    wanted = {q: answer(api.search(q, limit=20, index=reference)) for q in queries}
+    for number in range(rounds):
+        hidden = number % 2 == 1
+        index = work / "large-copy"
+        shutil.rmtree(index, ignore_errors=True)
+        shutil.copytree(reference, index, symlinks=True)  # file times kept
+        target = current_generation(index) / rng.choice(large)  # type: ignore[operator]
+        # One part of a segment's compound file (its term file, postings, a column...),
+        # so that the small parts where a byte is a ranking are hit as often as the rest.
+        parts = {"": (0, target.stat().st_size)}
+        if target.suffix == ".seg":
+            parts = compound_parts(str(target.parent), target.name)
+        name = rng.choice(sorted(n for n, (_, length) in parts.items() if length))
+        start, length = parts[name]
+        before = target.stat()
+        data = bytearray(target.read_bytes())
+        flips = rng.choice([1, 2, 8, 64, 512])
+        for _ in range(flips):
+            data[start + rng.randrange(length)] ^= 1 << rng.randrange(8)
+        target.write_bytes(data)
+        if hidden:
+            os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+        where = name.partition(".")[2] or target.name
+        what = f"{where}, {flips} flipped{' (mtime put back)' if hidden else ''}"
+        for query in queries:
+            part.tried += 1
+            try:
+                got = answer(api.search(query, limit=20, index=index))
+            except api.IndexProblem as error:
+                if "damaged" not in str(error):
+                    part.fail(f"{what}: {query!r}: {error}")
+                continue
+            except Exception as error:  # any other is a failure, and worth its message
+                part.fail(f"{what}: {query!r}: {type(error).__name__}: {error}")
+                continue
+            if got != wanted[query] and not hidden:
+                part.fail(f"{what}: {query!r}: a wrong answer ({got[0]} results)")
+        if rng.random() < cli_share:
+            result = _run(["search", rng.choice(queries), "--index", str(index)])
+            problem = _cli_failure(result)
+            err = result.stderr.decode("utf-8", "replace")
+            if problem or (result.returncode == 2 and "damaged" not in err):
+                part.fail(f"{what}: CLI search: {problem or err}")
+        mended = _run(["build", "--index", str(index)])
+        if mended.returncode != 0:
+            part.fail(f"{what}: a plain build did not mend it: {mended.stderr[-200:]!r}")
+            continue
+        got_all = {q: answer(api.search(q, limit=20, index=index)) for q in queries}
+        if got_all != wanted:
+            part.fail(f"{what}: mended, but answers differ")
+    return part
+
+
 # ------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -512,6 +597,7 @@ def main(argv: list[str] | None = None) -> int:
         "kills": random_kills(work, args.pages, args.kills, rng),
         "terms": terms_in_ingestion(work, args.kills, random.Random(args.seed)),
         "corruptions": corruptions(work, rng),
+        "large damage": large_segment_damage(work, rng),
     }
     figures = {
         name: {"tried": part.tried, "failures": len(part.failures), "examples": part.failures[:5]}

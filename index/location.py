@@ -8,11 +8,13 @@ half-written one, and a killed build leaves the old one untouched.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import sys
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -35,10 +37,11 @@ GENERATION_MARKER = ".dwsearch-generation"
 MANIFEST_FORMAT = 2
 _BUILDING_PREFIX = "building-"
 _GENERATION_PREFIX = "gen-"
-# Files whose checksum is verified every time an index is opened (they are small, and
-# a wrong byte in them would be a wrong answer); the others' sizes are checked then,
-# and their checksums by every build.
-_CHECKED_ON_OPEN = 4 * 2**20
+# A file whose modification time is this recent is not vouched for by it: a write in
+# the same tick of a coarse clock (or of a file system that keeps whole seconds) would
+# leave it unchanged.
+_SETTLED_NS = 2 * 10**9
+_CLOCK_TICK_WAIT = 3.0  # seconds, at most: FAT keeps modification times to 2 s
 
 
 # What mends an index, for each face to word: build one (there is none), rebuild it
@@ -116,12 +119,32 @@ def claim_index_dir(index_dir: Path) -> None:
         others = [p.name for p in index_dir.iterdir() if p.name not in (LOCK, POINTER)]
     except NotADirectoryError:
         raise NotAnIndexFolder(index_dir, "it is a file") from None
-    legacy = (index_dir / POINTER).exists() and all(
+    pointer = index_dir / POINTER
+    # Before markers, an index was known by its pointer naming a generation of dwsearch's;
+    # a file of the user's own that happens to be called CURRENT is no such thing.
+    legacy = _names_a_generation(pointer) and all(
         _made_by_dwsearch(index_dir / name) for name in others
     )
-    if others and not legacy:
+    if (others or pointer.exists() or pointer.is_symlink()) and not legacy:
         raise NotAnIndexFolder(index_dir, "it holds other files")
     (index_dir / INDEX_MARKER).write_text("A dwsearch index. See `dwsearch stats`.\n")
+
+
+def _names_a_generation(pointer: Path) -> bool:
+    """Whether `pointer` is a pointer file naming a generation folder of dwsearch's."""
+    if pointer.is_symlink() or not pointer.is_file():
+        return False
+    try:
+        with pointer.open("rb") as handle:
+            name = handle.read(256).decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return (
+        name.startswith(_GENERATION_PREFIX)
+        and "/" not in name
+        and "\\" not in name
+        and _made_by_dwsearch(pointer.parent / name)
+    )
 
 
 def _made_by_dwsearch(folder: Path) -> bool:
@@ -171,7 +194,8 @@ class Manifest:
     taxonomy_path: str = ""
     pages: int = 0
     chunks: int = 0
-    files: dict[str, list[int]] = field(default_factory=dict)  # name -> [size, crc32]
+    # name -> [size, crc32, mtime_ns]; the mtime is 0 where it vouches for nothing
+    files: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def root_paths(self) -> list[str]:
@@ -180,6 +204,10 @@ class Manifest:
     def to_json(self) -> str:
         data = dict(self.__dict__, format=MANIFEST_FORMAT)
         data["roots"] = [root.__dict__ for root in self.roots]
+        # Sizes and checksums where every dwsearch reads them, mtimes apart: a dwsearch
+        # from before them reads the manifest as it always did.
+        data["files"] = {name: entry[:2] for name, entry in self.files.items()}
+        data["mtimes"] = {name: e[2] for name, e in self.files.items() if len(e) > 2 and e[2]}
         return json.dumps(data, indent=1, sort_keys=True)
 
     @classmethod
@@ -194,8 +222,17 @@ class Manifest:
             taxonomy_path=str(data.get("taxonomy_path", "")),
             pages=int(data.get("pages", 0)),
             chunks=int(data.get("chunks", 0)),
-            files={str(k): [int(n) for n in v] for k, v in data.get("files", {}).items()},
+            files=_files(data.get("files", {}), data.get("mtimes", {})),
         )
+
+
+def _files(files: dict[str, Any], mtimes: dict[str, Any]) -> dict[str, list[int]]:
+    """A manifest's files, each `[size, crc32, mtime_ns]` (0: no mtime recorded)."""
+    found = {}
+    for name, entry in files.items():
+        size, checksum = (int(n) for n in entry)  # a ValueError unless there are two
+        found[str(name)] = [size, checksum, int(mtimes.get(name, 0))]
+    return found
 
 
 def corpus_hash(hashes: dict[str, str]) -> str:
@@ -266,7 +303,11 @@ def read_sources(generation: Path) -> dict[str, dict[str, Any]]:
 
 
 def file_checksums(generation: Path) -> dict[str, list[int]]:
-    """Each file of a generation (but the manifest): its size and CRC-32."""
+    """Each file of a generation (but the manifest): its size, CRC-32 and mtime.
+
+    Returns once the file system's clock has moved past the newest of those mtimes, so
+    that any later write to any of the files changes its mtime.
+    """
     found = {}
     for path in sorted(generation.iterdir()):
         if (
@@ -274,35 +315,94 @@ def file_checksums(generation: Path) -> dict[str, list[int]]:
             and path.name not in (MANIFEST, GENERATION_MARKER)
             and "LOCK" not in path.name
         ):
-            found[path.name] = [path.stat().st_size, _crc32(path)]
+            size, checksum, stamp = _fingerprint(path)
+            found[path.name] = [size, checksum, stamp or 0]
+    newest = max((entry[2] for entry in found.values()), default=0)
+    if _clock_past(generation, newest) is None:  # the mtimes vouch for nothing
+        for entry in found.values():
+            entry[2] = 0
     return found
 
 
-def _crc32(path: Path) -> int:
+def _fingerprint(path: Path) -> tuple[int, int, int | None]:
+    """A file's size and CRC-32, and its mtime (ns) if the file was not written while
+    it was read (None if it was)."""
     checksum = 0
     with path.open("rb") as handle:
+        before = os.fstat(handle.fileno())
         while block := handle.read(2**20):
             checksum = zlib.crc32(block, checksum)
-    return checksum
+        after = os.fstat(handle.fileno())
+    same = (before.st_mtime_ns, before.st_size) == (after.st_mtime_ns, after.st_size)
+    return after.st_size, checksum, after.st_mtime_ns if same else None
+
+
+def _clock_past(folder: Path, stamp: int) -> int | None:
+    """The mtime a file written in `folder` now gets, once it is later than `stamp`;
+    None if the file system's clock does not get there in a few seconds."""
+    probe = folder / f".clock-{os.getpid()}"
+    deadline = time.monotonic() + _CLOCK_TICK_WAIT
+    while True:
+        try:
+            handle = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except OSError:
+            return None
+        try:
+            now = os.fstat(handle).st_mtime_ns
+        finally:
+            os.close(handle)
+            probe.unlink()
+        if now > stamp:
+            return now
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.001)
 
 
 def verify_generation(generation: Path, manifest: Manifest, thorough: bool) -> str | None:
     """What is wrong with a generation's files, or None when they are as written.
 
-    Every file's size is checked, and the checksum of small ones; `thorough` checks
-    every checksum (a build does, before it trusts an index it updates).
+    Every file's size is checked. A file whose mtime is the one the manifest recorded
+    has not been written since its checksum was taken; any other's checksum is verified
+    (`thorough`, as a build does before it trusts an index it updates: every file's).
+    So opening costs a stat a file, and damage written into a file of any size is seen.
+    A file whose mtime changed but whose bytes did not (a copy of the index, say) has
+    its new mtime recorded, so that the next check is cheap again.
     """
-    for name, (size, checksum) in manifest.files.items():
+    refreshed: dict[str, list[int]] = {}
+    for name, recorded in manifest.files.items():
+        size, checksum, stamp = recorded[0], recorded[1], recorded[2] if len(recorded) > 2 else 0
         path = generation / name
         try:
-            actual = path.stat().st_size
+            info = path.stat()
         except OSError:
             return f"{name} is missing"
-        if actual != size:
-            return f"{name} has {actual} bytes, not {size}"
-        if (thorough or size <= _CHECKED_ON_OPEN) and _crc32(path) != checksum:
+        if info.st_size != size:
+            return f"{name} has {info.st_size} bytes, not {size}"
+        if stamp and info.st_mtime_ns == stamp and not thorough:
+            continue
+        _, actual, seen = _fingerprint(path)
+        if actual != checksum:
             return f"{name} does not match its checksum"
+        if seen is not None and seen != stamp and seen < time.time_ns() - _SETTLED_NS:
+            refreshed[name] = [size, checksum, seen]
+    if refreshed:
+        _record_mtimes(generation, manifest, refreshed)
     return None
+
+
+def _record_mtimes(generation: Path, manifest: Manifest, files: dict[str, list[int]]) -> None:
+    """Rewrite the manifest with files' new mtimes, where the index can be written."""
+    manifest.files.update(files)
+    # Beside the generation, not in it: a leftover is never linked into the next one.
+    writer = f"{os.getpid()}.{threading.get_ident()}.{time.time_ns()}"
+    temporary = generation.parent / f".{MANIFEST}.{writer}"
+    try:
+        temporary.write_text(manifest.to_json(), encoding="utf-8")
+        temporary.replace(generation / MANIFEST)
+    except OSError:  # a read-only index is checked the slow way each time
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 def write_new(path: Path, text: str) -> None:

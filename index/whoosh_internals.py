@@ -24,7 +24,8 @@ What it owns:
   by Whoosh's zlib); and the table of contents that lists segments (`segments_of`,
   `write_toc`);
 - a fix to Whoosh's per-document reader that a build's commit needs, for the length
-  of the call that needs it (`lengths_remembered`).
+  of the call that needs it (`lengths_remembered`);
+- where each part of a segment's compound file lies (`compound_parts`), for damage tests.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from whoosh import index as whoosh_index
 from whoosh.analysis import IDTokenizer
 from whoosh.codec import whoosh3
 from whoosh.columns import VarBytesColumn
+from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.matching.wrappers import FilterMatcher
@@ -413,6 +415,20 @@ def _write_block(writer: Any, last: bool = False) -> None:
     postfile.write(data)
     writer._blockcount += 1
     writer._new_block()
+
+
+# ------------------------------------------------------------------- compound files
+def compound_parts(folder: str, name: str) -> dict[str, tuple[int, int]]:
+    """The files inside a segment's compound file (`name`, a `.seg` in `folder`), each
+    by its name ("MAIN_x.trm", "MAIN_x._text_len.col"): its offset and length there.
+
+    For tests and the stress run, which damage one part on purpose.
+    """
+    storage = CompoundStorage(FileStorage(folder).open_file(name), use_mmap=False)
+    try:
+        return {part: (info["offset"], info["length"]) for part, info in storage._dir.items()}
+    finally:
+        storage.close()
 
 
 # ------------------------------------------------------------------- the writing codec

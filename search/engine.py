@@ -26,7 +26,7 @@ from dwsearch.index.location import read_vocabulary
 from dwsearch.index.reading import OpenIndex
 from dwsearch.ingest.chunk import Chunk
 
-from .errors import SearchError
+from .errors import ChunkNotFound, SearchError
 from .facets import disjunctive_counts, filter_bits
 from .feedback import FEEDBACK_DOCS, rm3_query
 from .filters import nearest_value
@@ -384,7 +384,7 @@ def show_chunk(opened: OpenIndex, chunk_id: str) -> Chunk:
                 found = matches[0]
                 fields = searcher.document(id=found.decode() if isinstance(found, bytes) else found)
         if fields is None:
-            raise LookupError(f"no chunk with id {chunk_id!r}")
+            raise ChunkNotFound(f"no chunk with id {chunk_id!r}")
         return stored_chunk(fields)
 
 

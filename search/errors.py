@@ -35,3 +35,7 @@ class SearchError(Exception):
             return self.problem
         given = "" if self.value is None else f" {self.value!r}"
         return f"{self.field}{given}: {self.problem}"
+
+
+class ChunkNotFound(LookupError):
+    """No chunk has the id asked for (a LookupError, as a missing key is)."""

@@ -23,6 +23,7 @@ def test_small_benchmark_run(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     figures = json.loads(result.stdout)
     assert figures["pages"] == 20
+    assert figures["open_index_ms"] > 0
     assert figures["ingest"]["chunks"] > 20 * 10
     for system in ("dwsearch", "whoosh", "fts5", "tantivy"):
         assert figures["build"][system]["chunks"] == figures["ingest"]["chunks"]

@@ -176,6 +176,33 @@ def test_the_index_folder_must_be_an_index_or_empty(tmp_path):
     assert "Invalid value for '--index': needs a folder" in empty.stderr
 
 
+@pytest.mark.parametrize("text", ["my notes\n", "gen-1\n"])
+def test_a_file_of_the_users_named_current_is_never_taken_for_an_index(tmp_path, text):
+    """Issue 27: a folder is an index by dwsearch's marker, or by a CURRENT naming a
+    generation dwsearch made; a user's own CURRENT is neither overwritten nor deleted."""
+    folder = tmp_path / "notes"
+    mine = write(folder / "CURRENT", text)
+    page = _page(tmp_path / "pages", "a.txt", "alpha")
+    for args in ([str(page)], [], ["--rebuild", str(page)]):
+        result = run_cli("build", *args, "--index", str(folder))
+        assert result.exit_code == 2, (args, result.stdout)
+        assert result.stderr.count("\n") == 1 and "is not a dwsearch index" in result.stderr
+    assert mine.read_text() == text
+    assert [p.name for p in folder.iterdir()] == ["CURRENT"]
+
+
+def test_an_index_from_before_markers_is_still_one(tmp_path):
+    page = _page(tmp_path / "pages", "a.txt", "alpha")
+    index = tmp_path / "ix"
+    _build(index, str(page))
+    (index / ".dwsearch-index").unlink()
+    for generation in index.glob("gen-*"):
+        (generation / ".dwsearch-generation").unlink()
+    _page(tmp_path / "pages", "a.txt", "bravo")
+    _build(index)
+    assert _total(index, "bravo") == 1 and (index / ".dwsearch-index").exists()
+
+
 def test_a_generation_folder_without_the_marker_is_never_deleted(tmp_path):
     page = _page(tmp_path / "pages", "a.txt", "alpha")
     index = tmp_path / "ix"

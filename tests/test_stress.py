@@ -51,3 +51,9 @@ def test_a_build_termed_while_it_reads_pages_ends_with_143_and_publishes_nothing
 def test_damaged_files_are_never_a_wrong_answer(tmp_path):
     part = stress.corruptions(tmp_path, random.Random(3), limit=25)
     assert part.tried == 25 and part.failures == []
+
+
+@pytest.mark.slow
+def test_damage_in_a_large_segment_is_said_never_a_wrong_answer(tmp_path):
+    part = stress.large_segment_damage(tmp_path, random.Random(7), rounds=2)
+    assert part.tried == 16 and part.failures == []

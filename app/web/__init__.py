@@ -100,7 +100,7 @@ def serve(
     `on_unannounced` is told the folder, and why the server could not say it is up there.
     """
     service = api.Service(index, on_build)
-    service.session()
+    service.check()
     sock = listen(host, port)
     # The address it listens on too: the one it says it serves at, where `host` is a name.
     names = [host, sock.getsockname()[0], *allow_hosts]
