@@ -176,7 +176,7 @@ def snippet(
 ) -> Snippet:
     """The window of `window` words covering the most distinct query terms, then the
     most marked words."""
-    if len(words) < WHOLE_BELOW:
+    if len(words) < WHOLE_BELOW or len(words) <= window:
         return Snippet(_segments(text, words, marks, 0, len(words), whole=True))
     best_start, best = _best_window(marks, len(words), window)
     if best[0] > 0:

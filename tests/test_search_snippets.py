@@ -79,3 +79,22 @@ def test_the_sliding_window_equals_trying_every_window(raw, window):
         if score > best:
             best_start, best = start, score
     assert _best_window(marks, size, window) == (best_start, best)
+
+
+def test_a_long_list_item_is_found_and_shown_whole(tmp_path):
+    """A list item is its own chunk's title: one of 46 words, longer than a snippet's
+    window but shorter than a title's, is highlighted whole, never a traceback."""
+    import json
+
+    from helpers import run_cli, write
+
+    words = " ".join(f"word{n}" for n in range(45))
+    page = f"<html><body><main><h1>Lists</h1><ul><li>privacy {words}</li></ul></main></body></html>"
+    write(tmp_path / "pages" / "list.html", page)
+    assert run_cli("build", str(tmp_path / "pages"), "--index", str(tmp_path / "ix")).exit_code == 0
+    for output in ([], ["--json"]):
+        found = run_cli("search", "privacy", "--index", str(tmp_path / "ix"), *output)
+        assert found.exit_code == 0, found.stderr
+    hit = json.loads(found.stdout)["hits"][0]
+    shown = hit["title_snippet"] or hit["snippet"]
+    assert "<mark>privacy</mark>" in shown and "word44" in shown
