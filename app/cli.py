@@ -33,7 +33,11 @@ class Interrupted(Exception):
 
 
 class DwsearchGroup(click.Group):
-    """Errors as one line on stderr and exit 2, as ripgrep reports them."""
+    """Errors as one line on stderr and exit 2, as ripgrep reports them; the commands
+    listed in the order of the work, not the alphabet's."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -47,6 +51,9 @@ class DwsearchGroup(click.Group):
         standalone = kwargs.pop("standalone_mode", True)
         try:
             return super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as bare:  # `dwsearch` alone: its help
+            click.echo(bare.ctx.get_help() if bare.ctx else "")
+            code = 0
         except click.UsageError as error:
             hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
             message = " ".join(error.format_message().split())  # click's may take lines
@@ -77,17 +84,19 @@ def cli() -> None:
     """Search the GIP Digital Watch observatory's pages."""
 
 
+# In the order of the work: search (the bundled page needs no set-up), build your own
+# pages in and look after them, serve them, and the tools beyond.
 for command in (
-    cli_sources.chunks,
-    cli_sources.build,
-    cli_sources.remove,
-    cli_sources.sources,
     cli_search.search,
     cli_search.show,
     cli_search.facets,
-    cli_tools.serve,
+    cli_sources.build,
+    cli_sources.sources,
+    cli_sources.remove,
     cli_search.stats,
+    cli_tools.serve,
     cli_tools.export,
+    cli_sources.chunks,
     cli_tools.evaluate,
 ):
     cli.add_command(command)

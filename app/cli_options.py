@@ -4,9 +4,11 @@ options)."""
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -73,6 +75,34 @@ def terminated_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+class WordsCommand(click.Command):
+    """A command whose arguments are the words of a query, where a word that starts with
+    `-` excludes it. An option the command does not have (`--yaer`, or a lone letter
+    such as `-n`) is a mistake, refused with the nearest option, never searched as a
+    word; after `--`, everything is words."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        options = [p for p in self.get_params(ctx) if isinstance(p, click.Option)]
+        known = {name for p in options for name in (*p.opts, *p.secondary_opts)}
+        with_value = {name for p in options if not (p.is_flag or p.count) for name in p.opts}
+        value_next = False
+        for arg in args:
+            if arg == "--":
+                break
+            if value_next:
+                value_next = False
+                continue
+            name = arg.split("=", 1)[0]
+            if name in known:
+                value_next = name in with_value and "=" not in arg
+            elif name.startswith("--") or re.fullmatch(r"-[^\W\d_]", name):
+                longs = sorted(n for n in known if n.startswith("--"))
+                nearest = difflib.get_close_matches(name, longs, n=1, cutoff=0.6)
+                hint = f"; did you mean {nearest[0]}?" if nearest else ""
+                raise click.UsageError(f"no such option {name}{hint}", ctx)
+        return super().parse_args(ctx, args)
+
+
 def use_color(choice: str) -> bool:
     if choice != "auto":
         return choice == "always"
@@ -127,6 +157,17 @@ max_file_option = click.option(
     help="Skip page files larger than this many MiB (default 20), naming each.",
 )
 
+
+def _facet_option(flag: str, name: str, metavar: str, which: str) -> Any:
+    return click.option(
+        flag,
+        name,
+        multiple=True,
+        metavar=metavar,
+        help=f"Only chunks {which}; repeat for any of several (every value: dwsearch facets).",
+    )
+
+
 FILTER_PARAMETERS = ("types", "kinds", "sectors", "topics", "baskets", "years", "since", "until")
 
 
@@ -136,25 +177,32 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     The command receives them read and checked, as one `filters` argument.
     """
     options = [
-        click.option("--type", "types", multiple=True, help="Only this type of chunk."),
-        click.option(
-            "--kind", "kinds", multiple=True, help="Only this kind of page, e.g. actor, event."
-        ),
-        click.option(
-            "--sector", "sectors", multiple=True, help="Only this ITU sector, e.g. ITU-D."
-        ),
-        click.option("--topic", "topics", multiple=True, help="Only this topic, by slug or name."),
-        click.option(
-            "--basket", "baskets", multiple=True, help="Only this basket, by slug or name."
-        ),
+        _facet_option("--type", "types", "TYPE", "of this type of chunk (profile, paragraph…)"),
+        _facet_option("--kind", "kinds", "KIND", "of this kind of page (actor, event…)"),
+        _facet_option("--sector", "sectors", "SECTOR", "about this ITU sector (ITU-D…)"),
+        _facet_option("--topic", "topics", "TOPIC", "on this topic, by slug or name"),
+        _facet_option("--basket", "baskets", "BASKET", "in this basket, by slug or name"),
         click.option(
             "--year",
             "years",
             multiple=True,
-            help="Only these years: 2018, 2015..2018, 2015.. or ..2018.",
+            metavar="YEARS",
+            help="Only chunks about these years: 2018, 2015..2018, 2015.. or ..2018; "
+            "repeat for any of several.",
         ),
-        click.option("--since", default="", help="Only chunks dated on or after: 2017, 2017-04…"),
-        click.option("--until", default="", help="Only chunks dated on or before this."),
+        click.option(
+            "--since",
+            default="",
+            metavar="DATE",
+            help="Only chunks dated on or after DATE: 2017, 2017-04 or 2017-04-24 (a year or "
+            "month counts from its first day).",
+        ),
+        click.option(
+            "--until",
+            default="",
+            metavar="DATE",
+            help="Only chunks dated on or before DATE (a year or month counts to its last day).",
+        ),
     ]
 
     @functools.wraps(command)

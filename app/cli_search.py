@@ -17,6 +17,7 @@ from .bounds import within_bounds
 from .cli_options import (
     EXIT_FOUND,
     EXIT_NOT_FOUND,
+    WordsCommand,
     api,
     color_option,
     filter_options,
@@ -35,8 +36,12 @@ from .printers import (
 )
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("query", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.command(
+    cls=WordsCommand,
+    context_settings={"ignore_unknown_options": True},
+    short_help="Search: ranked chunks, matches marked, and facet counts.",
+)
+@click.argument("query", nargs=-1, type=click.UNPROCESSED)
 @filter_options
 @click.option(
     "--limit", type=click.IntRange(0, MAX_LIMIT), default=10, show_default=True,
@@ -79,6 +84,7 @@ def search(
     index: Path | None,
 ) -> None:
     """Search for QUERY: ranked chunks, with matches highlighted and facet counts.
+    With filters and no QUERY, every chunk the filters keep (by --sort).
 
     \b
     Words are all optional; chunks matching more of them rank higher.
@@ -88,6 +94,8 @@ def search(
     closest indexed word (--no-correct: never).
     Exit status: 0 with hits, 1 with none, 2 on an error.
     """
+    if not query and filters == Filters():
+        raise click.UsageError("give QUERY words, a filter, or both")
     text = " ".join(query)
     results = None
     if not (explain or no_correct) and within_bounds(text, limit, offset):
@@ -109,7 +117,7 @@ def search(
     sys.exit(EXIT_FOUND if results.total else EXIT_NOT_FOUND)
 
 
-@click.command()
+@click.command(short_help="Show one whole chunk and its metadata.")
 @click.argument("chunk_id")
 @json_option
 @color_option
@@ -128,19 +136,24 @@ def show(chunk_id: str, as_json: bool, color: str, index: Path | None) -> None:
         click.echo(render_chunk_text(chunk, Style(colored)), color=colored)
 
 
-@click.command()
-@click.argument("query", nargs=-1)
+@click.command(
+    cls=WordsCommand,
+    context_settings={"ignore_unknown_options": True},
+    short_help="Count the chunks of each facet's values, for QUERY or all.",
+)
+@click.argument("query", nargs=-1, type=click.UNPROCESSED)
 @filter_options
 @json_option
 @index_option
 def facets(query: tuple[str, ...], filters: Filters, as_json: bool, index: Path | None) -> None:
-    """Facet counts (type, sector, topic, year) for QUERY, or for every chunk."""
+    """Facet counts (type, kind, sector, topic, basket, year) for QUERY, or for every
+    chunk; the filters narrow them."""
     results = api().facets(" ".join(query), filters, index=index, on_build=warn)
     click.echo(results_json(results, with_hits=False) if as_json else render_facets_text(results))
     sys.exit(EXIT_FOUND if results.total else EXIT_NOT_FOUND)
 
 
-@click.command()
+@click.command(short_help="Say what the index holds and when it was built.")
 @json_option
 @index_option
 def stats(as_json: bool, index: Path | None) -> None:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from dwsearch.index.builder import BuildReport
 
 
-@click.command()
+@click.command(short_help="List the chunks pages make, without indexing them.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @json_option
 @taxonomy_option
@@ -56,7 +56,7 @@ def chunks(
         sys.exit(EXIT_ERROR)
 
 
-@click.command()
+@click.command(short_help="Add or refresh pages (files, folders) in the index.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_option
 @click.option("--rebuild", is_flag=True, help="Re-index every page, not only changed ones.")
@@ -110,7 +110,7 @@ def build(
     _report_build(report)
 
 
-@click.command()
+@click.command(short_help="Drop a source, or a page or subfolder of one, from the index.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @index_option
 def remove(paths: tuple[Path, ...], index: Path | None) -> None:
@@ -121,7 +121,7 @@ def remove(paths: tuple[Path, ...], index: Path | None) -> None:
     _report_build(report)
 
 
-@click.command()
+@click.command(short_help="List the files and folders the index was built from.")
 @json_option
 @index_option
 def sources(as_json: bool, index: Path | None) -> None:

@@ -24,7 +24,7 @@ from .cli_options import (
 from .printers import visible
 
 
-@click.command()
+@click.command(short_help="Serve a search page and a JSON API over the index.")
 @index_option
 @click.option(
     "--host",
@@ -97,7 +97,7 @@ def serve(
         raise UsageFailure(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
-@click.command()
+@click.command(short_help="Write the index's chunks for OpenSearch to load.")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option(
     "--format",
@@ -146,7 +146,7 @@ def export(
     click.echo(visible(f"load them with: HOST=http://localhost:9200 sh {out / report.files[-1]}"))
 
 
-@click.command()
+@click.command(short_help="Measure ranking on a judged collection (BEIR layout).")
 @click.argument("collection", type=click.Path(path_type=Path))
 @json_option
 @click.option(

@@ -190,8 +190,10 @@ class SearchSession:
                 self._known = _known_values(vocabulary, self.facets)
             filters = _canonical_filters(filters, self._known)
         text = clean_query_text(query_text)
-        # Only an empty query means every chunk; one of invisible characters means none.
-        parsed = parse_query(text, searcher.schema) if text or not query_text else NullQuery
+        # An empty query (or one of spaces) means every chunk; one of other invisible
+        # characters means none.
+        blank = not query_text.strip()
+        parsed = parse_query(text, searcher.schema) if text or blank else NullQuery
         parsed = with_compound_forms(parsed, text, searcher)
         suggestion = None
         if correct:

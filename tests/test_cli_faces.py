@@ -1,0 +1,94 @@
+"""The command as a person meets it: its help, its options never read as words, and
+browsing by filters alone."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from helpers import run_cli
+
+
+def _total(result) -> int:  # type: ignore[no-untyped-def]
+    return json.loads(result.stdout)["total"]
+
+
+def test_bare_dwsearch_prints_its_help_and_succeeds():
+    bare = run_cli()
+    assert bare.exit_code == 0 and bare.stderr == ""
+    assert bare.stdout == run_cli("--help").stdout
+    assert bare.stdout.startswith("Usage: dwsearch") and "\n\nCommands:\n" in bare.stdout
+
+
+def test_commands_are_listed_in_the_order_of_the_work_and_whole():
+    listed = run_cli("--help").stdout.split("Commands:\n", 1)[1].splitlines()
+    names = [line.split()[0] for line in listed if line.strip()]
+    assert names[:4] == ["search", "show", "facets", "build"]
+    assert sorted(names) == sorted(
+        ["search", "show", "facets", "build", "sources", "remove", "stats", "serve",
+         "export", "chunks", "evaluate"]
+    )  # fmt: skip
+    for line in listed:
+        assert not line.rstrip().endswith("..."), line  # no description is cut
+
+
+@pytest.mark.parametrize(
+    ("mistyped", "meant"),
+    [("--yaer", "--year"), ("--limt", "--limit"), ("--toipc", "--topic"), ("--jsno", "--json")],
+)
+def test_a_mistyped_option_is_an_error_naming_the_one_meant(seed_index, mistyped, meant):
+    result = run_cli("search", "satellites", mistyped, "2", "--index", str(seed_index))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"dwsearch: no such option {mistyped}; did you mean {meant}?")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_lone_letter_is_an_option_not_a_word(seed_index):
+    result = run_cli("search", "satellites", "-n", "2", "--index", str(seed_index))
+    assert result.exit_code == 2 and "no such option -n" in result.stderr
+
+
+def test_a_minus_word_still_excludes_and_double_dash_ends_the_options(seed_index):
+    every = run_cli("search", "ITU", "--index", str(seed_index), "--json", "--limit", "100")
+    without = run_cli(
+        "search", "ITU", "-cybersecurity", "--index", str(seed_index), "--json", "--limit", "100"
+    )
+    assert without.exit_code == 0 and 0 < _total(without) < _total(every)
+    texts = [h["text"].lower() + h["title"].lower() for h in json.loads(without.stdout)["hits"]]
+    assert not any("cybersecurity" in text for text in texts)
+    literal = run_cli("search", "--index", str(seed_index), "--json", "--", "--year")
+    assert literal.exit_code in (0, 1) and json.loads(literal.stdout)["query"] == "--year"
+
+
+def test_filters_alone_browse_and_a_query_of_spaces_is_the_empty_query(seed_index):
+    browse = run_cli(
+        "search", "--topic", "cybersecurity", "--index", str(seed_index), "--json",
+        "--limit", "1000",
+    )  # fmt: skip
+    assert browse.exit_code == 0
+    hits = json.loads(browse.stdout)["hits"]
+    assert hits and all("cybersecurity" in hit["topics"] for hit in hits)
+    every = run_cli("search", "", "--index", str(seed_index), "--json")
+    spaces = run_cli("search", "   ", "--index", str(seed_index), "--json")
+    assert _total(spaces) == _total(every) > 0
+    nothing = run_cli("search", "--index", str(seed_index))
+    assert nothing.exit_code == 2 and "give QUERY words, a filter, or both" in nothing.stderr
+
+
+def test_each_filters_help_says_it_repeats_and_where_its_values_are():
+    help_text = " ".join(run_cli("search", "--help").stdout.split())
+    for flag in ("--type", "--kind", "--sector", "--topic", "--basket"):
+        said = help_text.split(f"{flag} ", 1)[1].split(" --", 1)[0]
+        assert "repeat for any of several" in said and "dwsearch facets" in said, flag
+    assert "repeat for any of several" in help_text.split("--year ", 1)[1]
+
+
+def test_facets_help_names_every_facet_it_prints(seed_index):
+    printed = run_cli("facets", "--index", str(seed_index)).stdout
+    facets = re.findall(r"^(\w+):$", printed, flags=re.M)
+    assert len(facets) >= 6
+    described = run_cli("facets", "--help").stdout.split("Options:")[0]  # not the options'
+    for facet in facets:
+        assert re.search(rf"\b{facet}\b", described), facet
