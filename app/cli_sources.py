@@ -136,9 +136,12 @@ def sources(as_json: bool, index: Path | None) -> None:
             line += f"  addresses: {each.url_pattern}"
         if each.max_file_mb is not None:
             line += f"  files up to {each.max_file_mb:.3g} MiB"
-        if each.excluded:
-            line += f"  ({len(each.excluded)} removed on purpose)"
         click.echo(visible(line))
+        if each.excluded:
+            click.echo(f"  removed on purpose ({len(each.excluded)}; bring one back with: "
+                       "dwsearch build PATH):")  # fmt: skip
+            for name in each.excluded:
+                click.echo(visible(f"    {each.path}/{name}"))
 
 
 def _report_build(report: BuildReport) -> None:

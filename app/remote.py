@@ -24,9 +24,11 @@ from dwsearch.app.bounds import API_LEVEL
 from dwsearch.app.printers import results_from_data
 from dwsearch.app.wording import search_error_from_api
 from dwsearch.index.location import process_alive
+from dwsearch.lexicon.files import read_bounded
 from dwsearch.search.results import Filters, Results
 
 SERVER_FILE = ".serve-{pid}.json"
+ANNOUNCEMENT_BYTES = 64 * 1024  # a URL, a process number and a level
 # A server answers within this, or the command searches itself.
 TIMEOUT_SECONDS = 5.0
 
@@ -69,7 +71,7 @@ def find_server(index_dir: Path) -> str | None:
         return None
     for path in candidates:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_bounded(path, ANNOUNCEMENT_BYTES))
             pid, url = int(data["pid"]), str(data["url"])
             level = data.get("api")
         except (OSError, ValueError, KeyError, TypeError, AttributeError):

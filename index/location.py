@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dwsearch.lexicon.files import read_bounded
+
 ENV_VAR = "DWSEARCH_INDEX"
+# The index's own files read whole are far smaller than these: a manifest lists a few
+# hundred files, and the sources of a million pages take a few hundred MB.
+POINTER_BYTES = 4096
+MAX_INDEX_FILE = 2**30
 # Written in the manifest for an index of the corpus that ships with dwsearch.
 BUNDLED = "<bundled corpus>"
 POINTER = "CURRENT"
@@ -246,12 +252,13 @@ def corpus_hash(hashes: dict[str, str]) -> str:
 def current_generation(index_dir: Path) -> Path | None:
     """The live generation's folder, or None if there is no index here yet."""
     try:
-        name = (index_dir / POINTER).read_bytes().decode("utf-8").strip()
+        name = read_bounded(index_dir / POINTER, POINTER_BYTES).decode("utf-8").strip()
     except (FileNotFoundError, NotADirectoryError):
         return None
-    except UnicodeDecodeError:
+    except (UnicodeDecodeError, ValueError):
         raise IndexDamaged(
-            f"the index at {index_dir} is damaged ({POINTER} is not text)", index_dir
+            f"the index at {index_dir} is damaged ({POINTER} is not a generation's name)",
+            index_dir,
         ) from None
     except OSError as error:
         raise IndexProblem(
@@ -269,7 +276,7 @@ def current_generation(index_dir: Path) -> Path | None:
 def read_manifest(generation: Path) -> Manifest:
     where = generation.parent
     try:
-        return Manifest.from_json((generation / MANIFEST).read_text(encoding="utf-8"))
+        return Manifest.from_json(read_bounded(generation / MANIFEST, MAX_INDEX_FILE).decode())
     except FileNotFoundError:
         raise IndexDamaged(
             f"the index at {where} is damaged (its manifest is missing)", where
@@ -289,7 +296,7 @@ def write_sources(generation: Path, sources: dict[str, dict[str, Any]]) -> None:
 def read_sources(generation: Path) -> dict[str, dict[str, Any]]:
     """The page files a generation holds, by key (read by builds, not by searches)."""
     try:
-        data = json.loads((generation / SOURCES).read_text(encoding="utf-8"))
+        data = json.loads(read_bounded(generation / SOURCES, MAX_INDEX_FILE))
     except (OSError, ValueError, RecursionError) as error:
         raise IndexDamaged(
             f"the index at {generation.parent} is damaged ({SOURCES}: {error})",
@@ -421,7 +428,7 @@ def write_vocabulary(generation: Path, vocabulary: dict[str, dict[str, str]]) ->
 def read_vocabulary(generation: Path) -> dict[str, dict[str, str]]:
     """The vocabulary a generation was built with ({} for an index without one)."""
     try:
-        data = json.loads((generation / VOCABULARY).read_text(encoding="utf-8"))
+        data = json.loads(read_bounded(generation / VOCABULARY, MAX_INDEX_FILE))
     except FileNotFoundError:
         return {}
     except (OSError, ValueError, RecursionError) as error:

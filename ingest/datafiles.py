@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dwsearch.lexicon.files import read_bounded
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -14,6 +16,9 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 # Beside this module, as installed (importlib.resources would cost a search 3 ms of imports).
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# A taxonomy is a few hundred lines: a data file past this is something else (a log, a
+# device), which would be read for minutes into gigabytes of memory.
+MAX_DATA_FILE_BYTES = 16 * 2**20
 
 
 class DataFileError(ValueError):
@@ -39,11 +44,20 @@ def read_toml(path: Path | None, default_name: str) -> tuple[dict[str, Any], str
     if path is None:
         text = package_data(default_name)
         return load_toml(text, default_name), text
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataFileError(f"{path}: cannot read ({error})") from None
+    text = read_data_file(Path(path))
     return load_toml(text, str(path)), text
+
+
+def read_data_file(path: Path) -> str:
+    """A user's data file (a taxonomy), as text; DataFileError in one line otherwise."""
+    try:
+        return read_bounded(path, MAX_DATA_FILE_BYTES).decode("utf-8")
+    except OSError as error:
+        raise DataFileError(f"{path}: cannot read ({error.strerror or error})") from None
+    except UnicodeDecodeError:
+        raise DataFileError(f"{path}: not UTF-8 text") from None
+    except ValueError as error:
+        raise DataFileError(f"{path}: {error}; not a data file") from None
 
 
 def text_digest(text: str) -> str:
@@ -52,5 +66,5 @@ def text_digest(text: str) -> str:
 
 def taxonomy_digest(path: Path | None = None) -> str:
     """The digest a loaded taxonomy reports, without parsing the file (for start-up)."""
-    text = Path(path).read_text(encoding="utf-8") if path else package_data("taxonomy.toml")
+    text = read_data_file(Path(path)) if path else package_data("taxonomy.toml")
     return text_digest(text)

@@ -92,3 +92,60 @@ def test_facets_help_names_every_facet_it_prints(seed_index):
     described = run_cli("facets", "--help").stdout.split("Options:")[0]  # not the options'
     for facet in facets:
         assert re.search(rf"\b{facet}\b", described), facet
+
+
+def test_sources_names_the_pages_removed_on_purpose_and_how_to_bring_one_back(tmp_path):
+    from helpers import write
+
+    pages, index = tmp_path / "pages", tmp_path / "ix"
+    for name in ("a.txt", "b.txt", "sub/c.txt"):
+        write(pages / name, f"Page {name}\n\nA paragraph about spectrum in {name}.\n")
+    assert run_cli("build", str(pages), "--index", str(index)).exit_code == 0
+    removed = run_cli("remove", str(pages / "b.txt"), str(pages / "sub"), "--index", str(index))
+    assert removed.exit_code == 0
+    listed = run_cli("sources", "--index", str(index)).stdout.splitlines()
+    assert listed[1].strip().startswith("removed on purpose (2; bring one back with: ")
+    assert "dwsearch build PATH" in listed[1]
+    assert [line.strip() for line in listed[2:]] == [f"{pages}/b.txt", f"{pages}/sub"]
+    back = run_cli("build", str(pages / "b.txt"), "--index", str(index))
+    assert back.exit_code == 0 and "1 added" in back.stdout
+    assert len(run_cli("sources", "--index", str(index)).stdout.splitlines()) == 3
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "huge"])
+def test_a_data_file_that_is_no_file_or_too_large_is_refused_at_once(tmp_path, kind):
+    """`--taxonomy /dev/urandom` read for minutes into gigabytes; now one line, exit 2."""
+    import os
+
+    from helpers import write
+
+    if kind == "device":
+        taxonomy = "/dev/urandom"
+    elif kind == "fifo":
+        taxonomy = str(tmp_path / "fifo.toml")
+        os.mkfifo(taxonomy)
+    else:
+        taxonomy = str(write(tmp_path / "huge.toml", "# a comment\n" * (2**24 // 12 + 1)))
+    write(tmp_path / "pages" / "a.txt", "A page\n\nAbout spectrum.\n")
+    for command in (["chunks"], ["build", "--index", str(tmp_path / "ix")]):
+        result = run_cli(*command, str(tmp_path / "pages"), "--taxonomy", taxonomy)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"dwsearch: {taxonomy}: ")
+        assert result.stderr.count("\n") == 1
+    assert not (tmp_path / "ix" / "CURRENT").exists()
+
+
+def test_an_index_file_replaced_by_a_device_is_damage_not_a_hang(tmp_path):
+    import os
+
+    from helpers import write
+
+    write(tmp_path / "pages" / "a.txt", "A page\n\nAbout spectrum.\n")
+    index = tmp_path / "ix"
+    assert run_cli("build", str(tmp_path / "pages"), "--index", str(index)).exit_code == 0
+    generation = index / (index / "CURRENT").read_text().strip()
+    (generation / "dwsearch.json").unlink()
+    os.symlink("/dev/zero", generation / "dwsearch.json")
+    result = run_cli("search", "spectrum", "--index", str(index))
+    assert result.exit_code == 2 and "damaged" in result.stderr
+    assert result.stderr.count("\n") == 1
