@@ -25,7 +25,8 @@ What it owns:
   `write_toc`);
 - a fix to Whoosh's per-document reader that a build's commit needs, for the length
   of the call that needs it (`lengths_remembered`);
-- where each part of a segment's compound file lies (`compound_parts`), for damage tests.
+- where each part of a segment's compound file lies (`compound_parts`), for damage tests;
+- an exclusion's matcher that checks its first document too (`excluding_matcher`).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from whoosh.codec import whoosh3
 from whoosh.columns import VarBytesColumn
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage, RamStorage
-from whoosh.matching import ListMatcher, NullMatcher
+from whoosh.matching import AndNotMatcher, ListMatcher, NullMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_uint
@@ -158,6 +159,20 @@ def all_postings(reader: Any, fieldname: str, text: str) -> Any:
 def constant_matcher(docnums: list[int], score: float) -> Any:
     """A matcher of these sorted documents, each scoring `score` (a prefix's, say)."""
     return ListMatcher(docnums, all_weights=score) if docnums else NullMatcher()
+
+
+def excluding_matcher(kept: Any, excluded: Any) -> Any:
+    """The documents of `kept` that are not in `excluded`, as Whoosh's AndNotMatcher, with
+    `excluded` first moved up to `kept`'s first document.
+
+    Whoosh's checked the first document against the excluded list only when both lists
+    began at the same document: where the excluded word's list began earlier, that
+    document came through even when it held the word (`council -policy` found a chunk
+    saying "policy"). Past the first, it keeps the excluded list level itself.
+    """
+    if kept.is_active() and excluded.is_active() and excluded.id() < kept.id():
+        excluded.skip_to(kept.id())
+    return AndNotMatcher(kept, excluded)
 
 
 class Block(NamedTuple):

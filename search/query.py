@@ -12,7 +12,7 @@ from whoosh import fields, query
 from whoosh.support.levenshtein import distance
 
 from dwsearch.index.analysis import acronyms, case_as_meant, spelling_analyzer
-from dwsearch.index.whoosh_internals import constant_matcher
+from dwsearch.index.whoosh_internals import constant_matcher, excluding_matcher
 from dwsearch.lexicon import stop_words
 
 SEARCH_FIELDS = ("title", "text")
@@ -106,6 +106,24 @@ class TypedPrefix(query.Prefix):
         return constant_matcher(sorted(found), self.boost)
 
 
+class Excluding(query.AndNot):
+    """`a -b`: Whoosh's exclusion, but the first document of `a` is checked against `b`
+    too (Whoosh's matcher let it through when `b`'s list began earlier)."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        kept = self.a.matcher(searcher, context)
+        return excluding_matcher(kept, self.b.matcher(searcher, searcher.boolean_context()))
+
+
+def with_exclusions_checked(tree: query.Query) -> query.Query:
+    """The tree with each of Whoosh's exclusions an `Excluding`."""
+    if type(tree) is query.AndNot:
+        return Excluding(with_exclusions_checked(tree.a), with_exclusions_checked(tree.b))
+    if isinstance(tree, (query.CompoundQuery, query.BinaryQuery)) or hasattr(tree, "child"):
+        return tree.apply(with_exclusions_checked)
+    return tree
+
+
 def fold_prefix(text: str) -> str:
     """A prefix as the query parser takes one (`Genè*`): lower case, accents folded and
     apostrophes straightened, but not stemmed, as Lucene normalises a prefix."""
@@ -157,6 +175,8 @@ def parse_query(text: str, schema: Any) -> query.Query:
     try:
         parsed = plain_words_query(text, schema) or _parser(schema).parse(text, normalize=False)
         parsed = add_proximity(weigh_repeated_words(parsed)).normalize()
+        if "-" in text:  # only a minus makes an exclusion
+            parsed = with_exclusions_checked(parsed)
     except Exception:  # any syntax Whoosh chokes on is searched as plain words
         parsed = query.NullQuery
     if parsed is query.NullQuery:
@@ -359,7 +379,7 @@ def _or_also(tree: query.Query, alternatives: list[query.Query]) -> query.Query:
     if isinstance(tree, query.Or):
         return query.Or([*tree.subqueries, *alternatives], boost=tree.boost)
     if isinstance(tree, query.AndNot):
-        return query.AndNot(_or_also(tree.a, alternatives), tree.b)
+        return Excluding(_or_also(tree.a, alternatives), tree.b)
     return tree
 
 

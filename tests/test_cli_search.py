@@ -159,6 +159,24 @@ def test_a_query_word_may_start_with_a_minus(seed_index):
     assert {h["id"] for h in without["hits"]} == {h["id"] for h in with_it["hits"]} - mentions
 
 
+def test_an_exclusion_leaves_out_every_chunk_with_the_word(tmp_path):
+    """`council -policy` finds no chunk that says "policy", the first chunk with
+    "council" included: Whoosh's exclusion let that one through when a chunk before it
+    held the excluded word."""
+    paragraphs = [
+        "A policy on spectrum.",
+        "The council adopted a policy on satellites.",
+        "The council met in Geneva.",
+        "The council on standards and its policy.",
+    ]
+    write(tmp_path / "pages" / "a.txt", "Notes\n\n" + "\n\n".join(paragraphs) + "\n")
+    index = tmp_path / "ix"
+    assert run_cli("build", str(tmp_path / "pages"), "--index", str(index)).exit_code == 0
+    code, found = _search(index, "council", "-policy")
+    assert code == 0
+    assert [hit["text"] for hit in found["hits"]] == ["The council met in Geneva."]
+
+
 @pytest.mark.parametrize(("pattern", "same_as"), [("*a*", "a*"), ("?tu", "tu")])
 def test_a_wildcard_that_ends_no_word_is_text(seed_index, pattern, same_as):
     """Only a trailing `*` is an operator (issue 9): `*a*` is the prefix `a*`, `?tu` "tu"."""
