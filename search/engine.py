@@ -342,14 +342,16 @@ def _page(
 def _by_date(
     scored: list[tuple[float, int]], facets: FacetMap, newest: bool, wanted: int
 ) -> list[tuple[float, int]]:
-    """The first `wanted` of these (score, docnum)s by date, then score, then docnum;
-    undated documents after every dated one."""
+    """The first `wanted` of these (score, docnum)s by date, then score, then the order
+    of the pages (as ties by score keep it); undated documents after every dated one.
+    Not by document number, which changes with how the index was built."""
     days = facets.days
+    order = facets.order_keys
 
     def key(item: tuple[float, int]) -> tuple[int, int, float, int]:
         score, docnum = item
         day = days[docnum]
-        return (0 if day else 1, -day if newest else day, -round(score, 9), docnum)
+        return (0 if day else 1, -day if newest else day, -round(score, 9), order[docnum])
 
     return heapq.nsmallest(wanted, scored, key=key)
 
