@@ -116,20 +116,28 @@ def _canonical_filters(filters: Filters, known: dict[str, dict[str, str]]) -> Fi
     )
 
 
-def _explain(searcher: Any, parsed: Any, docnum: int) -> tuple[str, ...]:
-    """Each query term's share of a hit's score, as BM25F computed it."""
-    lines = []
+def _explain(searcher: Any, parsed: Any, docnums: list[int]) -> dict[int, tuple[str, ...]]:
+    """Each query term's share of each hit's score, as BM25F computed it.
+
+    Each term's matcher is made once and walked through the hits in document order: a
+    prefix's matcher gathers every word it begins, and made once a hit, 20 prefixes over
+    100 hits took 74 s on 85,000 chunks.
+    """
+    wanted = sorted(set(docnums))
+    lines: dict[int, list[str]] = {docnum: [] for docnum in wanted}
     for leaf in parsed.leaves():
-        fieldname = getattr(leaf, "fieldname", None)
-        if fieldname not in SEARCH_FIELDS:
+        if getattr(leaf, "fieldname", None) not in SEARCH_FIELDS:
             continue
         matcher = leaf.matcher(searcher)
-        if matcher.is_active():
-            matcher.skip_to(docnum)
-        if matcher.is_active() and matcher.id() == docnum:
-            boost = f" (weight {leaf.boost:.4g})" if leaf.boost != 1 else ""
-            lines.append(f"{leaf} = {matcher.score():.4f}{boost}")
-    return tuple(lines)
+        boost = f" (weight {leaf.boost:.4g})" if leaf.boost != 1 else ""
+        for docnum in wanted:
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum:
+                lines[docnum].append(f"{leaf} = {matcher.score():.4f}{boost}")
+    return {docnum: tuple(found) for docnum, found in lines.items()}
 
 
 class SearchSession:
@@ -296,6 +304,7 @@ class SearchSession:
             else scored[offset : offset + limit]
         )
         terms = QueryMarks.of(parsed)
+        explained = _explain(searcher, parsed, [docnum for _, docnum in best]) if explain else {}
         hits = []
         for score, docnum in best:
             chunk = stored_chunk(searcher.stored_fields(docnum))
@@ -306,8 +315,7 @@ class SearchSession:
                     self._highlighter = Highlighter(searcher.schema["text"].analyzer)
                 body = self._highlighter.snippet(chunk.text or chunk.title, terms)
                 title = self._highlighter.snippet(chunk.display_title, terms, window=10_000)
-            explanation = _explain(searcher, parsed, docnum) if explain else ()
-            hits.append(Hit(chunk, round(score, 6), body, title, explanation))
+            hits.append(Hit(chunk, round(score, 6), body, title, explained.get(docnum, ())))
         return hits
 
 
