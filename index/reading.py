@@ -15,6 +15,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from .location import IndexDamaged, Manifest
+from .whoosh_internals import all_postings, posting_ids
 
 
 @dataclass
@@ -44,3 +45,52 @@ def open_generation(directory: Path, generation: Path, manifest: Manifest) -> Op
             f"the index at {directory} is damaged ({type(error).__name__})", directory
         ) from None
     return OpenIndex(ix, directory, generation, manifest)
+
+
+# An update deletes a changed or removed page's chunks, but Whoosh keeps them, and their
+# words, in their segment until it is rewritten (see `MergePolicy`). What a user is
+# shown of the index's words comes from its live chunks only.
+
+
+def holds_live(reader: Any, fieldname: str, text: str) -> bool:
+    """Whether a live document holds the term."""
+    for leaf, _ in segment_leaves(reader):
+        if (fieldname, text) not in leaf:
+            continue
+        if not leaf.has_deletions():
+            return True
+        if _live_in(leaf, fieldname, text, leaf.term_info(fieldname, text)):
+            return True
+    return False
+
+
+def live_doc_frequency(reader: Any, fieldname: str, text: str) -> int:
+    """How many live documents hold the term (Whoosh's count includes deleted ones)."""
+    total = 0
+    for leaf, _ in segment_leaves(reader):
+        found = leaf.doc_frequency(fieldname, text)
+        if found and leaf.has_deletions():
+            held = posting_ids(all_postings(leaf, fieldname, text))
+            found -= sum(1 for docnum in held if leaf.is_deleted(docnum))
+        total += found
+    return total
+
+
+def live_terms(reader: Any, fieldname: str) -> Iterator[bytes]:
+    """The field's terms that a live document holds, once per segment holding them."""
+    for leaf, _ in segment_leaves(reader):
+        if not leaf.has_deletions():
+            yield from leaf.lexicon(fieldname)
+            continue
+        for text, info in leaf.iter_field(fieldname):
+            if _live_in(leaf, fieldname, text, info):
+                yield text
+
+
+def _live_in(leaf: Any, fieldname: str, text: str | bytes, info: Any) -> bool:
+    """Whether a live document of this segment holds the term: surely when its first or
+    last document is live (no posting list read), else when Whoosh's postings, which
+    pass over deleted documents, hold any."""
+    if not (leaf.is_deleted(info.min_id()) and leaf.is_deleted(info.max_id())):
+        return True
+    return bool(leaf.postings(fieldname, text).is_active())

@@ -23,7 +23,7 @@ from dwsearch.index import IndexDamaged, IndexProblem
 from dwsearch.index.documents import stored_chunk
 from dwsearch.index.facetmap import FacetMap
 from dwsearch.index.location import read_vocabulary
-from dwsearch.index.reading import OpenIndex
+from dwsearch.index.reading import OpenIndex, live_terms
 from dwsearch.ingest.chunk import Chunk
 
 from .errors import ChunkNotFound, SearchError
@@ -422,8 +422,8 @@ def index_stats(session: SearchSession) -> IndexStats:
     reader = session.searcher.reader()
     terms = set()
     for field in SEARCH_FIELDS:
-        terms.update(reader.lexicon(field))
-    pages = sum(1 for _ in reader.lexicon("page"))
+        terms.update(live_terms(reader, field))
+    pages = len(set(live_terms(reader, "page")))
     by_type = session.facets.counts("type", session.facets.live)
     chunks = session.facets.live.bit_count()
     size = sum(p.stat().st_size for p in opened.generation.iterdir() if p.is_file())

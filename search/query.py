@@ -12,6 +12,7 @@ from whoosh import fields, query
 from whoosh.support.levenshtein import distance
 
 from dwsearch.index.analysis import acronyms, case_as_meant, spelling_analyzer
+from dwsearch.index.reading import holds_live, live_doc_frequency
 from dwsearch.index.whoosh_internals import constant_matcher, excluding_matcher
 from dwsearch.lexicon import stop_words
 
@@ -499,7 +500,7 @@ def find_corrections(parsed: query.Query, text: str, searcher: Any) -> list[Corr
             continue
         if any(a <= start < b for a, b in quoted) or text[:start].endswith("-"):
             continue
-        if any(reader.doc_frequency(t.fieldname, t.text) for t in terms):
+        if any(holds_live(reader, t.fieldname, t.text) for t in terms):
             continue
         if is_known_word(word):
             continue
@@ -512,18 +513,30 @@ def find_corrections(parsed: query.Query, text: str, searcher: Any) -> list[Corr
 def closest_word(word: str, reader: Any) -> str | None:
     """The indexed word nearest in edit distance, within the word's typo budget; the
     more common one when tied. The first letter is taken as typed (few typos are
-    there, and it keeps the lookup to one letter's words). Never a stop word."""
+    there, and it keeps the lookup to one letter's words). Never a stop word, nor a
+    word only deleted chunks hold (a removed page's, until its segment is rewritten)."""
     folded = [t.text for t in spelling_analyzer()(word)]
     if not folded:
         return None
     target = folded[0]
     budget = typos_allowed(target)
-    candidates = [
-        (distance(target, found), -reader.doc_frequency("spell", found), found)
+    candidates = sorted(
+        (distance(target, found), found)
         for found in reader.terms_within("spell", target, budget, prefix=1)
         if found != target and found not in stop_words() and "-" not in found
-    ]
-    return min(candidates)[2] if candidates else None
+    )
+    nearest: list[tuple[int, str]] = []  # the live words fewest edits away
+    for edits, found in candidates:
+        if nearest and edits > nearest[0][0]:
+            break
+        if holds_live(reader, "spell", found):
+            nearest.append((edits, found))
+    if len(nearest) < 2:
+        return nearest[0][1] if nearest else None
+    return min(
+        (found for _, found in nearest),
+        key=lambda found: (-live_doc_frequency(reader, "spell", found), found),
+    )
 
 
 def apply_corrections(text: str, corrections: list[Correction]) -> str:

@@ -8,6 +8,9 @@ for" is said only when the query as typed finds nothing.
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import pytest
 
 from dwsearch.app.api import search
@@ -16,7 +19,7 @@ from dwsearch.index.builder import build_from_chunks
 from dwsearch.index.reading import open_generation
 from dwsearch.ingest.chunk import Chunk
 from dwsearch.search.engine import SearchSession
-from helpers import run_cli
+from helpers import run_cli, write
 
 
 def _ids(results):
@@ -122,3 +125,63 @@ def test_an_english_word_the_index_lacks_is_never_rewritten(shield_session, type
     as_typed = shield_session.search(typed, correct=False)
     assert tolerant.suggestion is None
     assert [h.id for h in tolerant.hits] == [h.id for h in as_typed.hits]
+
+
+def _folder_with_a_rare_page(folder):
+    """30 ordinary pages, one page ("rare.txt") with words no other page has, and one
+    page with a word near one of them."""
+    for number in range(30):
+        write(
+            folder / f"page{number:02}.txt",
+            f"Actor {number}\n\nA paragraph about spectrum policy, number {number}.\n\n"
+            "Another paragraph on satellites and their orbits.\n",
+        )
+    write(folder / "near.txt", "Near\n\nThe kalimbossa ensemble played in Geneva.\n")
+    return write(
+        folder / "rare.txt", "Rare\n\nThe zanzibarian delegation and the kalimbora choir.\n"
+    )
+
+
+def _said(index, typed: str) -> tuple[str | None, set[str]]:
+    """What `dwsearch search` says of a query: its correction, and the texts found."""
+    result = run_cli("search", typed, "--json", "--index", str(index))
+    found = json.loads(result.stdout)
+    return found["suggestion"], {hit["text"] for hit in found["hits"]}
+
+
+def _stats(index) -> dict:
+    result = run_cli("stats", "--json", "--index", str(index))
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("how", ["removed", "edited"])
+def test_a_deleted_pages_words_are_neither_suggested_nor_counted(tmp_path, how):
+    """After an update, Whoosh keeps a removed or changed page's old chunks in their
+    segment (marked deleted) until it is rewritten: their words were suggested as
+    corrections that then found nothing, and counted by `stats`. A fresh build of the
+    pages that remain is the oracle."""
+    from dwsearch.app.api import session
+
+    pages, remaining = tmp_path / "pages", tmp_path / "remaining"
+    rare = _folder_with_a_rare_page(pages)
+    index, fresh = tmp_path / "ix", tmp_path / "fresh"
+    assert run_cli("build", str(pages), "--index", str(index)).exit_code == 0
+    if how == "removed":
+        assert run_cli("remove", str(rare), "--index", str(index)).exit_code == 0
+        shutil.copytree(pages, remaining, ignore=shutil.ignore_patterns(rare.name))
+    else:
+        write(rare, "Rare\n\nThe delegation and the choir.\n")
+        assert run_cli("build", str(pages), "--index", str(index)).exit_code == 0
+        remaining = pages
+    assert run_cli("build", str(remaining), "--index", str(fresh)).exit_code == 0
+    with session(index) as opened:
+        assert opened.searcher.reader().has_deletions()  # the old chunks are still there
+
+    # a typo of a deleted word, the deleted word itself, a typo nearer a deleted word
+    for typed in ("zanzibarien", "kalimbora", "kalimborra"):
+        assert _said(index, typed) == _said(fresh, typed), typed
+    assert _said(index, "zanzibarien") == (None, set())
+    assert _said(index, "kalimborra")[0] == "kalimbossa"
+    kept = ("distinct_terms", "pages", "chunks", "chunks_by_type")
+    assert {k: _stats(index)[k] for k in kept} == {k: _stats(fresh)[k] for k in kept}
