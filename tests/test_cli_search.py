@@ -214,6 +214,35 @@ def test_a_pattern_that_expands_to_too_many_words_is_refused(seed_index, monkeyp
     assert run_cli("search", "satel*", "--index", str(seed_index)).exit_code == 0
 
 
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("(" * 2000 + "spectrum", "spectrum"),
+        ('"' * 2001 + "spectrum", "spectrum"),
+        ("(" * 2000 + "spectrum satellites" + ")" * 2000, "spectrum satellites"),
+        ("spectrum " + '"' * 3000 + " satellites", "spectrum satellites"),
+    ],
+    ids=["2000 (", '2001 "', "nested words", "quotes between words"],
+)
+def test_a_long_query_of_brackets_or_quotes_is_searched_as_its_words(seed_index, typed, words):
+    """Past 2,000 characters a query's syntax is not read, and its words are searched:
+    they were cut off with the rest, and the query found nothing."""
+    code, found = _search(seed_index, typed)
+    _, expected = _search(seed_index, words)
+    assert code == 0 and expected["total"]
+    assert [h["id"] for h in found["hits"]] == [h["id"] for h in expected["hits"]]
+
+
+@pytest.mark.parametrize("typed", [" ".join(["spectrum"] * 300), "a" * 10_000])
+def test_a_query_of_more_words_than_are_searched_is_refused(seed_index, typed):
+    """Words past the 2,000th character were dropped without a word said."""
+    result = run_cli("search", typed, "--index", str(seed_index))
+    assert result.exit_code == 2 and not result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "2,000" in lines[0] and "Traceback" not in result.stderr
+    assert lines[0].startswith("dwsearch: QUERY") and len(lines[0]) < 200
+
+
 def test_a_query_of_invisible_characters_matches_nothing(seed_index):
     result = run_cli("search", "\x01\x02\x7f", "--json", "--index", str(seed_index))
     assert result.exit_code == 1 and json.loads(result.stdout)["total"] == 0
