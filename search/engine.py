@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from whoosh.query import MultiTerm, NullQuery, Prefix, Wildcard
+from whoosh.query import MultiTerm, NullQuery, Prefix, TermRange, Wildcard
 from whoosh.sorting import FieldFacet, ScoreFacet
 
 from dwsearch.index import IndexDamaged, IndexProblem
@@ -376,6 +376,10 @@ def check_patterns(parsed: Any, reader: Any) -> None:
             raise SearchError(f"{typed!r} starts with a wildcard; put a letter or more before it")
         expanded = islice(leaf.expanded_terms(reader), MAX_PATTERN_WORDS + 1)
         if sum(1 for _ in expanded) > MAX_PATTERN_WORDS:
+            if isinstance(leaf, TermRange):
+                raise SearchError(
+                    f"the range {typed!r} spans more than {MAX_PATTERN_WORDS} words; narrow it"
+                )
             raise SearchError(
                 f"{typed!r} matches more than {MAX_PATTERN_WORDS} words; give more letters"
             )

@@ -77,7 +77,7 @@ def _parser(schema: Any, syntax: bool = True) -> Any:
             qparser.FieldsPlugin(expr=_FIELD),
             _typed_prefix_plugin()(expr=_TRAILING_STAR),
             qparser.PhrasePlugin(),
-            qparser.RangePlugin(),
+            _field_range_plugin()(),
             qparser.OperatorsPlugin(
                 And=None, Or=_OR, AndNot=None, AndMaybe=None, Not=None, Require=None
             ),
@@ -162,6 +162,34 @@ def _typed_prefix_plugin() -> Any:
             return group
 
     return TypedPrefixPlugin
+
+
+# A field's name and its colon, where a range may begin (`year:[2015 TO 2017]`).
+_FIELD_BEFORE = re.compile(r"(?:^|[\s(\-+])(?:" + "|".join(QUERY_FIELDS) + r"):\Z")
+_LONGEST_FIELD = max(len(name) for name in QUERY_FIELDS) + 2
+
+
+@cache
+def _field_range_plugin() -> Any:
+    """Whoosh's range plugin, but a range is read only after a field's name, as the
+    README has it (`year:[2015 TO 2017]`). Without one, `[a TO b]` was a range of every
+    word from "a" to "b", refused as a pattern of too many words; now its brackets part
+    words, as other punctuation does, and its words are searched.
+    """
+    from whoosh.qparser import plugins
+
+    class FieldRangeTagger(plugins.RangePlugin.RangeTagger):
+        def create(self, parser: Any, match: Any) -> Any:
+            start = match.start()
+            if not _FIELD_BEFORE.search(match.string, max(0, start - _LONGEST_FIELD), start):
+                return None
+            return super().create(parser, match)
+
+    class FieldRangePlugin(plugins.RangePlugin):
+        def taggers(self, parser: Any) -> list[tuple[Any, int]]:
+            return [(FieldRangeTagger(self.expr, self.excl_start, self.excl_end), 1)]
+
+    return FieldRangePlugin
 
 
 def clean_query_text(text: str) -> str:

@@ -243,6 +243,38 @@ def test_a_query_of_more_words_than_are_searched_is_refused(seed_index, typed):
     assert lines[0].startswith("dwsearch: QUERY") and len(lines[0]) < 200
 
 
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("[ITU TO spectrum]", "ITU TO spectrum"),
+        ("[2015 TO 2017]", "2015 TO 2017"),
+        ("ITU {c TO s}", "ITU c TO s"),
+    ],
+)
+def test_a_range_without_a_field_is_searched_as_its_words(seed_index, monkeypatch, typed, words):
+    """A range is for a field (`year:[2015 TO 2017]`); without one it is text, as other
+    brackets are. It was a range of every word, refused with advice about prefixes."""
+    import dwsearch.search.engine as engine
+
+    monkeypatch.setattr(engine, "MAX_PATTERN_WORDS", 3)  # as a range, it would be refused
+    code, found = _search(seed_index, typed)
+    _, expected = _search(seed_index, words)
+    assert code == 0 and expected["total"]
+    assert [h["id"] for h in found["hits"]] == [h["id"] for h in expected["hits"]]
+
+
+def test_a_range_after_a_field_is_a_range(seed_index, monkeypatch):
+    import dwsearch.search.engine as engine
+
+    wanted = {c["id"] for c in _chunks() if {2015, 2016, 2017} & set(c["years"])}
+    code, found = _search(seed_index, "year:[2015 TO 2017]")
+    assert code == 0 and wanted and {h["id"] for h in found["hits"]} == wanted
+    monkeypatch.setattr(engine, "MAX_PATTERN_WORDS", 3)
+    result = run_cli("search", "title:[c TO s]", "--index", str(seed_index))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("dwsearch: the range 'title:[c TO s]' spans more than 3 words")
+
+
 def test_a_query_of_invisible_characters_matches_nothing(seed_index):
     result = run_cli("search", "\x01\x02\x7f", "--json", "--index", str(seed_index))
     assert result.exit_code == 1 and json.loads(result.stdout)["total"] == 0
