@@ -275,6 +275,62 @@ def test_a_range_after_a_field_is_a_range(seed_index, monkeypatch):
     assert result.stderr.startswith("dwsearch: the range 'title:[c TO s]' spans more than 3 words")
 
 
+# The fields a query may name, as the README lists them, with their plural aliases.
+DOCUMENTED_FIELDS = {"title", "type", "kind", "topic", "sector", "basket", "year"}
+DOCUMENTED_FIELDS |= {f"{name}s" for name in DOCUMENTED_FIELDS - {"title"}}
+
+
+@pytest.fixture(scope="module")
+def internal_fields_index(tmp_path_factory):
+    """Pages whose text holds the internal fields' names as words, so that reading
+    `name:value` as text finds other chunks than reading it as the field would."""
+    from dwsearch.index.schema import build_schema
+
+    folder = tmp_path_factory.mktemp("internal")
+    for number in (1, 2):
+        write(
+            folder / "pages" / f"zeta{number}.txt", f"Actor {number}\n\nSpectrum policy {number}.\n"
+        )
+    names = sorted(set(build_schema().names()) - DOCUMENTED_FIELDS)
+    write(folder / "pages" / "words.txt", "Words\n\n" + " and ".join(names) + ".\n")
+    assert run_cli("build", str(folder / "pages"), "--index", str(folder / "ix")).exit_code == 0
+    return folder / "ix", _chunks(str(folder / "pages"))
+
+
+def test_internal_fields_are_text(internal_fields_index):
+    """Only the documented fields may be named: `spell:policy`, `source:zeta1.txt` or
+    `day:2017` is text ("a colon after a word that is no field"), never the field."""
+    from dwsearch.app.api import session
+    from dwsearch.index.schema import build_schema
+
+    index, chunks = internal_fields_index
+    zeta = [c for c in chunks if c["source"] == "zeta1.txt"]
+    with session(index) as opened:
+        origin = next(
+            fields["origin"]
+            for fields in opened.searcher.all_stored_fields()
+            if fields["source"] == "zeta1.txt"
+        )
+    # A value each field holds, and the chunks that field would find by it.
+    as_fields = {
+        "id": (zeta[0]["id"], {zeta[0]["id"]}),
+        "page": (zeta[0]["page"], {c["id"] for c in chunks if c["page"] == zeta[0]["page"]}),
+        "source": ("zeta1.txt", {c["id"] for c in zeta}),
+        "origin": (origin, {c["id"] for c in zeta}),
+        "spell": ("policy", {c["id"] for c in chunks if "policy" in c["text"]}),
+        "text": ("policy", {c["id"] for c in chunks if "policy" in c["text"]}),
+    }
+    internal = set(build_schema().names()) - DOCUMENTED_FIELDS
+    assert set(as_fields) <= internal
+    for name in sorted(internal):
+        value, as_field = as_fields.get(name, ("2017", set()))
+        code, found = _search(index, f"{name}:{value}", "--no-correct")
+        _, as_text = _search(index, f"{name} {value}", "--no-correct")
+        ids = [h["id"] for h in found.get("hits", [])]
+        assert ids == [h["id"] for h in as_text.get("hits", [])], name
+        assert code in (0, 1) and set(ids) != as_field, name  # and not as the field
+
+
 def test_a_query_of_invisible_characters_matches_nothing(seed_index):
     result = run_cli("search", "\x01\x02\x7f", "--json", "--index", str(seed_index))
     assert result.exit_code == 1 and json.loads(result.stdout)["total"] == 0
