@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from dwsearch.index.whoosh_internals import FAST
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -137,6 +139,7 @@ def test_the_public_path_is_taken_on_request():
         assert "WhooshVersionWarning" not in result.stderr
 
 
+@pytest.mark.skipif(not FAST, reason="checks the fast path's own check")
 def test_an_object_without_the_attributes_used_is_read_through_the_public_api(
     tmp_path, monkeypatch
 ):
