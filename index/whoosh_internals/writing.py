@@ -1,48 +1,15 @@
-"""Every use of Whoosh beyond its documented API, in one place, for the pinned
-whoosh-reloaded 2.7.5.
-
-dwsearch is fast because it reads posting blocks whole and writes segments itself,
-below Whoosh's public API. All of that goes through this module, and only on the
-Whoosh version it was written and tested against, whose classes have the methods and
-whose objects have the attributes used here (each kind of object is checked the first
-time it is met). Otherwise it says so once (a `WhooshVersionWarning`) and every function
-here falls back to Whoosh's public API: the same results, only slower. `FAST` says
-which; `DWSEARCH_WHOOSH_PUBLIC=1` takes the public path on purpose (CI runs the quick
-tests so).
-
-The modules of Whoosh's public API (index, fields, analysis, query, qparser as
-documented, searching, scoring, highlight, sorting) may be used anywhere; any other
-Whoosh module is named only here.
-
-What it owns:
-- posting lists read a block at a time, as stored, encoded positions and all
-  (`posting_blocks`);
-- each segment's column of quantised field lengths (`length_bytes`);
-- writing a segment's files directly through Whoosh's codec (`CodecSegments`): posting
-  blocks filled 128 postings at a time, stored fields and columns handed to their
-  column writers, both deflated by ISA-L where it is installed (zlib's format, read back
-  by Whoosh's zlib); and the table of contents that lists segments (`segments_of`,
-  `write_toc`);
-- a fix to Whoosh's per-document reader that a build's commit needs, for the length
-  of the call that needs it (`lengths_remembered`);
-- where each part of a segment's compound file lies (`compound_parts`), for damage tests;
-- an exclusion's matcher that checks its first document too (`excluding_matcher`).
-"""
+"""Segments written through Whoosh's own codec, its extension points, and the table of
+contents that lists them."""
 
 from __future__ import annotations
 
-import os
-import warnings
-import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
-from itertools import accumulate
 from pickle import dumps
-from typing import Any, NamedTuple
+from typing import Any
 
-import whoosh
 from whoosh import columns, formats
 from whoosh import fields as whoosh_fields
 from whoosh import index as whoosh_index
@@ -51,213 +18,17 @@ from whoosh.codec import whoosh3
 from whoosh.columns import VarBytesColumn
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage, RamStorage
-from whoosh.matching import AndNotMatcher, ListMatcher, NullMatcher
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
 
-SUPPORTED_VERSION = (2, 7, 5)
-PUBLIC_ONLY_VARIABLE = "DWSEARCH_WHOOSH_PUBLIC"
-# Private methods this module calls, checked as well as the version number, so that a
-# patched build of the same version that lacks them takes the public path too.
-_PRIVATE_METHODS = (
-    (whoosh3.W3LeafMatcher, ("_read_data", "_read_values", "_next_block")),
-    (whoosh3.W3PerDocReader, ("_cached_reader",)),
-    (whoosh3.W3PostingsWriter, ("_new_block", "_mini_ids", "_mini_weights", "_mini_values")),
-    (whoosh3.W3PerDocWriter, ("_create_column",)),
+from .guard import (
+    FAST,
+    PERDOC_WRITER_ATTRIBUTES,
+    POSTINGS_WRITER_ATTRIBUTES,
+    deflater,
+    has_attributes,
 )
-# The attributes of Whoosh's objects this module reads or sets, by the kind of object;
-# each kind is checked on the first object met (`_has_attributes`).
-MATCHER_ATTRIBUTES = ("_data", "_byteids", "_values", "_i")
-PERDOC_READER_ATTRIBUTES = ("_readers",)
-LENGTH_COLUMN_ATTRIBUTES = ("_fixedlen", "_count", "_dbfile", "_basepos")
-PERDOC_WRITER_ATTRIBUTES = ("_storedfields", "_fieldlengths", "_colwriters")
-POSTINGS_WRITER_ATTRIBUTES = (
-    "_blocklimit", "_ids", "_weights", "_values", "_maxweight", "_minlength",
-    "_maxlength", "_postfile", "_blockcount", "_terminfo", "_compression",
-)  # fmt: skip
-
-
-@cache
-def deflater() -> Callable[[bytes, int], bytes]:
-    """zlib's `compress`, or ISA-L's (the same format, twice as fast), where installed."""
-    try:
-        from isal.isal_zlib import compress  # declared deferred: only writing needs it
-    except ImportError:  # no wheel for this machine
-        return zlib.compress
-    return compress
-
-
-class WhooshVersionWarning(UserWarning):
-    """The installed Whoosh is not the version dwsearch's fast paths were written for."""
-
-
-def _public_asked() -> bool:
-    return os.environ.get(PUBLIC_ONLY_VARIABLE, "").strip() not in ("", "0")
-
-
-def _supported() -> bool:
-    if _public_asked():
-        return False
-    if tuple(whoosh.__version__[:3]) != SUPPORTED_VERSION:
-        return False
-    stored = whoosh3.STORED_COLUMN  # pickled, then deflated: written so here too
-    if not (
-        isinstance(stored, columns.PickleColumn)
-        and isinstance(stored._child, columns.CompressedBytesColumn)
-    ):
-        return False
-    return all(hasattr(kind, name) for kind, names in _PRIVATE_METHODS for name in names)
-
-
-def _warn_public(why: str) -> None:
-    warnings.warn(
-        f"{why}; searching and building use Whoosh's public API (slower)",
-        WhooshVersionWarning,
-        stacklevel=3,
-    )
-
-
-FAST = _supported()
-if not FAST and not _public_asked():
-    _warn_public(
-        f"Whoosh {whoosh.versionstring()} is not the {'.'.join(map(str, SUPPORTED_VERSION))} "
-        "dwsearch was written for"
-    )
-_CHECKED: dict[type, bool] = {}
-
-
-def _has_attributes(thing: Any, names: tuple[str, ...]) -> bool:
-    """Whether objects of this kind carry the attributes this module uses (checked on the
-    first one met); a kind that does not is read through the public API, said once."""
-    kind = type(thing)
-    found = _CHECKED.get(kind)
-    if found is None:
-        missing = [name for name in names if not hasattr(thing, name)]
-        found = _CHECKED[kind] = not missing
-        if missing:
-            _warn_public(f"Whoosh's {kind.__name__} has no {', '.join(missing)}")
-    return found
-
-
-# ------------------------------------------------------------------- reading postings
-def all_postings(reader: Any, fieldname: str, text: str) -> Any:
-    """A term's posting list in one segment, deleted documents included.
-
-    Whoosh hides a segment's deleted documents behind a filter that steps one posting at
-    a time; every caller here masks them with a bitmap of live documents instead. The
-    filter has already stepped past leading deleted documents, so the list is reset.
-    """
-    matcher = reader.postings(fieldname, text)
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-        matcher.reset()
-    return matcher
-
-
-def constant_matcher(docnums: list[int], score: float) -> Any:
-    """A matcher of these sorted documents, each scoring `score` (a prefix's, say)."""
-    return ListMatcher(docnums, all_weights=score) if docnums else NullMatcher()
-
-
-def excluding_matcher(kept: Any, excluded: Any) -> Any:
-    """The documents of `kept` that are not in `excluded`, as Whoosh's AndNotMatcher, with
-    `excluded` first moved up to `kept`'s first document.
-
-    Whoosh's checked the first document against the excluded list only when both lists
-    began at the same document: where the excluded word's list began earlier, that
-    document came through even when it held the word (`council -policy` found a chunk
-    saying "policy"). Past the first, it keeps the excluded list level itself.
-    """
-    if kept.is_active() and excluded.is_active() and excluded.id() < kept.id():
-        excluded.skip_to(kept.id())
-    return AndNotMatcher(kept, excluded)
-
-
-class Block(NamedTuple):
-    """One block of a posting list: document numbers, term frequencies, and each
-    posting's stored value (encoded positions), decoded with the rest, for free."""
-
-    ids: Sequence[int]
-    weights: Sequence[float] | float | None  # None: every weight is 1; a float: all equal
-    values: Sequence[Any]
-
-
-def posting_blocks(matcher: Any) -> Iterator[Block]:
-    """The rest of a posting list, a block at a time, decoded but not unpacked.
-
-    A block is one zlib call and one unpickle for 128 postings, against a Python call
-    per posting through the matcher; that difference is most of a search's time.
-    """
-    fast = isinstance(matcher, whoosh3.W3LeafMatcher)
-    if not (FAST and fast and _has_attributes(matcher, MATCHER_ATTRIBUTES)):
-        # A short list kept inline with its term, or another Whoosh: the public API.
-        ids, weights, values = [], [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            values.append(matcher.value())
-            matcher.next()
-        if ids:
-            yield Block(ids, weights, values)
-        return
-    while matcher.is_active():
-        if matcher._data is None:
-            matcher._read_data()
-        raw_ids, raw_weights = matcher._data[0], matcher._data[1]
-        if not matcher._byteids:
-            raw_ids = list(accumulate(raw_ids))  # blocks store the gaps between ids
-        if matcher._values is None:
-            matcher._read_values()  # from the data already read: slices, no decoding
-        raw_values = matcher._values
-        start = matcher._i
-        if start:
-            raw_ids = raw_ids[start:]
-            raw_values = raw_values[start:]
-            if raw_weights is not None and not isinstance(raw_weights, float):
-                raw_weights = raw_weights[start:]
-        yield Block(raw_ids, raw_weights, raw_values)
-        matcher._next_block()
-
-
-def flat_postings(matcher: Any) -> tuple[list[int], list[float], list[Any]]:
-    """The rest of a posting list: its document numbers, weights and stored values."""
-    ids: list[int] = []
-    weights: list[float] = []
-    values: list[Any] = []
-    for block in posting_blocks(matcher):
-        ids.extend(block.ids)
-        if block.weights is None or isinstance(block.weights, float):
-            weights.extend([block.weights or 1.0] * len(block.ids))
-        else:
-            weights.extend(block.weights)
-        values.extend(block.values)
-    return ids, weights, values
-
-
-def posting_ids(matcher: Any) -> list[int]:
-    """All document numbers of the rest of a posting list."""
-    ids: list[int] = []
-    for block in posting_blocks(matcher):
-        ids.extend(block.ids)
-    return ids
-
-
-def length_bytes(reader: Any, fieldname: str) -> Sequence[int]:
-    """Each document's length in a field, in one segment, quantised to a byte as stored."""
-    size = reader.doc_count_all()
-    if FAST and hasattr(reader, "_perdoc"):
-        column = reader._perdoc._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
-        if column is None:
-            return [0] * size
-        fixed = _has_attributes(column, LENGTH_COLUMN_ATTRIBUTES) and column._fixedlen == 1
-        if fixed:
-            # One byte a document, read in one piece; documents past the stored ones are 0.
-            stored = min(column._count, size)
-            return [*column._dbfile.get(column._basepos, stored), *bytes(size - stored)]
-        return [column[n] for n in range(size)]
-    return [length_to_byte(reader.doc_field_length(n, fieldname, 0)) for n in range(size)]
 
 
 # ------------------------------------------------------------------- segments and TOC
@@ -521,7 +292,7 @@ def can_write_segments() -> bool:
     fields = _WritingCodec().field_writer(storage, segment)
     fields.start_field("text", schema["text"])
     fields.start_term(b"probe")
-    ready = _has_attributes(perdoc, PERDOC_WRITER_ATTRIBUTES) and _has_attributes(
+    ready = has_attributes(perdoc, PERDOC_WRITER_ATTRIBUTES) and has_attributes(
         fields._postwriter, POSTINGS_WRITER_ATTRIBUTES
     )
     return ready

@@ -1,0 +1,91 @@
+"""Every use of Whoosh beyond its documented API, in one place, for the pinned
+whoosh-reloaded 2.7.5.
+
+dwsearch is fast because it reads posting blocks whole and writes segments itself,
+below Whoosh's public API. All of that goes through this package, and only on the
+Whoosh version it was written and tested against, whose classes have the methods and
+whose objects have the attributes used here (each kind of object is checked the first
+time it is met). Otherwise it says so once (a `WhooshVersionWarning`) and every function
+here falls back to Whoosh's public API: the same results, only slower. `FAST` says
+which; `DWSEARCH_WHOOSH_PUBLIC=1` takes the public path on purpose (CI runs the quick
+tests so).
+
+The modules of Whoosh's public API (index, fields, analysis, query, qparser as
+documented, searching, scoring, highlight, sorting) may be used anywhere; any other
+Whoosh module is named only here: in `guard` (may it go below the public API?),
+`reading` (posting lists and field lengths), `writing` (segments, the writing codec,
+field indexing, columns) and `querying` (the query parser's plugins, edit distance,
+positions, document sets).
+
+What it owns:
+- posting lists read a block at a time, as stored, encoded positions and all
+  (`posting_blocks`);
+- each segment's column of quantised field lengths (`length_bytes`);
+- writing a segment's files directly through Whoosh's codec (`CodecSegments`): posting
+  blocks filled 128 postings at a time, stored fields and columns handed to their
+  column writers, both deflated by ISA-L where it is installed (zlib's format, read back
+  by Whoosh's zlib); and the table of contents that lists segments (`segments_of`,
+  `write_toc`);
+- the codec Whoosh's own writer is given (`writing_codec`), through Whoosh's extension
+  points: a per-document reader that remembers a missing column instead of asking the
+  file system for each posting, and a postings writer that deflates faster; nothing
+  is patched process-wide;
+- where each part of a segment's compound file lies (`compound_parts`), for damage tests;
+- an exclusion's matcher that checks its first document too (`excluding_matcher`).
+"""
+
+from __future__ import annotations
+
+from .guard import FAST, PUBLIC_ONLY_VARIABLE, SUPPORTED_VERSION, WhooshVersionWarning, deflater
+from .reading import (
+    Block,
+    all_postings,
+    constant_matcher,
+    excluding_matcher,
+    flat_postings,
+    length_bytes,
+    posting_blocks,
+    posting_ids,
+)
+from .writing import (
+    CodecSegments,
+    TermPostings,
+    accent_map,
+    bytes_column,
+    can_write_segments,
+    compound_parts,
+    field_indexer,
+    number_column,
+    segment_reader,
+    segments_of,
+    write_toc,
+    writing_codec,
+)
+
+__all__ = [
+    "FAST",
+    "PUBLIC_ONLY_VARIABLE",
+    "SUPPORTED_VERSION",
+    "Block",
+    "CodecSegments",
+    "TermPostings",
+    "WhooshVersionWarning",
+    "accent_map",
+    "all_postings",
+    "bytes_column",
+    "can_write_segments",
+    "compound_parts",
+    "constant_matcher",
+    "deflater",
+    "excluding_matcher",
+    "field_indexer",
+    "flat_postings",
+    "length_bytes",
+    "number_column",
+    "posting_blocks",
+    "posting_ids",
+    "segment_reader",
+    "segments_of",
+    "write_toc",
+    "writing_codec",
+]
