@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from dwsearch.index import (
     BUNDLED,
@@ -44,6 +44,12 @@ from dwsearch.ingest.sources import SUFFIXES
 from dwsearch.search.engine import IndexStats, SearchSession, index_stats, show_chunk
 from dwsearch.search.errors import ChunkNotFound, SearchError
 from dwsearch.search.results import Filters, Hit, Results
+from dwsearch.search.settings import (
+    DEFAULT_OPTIONS,
+    DEFAULT_SETTINGS,
+    SearchOptions,
+    SearchSettings,
+)
 
 from .bounds import MAX_FILE_MB
 from .evaluate import Evaluation
@@ -69,6 +75,8 @@ __all__ = [
     "IndexProblem",
     "Results",
     "SearchError",
+    "SearchOptions",
+    "SearchSettings",
     "Service",
     "build",
     "chunks",
@@ -85,6 +93,7 @@ __all__ = [
 ]
 
 OnBuild = Callable[[str], None]
+COUNTS = SearchOptions(limit=0)  # a search for its facet counts and total alone
 
 
 def bundled_corpus_hash() -> str:
@@ -156,9 +165,14 @@ def open_index(index: str | Path | None = None, on_build: OnBuild | None = None)
     return open_generation(directory, *live)
 
 
-def session(index: str | Path | None = None, on_build: OnBuild | None = None) -> SearchSession:
-    """An open index and searcher for many searches; close it, or use it in `with`."""
-    return SearchSession(open_index(index, on_build))
+def session(
+    index: str | Path | None = None,
+    on_build: OnBuild | None = None,
+    settings: SearchSettings = DEFAULT_SETTINGS,
+) -> SearchSession:
+    """An open index and searcher for many searches, searching by `settings`; close it,
+    or use it in `with`."""
+    return SearchSession(open_index(index, on_build), settings)
 
 
 Outcome = TypeVar("Outcome")
@@ -230,13 +244,10 @@ def search(
 ) -> Results:
     """Ranked, highlighted chunks for `query`, with facet counts over all results.
     `feedback` adds the commonest words of the best hits to the query (RM3)."""
-    return _with_session(
-        index,
-        on_build,
-        lambda opened: opened.search(
-            query, filters, limit, offset, explain, correct, sort=sort, feedback=feedback
-        ),
+    options = SearchOptions(
+        limit=limit, offset=offset, sort=sort, explain=explain, correct=correct, feedback=feedback
     )
+    return _with_session(index, on_build, lambda opened: opened.search(query, filters, options))
 
 
 def facets(
@@ -246,7 +257,7 @@ def facets(
     on_build: OnBuild | None = None,
 ) -> Results:
     """Facet counts only: the same search, with no hits fetched."""
-    return _with_session(index, on_build, lambda opened: opened.search(query, filters, limit=0))
+    return _with_session(index, on_build, lambda opened: opened.search(query, filters, COUNTS))
 
 
 def show(chunk_id: str, index: str | Path | None = None, on_build: OnBuild | None = None) -> Chunk:
@@ -286,13 +297,18 @@ class Service:
             self._local.session = opened
         return opened
 
-    def search(self, query: str = "", filters: Filters | None = None, **options: Any) -> Results:
+    def search(
+        self,
+        query: str = "",
+        filters: Filters | None = None,
+        options: SearchOptions = DEFAULT_OPTIONS,
+    ) -> Results:
         """As `search()`, with the options of `SearchSession.search`."""
-        return self._run(lambda opened: opened.search(query, filters, **options))
+        return self._run(lambda opened: opened.search(query, filters, options))
 
     def facets(self, query: str = "", filters: Filters | None = None) -> Results:
         """As `facets()`: the counts, no hits."""
-        return self._run(lambda opened: opened.search(query, filters, limit=0))
+        return self._run(lambda opened: opened.search(query, filters, COUNTS))
 
     def show(self, chunk_id: str) -> Chunk:
         """As `show()`: the whole chunk, or LookupError."""

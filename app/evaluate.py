@@ -17,6 +17,7 @@ from dwsearch.index.reading import open_generation
 from dwsearch.ingest.beir import Collection, load_collection
 from dwsearch.search.engine import SearchSession
 from dwsearch.search.errors import SearchError
+from dwsearch.search.settings import DEFAULT_SETTINGS, SearchOptions, SearchSettings
 
 # ir-measures' names, and the names users know them by.
 MEASURES = {"nDCG@10": "nDCG@10", "AP@100": "MAP@100", "RR@10": "MRR@10", "R@100": "Recall@100"}
@@ -36,10 +37,13 @@ class Evaluation:
 
 
 def ranked_run(
-    collection_folder: str | Path, limit: int = 100, feedback: bool = False
+    collection_folder: str | Path,
+    limit: int = 100,
+    feedback: bool = False,
+    settings: SearchSettings = DEFAULT_SETTINGS,
 ) -> tuple[Collection, dict[str, list[str]]]:
     """Index a collection and search its judged queries: (collection, {query: [doc ids]});
-    with `feedback`, as `search --feedback` does."""
+    with `feedback`, as `search --feedback` does; by `settings` (an experiment's)."""
     from dwsearch.index.builder import build_from_chunks
 
     collection = load_collection(collection_folder)
@@ -49,12 +53,14 @@ def ranked_run(
         build_from_chunks(where, collection.documents(), f"<collection {collection.name}>")
         live = live_generation(where)
         assert live is not None
-        with SearchSession(open_generation(where, *live)) as session:
+        with SearchSession(open_generation(where, *live), settings) as session:
             for query_id, text in collection.queries.items():
                 if query_id not in collection.qrels:
                     continue
                 results = session.search(
-                    text, limit=limit, with_facets=False, highlight=False, feedback=feedback
+                    text,
+                    None,
+                    SearchOptions(limit=limit, facets=False, highlight=False, feedback=feedback),
                 )
                 rankings[query_id] = [hit.id for hit in results.hits]
     return collection, rankings

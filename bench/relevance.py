@@ -37,7 +37,7 @@ from typing import TypedDict
 
 from dwsearch.app.evaluate import MEASURES, Evaluation, ranked_run, score_rankings
 from dwsearch.ingest.beir import Collection, load_collection
-from dwsearch.search import feedback as rm3
+from dwsearch.search.settings import SearchSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 IR = ROOT.parent / "shared" / "data" / "ir"
@@ -310,7 +310,9 @@ def main() -> None:
     if args.feedback_weight is not None:
         if not 0 < args.feedback_weight <= 1:
             parser.error("--feedback-weight must be above 0 and at most 1")
-        rm3.ORIGINAL_WEIGHT = args.feedback_weight
+        settings = SearchSettings(feedback_typed_share=args.feedback_weight)
+    else:
+        settings = SearchSettings()
     folders = args.collections or [f for f in DEFAULTS if f.is_dir()]
     chosen = [b for b in args.baselines.split(",") if b and _installed(b)]
     rows: list[tuple[str, Evaluation, float]] = []
@@ -325,7 +327,7 @@ def main() -> None:
             rows.append(("dwsearch", ours, time.perf_counter() - started))
             if args.feedback:
                 started = time.perf_counter()
-                collection, rankings = ranked_run(folder, args.limit, feedback=True)
+                collection, rankings = ranked_run(folder, args.limit, True, settings)
                 with_feedback = score_rankings(collection, rankings)
                 rows.append(("dwsearch --feedback", with_feedback, time.perf_counter() - started))
                 widened += against_best("feedback", with_feedback, {"default": ours})

@@ -35,6 +35,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from dwsearch.search.settings import SearchOptions
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -237,7 +239,7 @@ def dwsearch_searcher(index: Path, feedback: bool = False):  # type: ignore[no-u
             topics=[filters["topic"]] if "topic" in filters else [],
             years=years,
         )
-        return session.search(text, chosen, limit=10, feedback=feedback).total
+        return session.search(text, chosen, SearchOptions(limit=10, feedback=feedback)).total
 
     return session, search
 

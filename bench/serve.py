@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from dwsearch.search.settings import SearchOptions
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -71,7 +73,7 @@ def in_process(index: Path, mix: list[tuple[str, dict[str, Any]]], seconds: floa
             topics=[filters["topic"]] if "topic" in filters else [],
             years=[filters["years"]] if "years" in filters else [],
         )
-        service.search(text, chosen, limit=10)
+        service.search(text, chosen, SearchOptions(limit=10))
 
     for text, filters in mix:
         search(text, filters)

@@ -41,6 +41,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dwsearch.search.settings import SearchOptions
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -174,7 +176,9 @@ def fuzz_queries(index: Path, count: int, rng: random.Random, cli_share: float =
         filters = api.Filters(years=[(2015, 2018)]) if rng.random() < 0.2 else None
         try:
             service.search(
-                text, filters, limit=rng.choice([0, 1, 10, 50]), offset=rng.choice([0, 3])
+                text,
+                filters,
+                SearchOptions(limit=rng.choice([0, 1, 10, 50]), offset=rng.choice([0, 3])),
             )
         except SearchError:
             pass

@@ -7,17 +7,14 @@ or the builder.
 
 from __future__ import annotations
 
-import heapq
 import re
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from whoosh.query import MultiTerm, NullQuery, Prefix, TermRange, Wildcard
-from whoosh.sorting import FieldFacet, ScoreFacet
 
 from dwsearch.index import IndexDamaged, IndexProblem
 from dwsearch.index.documents import stored_chunk
@@ -26,29 +23,23 @@ from dwsearch.index.location import read_vocabulary
 from dwsearch.index.reading import OpenIndex, live_terms
 from dwsearch.ingest.chunk import Chunk
 
+from .collectors import Collecting, DateOrder, FacetCounts, Matched, TopHits
+from .compounds import with_compound_forms
 from .errors import ChunkNotFound, SearchError
-from .facets import disjunctive_counts, filter_bits
-from .feedback import FEEDBACK_DOCS, rm3_query
+from .facets import filter_bits
+from .feedback import rm3_query
 from .filters import nearest_value
 from .highlight import Highlighter, QueryMarks
-from .matching import BitmapDocs, bulk_query, matching_bits
-from .query import (
-    SEARCH_FIELDS,
-    clean_query_text,
-    correct_query,
-    has_required_word,
-    parse_query,
-    with_compound_forms,
-)
-from .results import MAX_LIMIT, MAX_OFFSET, SORTS, Filters, Hit, Results, Snippet
+from .matching import bulk_query, matching_bits
+from .query import SEARCH_FIELDS, clean_query_text, has_required_word, parse_query
+from .results import Filters, Hit, Results, Snippet
 from .scoring import weighting
+from .settings import DEFAULT_OPTIONS, DEFAULT_SETTINGS, SearchOptions, SearchSettings
+from .typos import correct_query
 
 if TYPE_CHECKING:
     from .ranking import BulkRanker
 
-# Below this many documents Whoosh's own search is fast enough, and numpy's import
-# (and the bulk ranking's) is not.
-BULK_FROM_DOCS = 5_000
 
 __all__ = [
     "Filters",
@@ -61,17 +52,8 @@ __all__ = [
     "show_chunk",
 ]
 
-# The most words one pattern may stand for (`cyber*` is 15 on the bundled corpus).
-MAX_PATTERN_WORDS = 500
 # The facets a filter may name by value (years and dates are ranges).
 FILTER_FACETS = ("type", "kind", "sector", "topic", "basket")
-
-
-def _check_paging(limit: int, offset: int) -> None:
-    if limit < 0 or limit > MAX_LIMIT:
-        raise SearchError(f"must be between 0 and {MAX_LIMIT}", "limit", limit)
-    if offset < 0 or offset > MAX_OFFSET:
-        raise SearchError(f"must be between 0 and {MAX_OFFSET}", "offset", offset)
 
 
 def _known_values(
@@ -141,15 +123,17 @@ def _explain(searcher: Any, parsed: Any, docnums: list[int]) -> dict[int, tuple[
 
 
 class SearchSession:
-    """An open index and searcher, for many searches in one process.
+    """An open index and searcher, for many searches in one process, with the settings
+    it searches by (`SearchSettings`: ranking, matching, feedback).
 
-    The module's `search()` opens one per call; a program or benchmark that searches
-    repeatedly keeps one open instead.
+    The application's `search()` opens one per call; a program or benchmark that
+    searches repeatedly keeps one open instead.
     """
 
-    def __init__(self, opened: OpenIndex) -> None:
+    def __init__(self, opened: OpenIndex, settings: SearchSettings = DEFAULT_SETTINGS) -> None:
         self.opened = opened
-        self.searcher = self.opened.whoosh_index.searcher(weighting=weighting())
+        self.settings = settings
+        self.searcher = self.opened.whoosh_index.searcher(weighting=weighting(settings))
         self._ranker: BulkRanker | None = None
         self._known: dict[str, dict[str, str]] | None = None
         self._highlighter: Highlighter | None = None
@@ -161,6 +145,7 @@ class SearchSession:
                 f"the index at {self.opened.directory} is damaged ({error})",
                 self.opened.directory,
             ) from None
+        self.collecting = Collecting(self.searcher, self.facets, self._bulk)
 
     def __enter__(self) -> SearchSession:
         return self
@@ -175,93 +160,87 @@ class SearchSession:
         self,
         query_text: str = "",
         filters: Filters | None = None,
-        limit: int = 10,
-        offset: int = 0,
-        explain: bool = False,
-        correct: bool = True,
-        with_facets: bool = True,
-        highlight: bool = True,
-        sort: str = "relevance",
-        feedback: bool = False,
+        options: SearchOptions = DEFAULT_OPTIONS,
     ) -> Results:
-        """A page of hits for the query and filters, best first or by date (`sort` is
-        "relevance", "newest" or "oldest"; undated chunks come last, by relevance)."""
-        _check_paging(limit, offset)
-        if sort not in SORTS:
-            raise SearchError(f"must be one of {', '.join(SORTS)}", "sort", sort, SORTS)
+        """A page of hits for the query and filters, best first or by date, with the
+        facet counts of the whole result."""
+        options = options.checked()
         started = time.perf_counter()
-        searcher = self.searcher
-        filters = filters or Filters()
-        if any(filters.by_facet().values()):
-            if self._known is None:
-                vocabulary = read_vocabulary(self.opened.generation)
-                self._known = _known_values(vocabulary, self.facets)
-            filters = _canonical_filters(filters, self._known)
+        filters = self._canonical(filters or Filters())
+        parsed, suggestion = self._understood(query_text, filters, options)
+        matched = self._match(parsed)
+        allowed = filter_bits(self.facets, filters)
+        final = matched.bits
+        for bits in allowed.values():
+            final &= bits
+        counts = FacetCounts(self.facets).collect(matched, allowed) if options.facets else {}
+        if options.sort == "relevance":
+            order: TopHits | DateOrder = TopHits(self.collecting, options.offset, options.limit)
+        else:
+            newest = options.sort == "newest"
+            order = DateOrder(self.collecting, newest, options.offset, options.limit)
+        page = order.collect(matched, final, bool(allowed))
+        return Results(
+            query=query_text,
+            total=final.bit_count(),
+            offset=options.offset,
+            limit=options.limit,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            suggestion=suggestion,
+            hits=self._hits(parsed, page, options),
+            facets=counts,
+            sort=options.sort,
+        )
+
+    def _canonical(self, filters: Filters) -> Filters:
+        if not any(filters.by_facet().values()):
+            return filters
+        if self._known is None:
+            vocabulary = read_vocabulary(self.opened.generation)
+            self._known = _known_values(vocabulary, self.facets)
+        return _canonical_filters(filters, self._known)
+
+    def _understood(
+        self, query_text: str, filters: Filters, options: SearchOptions
+    ) -> tuple[Any, str | None]:
+        """The query as searched (its compounds, typos' corrections, and feedback words
+        added), and the corrected text to show, if any."""
+        searcher, settings = self.searcher, self.settings
+        boosts = settings.field_boosts
         text = clean_query_text(query_text)
         # An empty query (or one of spaces) means every chunk; one of other invisible
         # characters means none.
         blank = not query_text.strip()
-        parsed = parse_query(text, searcher.schema) if text or blank else NullQuery
-        parsed = with_compound_forms(parsed, text, searcher)
+        parsed = parse_query(text, searcher.schema, settings) if text or blank else NullQuery
+        parsed = with_compound_forms(parsed, text, searcher, boosts)
         suggestion = None
-        if correct:
-            parsed, suggestion = correct_query(parsed, text, searcher)
-        check_patterns(parsed, searcher.reader())
-        if feedback and not has_required_word(text):  # RM3: the best chunks lend their words
-            first = self.search(
-                query_text,
-                filters,
-                FEEDBACK_DOCS,
-                correct=correct,
-                with_facets=False,
+        if options.correct:
+            parsed, suggestion = correct_query(parsed, text, searcher, boosts)
+        check_patterns(parsed, searcher.reader(), settings.max_pattern_words)
+        if options.feedback and not has_required_word(text):
+            # RM3: the best chunks of a first search lend the query their words.
+            first = SearchOptions(
+                limit=settings.feedback_docs,
+                correct=options.correct,
+                facets=False,
                 highlight=False,
-                feedback=False,
             )
-            parsed = rm3_query(parsed, first.hits, searcher.schema["text"].analyzer)
+            hits = self.search(query_text, filters, first).hits
+            parsed = rm3_query(parsed, hits, searcher.schema["text"].analyzer, settings)
+        return parsed, suggestion
 
+    def _match(self, parsed: Any) -> Matched:
+        """The documents the query matches, less deleted ones; on a large index, an OR
+        of words is ranked in bulk as it is matched."""
         facets = self.facets
-        bulk = bulk_query(parsed) if facets.size >= BULK_FROM_DOCS else None
-        scores = None
-        if bulk is not None:
-            scores = self._bulk().scores(bulk.words, facets.size)
-            self._bulk().add_phrases(scores, bulk.phrases)
-            self._bulk().add_prefixes(scores, bulk.prefixes)
-            matched = self._bulk().matched(scores) & facets.live
-        else:
-            matched = matching_bits(searcher, parsed, facets.live, facets.size)
-        allowed = filter_bits(facets, filters)
-        final = matched
-        for bits in allowed.values():
-            final &= bits
-        counts = disjunctive_counts(facets, matched, allowed) if with_facets else {}
-        ranked = None
-        if final and limit and sort != "relevance":
-            every = self._all_scores(parsed, final, scores)
-            ranked = _by_date(every, facets, newest=sort == "newest", wanted=offset + limit)
-        elif bulk is not None and final and limit:
-            ranked = self._bulk().top(scores, bulk.bonuses, final, facets.size, offset + limit)
-        hits = self._hits(
-            parsed, final, allowed, limit, offset, explain, highlight, ranked, sort == "relevance"
-        )
-        return Results(
-            query=query_text,
-            total=final.bit_count(),
-            offset=offset,
-            limit=limit,
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
-            suggestion=suggestion,
-            hits=hits,
-            facets=counts,
-            sort=sort,
-        )
-
-    def _all_scores(self, parsed: Any, final: int, scores: Any) -> list[tuple[float, int]]:
-        """(score, docnum) for every document in `final`, for sorting them another way."""
-        if scores is not None:
-            docs = BitmapDocs(final, self.facets.size)
-            return [(float(scores[docnum]), docnum) for docnum in docs]
-        found = self.searcher.search(parsed, limit=None, filter=BitmapDocs(final, self.facets.size))
-        return [(hit.score or 0.0, hit.docnum) for hit in found]
+        bulk = bulk_query(parsed) if facets.size >= self.settings.bulk_from_docs else None
+        if bulk is None:
+            return Matched(parsed, matching_bits(self.searcher, parsed, facets.live, facets.size))
+        ranker = self._bulk()
+        scores = ranker.scores(bulk.words, facets.size)
+        ranker.add_phrases(scores, bulk.phrases)
+        ranker.add_prefixes(scores, bulk.prefixes)
+        return Matched(parsed, ranker.matched(scores) & facets.live, scores, bulk)
 
     def _bulk(self) -> BulkRanker:
         if self._ranker is None:
@@ -271,45 +250,18 @@ class SearchSession:
         return self._ranker
 
     def _hits(
-        self,
-        parsed: Any,
-        final: int,
-        allowed: dict[str, int],
-        limit: int,
-        offset: int,
-        explain: bool,
-        highlight: bool,
-        scored: list[tuple[float, int]] | None,
-        by_score: bool = True,
+        self, parsed: Any, page: list[tuple[float, int]], options: SearchOptions
     ) -> list[Hit]:
-        """The page of best hits, from the bulk ranking or Whoosh's own top-k search;
-        `scored` already in order when not `by_score`."""
-        if not final or not limit:
-            return []
+        """The page's chunks, highlighted and explained as asked."""
         searcher = self.searcher
-        if scored is None:
-            # Sorting by score, then page order, inside Whoosh: a cut through a group of
-            # equal scores then falls the same way however the index is laid out.
-            keep = BitmapDocs(final, self.facets.size) if allowed else None
-            ranked = searcher.search(
-                parsed,
-                limit=offset + limit,
-                filter=keep,
-                sortedby=[ScoreFacet(), FieldFacet("order")],
-            )
-            scored = [(-hit.score[0], hit.docnum) for hit in ranked]
-        best = (
-            _page(self.facets.order_keys, scored, offset, limit)
-            if by_score
-            else scored[offset : offset + limit]
-        )
         terms = QueryMarks.of(parsed)
-        explained = _explain(searcher, parsed, [docnum for _, docnum in best]) if explain else {}
+        docnums = [docnum for _, docnum in page]
+        explained = _explain(searcher, parsed, docnums) if options.explain else {}
         hits = []
-        for score, docnum in best:
+        for score, docnum in page:
             chunk = stored_chunk(searcher.stored_fields(docnum))
             body = title = Snippet(())
-            if highlight:
+            if options.highlight:
                 if self._highlighter is None:
                     # The index's own analyzer, so matches are marked as they were found.
                     self._highlighter = Highlighter(searcher.schema["text"].analyzer)
@@ -319,52 +271,9 @@ class SearchSession:
         return hits
 
 
-def _page(
-    order: Sequence[int],
-    scored: list[tuple[float, int]],
-    offset: int,
-    limit: int,
-) -> list[tuple[float, int]]:
-    """The hits from `offset`, best first; equal scores keep the order of the page
-    (`order`: each document's place among the pages).
-
-    Only the groups of equal scores that reach the page are put in page order, and of
-    a large group only as many as the page needs.
-    """
-    wanted = offset + limit
-    by_score: dict[float, list[int]] = {}
-    for score, docnum in scored:
-        by_score.setdefault(round(score, 9), []).append(docnum)
-    page: list[tuple[float, int]] = []
-    for score in sorted(by_score, reverse=True):
-        needed = wanted - len(page)
-        docs = by_score[score]
-        if len(docs) > 1 and len(page) + len(docs) > offset:
-            docs = heapq.nsmallest(needed, docs, key=order.__getitem__)
-        page += [(score, docnum) for docnum in docs[:needed]]
-        if len(page) >= wanted:
-            break
-    return page[offset:wanted]
-
-
-def _by_date(
-    scored: list[tuple[float, int]], facets: FacetMap, newest: bool, wanted: int
-) -> list[tuple[float, int]]:
-    """The first `wanted` of these (score, docnum)s by date, then score, then the order
-    of the pages (as ties by score keep it); undated documents after every dated one.
-    Not by document number, which changes with how the index was built."""
-    days = facets.days
-    order = facets.order_keys
-
-    def key(item: tuple[float, int]) -> tuple[int, int, float, int]:
-        score, docnum = item
-        day = days[docnum]
-        return (0 if day else 1, -day if newest else day, -round(score, 9), order[docnum])
-
-    return heapq.nsmallest(wanted, scored, key=key)
-
-
-def check_patterns(parsed: Any, reader: Any) -> None:
+def check_patterns(
+    parsed: Any, reader: Any, most: int = DEFAULT_SETTINGS.max_pattern_words
+) -> None:
     """Refuse a pattern (`cyber*`, `c?ber`, a range of words) that would expand to more
     words than a search can afford, or that starts with a wildcard (every word would be
     tried): each costs a posting list, and `i*` alone once took 51 s."""
@@ -374,15 +283,11 @@ def check_patterns(parsed: Any, reader: Any) -> None:
         typed = f"{leaf.text}*" if isinstance(leaf, Prefix) else str(getattr(leaf, "text", leaf))
         if isinstance(leaf, Wildcard) and not re.split(r"[*?]", leaf.text)[0]:
             raise SearchError(f"{typed!r} starts with a wildcard; put a letter or more before it")
-        expanded = islice(leaf.expanded_terms(reader), MAX_PATTERN_WORDS + 1)
-        if sum(1 for _ in expanded) > MAX_PATTERN_WORDS:
+        expanded = islice(leaf.expanded_terms(reader), most + 1)
+        if sum(1 for _ in expanded) > most:
             if isinstance(leaf, TermRange):
-                raise SearchError(
-                    f"the range {typed!r} spans more than {MAX_PATTERN_WORDS} words; narrow it"
-                )
-            raise SearchError(
-                f"{typed!r} matches more than {MAX_PATTERN_WORDS} words; give more letters"
-            )
+                raise SearchError(f"the range {typed!r} spans more than {most} words; narrow it")
+            raise SearchError(f"{typed!r} matches more than {most} words; give more letters")
 
 
 def show_chunk(opened: OpenIndex, chunk_id: str) -> Chunk:

@@ -24,15 +24,16 @@ from typing import Any
 from whoosh import query
 
 from .matching import bulk_query
-from .query import FIELD_BOOSTS, SEARCH_FIELDS
-
-FEEDBACK_DOCS = 10
-FEEDBACK_TERMS = 10
-# The typed words' share of the expanded query's weight; the feedback words share the rest.
-ORIGINAL_WEIGHT = 0.9
+from .query import SEARCH_FIELDS
+from .settings import DEFAULT_SETTINGS, SearchSettings
 
 
-def rm3_query(parsed: query.Query, hits: list[Any], analyzer: Any) -> query.Query:
+def rm3_query(
+    parsed: query.Query,
+    hits: list[Any],
+    analyzer: Any,
+    settings: SearchSettings = DEFAULT_SETTINGS,
+) -> query.Query:
     """The query with the feedback of its first hits, or as it is where feedback does not
     apply: no hits, or a query that is more than an OR of words and phrases (feedback
     words added to an exclusion or a required word would change what it means)."""
@@ -51,14 +52,13 @@ def rm3_query(parsed: query.Query, hits: list[Any], analyzer: Any) -> query.Quer
         length = sum(counts.values()) or 1
         for term, count in counts.items():
             relevance[term] += hit.score / total_score * count / length
-    chosen = relevance.most_common(FEEDBACK_TERMS)
+    chosen = relevance.most_common(settings.feedback_terms)
     chosen_total = sum(weight for _, weight in chosen) or 1.0
+    share, boosts = settings.feedback_typed_share, settings.field_boosts
     feedback = [
-        query.Term(
-            field, term, boost=FIELD_BOOSTS[field] * (1 - ORIGINAL_WEIGHT) * weight / chosen_total
-        )
+        query.Term(field, term, boost=boosts[field] * (1 - share) * weight / chosen_total)
         for term, weight in chosen
         for field in SEARCH_FIELDS
     ]
-    original = parsed.with_boost(parsed.boost * ORIGINAL_WEIGHT / typed)
+    original = parsed.with_boost(parsed.boost * share / typed)
     return query.Or([original, *feedback]).normalize()

@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from whoosh import query
-from whoosh.idsets import DocIdSet
 
-from dwsearch.index.whoosh_internals import all_postings, posting_ids
+from dwsearch.index.whoosh_internals import DocIdSet, all_postings, posting_ids
 
 from .query import SEARCH_FIELDS, TypedPrefix
 

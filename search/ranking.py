@@ -19,10 +19,15 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from whoosh import query
-from whoosh.util.numeric import byte_to_length
 
 from dwsearch.index.postings import SEGMENT_POSTINGS, SegmentPostings
-from dwsearch.index.whoosh_internals import all_postings, flat_postings, length_bytes
+from dwsearch.index.whoosh_internals import (
+    all_postings,
+    flat_postings,
+    length_bytes,
+    length_table,
+    position_decoder,
+)
 
 from .matching import Constant, Weighted
 
@@ -63,7 +68,7 @@ class BulkRanker:
         # Each segment's postings file (see dwsearch.index.postings), where it has one.
         self.folder = folder
         self.arrays: dict[int, SegmentPostings | None] = {}
-        self.byte_lengths = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+        self.byte_lengths = np.array(length_table(), dtype=np.float64)
         self.lengths: dict[tuple[int, str], Any] = {}
         self.postings: OrderedDict[tuple[int, str, str], Postings] = OrderedDict()
         self.postings_bytes = 0
@@ -213,7 +218,7 @@ class BulkRanker:
         np = self.np
         searcher = self.searcher
         fieldname = phrase.fieldname
-        decode = searcher.schema[fieldname].format.decode_positions
+        decode = position_decoder(searcher.schema[fieldname])
         found_docs, found_scores = [], []
         for segment, (leaf, offset) in enumerate(searcher.leaf_searchers()):
             reader = leaf.reader()

@@ -5,12 +5,14 @@ from __future__ import annotations
 from math import log
 from typing import Any
 
-from whoosh.scoring import BM25F, BM25FScorer
+from whoosh.scoring import BM25F, WeightLengthScorer, WeightScorer, bm25
 
 from dwsearch.index.whoosh_internals import length_bytes
 
-# k1 and b as Lucene and bm25s default them.
-BM25_K1, BM25_B = 1.2, 0.75
+from .settings import DEFAULT_SETTINGS, SearchSettings
+
+# k1 and b by default (an export's mapping carries them too).
+BM25_K1, BM25_B = DEFAULT_SETTINGS.k1, DEFAULT_SETTINGS.b
 # The fields one idf is counted over: a word is as rare as the chunks that hold it.
 DOCUMENT_FIELDS = ("title", "text")
 
@@ -30,10 +32,10 @@ class LuceneBM25F(BM25F):
         self._averages: dict[tuple[int, str], tuple[Any, float]] = {}
 
     def scorer(self, searcher: Any, fieldname: str, text: str, qf: int = 1) -> Any:
-        scorer = super().scorer(searcher, fieldname, text, qf=qf)
-        if isinstance(scorer, BM25FScorer):
-            scorer.avgfl = self.average_length(searcher.get_parent(), fieldname)
-        return scorer
+        if not searcher.schema[fieldname].scorable:
+            return WeightScorer.for_(searcher, fieldname, text)
+        average = self.average_length(searcher.get_parent(), fieldname)
+        return _FieldScorer(searcher, fieldname, text, self.B, self.K1, average)
 
     def average_length(self, searcher: Any, fieldname: str) -> float:
         """The field's average length over the chunks that have it, as Lucene takes it.
@@ -77,5 +79,21 @@ def documents_with_field(reader: Any, fieldname: str) -> int:
     return len(lengths) - list(lengths).count(0)
 
 
-def weighting() -> LuceneBM25F:
-    return LuceneBM25F(B=BM25_B, K1=BM25_K1)
+class _FieldScorer(WeightLengthScorer):
+    """BM25 in one field, with the field's average length over the chunks that have it
+    (Whoosh's scorer takes its own average; this is Whoosh's documented way to score
+    otherwise: a `WeightLengthScorer` with its own `_score`)."""
+
+    def __init__(
+        self, searcher: Any, fieldname: str, text: str, b: float, k1: float, average: float
+    ) -> None:
+        self.idf = searcher.get_parent().idf(fieldname, text)
+        self.average, self.b, self.k1 = average, b, k1
+        self.setup(searcher, fieldname, text)
+
+    def _score(self, weight: float, length: float) -> float:
+        return bm25(self.idf, weight, length, self.average, self.b, self.k1)
+
+
+def weighting(settings: SearchSettings = DEFAULT_SETTINGS) -> LuceneBM25F:
+    return LuceneBM25F(B=settings.b, K1=settings.k1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -95,6 +96,34 @@ def session_over(folder: Path, texts: dict[str, str], label: str):  # type: igno
     live = live_generation(folder)
     assert live is not None
     return SearchSession(open_generation(folder, *live))
+
+
+def searching_by(session, **changes):  # type: ignore[no-untyped-def]
+    """A session on the same open index, searching by other settings (say, the bulk
+    ranking whatever the index's size: `bulk_from_docs=BULK_ALWAYS`); close it, or use
+    it in `with`."""
+    from dataclasses import replace
+
+    from dwsearch.search.engine import SearchSession
+
+    return SearchSession(session.opened, replace(session.settings, **changes))
+
+
+# Whoosh's own search for every query, or the bulk ranking for every query.
+WHOOSH_ONLY, BULK_ALWAYS = 10**9, 0
+
+
+@contextmanager
+def both_paths(session):  # type: ignore[no-untyped-def]
+    """Two sessions on one open index, to compare: Whoosh's own search for every query,
+    and the bulk ranking for every query."""
+    whoosh = searching_by(session, bulk_from_docs=WHOOSH_ONLY)
+    bulk = searching_by(session, bulk_from_docs=BULK_ALWAYS)
+    try:
+        yield whoosh, bulk
+    finally:
+        whoosh.close()
+        bulk.close()
 
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"

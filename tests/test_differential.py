@@ -17,13 +17,13 @@ import pytest
 from whoosh import query
 from whoosh.sorting import FieldFacet, ScoreFacet
 
-import dwsearch.search.engine as engine
 from dwsearch.app.api import Filters, session
 from dwsearch.index import parallel, segments
 from dwsearch.index.builder import MergePolicy, build_index
 from dwsearch.search.query import parse_query
 from dwsearch.search.scoring import weighting
-from helpers import bench_module
+from dwsearch.search.settings import SearchOptions
+from helpers import BULK_ALWAYS, bench_module, searching_by
 
 pytestmark = pytest.mark.slow
 FACET_FIELDS = {"type": "type", "kind": "kind", "sector": "sectors", "topic": "topics"}
@@ -154,9 +154,13 @@ def _tied_groups(hits: list[tuple[float, str]]) -> list[frozenset[str]]:
     return [frozenset(group) for group in groups[:-1]]
 
 
-def test_dwsearch_gives_what_whoosh_gives(layout, monkeypatch):
-    name, opened, queries = layout
-    monkeypatch.setattr(engine, "BULK_FROM_DOCS", 0)  # the bulk path, on a small index
+def test_dwsearch_gives_what_whoosh_gives(layout):
+    name, whole, queries = layout
+    with searching_by(whole, bulk_from_docs=BULK_ALWAYS) as opened:  # bulk, on a small index
+        _compare(name, opened, queries)
+
+
+def _compare(name, opened, queries):  # type: ignore[no-untyped-def]
     rng = random.Random(3)
     oracle = opened.opened.whoosh_index.searcher(weighting=weighting())
     checked = matched = 0
@@ -164,7 +168,9 @@ def test_dwsearch_gives_what_whoosh_gives(layout, monkeypatch):
         for filters in _filters(rng, opened):
             offset = rng.choice([0, 0, 7])
             results = opened.search(
-                text, filters, limit=10, offset=offset, correct=False, highlight=False
+                text,
+                filters,
+                SearchOptions(limit=10, offset=offset, correct=False, highlight=False),
             )
             hits, total, counts = _oracle(oracle, text, filters, offset, 10)
             where = (name, text, filters, offset)

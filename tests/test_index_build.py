@@ -17,6 +17,7 @@ from dwsearch.app.api import build, open_index, search
 from dwsearch.index.builder import DEFAULT_POLICY, IndexBusy, MergePolicy, build_index
 from dwsearch.index.faults import FAULT_VARIABLE, PHASES
 from dwsearch.index.location import LOCK
+from dwsearch.search.settings import SearchOptions
 from helpers import needs_parallel_builds, run_cli, seed_variants, write
 
 
@@ -354,8 +355,12 @@ def test_updates_purge_deleted_chunks_so_ranking_is_a_fresh_builds(tmp_path, see
             assert segment.segment().deleted_count() <= share * segment.doc_count_all()
         assert not reader.has_deletions()  # here every round passed the share
         for query in ("AI satellites", "cybersecurity", '"digital divide"', "round"):
-            got = [(h.id, h.score) for h in updated.search(query, limit=10).hits]
-            assert got == [(h.id, h.score) for h in rebuilt.search(query, limit=10).hits], query
+            got = [
+                (h.id, h.score) for h in updated.search(query, None, SearchOptions(limit=10)).hits
+            ]
+            assert got == [
+                (h.id, h.score) for h in rebuilt.search(query, None, SearchOptions(limit=10)).hits
+            ], query
 
 
 def _segments_by_page(index: Path) -> dict[str, set[str]]:
@@ -407,5 +412,9 @@ def test_many_small_updates_merge_into_what_a_fresh_build_holds(tmp_path):
         assert len(updated.searcher.reader().leaf_readers()) < 14  # merged as it went
         assert updated.searcher.field_length("text") == fresh.searcher.field_length("text")
         for query in ("zebra", "zebra policy", "w3 w40"):
-            got = [(h.id, h.score) for h in updated.search(query, limit=20).hits]
-            assert got == [(h.id, h.score) for h in fresh.search(query, limit=20).hits]
+            got = [
+                (h.id, h.score) for h in updated.search(query, None, SearchOptions(limit=20)).hits
+            ]
+            assert got == [
+                (h.id, h.score) for h in fresh.search(query, None, SearchOptions(limit=20)).hits
+            ]

@@ -12,6 +12,7 @@ import pytest
 from dwsearch.app.api import Filters, build, session
 from dwsearch.index.builder import MergePolicy, build_index
 from dwsearch.index.facetmap import FACETMAP, SEGMENT_MAP, FacetMap
+from dwsearch.search.settings import SearchOptions
 from helpers import bench_module
 
 FIELDS = {"type": "type", "kind": "kind", "sector": "sectors", "topic": "topics"}
@@ -48,7 +49,7 @@ def updated(tmp_path_factory):
 
 def test_counts_and_totals_leave_deleted_chunks_out(updated):
     total, counts = _oracle(updated.searcher)
-    results = updated.search("", limit=0)
+    results = updated.search("", None, SearchOptions(limit=0))
     assert results.total == total
     for facet in FIELDS:
         assert results.facets[facet] == dict(
@@ -60,10 +61,10 @@ def test_a_word_search_leaves_deleted_chunks_out(updated):
     everything = {fields["id"] for fields in updated.searcher.documents()}
     # Every type asked for, so the listing goes through dwsearch's bitmaps, not Whoosh's.
     every_type = Filters(types=sorted(updated.facets.values["type"]))
-    listed = updated.search("", every_type, limit=10_000, highlight=False)
+    listed = updated.search("", every_type, SearchOptions(limit=10_000, highlight=False))
     assert {hit.id for hit in listed.hits} == everything
     for word in ("policy", "internet", "digital"):
-        found = updated.search(word, limit=10_000, highlight=False)
+        found = updated.search(word, None, SearchOptions(limit=10_000, highlight=False))
         assert {hit.id for hit in found.hits} <= everything
         assert found.total == len(found.hits)
 

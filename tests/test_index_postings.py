@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 
-import dwsearch.search.engine as engine
 import dwsearch.search.ranking as ranking
 from dwsearch.app.api import Filters, build, session
 from dwsearch.index import segments
@@ -20,7 +19,15 @@ from dwsearch.index.postings import (
 )
 from dwsearch.index.schema import build_schema
 from dwsearch.index.segments import SegmentWriter
-from helpers import bench_module, segment_documents, whoosh_postings, written_both_ways
+from dwsearch.search.settings import SearchOptions, SearchSettings
+from helpers import (
+    BULK_ALWAYS,
+    WHOOSH_ONLY,
+    bench_module,
+    segment_documents,
+    whoosh_postings,
+    written_both_ways,
+)
 
 
 @pytest.fixture(scope="module")
@@ -135,25 +142,23 @@ def test_ranking_is_the_same_with_and_without_the_files(updated, monkeypatch):
     """The files only make the bulk ranking faster: with them, without them (read
     through Whoosh), and Whoosh's own search agree on hits, scores, totals and facets."""
     index, mix = updated
-    monkeypatch.setattr(engine, "BULK_FROM_DOCS", 0)
     outcomes: dict[str, list] = {}
     for name in ("with", "without"):
         if name == "without":
             monkeypatch.setattr(ranking, "SEGMENT_POSTINGS", "absent-{}.bin")
-        with session(index) as opened:
+        with session(index, settings=SearchSettings(bulk_from_docs=BULK_ALWAYS)) as opened:
             for text, wanted in mix:
                 filters = Filters(types=[wanted["type"]] if "type" in wanted else [])
-                results = opened.search(text, filters, limit=10, highlight=False)
+                results = opened.search(text, filters, SearchOptions(limit=10, highlight=False))
                 outcomes.setdefault(name, []).append(
                     ([(hit.id, hit.score) for hit in results.hits], results.total, results.facets)
                 )
             used = [a for a in opened._bulk().arrays.values() if a is not None]
             assert bool(used) == (name == "with")
-    monkeypatch.setattr(engine, "BULK_FROM_DOCS", 10**9)
-    with session(index) as opened:
+    with session(index, settings=SearchSettings(bulk_from_docs=WHOOSH_ONLY)) as opened:
         for (text, wanted), found in zip(mix, outcomes["with"], strict=True):
             filters = Filters(types=[wanted["type"]] if "type" in wanted else [])
-            results = opened.search(text, filters, limit=10, highlight=False)
+            results = opened.search(text, filters, SearchOptions(limit=10, highlight=False))
             hits = [(hit.id, hit.score) for hit in results.hits]
             assert found == (hits, results.total, results.facets), text
     assert outcomes["with"] == outcomes["without"]

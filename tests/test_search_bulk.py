@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-import dwsearch.search.engine as engine
 from dwsearch.app.api import Filters, build, session
 from dwsearch.index.builder import MergePolicy, build_index
-from helpers import bench_module
+from dwsearch.search.settings import SearchOptions
+from helpers import bench_module, both_paths
 
 pytestmark = pytest.mark.slow
 
@@ -22,9 +22,9 @@ def synthetic_index(tmp_path_factory):
     return folder / "index", bench_module("run").query_mix(folder / "pages", 90)
 
 
-def test_bulk_and_whoosh_rankings_agree(synthetic_index, monkeypatch):
+def test_bulk_and_whoosh_rankings_agree(synthetic_index):
     index, mix = synthetic_index
-    with session(index) as opened:
+    with session(index) as opened, both_paths(opened) as paths:
         for text, wanted in mix:
             filters = Filters(
                 types=[wanted["type"]] if "type" in wanted else [],
@@ -32,9 +32,8 @@ def test_bulk_and_whoosh_rankings_agree(synthetic_index, monkeypatch):
                 years=[wanted["years"]] if "years" in wanted else [],
             )
             outcomes = []
-            for threshold in (10**9, 0):  # Whoosh's search, then the bulk ranking
-                monkeypatch.setattr(engine, "BULK_FROM_DOCS", threshold)
-                results = opened.search(text, filters, limit=10, highlight=False)
+            for by in paths:  # Whoosh's search, then the bulk ranking
+                results = by.search(text, filters, SearchOptions(limit=10, highlight=False))
                 hits = [(hit.id, hit.score) for hit in results.hits]
                 outcomes.append((hits, results.total, results.facets))
             assert outcomes[0] == outcomes[1], text
@@ -62,16 +61,15 @@ def _phrase_queries(pages: Path) -> list[str]:
     return [*queries, "ITU-T", "ITU-T standards", '"e-commerce" data', "ITU-D OR ITU-R"]
 
 
-def test_bulk_and_whoosh_agree_on_phrases(synthetic_index, monkeypatch):
+def test_bulk_and_whoosh_agree_on_phrases(synthetic_index):
     index, _ = synthetic_index
     queries = _phrase_queries(index.parent / "pages")
     matched_some = 0
-    with session(index) as opened:
+    with session(index) as opened, both_paths(opened) as paths:
         for text in queries:
             outcomes = []
-            for threshold in (10**9, 0):
-                monkeypatch.setattr(engine, "BULK_FROM_DOCS", threshold)
-                results = opened.search(text, limit=20, highlight=False)
+            for by in paths:
+                results = by.search(text, None, SearchOptions(limit=20, highlight=False))
                 hits = [(hit.id, hit.score) for hit in results.hits]
                 outcomes.append((hits, results.total, results.facets))
             assert outcomes[0] == outcomes[1], text
@@ -79,7 +77,7 @@ def test_bulk_and_whoosh_agree_on_phrases(synthetic_index, monkeypatch):
     assert matched_some >= len(queries) // 2  # the phrases were found, not all missed
 
 
-def test_bulk_and_whoosh_agree_after_updates_delete_documents(tmp_path, monkeypatch):
+def test_bulk_and_whoosh_agree_after_updates_delete_documents(tmp_path):
     """An update leaves deleted documents in old segments; neither path may count them."""
     query_mix = bench_module("run").query_mix
     pages = tmp_path / "pages"
@@ -91,12 +89,11 @@ def test_bulk_and_whoosh_agree_after_updates_delete_documents(tmp_path, monkeypa
     written[6].unlink()
     report = build_index(tmp_path / "index", [pages], policy=keep_deleted)
     assert len(report.updated) == 6 and report.removed
-    with session(tmp_path / "index") as opened:
+    with session(tmp_path / "index") as opened, both_paths(opened) as paths:
         assert opened.searcher.reader().has_deletions()
         for text, _ in query_mix(pages, 60):
             outcomes = []
-            for threshold in (10**9, 0):
-                monkeypatch.setattr(engine, "BULK_FROM_DOCS", threshold)
-                results = opened.search(text, limit=10, highlight=False)
+            for by in paths:
+                results = by.search(text, None, SearchOptions(limit=10, highlight=False))
                 outcomes.append(([(h.id, h.score) for h in results.hits], results.total))
             assert outcomes[0] == outcomes[1], text

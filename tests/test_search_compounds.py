@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dwsearch.search.settings import SearchOptions
 from helpers import session_over
 
 TEXTS = {
@@ -23,12 +24,15 @@ def compounds(tmp_path_factory):
 
 @pytest.mark.parametrize("typed", ["multi-stakeholder", "multistakeholder"])
 def test_each_form_finds_all_three(compounds, typed):
-    found = {hit.id for hit in compounds.search(typed, correct=False).hits}
+    found = {hit.id for hit in compounds.search(typed, None, SearchOptions(correct=False)).hits}
     assert found == {"hyphenated", "joined", "spaced"}
 
 
 def test_two_words_also_find_them_joined(compounds):
-    hits = [hit.id for hit in compounds.search("multi stakeholder", correct=False).hits]
+    hits = [
+        hit.id
+        for hit in compounds.search("multi stakeholder", None, SearchOptions(correct=False)).hits
+    ]
     # Every form of the compound ranks above chunks with one of its words alone.
     assert set(hits[:3]) == {"hyphenated", "joined", "spaced"}
     assert set(hits[3:]) == {"neither", "other compound"}

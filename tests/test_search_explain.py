@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-import dwsearch.search.engine as engine
 from dwsearch.app.api import build, session
-from helpers import bench_module
+from dwsearch.search.settings import SearchOptions, SearchSettings
+from helpers import BULK_ALWAYS, WHOOSH_ONLY, bench_module
 
 pytestmark = pytest.mark.slow
 
@@ -34,15 +34,16 @@ def _shares(explanation: tuple[str, ...]) -> list[float]:
     return [float(re.search(r" = (-?[0-9.]+)", line).group(1)) for line in explanation]
 
 
-@pytest.mark.parametrize("threshold", [10**9, 0], ids=["whoosh", "bulk"])
-def test_explaining_many_prefixes_costs_about_a_search(index, monkeypatch, threshold):
+@pytest.mark.parametrize("threshold", [WHOOSH_ONLY, BULK_ALWAYS], ids=["whoosh", "bulk"])
+def test_explaining_many_prefixes_costs_about_a_search(index, threshold):
     """20 prefixes over 100 hits took 74 s on 85,000 chunks (a prefix expanded every
     word it begins, for every hit), against 0.3-0.7 s to search."""
-    monkeypatch.setattr(engine, "BULK_FROM_DOCS", threshold)
-    with session(index) as opened:
-        opened.search(PREFIXES, limit=100)  # loads what a first search loads
-        searching, plain = _fastest(lambda: opened.search(PREFIXES, limit=100))
-        explaining, explained = _fastest(lambda: opened.search(PREFIXES, limit=100, explain=True))
+    with session(index, settings=SearchSettings(bulk_from_docs=threshold)) as opened:
+        opened.search(PREFIXES, None, SearchOptions(limit=100))  # loads what a first search loads
+        searching, plain = _fastest(lambda: opened.search(PREFIXES, None, SearchOptions(limit=100)))
+        explaining, explained = _fastest(
+            lambda: opened.search(PREFIXES, None, SearchOptions(limit=100, explain=True))
+        )
     assert len(explained.hits) == 100
     assert [h.id for h in explained.hits] == [h.id for h in plain.hits]
     # About 1.5 times a search here, against 14 to 47 times before (1.8 to 2.5 s).
@@ -60,12 +61,11 @@ def _fastest(search):  # type: ignore[no-untyped-def]
     return min(runs, key=lambda run: run[0])
 
 
-@pytest.mark.parametrize("threshold", [10**9, 0], ids=["whoosh", "bulk"])
+@pytest.mark.parametrize("threshold", [WHOOSH_ONLY, BULK_ALWAYS], ids=["whoosh", "bulk"])
 @pytest.mark.parametrize("typed", [PREFIXES, WORDS, f"{WORDS} cyb*"])
-def test_the_shares_add_up_to_the_score(index, monkeypatch, threshold, typed):
-    monkeypatch.setattr(engine, "BULK_FROM_DOCS", threshold)
-    with session(index) as opened:
-        hits = opened.search(typed, limit=100, explain=True).hits
+def test_the_shares_add_up_to_the_score(index, threshold, typed):
+    with session(index, settings=SearchSettings(bulk_from_docs=threshold)) as opened:
+        hits = opened.search(typed, None, SearchOptions(limit=100, explain=True)).hits
     assert len(hits) == 100
     for hit in hits:
         shares = _shares(hit.explanation)

@@ -23,6 +23,7 @@ from dwsearch.search.engine import SearchSession
 from dwsearch.search.errors import SearchError
 from dwsearch.search.matching import BitmapDocs
 from dwsearch.search.results import SORTS
+from dwsearch.search.settings import SearchOptions
 
 # Words that analysis keeps as they are (checked below), so the oracle can match by word.
 WORDS = ("zebra", "quartz", "violin", "harbor", "lantern", "meadow", "copper", "tundra")
@@ -148,7 +149,9 @@ def test_filters_and_counts_match_the_oracle(indexed):
         filters = _random_filters(rng)
         matching = [c for c in chunks if not words or set(c.text.split()) & set(words)]
         expected = [c for c in matching if _allowed_by(c, filters)]
-        results = session.search(" ".join(words), filters, limit=500, highlight=False)
+        results = session.search(
+            " ".join(words), filters, SearchOptions(limit=500, highlight=False)
+        )
         assert results.total == len(expected), (words, filters)
         assert {h.id for h in results.hits} == {c.id for c in expected}, (words, filters)
         for facet in (*FACETS, "year"):
@@ -174,7 +177,9 @@ def test_sorting_by_date_matches_the_oracle(indexed, sort):
         expected = dated + [""] * (len(matching) - len(dated))
         offset = rng.choice([0, 0, 5, 40])
         results = session.search(
-            " ".join(words), limit=30, offset=offset, sort=sort, highlight=False
+            " ".join(words),
+            None,
+            SearchOptions(limit=30, offset=offset, sort=sort, highlight=False),
         )
         assert [h.chunk.date for h in results.hits] == expected[offset : offset + 30]
         assert results.sort == sort
@@ -193,7 +198,7 @@ def test_an_unknown_value_is_an_error_naming_the_valid_ones(indexed):
 def test_a_sort_that_does_not_exist_is_an_error(indexed):
     _, session = indexed
     with pytest.raises(SearchError, match="must be one of relevance, newest, oldest") as refused:
-        session.search("zebra", sort="latest")
+        session.search("zebra", None, SearchOptions(sort="latest"))
     assert refused.value.field == "sort" and refused.value.allowed == SORTS
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 from test_search_query_rules import TEXTS as RULES
 
-import dwsearch.search.engine as engine
 import dwsearch.search.query as query_module
 from dwsearch.app.api import Filters, session
-from dwsearch.search.query import typos_allowed
-from helpers import session_over
+from dwsearch.search.settings import SearchOptions
+from dwsearch.search.typos import typos_allowed
+from helpers import BULK_ALWAYS, WHOOSH_ONLY, searching_by, session_over
 
 TEXTS = {
     **RULES,  # the query rules' chunks: two of each kind, alike but for the rule's words
@@ -32,18 +32,20 @@ def edges(tmp_path_factory):
 
 
 def _found(session, typed: str, correct: bool = False) -> dict[str, float]:
-    return {hit.id: hit.score for hit in session.search(typed, correct=correct).hits}
+    return {
+        hit.id: hit.score
+        for hit in session.search(typed, None, SearchOptions(correct=correct)).hits
+    }
 
 
 @pytest.mark.parametrize("bulk", [False, True])
-def test_a_repeated_word_counts_twice_beside_an_exclusion(edges, monkeypatch, bulk):
+def test_a_repeated_word_counts_twice_beside_an_exclusion(edges, bulk):
     """The repeated word's weight holds whatever else the query holds, on either path."""
-    if bulk:
-        monkeypatch.setattr(engine, "BULK_FROM_DOCS", 0)
-    plain = _found(edges, "satellites satellites")["satellites"]
-    excluding = _found(edges, "satellites satellites -zebra")["satellites"]
-    assert excluding == pytest.approx(plain)
-    assert excluding > _found(edges, "satellites")["satellites"]
+    with searching_by(edges, bulk_from_docs=BULK_ALWAYS if bulk else WHOOSH_ONLY) as by:
+        plain = _found(by, "satellites satellites")["satellites"]
+        excluding = _found(by, "satellites satellites -zebra")["satellites"]
+        assert excluding == pytest.approx(plain)
+        assert excluding > _found(by, "satellites")["satellites"]
 
 
 def test_the_phrase_bonus_is_half_the_words_weight(edges):
@@ -109,8 +111,8 @@ class _GivingUp:
 def test_when_the_parser_gives_up_the_words_are_searched(edges, monkeypatch, raises):
     real = query_module._parser
 
-    def parser(schema, syntax=True):  # type: ignore[no-untyped-def]
-        return _GivingUp(raises) if syntax else real(schema, syntax=False)
+    def parser(schema, syntax=True, boosts=query_module.FIELD_BOOSTS):  # type: ignore[no-untyped-def]
+        return _GivingUp(raises) if syntax else real(schema, False, boosts)
 
     monkeypatch.setattr(query_module, "_parser", parser)
     assert set(_found(edges, 'treaty "satellites')) == {"spectrum", "satellites", "zebras"}

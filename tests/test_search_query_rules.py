@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from dwsearch.search.settings import SearchOptions
 from helpers import session_over
 
 TEXTS = {
@@ -30,7 +31,10 @@ def rules(tmp_path_factory):
 
 
 def _ranked(session, typed: str) -> list[tuple[str, float]]:
-    return [(hit.id, hit.score) for hit in session.search(typed, correct=False).hits]
+    return [
+        (hit.id, hit.score)
+        for hit in session.search(typed, None, SearchOptions(correct=False)).hits
+    ]
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,8 @@ from dwsearch.index.builder import build_from_chunks
 from dwsearch.index.reading import open_generation
 from dwsearch.ingest.chunk import Chunk
 from dwsearch.search.engine import SearchSession
+from dwsearch.search.settings import SearchOptions
+from helpers import both_paths
 
 K1, B, TITLE_WEIGHT = 1.2, 0.75, 1.5
 
@@ -50,7 +52,7 @@ def test_scores_worked_out_by_hand(tiny_session):
     # c3 (1 word); chunks without the field do not lower its average length.
     title_score = TITLE_WEIGHT * _bm25(idf, 1, 2, (2 + 2) / 2)
     text_score = _bm25(idf, 1, 5, (5 + 1) / 2)
-    hits = tiny_session.search("global", correct=False).hits
+    hits = tiny_session.search("global", None, SearchOptions(correct=False)).hits
     assert [(h.id, h.score) for h in hits] == [
         ("c1", pytest.approx(title_score, abs=1e-5)),
         ("c4", pytest.approx(title_score, abs=1e-5)),
@@ -102,16 +104,14 @@ def orchard_session(tmp_path):
         yield session
 
 
-def test_feedback_lends_the_query_the_words_of_its_best_hits(orchard_session, monkeypatch):
-    import dwsearch.search.engine as engine
-
-    plain = orchard_session.search("apple", correct=False)
+def test_feedback_lends_the_query_the_words_of_its_best_hits(orchard_session):
+    plain = orchard_session.search("apple", None, SearchOptions(correct=False))
     assert {h.id for h in plain.hits} == {"c0", "c1"}
     outcomes = []
-    for threshold in (10**9, 0):  # Whoosh's search, then the bulk ranking
-        monkeypatch.setattr(engine, "BULK_FROM_DOCS", threshold)
-        widened = orchard_session.search("apple", correct=False, feedback=True)
-        outcomes.append([(h.id, h.score) for h in widened.hits])
+    with both_paths(orchard_session) as paths:
+        for by in paths:  # Whoosh's search, then the bulk ranking
+            widened = by.search("apple", None, SearchOptions(correct=False, feedback=True))
+            outcomes.append([(h.id, h.score) for h in widened.hits])
     # "orchard" is the best hits' commonest word: the chunk about orchard soil comes too.
     assert {hit for hit, _ in outcomes[0][:2]} == {"c0", "c1"}
     assert "c2" in [hit for hit, _ in outcomes[0]] and "c3" not in [h for h, _ in outcomes[0]]

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dwsearch.search.highlight import Mark, _best_window
+from dwsearch.search.settings import SearchOptions
 from helpers import session_over
 
 FILLER = "The council met again to review the work programme of its many committees. "
@@ -35,7 +36,9 @@ def snippets(tmp_path_factory):
 
 
 def _marked(session, query, chunk_id):
-    hit = next(h for h in session.search(query, limit=10).hits if h.id == chunk_id)
+    hit = next(
+        h for h in session.search(query, None, SearchOptions(limit=10)).hits if h.id == chunk_id
+    )
     return [s.text for s in hit.snippet.segments if s.marked], hit.snippet.plain
 
 

@@ -7,15 +7,15 @@ Every search here runs through `dwsearch search`, on Whoosh's path and the bulk 
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-import dwsearch.search.engine as engine
+from dwsearch.app.api import session
 from dwsearch.index import parallel
-from helpers import bench_module, run_cli
+from dwsearch.search.settings import SearchOptions, SearchSettings
+from helpers import BULK_ALWAYS, WHOOSH_ONLY, bench_module, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -46,25 +46,23 @@ def layouts(tmp_path_factory) -> dict[str, Path]:
     return indexes
 
 
-def _order(index: Path, query: str, sort: str, offset: int) -> list[tuple[str, float]]:
-    result = run_cli(
-        "search", query, "--sort", sort, "--limit", "25", "--offset", str(offset),
-        "--json", "--no-correct", "--index", str(index),
-    )  # fmt: skip
-    assert result.exit_code == 0, (query, result.stderr)
-    return [(hit["id"], hit["score"]) for hit in json.loads(result.stdout)["hits"]]
+def _order(
+    index: Path, query: str, sort: str, offset: int, bulk_from: int
+) -> list[tuple[str, float]]:
+    options = SearchOptions(limit=25, offset=offset, sort=sort, correct=False)
+    with session(index, settings=SearchSettings(bulk_from_docs=bulk_from)) as opened:
+        return [(hit.id, hit.score) for hit in opened.search(query, None, options).hits]
 
 
 @pytest.mark.parametrize("sort", SORTS)
-def test_tied_hits_keep_one_order_across_builds_and_paths(layouts, monkeypatch, sort):
+def test_tied_hits_keep_one_order_across_builds_and_paths(layouts, sort):
     for query in QUERIES:
         for offset in (0, 20):
             orders = {}
-            for threshold in (10**9, 0):  # Whoosh's search, then the bulk ranking
-                monkeypatch.setattr(engine, "BULK_FROM_DOCS", threshold)
+            for threshold in (WHOOSH_ONLY, BULK_ALWAYS):  # Whoosh's search, then in bulk
                 for name, index in layouts.items():
-                    orders[name, threshold] = _order(index, query, sort, offset)
-            first = orders["whole", 10**9]
+                    orders[name, threshold] = _order(index, query, sort, offset, threshold)
+            first = orders["whole", WHOOSH_ONLY]
             assert len({score for _, score in first}) < len(first), query  # ties to break
             for where, order in orders.items():
                 assert order == first, (query, sort, offset, where)

@@ -19,6 +19,7 @@ from dwsearch.index.builder import build_from_chunks
 from dwsearch.index.reading import open_generation
 from dwsearch.ingest.chunk import Chunk
 from dwsearch.search.engine import SearchSession
+from dwsearch.search.settings import SearchOptions
 from helpers import run_cli, write
 
 
@@ -122,7 +123,7 @@ def shield_session(tmp_path):
 @pytest.mark.parametrize("typed", ["Privacy Shield", '"shield"', "shield"])
 def test_an_english_word_the_index_lacks_is_never_rewritten(shield_session, typed):
     tolerant = shield_session.search(typed)
-    as_typed = shield_session.search(typed, correct=False)
+    as_typed = shield_session.search(typed, None, SearchOptions(correct=False))
     assert tolerant.suggestion is None
     assert [h.id for h in tolerant.hits] == [h.id for h in as_typed.hits]
 

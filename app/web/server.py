@@ -37,6 +37,7 @@ from dwsearch.index import IndexProblem
 from dwsearch.ingest.chunk import Chunk
 from dwsearch.search.errors import SearchError
 from dwsearch.search.results import Results
+from dwsearch.search.settings import SearchOptions
 
 from .params import SORTS, SearchRequest, read_search
 from .views import facet_groups, hit_views, label, pagination, web_link
@@ -267,10 +268,9 @@ class SearchSite:
         return self.service.search(
             wanted.query,
             wanted.filters,
-            limit=wanted.limit,
-            offset=wanted.offset,
-            sort=wanted.sort,
-            feedback=wanted.feedback,
+            SearchOptions(
+                limit=wanted.limit, offset=wanted.offset, sort=wanted.sort, feedback=wanted.feedback
+            ),
         )
 
     async def _chunk(self, chunk_id: str) -> Chunk:

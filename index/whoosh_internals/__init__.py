@@ -37,6 +37,14 @@ What it owns:
 from __future__ import annotations
 
 from .guard import FAST, PUBLIC_ONLY_VARIABLE, SUPPORTED_VERSION, WhooshVersionWarning, deflater
+from .querying import (
+    DocIdSet,
+    edit_distance,
+    field_range_plugin,
+    length_table,
+    position_decoder,
+    typed_prefix_plugin,
+)
 from .reading import (
     Block,
     all_postings,
@@ -68,6 +76,7 @@ __all__ = [
     "SUPPORTED_VERSION",
     "Block",
     "CodecSegments",
+    "DocIdSet",
     "TermPostings",
     "WhooshVersionWarning",
     "accent_map",
@@ -77,15 +86,20 @@ __all__ = [
     "compound_parts",
     "constant_matcher",
     "deflater",
+    "edit_distance",
     "excluding_matcher",
     "field_indexer",
+    "field_range_plugin",
     "flat_postings",
     "length_bytes",
+    "length_table",
     "number_column",
+    "position_decoder",
     "posting_blocks",
     "posting_ids",
     "segment_reader",
     "segments_of",
+    "typed_prefix_plugin",
     "write_toc",
     "writing_codec",
 ]

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from web_support import LiveServer
 
 pytestmark = pytest.mark.slow
@@ -88,7 +89,7 @@ def test_an_answer_to_an_older_search_never_replaces_a_newer_one(page, live_serv
     _wait_for_results(page, client, "q=cybersecurity")
     page.wait_for_timeout(2000)  # the late answer has arrived by now
     assert _hit_ids(page) == _api_ids(client, "q=cybersecurity")
-    assert page.input_value("#q") == "cybersecurity"
+    expect(page.locator("#q")).to_have_value("cybersecurity")
 
 
 def test_ticking_a_facet_changes_the_counts_the_hits_and_the_url(page, live_server, client):
@@ -121,10 +122,10 @@ def test_the_related_box_adds_feedback_and_is_kept_in_the_url(page, live_server,
 
     page.reload()
     _wait_for_results(page, client, "q=cybersecurity&feedback=1")
-    assert page.locator("#feedback").is_checked()
+    expect(page.locator("#feedback")).to_be_checked()
     page.go_back()
     _wait_for_results(page, client, "q=cybersecurity")
-    assert not page.locator("#feedback").is_checked()
+    expect(page.locator("#feedback")).not_to_be_checked()
     assert page.errors == []
 
 
@@ -141,18 +142,18 @@ def test_reload_gives_the_same_page_and_back_and_forward_walk_the_searches(
 
     page.reload()
     _wait_for_results(page, client, "q=cybersecurity&kind=issue")
-    assert page.locator("#facets input[name=kind][value=issue]").is_checked()
-    assert page.input_value("#q") == "cybersecurity"
+    expect(page.locator("#facets input[name=kind][value=issue]")).to_be_checked()
+    expect(page.locator("#q")).to_have_value("cybersecurity")
 
     page.go_back()
     _wait_for_results(page, client, "q=cybersecurity")
-    assert not page.locator("#facets input[name=kind][value=issue]").is_checked()
+    expect(page.locator("#facets input[name=kind][value=issue]")).not_to_be_checked()
     page.go_back()
     _wait_for_results(page, client, "q=satellite")
-    assert page.input_value("#q") == "satellite"
+    expect(page.locator("#q")).to_have_value("satellite")
     page.go_forward()
     _wait_for_results(page, client, "q=cybersecurity")
-    assert page.input_value("#q") == "cybersecurity"
+    expect(page.locator("#q")).to_have_value("cybersecurity")
     assert page.errors == []
 
 
@@ -166,7 +167,7 @@ def test_a_chunk_page_leads_back_to_the_search_it_came_from(page, live_server, c
     page.get_by_role("link", name="Back to the search").click()
     page.wait_for_url(search_url)
     _wait_for_results(page, client, "q=spectrum&sector=ITU-D")
-    assert page.locator("#facets input[name=sector][value='ITU-D']").is_checked()
+    expect(page.locator("#facets input[name=sector][value='ITU-D']")).to_be_checked()
 
 
 def test_a_year_half_typed_is_not_searched_for(page, live_server, client):

@@ -1,0 +1,162 @@
+"""Typo tolerance, as Meilisearch has it: a word that is neither indexed nor English may
+be a typo of the nearest indexed word within its length's budget of edits, and matches
+that word too; a correct word is never rewritten."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, NamedTuple
+
+from whoosh import query
+
+from dwsearch.index.analysis import acronyms, spelling_analyzer
+from dwsearch.index.reading import holds_live, live_doc_frequency
+from dwsearch.index.whoosh_internals import edit_distance
+from dwsearch.lexicon import stop_words
+
+from .query import FIELD_BOOSTS, QUOTED, SEARCH_FIELDS, plain_words_query
+
+
+class Correction(NamedTuple):
+    """A mistyped word, where it stands in the query, and the indexed word meant."""
+
+    start: int
+    end: int
+    word: str
+    replacement: str
+
+
+# Meilisearch's typo tolerance: no typo in a word under 5 letters, one from 5, two from 9.
+ONE_TYPO_FROM, TWO_TYPOS_FROM = 5, 9
+
+
+def typos_allowed(word: str) -> int:
+    """How many edits a word as long as this one may hold."""
+    if len(word) >= TWO_TYPOS_FROM:
+        return 2
+    return 1 if len(word) >= ONE_TYPO_FROM else 0
+
+
+@cache
+def english_words() -> Any:
+    """A well-kept English word list with frequencies (pyspellchecker's, from
+    OpenSubtitles and SCOWL), loaded only when a word might be a typo (about 0.2 s)."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
+
+
+def is_known_word(word: str) -> bool:
+    """Whether a word is correct English or a name the English word list knows."""
+    return word.lower() in english_words()
+
+
+def _typed_words(parsed: query.Query, text: str) -> list[tuple[int, int, list[query.Term]]]:
+    """Plain words of the query with the terms each became, by their place in the text."""
+    spans: dict[tuple[int, int], list[query.Term]] = {}
+    for leaf in parsed.leaves():
+        if type(leaf) is query.Term and leaf.fieldname in SEARCH_FIELDS:
+            start, end = getattr(leaf, "startchar", None), getattr(leaf, "endchar", None)
+            if start is not None and end is not None:
+                spans.setdefault((start, end), []).append(leaf)
+    return [(s, e, terms) for (s, e), terms in sorted(spans.items())]
+
+
+def find_corrections(parsed: query.Query, text: str, searcher: Any) -> list[Correction]:
+    """Closest indexed words for the words that may be typos.
+
+    A word is left as typed when it is short, inside quotes, excluded, an acronym, a
+    word the index holds, or a word known to be correct English: only a word that is
+    none of these can be a typo, and only into an indexed word within its typo budget.
+    """
+    reader = searcher.reader()
+    quoted = [m.span() for m in QUOTED.finditer(text)]
+    corrections = []
+    known_acronyms = acronyms()
+    for start, end, terms in _typed_words(parsed, text):
+        word = text[start:end]
+        if not word.isalpha() or not typos_allowed(word) or word in known_acronyms:
+            continue
+        if any(a <= start < b for a, b in quoted) or text[:start].endswith("-"):
+            continue
+        if any(holds_live(reader, t.fieldname, t.text) for t in terms):
+            continue
+        if is_known_word(word):
+            continue
+        replacement = closest_word(word, reader)
+        if replacement:
+            corrections.append(Correction(start, end, word, replacement))
+    return corrections
+
+
+def closest_word(word: str, reader: Any) -> str | None:
+    """The indexed word nearest in edit distance, within the word's typo budget; the
+    more common one when tied. The first letter is taken as typed (few typos are
+    there, and it keeps the lookup to one letter's words). Never a stop word, nor a
+    word only deleted chunks hold (a removed page's, until its segment is rewritten)."""
+    folded = [t.text for t in spelling_analyzer()(word)]
+    if not folded:
+        return None
+    target = folded[0]
+    budget = typos_allowed(target)
+    candidates = sorted(
+        (edit_distance(target, found), found)
+        for found in reader.terms_within("spell", target, budget, prefix=1)
+        if found != target and found not in stop_words() and "-" not in found
+    )
+    nearest: list[tuple[int, str]] = []  # the live words fewest edits away
+    for edits, found in candidates:
+        if nearest and edits > nearest[0][0]:
+            break
+        if holds_live(reader, "spell", found):
+            nearest.append((edits, found))
+    if len(nearest) < 2:
+        return nearest[0][1] if nearest else None
+    return min(
+        (found for _, found in nearest),
+        key=lambda found: (-live_doc_frequency(reader, "spell", found), found),
+    )
+
+
+def apply_corrections(text: str, corrections: list[Correction]) -> str:
+    for fix in sorted(corrections, key=lambda c: c.start, reverse=True):
+        text = text[: fix.start] + fix.replacement + text[fix.end :]
+    return text
+
+
+def with_corrections(
+    tree: query.Query,
+    corrections: list[Correction],
+    schema: Any,
+    boosts: dict[str, float] = FIELD_BOOSTS,
+) -> query.Query:
+    """The query with each mistyped word's terms widened to the word OR its correction."""
+    fixes: dict[tuple[int, int, str], list[query.Query]] = {}
+    for fix in corrections:
+        corrected = plain_words_query(fix.replacement, schema, boosts)
+        for leaf in corrected.leaves() if corrected is not None else ():
+            fixes.setdefault((fix.start, fix.end, leaf.fieldname), []).append(leaf)
+
+    def widen(node: query.Query) -> query.Query:
+        if type(node) is query.Term:
+            span = (getattr(node, "startchar", None), getattr(node, "endchar", None))
+            found = fixes.get((*span, node.fieldname))
+            return query.Or([node, *found]) if found else node
+        if isinstance(node, query.CompoundQuery) or hasattr(node, "child"):
+            return node.apply(widen)
+        return node
+
+    return widen(tree).normalize()
+
+
+def correct_query(
+    tree: query.Query, text: str, searcher: Any, boosts: dict[str, float] = FIELD_BOOSTS
+) -> tuple[query.Query, str | None]:
+    """The query widened by the corrections of its typos, and the corrected text to show
+    ("Showing results for") when the query as typed finds nothing."""
+    corrections = find_corrections(tree, text, searcher)
+    if not corrections:
+        return tree, None
+    found_as_typed = next(iter(searcher.docs_for_query(tree)), None) is not None
+    widened = with_corrections(tree, corrections, searcher.schema, boosts)
+    return widened, None if found_as_typed else apply_corrections(text, corrections)
