@@ -174,3 +174,45 @@ def test_an_object_without_the_attributes_used_is_read_through_the_public_api(
         "Whoosh's LackingMatcher has no _renamed; searching and building use Whoosh's "
         "public API (slower)"
     ]
+
+
+# Whoosh's public API, as its documentation gives it; any other Whoosh module is named
+# only by the internals package.
+WHOOSH_PUBLIC = {
+    "whoosh", "whoosh.index", "whoosh.fields", "whoosh.analysis", "whoosh.query",
+    "whoosh.qparser", "whoosh.searching", "whoosh.scoring", "whoosh.highlight",
+    "whoosh.sorting",
+}  # fmt: skip
+# The start-up stand-ins must be in place before Whoosh is imported, so they cannot go
+# through the internals package (which imports it): they name Whoosh's language modules.
+STAND_INS = ROOT / "app" / "startup.py"
+
+
+def _whoosh_module(name: str) -> str | None:
+    """The Whoosh module an imported name is, or is in."""
+    import importlib.util
+
+    if not name.startswith("whoosh"):
+        return None
+    parts = name.split(".")
+    for end in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:end])
+        try:
+            if importlib.util.find_spec(candidate) is not None:
+                return candidate
+        except (ImportError, ValueError):
+            continue
+    return name
+
+
+def test_whoosh_beyond_its_public_api_is_named_in_one_package_only():
+    found = []
+    for path in _modules():
+        if path.is_relative_to(INTERNALS) or path == STAND_INS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            for name in _imported(node, path):
+                module = _whoosh_module(name)
+                if module is not None and module not in WHOOSH_PUBLIC:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {module}")
+    assert found == []
