@@ -26,6 +26,7 @@ from dwsearch.index import (
     live_generation,
     resolve_index_dir,
 )
+from dwsearch.index.checksums import verify_generation
 from dwsearch.index.location import (
     BUILD,
     REBUILD,
@@ -34,7 +35,6 @@ from dwsearch.index.location import (
     current_generation,
     read_sources,
     read_vocabulary,
-    verify_generation,
 )
 from dwsearch.index.reading import OpenIndex, open_generation
 from dwsearch.index.schema import schema_version

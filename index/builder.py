@@ -28,6 +28,7 @@ from dwsearch.ingest import Chunk
 from dwsearch.ingest.pages import Taxonomy, load_taxonomy
 
 from . import faults
+from .checksums import file_checksums, verify_generation
 from .documents import chunk_document
 from .facetmap import write_facetmap
 from .generations import (
@@ -46,9 +47,7 @@ from .location import (
     IndexProblem,
     Manifest,
     Root,
-    file_checksums,
     remove_stale,
-    verify_generation,
     write_sources,
     write_vocabulary,
 )

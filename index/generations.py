@@ -22,6 +22,7 @@ from dwsearch.ingest.pages import Taxonomy
 from dwsearch.ingest.vocabulary import facet_vocabulary
 
 from . import faults
+from .checksums import file_checksums, verify_generation
 from .facetmap import FACETMAP, write_facetmap
 from .location import (
     GENERATION_MARKER,
@@ -33,12 +34,10 @@ from .location import (
     Root,
     corpus_hash,
     current_generation,
-    file_checksums,
     new_building_dir,
     publish,
     read_manifest,
     read_sources,
-    verify_generation,
     write_new,
     write_sources,
     write_vocabulary,
