@@ -188,8 +188,9 @@ class SourceSet:
         """Take out the paths given to a removal; return the keys of the pages to drop.
 
         A root is forgotten with its pages. A page or subfolder of a folder root is
-        excluded from it, so later refreshes leave it out. A path the index holds
-        nothing of is refused, and nothing is recorded.
+        excluded from it, so later refreshes leave it out. A path the index holds nothing
+        of, and that is not on disk either (a mistyped name), is refused, and nothing is
+        recorded.
         """
         to_remove: list[str] = []
         for path in paths:
