@@ -3,7 +3,7 @@
     python bench/stress.py [--queries 5000] [--kills 20] [--pages 250] [--json]
                            [--workdir DIR] [--seed 1]
 
-Four parts, each counting its tries and its failures (the run exits 1 on any failure):
+Six parts, each counting its tries and its failures (the run exits 1 on any failure):
 
 - queries: random queries (operators, quotes, wildcards, fields, ranges, accents,
   control characters, very long ones) through the Python API, and a sample through the
@@ -18,8 +18,14 @@ Four parts, each counting its tries and its failures (the run exits 1 on any fai
 - kills: parallel builds of `--pages` pages killed at random moments (SIGKILL, SIGTERM
   or SIGINT). A failure is a worker left running, a live index that no longer answers
   as it did, or a next build that does not complete.
+- terms: builds of HTML pages TERMed at random while they read them (inside
+  trafilatura, htmldate, lxml). A failure is an exit other than 143, a published
+  generation, or a half-built one left behind.
 - corruptions: each file of an index truncated, zeroed, bit-flipped and deleted in
   turn. A failure is a wrong answer, or a damaged index not mended by a plain build.
+- large damage: random bytes flipped in one part (length columns, terms, postings,
+  stored fields) of a segment over 4 MiB. A failure is a traceback, a wrong answer where
+  the damage can be seen, or a damaged index not mended by a plain build.
 
 A small slice of each part runs in the tests (tests/test_stress.py).
 """
