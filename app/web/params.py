@@ -7,7 +7,8 @@ API and the page each word it (`dwsearch.app.wording`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlencode
@@ -140,9 +141,29 @@ class QueryValues(Protocol):
 
     def getlist(self, key: str) -> list[str]: ...
 
+    def __iter__(self) -> Iterator[str]: ...
+
+
+# Every parameter a search's URL may carry; any other is a mistake, never ignored.
+PARAMETERS = (
+    "q", *FACETS, "year", "year_from", "year_to", "since", "until", "sort", "feedback",
+    "limit", "offset",
+)  # fmt: skip
+
 
 def read_search(params: QueryValues) -> SearchRequest:
-    """The search a query string asks for; SearchError names the first bad value."""
+    """The search a query string asks for; SearchError names the first bad value, or a
+    parameter no search has (`topics=privacy` filtered nothing, unsaid)."""
+    for name in params:
+        if name not in PARAMETERS:
+            nearest = difflib.get_close_matches(name, PARAMETERS, n=1, cutoff=0.6)
+            raise SearchError(
+                "not a parameter a search takes",
+                name,
+                None,
+                PARAMETERS,
+                nearest[0] if nearest else "",
+            )
     getlist = params.getlist
     query = _single(params, "q")
     if len(query) > MAX_QUERY_CHARS:

@@ -240,3 +240,18 @@ def test_every_response_carries_the_security_headers(client):
         assert "script-src 'self'" in policy and "unsafe-inline" not in policy
         assert "default-src 'none'" in policy
         assert headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"), [("topics", "topic"), ("yaer", "year"), ("lmit", "limit")]
+)
+def test_a_parameter_no_search_has_is_refused_with_the_nearest(client, given, meant):
+    """`topics=privacy` returned unfiltered results, as if the filter had been applied."""
+    for route in ("/api/search", "/api/facets"):
+        response = client.get(f"{route}?q=spectrum&{given}=2")
+        assert response.status_code == 400
+        body = response.json()
+        assert (body["field"], body["suggestion"]) == (given, meant)
+        assert body["error"] == f"{given}: not a parameter a search takes; did you mean '{meant}'?"
+    page = client.get(f"/?q=spectrum&{given}=2")
+    assert page.status_code == 400 and f"did you mean &#39;{meant}&#39;?" in page.text
