@@ -25,6 +25,7 @@ from .cli_options import (
     warn,
 )
 from .printers import date_label, visible, visible_text
+from .wording import CLI_NAMES
 
 if TYPE_CHECKING:
     from dwsearch.index.builder import BuildReport
@@ -150,11 +151,13 @@ def _report_build(report: BuildReport) -> None:
         warn(failure)
     for each in report.sources.values():
         if each.changed or each.failed:
+            resettled = ", ".join(CLI_NAMES.get(name, name) for name in each.resettled)
             click.echo(
                 visible(
                     f"{each.root}: {len(each.added)} added, {len(each.updated)} updated, "
                     f"{len(each.removed)} removed, {each.unchanged} unchanged"
                     + (f", {len(each.failed)} failed" if each.failed else "")
+                    + (f" (new {resettled}: every page read again)" if resettled else "")
                 )
             )
     if report.published:

@@ -135,7 +135,8 @@ def build_index(
         else:
             scopes = _refresh_all(sources, live, index_dir, bundled_if_lost)
         full = rebuild or _needs_rebuild(live, taxonomy)
-        report, work = _planned(live, sources.roots, scopes, full, index_dir)
+        resettled = sources.resettled(live.roots)
+        report, work = _planned(live, sources.roots, scopes, full, index_dir, resettled)
         if not full and _up_to_date(live, work, sources.roots, taxonomy_path):
             # Before saying "up to date", read every byte: damage must not pass for that.
             assert live.generation is not None and live.manifest is not None
@@ -145,7 +146,7 @@ def build_index(
                 report.seconds = time.perf_counter() - started
                 return report
             full = True
-            report, work = _planned(live, sources.roots, scopes, full, index_dir)
+            report, work = _planned(live, sources.roots, scopes, full, index_dir, resettled)
         faults.reached("scanned")
         with new_generation(index_dir) as building:
             if full:
@@ -261,12 +262,21 @@ def _needs_rebuild(live: Live, taxonomy: Taxonomy) -> bool:
 
 
 def _planned(
-    live: Live, roots: list[Root], scopes: Scopes, full: bool, index_dir: Path
+    live: Live,
+    roots: list[Root],
+    scopes: Scopes,
+    full: bool,
+    index_dir: Path,
+    resettled: dict[str, list[str]],
 ) -> tuple[BuildReport, Plan]:
-    """A new report, and the plan of a build (a full one scans every root)."""
+    """A new report, and the plan of a build (a full one scans every root); the pages of
+    the roots given new settings are read again, so the settings hold at once."""
     report = BuildReport(index_dir, rebuilt=full)
+    for root, names in resettled.items():
+        report.of(root).resettled = names
     in_scope = {root.path: None for root in roots} if full else scopes
-    return report, plan(live.sources, roots, in_scope, full, report)
+    renew = frozenset(resettled)
+    return report, plan(live.sources, roots, in_scope, full, report, renew)
 
 
 def _up_to_date(live: Live, work: Plan, roots: list[Root], taxonomy_path: Path | None) -> bool:

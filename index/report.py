@@ -16,6 +16,8 @@ class SourceReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     failed: list[str] = field(default_factory=list)  # one message per file, naming it
+    # Settings given anew (by their Python API names), for which every page was re-read.
+    resettled: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:

@@ -103,11 +103,23 @@ def scan(roots: list[Root], scopes: Scopes, report: BuildReport, known: Entries)
     return found_now
 
 
-def plan(held: Entries, roots: list[Root], scopes: Scopes, full: bool, report: BuildReport) -> Plan:
+def plan(
+    held: Entries,
+    roots: list[Root],
+    scopes: Scopes,
+    full: bool,
+    report: BuildReport,
+    renew: frozenset[str] = frozenset(),
+) -> Plan:
     """Scan the roots in scope and decide, page by page, against the pages `held`; the
-    report says it per root."""
+    pages of the roots in `renew` (whose settings changed) are indexed again, changed or
+    not. The report says it per root."""
     now = scan(roots, scopes, report, {} if full else held)
-    to_index = [k for k in now.found if full or held.get(k, {}).get("hash") != now.found[k].digest]
+    to_index = [
+        key
+        for key, found in now.found.items()
+        if full or found.root.path in renew or held.get(key, {}).get("hash") != found.digest
+    ]
     kept = {k for k, entry in held.items() if entry.get("root") in now.missing_roots}
     kept |= {k for k in now.failed if k in held}
     kept |= {k for k in held if under(k, now.unlisted)}

@@ -216,6 +216,27 @@ class SourceSet:
             to_remove += [k for k in keys if k not in to_remove]
         return to_remove
 
+    def resettled(self, before: list[Root]) -> dict[str, list[str]]:
+        """The roots whose settings differ from what they were `before`, and the names of
+        those settings: their pages are read again, so the settings hold at once."""
+        earlier = {root.path: root for root in before}
+        changed: dict[str, list[str]] = {}
+        for root in self.roots:
+            old = earlier.get(root.path)
+            if old is None:
+                continue
+            names = [
+                name
+                for name, now, then in (
+                    ("url_pattern", root.url_pattern, old.url_pattern),
+                    ("max_file_mb", root.max_bytes, old.max_bytes),
+                )
+                if now != then
+            ]
+            if names:
+                changed[root.path] = names
+        return changed
+
     @staticmethod
     def _include(root: Root, relative: str, path: Path) -> None:
         """Bring back a page or subfolder of `root` that was removed; refuse one inside a

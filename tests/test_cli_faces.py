@@ -149,3 +149,29 @@ def test_an_index_file_replaced_by_a_device_is_damage_not_a_hang(tmp_path):
     result = run_cli("search", "spectrum", "--index", str(index))
     assert result.exit_code == 2 and "damaged" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_a_new_setting_for_an_indexed_folder_holds_at_once(tmp_path):
+    """A --url-pattern given to a folder already indexed said "updated", but no page got
+    an address until --rebuild; now its pages are read again, and the summary says so."""
+    from helpers import write
+
+    pages, index = tmp_path / "pages", tmp_path / "ix"
+    write(pages / "wto.txt", "World Trade Organization\n\nAbout e-commerce.\n")
+    write(pages / "itu.txt", "ITU\n\nAbout spectrum.\n")
+    assert run_cli("build", str(pages), "--index", str(index)).exit_code == 0
+
+    def addresses() -> set[str]:
+        found = run_cli("search", "", "--index", str(index), "--json").stdout
+        return {hit["url"] for hit in json.loads(found)["hits"]}
+
+    assert addresses() == {""}
+    pattern = "https://dig.watch/actors/{stem}"
+    given = run_cli("build", str(pages), "--index", str(index), "--url-pattern", pattern)
+    assert given.exit_code == 0
+    assert (
+        "2 updated" in given.stdout and "(new --url-pattern: every page read again)" in given.stdout
+    )
+    assert addresses() == {"https://dig.watch/actors/wto", "https://dig.watch/actors/itu"}
+    again = run_cli("build", str(pages), "--index", str(index), "--url-pattern", pattern)
+    assert "up to date" in again.stdout  # the same setting again changes nothing
