@@ -26,6 +26,7 @@ from dwsearch.ingest.chunk import Chunk
 from .collectors import Collecting, DateOrder, FacetCounts, Matched, TopHits
 from .compounds import with_compound_forms
 from .errors import ChunkNotFound, SearchError
+from .explain import explain_hits
 from .facets import filter_bits
 from .feedback import rm3_query
 from .filters import nearest_value
@@ -98,30 +99,6 @@ def _canonical_filters(filters: Filters, known: dict[str, dict[str, str]]) -> Fi
     )
 
 
-def _explain(searcher: Any, parsed: Any, docnums: list[int]) -> dict[int, tuple[str, ...]]:
-    """Each query term's share of each hit's score, as BM25F computed it.
-
-    Each term's matcher is made once and walked through the hits in document order: a
-    prefix's matcher gathers every word it begins, and made once a hit, 20 prefixes over
-    100 hits took 74 s on 85,000 chunks.
-    """
-    wanted = sorted(set(docnums))
-    lines: dict[int, list[str]] = {docnum: [] for docnum in wanted}
-    for leaf in parsed.leaves():
-        if getattr(leaf, "fieldname", None) not in SEARCH_FIELDS:
-            continue
-        matcher = leaf.matcher(searcher)
-        boost = f" (weight {leaf.boost:.4g})" if leaf.boost != 1 else ""
-        for docnum in wanted:
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-            if matcher.is_active() and matcher.id() == docnum:
-                lines[docnum].append(f"{leaf} = {matcher.score():.4f}{boost}")
-    return {docnum: tuple(found) for docnum, found in lines.items()}
-
-
 class SearchSession:
     """An open index and searcher, for many searches in one process, with the settings
     it searches by (`SearchSettings`: ranking, matching, feedback).
@@ -167,7 +144,7 @@ class SearchSession:
         options = options.checked()
         started = time.perf_counter()
         filters = self._canonical(filters or Filters())
-        parsed, suggestion = self._understood(query_text, filters, options)
+        parsed, suggestion, text = self._understood(query_text, filters, options)
         matched = self._match(parsed)
         allowed = filter_bits(self.facets, filters)
         final = matched.bits
@@ -187,7 +164,7 @@ class SearchSession:
             limit=options.limit,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             suggestion=suggestion,
-            hits=self._hits(parsed, page, options),
+            hits=self._hits(parsed, page, options, text),
             facets=counts,
             sort=options.sort,
         )
@@ -202,9 +179,9 @@ class SearchSession:
 
     def _understood(
         self, query_text: str, filters: Filters, options: SearchOptions
-    ) -> tuple[Any, str | None]:
+    ) -> tuple[Any, str | None, str]:
         """The query as searched (its compounds, typos' corrections, and feedback words
-        added), and the corrected text to show, if any."""
+        added), the corrected text to show, if any, and the text searched."""
         searcher, settings = self.searcher, self.settings
         boosts = settings.field_boosts
         text = clean_query_text(query_text)
@@ -227,7 +204,7 @@ class SearchSession:
             )
             hits = self.search(query_text, filters, first).hits
             parsed = rm3_query(parsed, hits, searcher.schema["text"].analyzer, settings)
-        return parsed, suggestion
+        return parsed, suggestion, text
 
     def _match(self, parsed: Any) -> Matched:
         """The documents the query matches, less deleted ones; on a large index, an OR
@@ -250,13 +227,13 @@ class SearchSession:
         return self._ranker
 
     def _hits(
-        self, parsed: Any, page: list[tuple[float, int]], options: SearchOptions
+        self, parsed: Any, page: list[tuple[float, int]], options: SearchOptions, text: str
     ) -> list[Hit]:
         """The page's chunks, highlighted and explained as asked."""
         searcher = self.searcher
         terms = QueryMarks.of(parsed)
         docnums = [docnum for _, docnum in page]
-        explained = _explain(searcher, parsed, docnums) if options.explain else {}
+        explained = explain_hits(searcher, parsed, docnums, text) if options.explain else {}
         hits = []
         for score, docnum in page:
             chunk = stored_chunk(searcher.stored_fields(docnum))

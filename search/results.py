@@ -36,6 +36,30 @@ class Snippet:
 
 
 @dataclass(frozen=True)
+class Share:
+    """One part of a hit's score: a query term found in one of its fields.
+
+    `kind` is "word" (a word typed), "phrase" (a quoted phrase), "prefix", "side by side"
+    (the bonus of two words typed next to each other, found so), or "read as" (a form
+    the search added: a typo's correction, a compound's other spelling)."""
+
+    kind: str
+    field: str  # "title" or "text"
+    typed: str  # the words as typed in the query (or the form added)
+    term: str  # as indexed: analysed, stemmed
+    score: float
+    weight: float  # the query's weight of it (the title's, a repeat's, a bonus's)
+    count: int = 0  # times the word is in the field, for a word (0: not counted)
+
+    @property
+    def raw(self) -> str:
+        """Whoosh's own form of it: `text:cybersecur = 2.9546 (weight 1.5)`."""
+        weight = f" (weight {self.weight:.4g})" if self.weight != 1 else ""
+        quoted = f'"{self.term}"' if " " in self.term else self.term
+        return f"{self.field}:{quoted} = {self.score:.4f}{weight}"
+
+
+@dataclass(frozen=True)
 class Hit:
     """One result: the chunk, its score, and its highlighted title and snippet."""
 
@@ -43,7 +67,7 @@ class Hit:
     score: float
     snippet: Snippet
     title: Snippet
-    explanation: tuple[str, ...] = ()
+    explanation: tuple[Share, ...] = ()
 
     @property
     def id(self) -> str:

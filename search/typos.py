@@ -135,6 +135,8 @@ def with_corrections(
     for fix in corrections:
         corrected = plain_words_query(fix.replacement, schema, boosts)
         for leaf in corrected.leaves() if corrected is not None else ():
+            # In the place of the word typed, as a correction of it (for --explain).
+            leaf.startchar, leaf.endchar = fix.start, fix.end
             fixes.setdefault((fix.start, fix.end, leaf.fieldname), []).append(leaf)
 
     def widen(node: query.Query) -> query.Query:

@@ -256,10 +256,32 @@ def test_suggestion_is_shown(seed_index):
     assert data["suggestion"] == "satellites"
 
 
-def test_explain(seed_index):
-    result = run_cli("search", "AI satellites", "--explain", "--index", str(seed_index))
-    assert "score" in result.stdout
-    assert "title:satellit" in result.stdout
+def test_explain_says_in_words_which_word_matched_where(seed_index):
+    """`text:cybersecur = 2.9546` is Whoosh's form, kept in JSON; the text output names
+    the words as typed, the fields, how often and with what weight."""
+    typed = "cybersecurity standards"
+    result = run_cli("search", typed, "--explain", "--index", str(seed_index))
+    assert result.exit_code == 0
+    because = [
+        line.strip()
+        for block in result.stdout.split("because:\n")[1:]
+        for line in block.split("\n\n")[0].splitlines()
+    ]
+    assert because and "cybersecur" not in " ".join(because).replace("cybersecurity", "")
+    for line in because:
+        said = re.fullmatch(
+            r'(cybersecurity|standards|"cybersecurity standards" side by side): '
+            r"?((once|twice|\d+ times) )?in the (title|text).*: (bonus )?[0-9.]+",
+            line,
+        )
+        assert said, line
+    assert any("in the title (×1.5)" in line for line in because)
+    _, data = run_json(seed_index, typed, "--explain")
+    for hit in data["hits"]:
+        assert all(re.fullmatch(r'(title|text):\S+ = [0-9.]+( \(weight .*\))?', raw)
+                   for raw in hit["explanation"])  # fmt: skip
+        shares = [share["score"] for share in hit["shares"]]
+        assert sum(shares) == pytest.approx(hit["score"], abs=1e-3)
 
 
 def test_unknown_facet_value_suggests_the_nearest_and_where_to_see_them(seed_index):
