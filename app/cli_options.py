@@ -103,6 +103,20 @@ class WordsCommand(click.Command):
         return super().parse_args(ctx, args)
 
 
+def words_command(short_help: str) -> Callable[[Callable[..., Any]], click.Command]:
+    """A command whose arguments are QUERY's words (see `WordsCommand`)."""
+
+    def declare(function: Callable[..., Any]) -> click.Command:
+        words = click.argument("query", nargs=-1, type=click.UNPROCESSED)(function)
+        return click.command(
+            cls=WordsCommand,
+            context_settings={"ignore_unknown_options": True},
+            short_help=short_help,
+        )(words)
+
+    return declare
+
+
 def use_color(choice: str) -> bool:
     if choice != "auto":
         return choice == "always"

@@ -17,7 +17,6 @@ from .bounds import within_bounds
 from .cli_options import (
     EXIT_FOUND,
     EXIT_NOT_FOUND,
-    WordsCommand,
     api,
     color_option,
     filter_options,
@@ -25,6 +24,7 @@ from .cli_options import (
     json_option,
     use_color,
     warn,
+    words_command,
 )
 from .printers import (
     Style,
@@ -36,12 +36,7 @@ from .printers import (
 )
 
 
-@click.command(
-    cls=WordsCommand,
-    context_settings={"ignore_unknown_options": True},
-    short_help="Search: ranked chunks, matches marked, and facet counts.",
-)
-@click.argument("query", nargs=-1, type=click.UNPROCESSED)
+@words_command("Search: ranked chunks, matches marked, and facet counts.")
 @filter_options
 @click.option(
     "--limit", type=click.IntRange(0, MAX_LIMIT), default=10, show_default=True,
@@ -136,12 +131,7 @@ def show(chunk_id: str, as_json: bool, color: str, index: Path | None) -> None:
         click.echo(render_chunk_text(chunk, Style(colored)), color=colored)
 
 
-@click.command(
-    cls=WordsCommand,
-    context_settings={"ignore_unknown_options": True},
-    short_help="Count the chunks of each facet's values, for QUERY or all.",
-)
-@click.argument("query", nargs=-1, type=click.UNPROCESSED)
+@words_command("Count the chunks of each facet's values, for QUERY or all.")
 @filter_options
 @json_option
 @index_option

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -159,6 +160,14 @@ def test_a_query_word_may_start_with_a_minus(seed_index):
     assert {h["id"] for h in without["hits"]} == {h["id"] for h in with_it["hits"]} - mentions
 
 
+def _page_of(folder: Path, title: str, paragraphs: list[str]) -> Path:
+    """An index of one page of these paragraphs, built by the CLI."""
+    write(folder / "pages" / "page.txt", f"{title}\n\n" + "\n\n".join(paragraphs) + "\n")
+    index = folder / "ix"
+    assert run_cli("build", str(folder / "pages"), "--index", str(index)).exit_code == 0
+    return index
+
+
 def test_an_exclusion_leaves_out_every_chunk_with_the_word(tmp_path):
     """`council -policy` finds no chunk that says "policy", the first chunk with
     "council" included: Whoosh's exclusion let that one through when a chunk before it
@@ -169,9 +178,7 @@ def test_an_exclusion_leaves_out_every_chunk_with_the_word(tmp_path):
         "The council met in Geneva.",
         "The council on standards and its policy.",
     ]
-    write(tmp_path / "pages" / "a.txt", "Notes\n\n" + "\n\n".join(paragraphs) + "\n")
-    index = tmp_path / "ix"
-    assert run_cli("build", str(tmp_path / "pages"), "--index", str(index)).exit_code == 0
+    index = _page_of(tmp_path, "Notes", paragraphs)
     code, found = _search(index, "council", "-policy")
     assert code == 0
     assert [hit["text"] for hit in found["hits"]] == ["The council met in Geneva."]
@@ -350,9 +357,7 @@ def test_feedback_finds_chunks_that_share_the_best_hits_words(tmp_path):
         "Orchard soil and orchard irrigation.",
         "Banana plantations near the coast.",
     ]
-    write(tmp_path / "pages" / "fruit.txt", "Fruit notes\n\n" + "\n\n".join(paragraphs) + "\n")
-    index = tmp_path / "ix"
-    assert run_cli("build", str(tmp_path / "pages"), "--index", str(index)).exit_code == 0
+    index = _page_of(tmp_path, "Fruit notes", paragraphs)
 
     def texts(*flags: str, query: str = "apple") -> list[str]:
         code, data = _search(index, query, "--no-correct", *flags)
