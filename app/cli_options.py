@@ -191,7 +191,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     The command receives them read and checked, as one `filters` argument.
     """
     options = [
-        _facet_option("--type", "types", "TYPE", "of this type of chunk (profile, event_report…)"),
+        _facet_option("--type", "types", "TYPE", "of this type (profile, event_report…)"),
         _facet_option("--kind", "kinds", "KIND", "of this kind of page (actor, event…)"),
         _facet_option("--sector", "sectors", "SECTOR", "about this ITU sector (ITU-D…)"),
         _facet_option("--topic", "topics", "TOPIC", "on this topic, by slug or name"),
