@@ -127,11 +127,10 @@ def render_text(results: Results, style: Style, explain: bool = False) -> str:
 def _hit_lines(rank: int, hit: Hit, style: Style, explain: bool) -> list[str]:
     chunk = hit.chunk
     head = f"{rank:>3}. " + snippet_text(hit.title, style, bold=True)
-    where = visible(chunk.location)
+    # The place as a reader names it; the file and line stay in the JSON, for tools.
+    where = style(visible(chunk.breadcrumb), dim=True)
     if chunk.url:
-        where = f"{hyperlink(visible(chunk.url), chunk.url, style)}  {style(where, dim=True)}"
-    else:
-        where = style(where, dim=True)
+        where = f"{where}  {hyperlink(visible(chunk.url), chunk.url, style)}"
     out = [f"{head}  {style(_meta(chunk), fg='cyan')}", "     " + where]
     if chunk.text:
         out.append("     " + snippet_text(hit.snippet, style))
@@ -201,6 +200,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "baskets": list(chunk.baskets),
         "source": chunk.source,
         "lines": list(chunk.lines) if isinstance(chunk.lines, tuple) else chunk.lines,
+        "breadcrumb": chunk.breadcrumb,
     }
     if hit.explanation:
         data["explanation"] = [share.raw for share in hit.explanation]  # Whoosh's form
@@ -304,7 +304,11 @@ def render_chunk_text(chunk: Chunk, style: Style) -> str:
         ("topics", ", ".join(chunk.topics)),
         ("baskets", ", ".join(chunk.baskets)),
     ]
-    lines = [style(visible(chunk.display_title), bold=True), ""]
+    lines = [
+        style(visible(chunk.display_title), bold=True),
+        style(visible(chunk.breadcrumb), dim=True),
+        "",
+    ]
     if chunk.text:
         lines += [visible_text(chunk.text), ""]
     lines += [f"{style(f'{name:<8}', dim=True)} {visible(value)}" for name, value in rows if value]
