@@ -182,7 +182,9 @@ def _facet_option(flag: str, name: str, metavar: str, which: str) -> Any:
     )
 
 
-FILTER_PARAMETERS = ("types", "kinds", "sectors", "topics", "baskets", "years", "since", "until")
+FILTER_PARAMETERS = (
+    "types", "kinds", "sectors", "topics", "baskets", "years", "since", "until", "pages",
+)  # fmt: skip
 
 
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -216,6 +218,14 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             default="",
             metavar="DATE",
             help="Only chunks dated on or before DATE (a year or month counts to its last day).",
+        ),
+        click.option(
+            "--from-page",
+            "pages",
+            multiple=True,
+            metavar="SOURCE",
+            help="Only chunks of this page, named by its source (its file, as JSON's "
+            "`source` says); repeat for any of several.",
         ),
     ]
 

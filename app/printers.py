@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import shlex
 from dataclasses import asdict
 from typing import Any
 
@@ -113,15 +114,33 @@ def render_text(results: Results, style: Style, explain: bool = False) -> str:
     if results.suggestion is not None:
         lines.append(style(f"Showing results for: {visible(results.suggestion)}", bold=True))
         lines.append("")
+    last_of_page = {hit.chunk.source: rank for rank, hit in enumerate(results.hits)}
     for rank, hit in enumerate(results.hits, start=results.offset + 1):
         lines.extend(_hit_lines(rank, hit, style, explain))
+        if hit.more_from_page and last_of_page[hit.chunk.source] == rank - results.offset - 1:
+            lines[-1:-1] = [style(more_from_page_line(hit), dim=True)]
     shown = f"{results.offset + 1}–{results.offset + len(results.hits)} of " if results.hits else ""
     noun = "result" if results.total == 1 else "results"
     summary = facet_summary(results.facets)
     lines.append(
-        style(f"{shown}{results.total} {noun}", bold=True) + (f"  {summary}" if summary else "")
+        style(f"{shown}{results.total} {noun}{on_pages(results)}", bold=True)
+        + (f"  {summary}" if summary else "")
     )
     return "\n".join(lines)
+
+
+def on_pages(results: Results) -> str:
+    """` on 6 pages`, after a count of results; nothing when none matched."""
+    if not results.pages:
+        return ""
+    return f" on {results.pages} {'page' if results.pages == 1 else 'pages'}"
+
+
+def more_from_page_line(hit: Hit) -> str:
+    """Under a page's last hit listed: how many more it holds, and the filter that
+    lists them."""
+    source = visible(shlex.quote(hit.chunk.source))
+    return f"     {hit.more_from_page} more from this page: --from-page {source}"
 
 
 def _hit_lines(rank: int, hit: Hit, style: Style, explain: bool) -> list[str]:
@@ -201,6 +220,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "source": chunk.source,
         "lines": list(chunk.lines) if isinstance(chunk.lines, tuple) else chunk.lines,
         "breadcrumb": chunk.breadcrumb,
+        "more_from_page": hit.more_from_page,
     }
     if hit.explanation:
         data["explanation"] = [share.raw for share in hit.explanation]  # Whoosh's form
@@ -242,7 +262,8 @@ def results_from_data(data: dict[str, Any]) -> Results:
         snippet = snippet_from_html(hit["snippet"])
         title = snippet_from_html(hit["title_snippet"])
         shares = tuple(Share(**share) for share in hit.get("shares", ()))
-        hits.append(Hit(chunk, hit["score"], snippet, title, shares))
+        more = hit.get("more_from_page", 0)
+        hits.append(Hit(chunk, hit["score"], snippet, title, shares, more))
     return Results(
         query=data["query"],
         total=data["total"],
@@ -253,6 +274,7 @@ def results_from_data(data: dict[str, Any]) -> Results:
         hits=hits,
         facets=data["facets"],
         sort=data["sort"],
+        pages=data.get("pages", 0),
     )
 
 
@@ -265,6 +287,7 @@ def results_data(results: Results, with_hits: bool = True) -> dict[str, Any]:
     data: dict[str, Any] = {
         "query": results.query,
         "total": results.total,
+        "pages": results.pages,
         "offset": results.offset,
         "limit": results.limit,
         "sort": results.sort,

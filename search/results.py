@@ -68,6 +68,7 @@ class Hit:
     snippet: Snippet
     title: Snippet
     explanation: tuple[Share, ...] = ()
+    more_from_page: int = 0  # the result's other hits of this hit's page, not listed here
 
     @property
     def id(self) -> str:
@@ -86,7 +87,8 @@ class Filters:
     """Facet filters: OR within a facet, AND across facets.
 
     `since` and `until` (ISO dates, either may be empty) keep the chunks whose date, or
-    date range, overlaps them; a chunk with no date is then left out.
+    date range, overlaps them; a chunk with no date is then left out. `pages` keeps the
+    chunks of these pages, named by their source (a file, as JSON's `source` gives it).
     """
 
     types: list[str] = field(default_factory=list)
@@ -97,6 +99,7 @@ class Filters:
     years: list[YearRange] = field(default_factory=list)
     since: str = ""
     until: str = ""
+    pages: list[str] = field(default_factory=list)  # chunks of these pages (by `source`)
 
     def by_facet(self) -> dict[str, list[str]]:
         """The value filters, by the facet they filter."""
@@ -122,3 +125,4 @@ class Results:
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
     sort: str = "relevance"
+    pages: int = 0  # how many pages the whole result's hits come from

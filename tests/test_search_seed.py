@@ -200,6 +200,7 @@ def test_json_shape(seed_index):
     assert set(data) == {
         "query",
         "total",
+        "pages",
         "offset",
         "limit",
         "sort",
@@ -214,7 +215,7 @@ def test_json_shape(seed_index):
         "id", "score", "type", "kind", "title", "text", "snippet", "title_snippet", "page",
         "page_title", "url",
         "section", "date", "date_end", "years", "topics", "sectors", "baskets", "source", "lines",
-        "breadcrumb",
+        "breadcrumb", "more_from_page",
     } == set(hit)  # fmt: skip
     assert hit["title"] == "Global Cybersecurity Index & Cyberwellness Profiles"
     assert hit["lines"] == [31, 31]
@@ -240,7 +241,7 @@ def test_readable_output(seed_index):
     assert lines[0].startswith("  1. AI + Satellites  event_report · 2018")
     # The hit's place as a reader names it; its file and line are for tools (JSON).
     assert lines[1].strip() == "International Telecommunication Union › GIP event reports"
-    assert lines[-1].startswith("1–2 of 2 results  type: ")
+    assert lines[-1].startswith("1–2 of 2 results on 1 page  type: ")
     assert "\x1b[" not in result.stdout  # not a terminal: no colour
 
 

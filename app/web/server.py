@@ -239,7 +239,7 @@ class SearchSite:
             "unfiltered": unfiltered,
             "error": "",
             "facets": facet_groups(results, wanted, names),
-            "hits": hit_views(results, names),
+            "hits": hit_views(results, names, wanted),
             "pages": pagination(results, wanted),
             "topics": list(results.facets.get("topic", {}))[:5],
             "topic_names": names.get("topic", {}),
@@ -269,7 +269,11 @@ class SearchSite:
             wanted.query,
             wanted.filters,
             SearchOptions(
-                limit=wanted.limit, offset=wanted.offset, sort=wanted.sort, feedback=wanted.feedback
+                limit=wanted.limit,
+                offset=wanted.offset,
+                sort=wanted.sort,
+                feedback=wanted.feedback,
+                all_chunks=wanted.all_chunks,
             ),
         )
 

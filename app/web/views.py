@@ -8,7 +8,7 @@ address.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from markupsafe import Markup
 
@@ -106,10 +106,25 @@ class HitView:
     section: str
     link: str
     url: str
+    more: int = 0  # the result's other hits of this page, not listed here
+    more_link: str = ""  # the search narrowed to this page, under its last hit listed
 
 
-def hit_views(results: Results, names: dict[str, dict[str, str]]) -> list[HitView]:
-    return [hit_view(rank, hit, names) for rank, hit in enumerate(results.hits, results.offset + 1)]
+def hit_views(
+    results: Results, names: dict[str, dict[str, str]], request: SearchRequest | None = None
+) -> list[HitView]:
+    views = [
+        hit_view(rank, hit, names) for rank, hit in enumerate(results.hits, results.offset + 1)
+    ]
+    if request is None:
+        return views
+    last_of_page = {hit.chunk.source: n for n, hit in enumerate(results.hits)}
+    for n, hit in enumerate(results.hits):
+        source = hit.chunk.source
+        if hit.more_from_page and last_of_page[source] == n and source not in request.pages:
+            narrowed = "/?" + request.query_string(from_page=(source,), offset=0)
+            views[n] = replace(views[n], more=hit.more_from_page, more_link=narrowed)
+    return views
 
 
 def hit_view(rank: int, hit: Hit, names: dict[str, dict[str, str]]) -> HitView:
