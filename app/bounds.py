@@ -19,9 +19,10 @@ MAX_HITS_PER_REQUEST = 100
 MAX_REQUEST_OFFSET = 10_000
 MAX_VALUES = 50  # values of one filter
 DEFAULT_LIMIT = 10
-# Raised when the API's search parameters change (2: feedback), so that a command never
-# asks a server started by an older dwsearch, which would ignore what it does not know.
-API_LEVEL = 2
+# Raised when the API's search parameters change (2: feedback; 3: all_chunks, from_page,
+# and crowded order), so that a command never asks a server started by an older
+# dwsearch, which would ignore or refuse what it does not know.
+API_LEVEL = 3
 
 
 def within_bounds(query: str, limit: int, offset: int = 0) -> bool:
