@@ -195,10 +195,10 @@ class SearchSession:
         does not hold is an error, not an empty result."""
         bits = 0
         for page in pages:
-            found = 0
+            raw = bytearray((self.facets.size + 7) // 8 or 1)
             for docnum in self.searcher.docs_for_query(Term("source", page.strip())):
-                found |= 1 << docnum
-            found &= self.facets.live
+                raw[docnum >> 3] |= 1 << (docnum & 7)
+            found = int.from_bytes(raw, "little") & self.facets.live
             if not found:
                 raise SearchError("no page of this index has this source", "page", page)
             bits |= found

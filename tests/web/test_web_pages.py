@@ -15,6 +15,7 @@ from collections import Counter
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from web_support import Client, LiveServer
 
 from dwsearch.app import remote
@@ -142,14 +143,15 @@ def test_the_page_counts_pages_and_its_more_link_lists_that_pages_hits(pages_ser
         narrowed = _api(client, q=query, from_page=source)
         shown = int(said.split()[0]) + sum(h["source"] == source for h in expected["hits"])
         assert narrowed["total"] == shown
-        tab.wait_for_function(
-            "n => document.querySelectorAll('ol.hits li.hit').length === n",
-            arg=min(shown, 10),
-        )
+        expect(tab.locator(".spread")).to_have_text(f"{shown} passages on 1 page")
+        assert tab.locator("ol.hits li.hit").count() == min(shown, 10)
         places = set(tab.locator("ol.hits li.hit .where").all_inner_texts())
         assert {place.split(" › ")[0] for place in places} == {narrowed["hits"][0]["page_title"]}
-        assert tab.locator(".spread").inner_text() == f"{shown} passages on 1 page"
         assert tab.locator("ol.hits .more-from-page").count() == 0
+        # The page filter shows as a ticked box; unticking it searches every page again.
+        tab.locator("#facets input[name=from_page]").uncheck()
+        tab.wait_for_function("() => !location.search.includes('from_page')")
+        expect(tab.locator(".spread")).to_have_text(f"{total} passages on {pages} pages")
         assert errors == []
     finally:
         tab.close()
