@@ -301,7 +301,7 @@ def results_data(results: Results, with_hits: bool = True) -> dict[str, Any]:
 
 
 def render_facets_text(results: Results) -> str:
-    lines = [f"{results.total} {'result' if results.total == 1 else 'results'}"]
+    lines = [f"{results.total} {'result' if results.total == 1 else 'results'}{on_pages(results)}"]
     if results.suggestion is not None:
         lines.insert(0, f"Showing results for: {visible(results.suggestion)}")
     for facet, counts in results.facets.items():

@@ -223,3 +223,13 @@ def test_the_python_api_and_the_bulk_ranking_crowd_alike(pages_index, depth):
                     more = [hit.more_from_page for hit in found.hits]
                     outcomes.append((ids, more, found.pages, found.total))
             assert outcomes[: len(outcomes) // 2] == outcomes[len(outcomes) // 2 :], query
+
+
+def test_facets_count_the_pages_too(pages_index):
+    for query in CROWDED:
+        _, plain = _hits(pages_index, query, "--all-chunks", "--limit", "1000")
+        pages = len({hit["source"] for hit in plain})
+        found = run_cli("facets", query, "--json", "--index", str(pages_index))
+        assert json.loads(found.stdout)["pages"] == pages
+        said = run_cli("facets", query, "--index", str(pages_index)).stdout.splitlines()[0]
+        assert said == f"{len(plain)} results on {pages} pages"
