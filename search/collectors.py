@@ -116,7 +116,8 @@ class TopHits:
         if matched.bulk is not None:
             size = context.facets.size
             bonuses = matched.bulk.bonuses
-            scored = context.ranker().top(matched.scores, bonuses, final, size, wanted)
+            shown = self.offset + self.limit
+            scored = context.ranker().top(matched.scores, bonuses, final, size, wanted, shown)
         else:
             # Sorting by score, then page order, inside Whoosh: a cut through a group of
             # equal scores then falls the same way however the index is laid out.
