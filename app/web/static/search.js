@@ -237,7 +237,7 @@
     if (feed && freshFeed) feed.href = freshFeed.getAttribute("href");
     else if (feed) feed.remove();
     else if (freshFeed) document.head.append(document.adoptNode(freshFeed));
-    const badge = fresh.querySelectorAll("a[data-chip].chip").length;
+    const badge = document.querySelectorAll("#results a.chip").length;
     if (toggle) {
       toggle.querySelector(".badge")?.remove();
       if (badge) {
