@@ -271,9 +271,10 @@ class SearchSite:
         try:
             chunk = await self._chunk(chunk_id)
         except LookupError as error:
-            return self._error_page(request, 404, "No such chunk", str(error.args[0]))
+            message = "No passage has this address; it may have gone when the index was rebuilt"
+            return self._error_page(request, 404, "No such passage", message)
         except SearchError as error:
-            return self._error_page(request, 400, "Which chunk?", for_page(error))
+            return self._error_page(request, 400, "Which passage?", for_page(error))
         names = await self.run(self.service.facet_names)
         context = {
             "chunk": chunk,

@@ -199,7 +199,8 @@ def test_the_heading_says_what_is_filtered(client):
 
 def test_the_page_speaks_of_passages_never_chunks(client):
     some_id = client.get("/api/search?q=spectrum&limit=1").json()["hits"][0]["id"]
-    for path in ["/", "/?q=spectrum", "/?q=xylophonic", f"/chunks/{some_id}", "/?since=x"]:
+    pages = ["/", "/?q=spectrum", "/?q=xylophonic", f"/chunks/{some_id}", "/?since=x"]
+    for path in [*pages, "/chunks/ffffffffffffffff"]:
         soup = BeautifulSoup(client.get(path).text, "html.parser")
         for hidden in soup.select("script, style"):
             hidden.decompose()
