@@ -270,7 +270,7 @@ class SearchSite:
         chunk_id = request.path_params["chunk_id"]
         try:
             chunk = await self._chunk(chunk_id)
-        except LookupError as error:
+        except LookupError:
             message = "No passage has this address; it may have gone when the index was rebuilt"
             return self._error_page(request, 404, "No such passage", message)
         except SearchError as error:
