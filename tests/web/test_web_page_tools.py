@@ -121,6 +121,7 @@ def test_on_a_phone_the_filters_open_from_a_button_and_show_n_results(
         assert not page.locator("#facets").is_visible()
         toggle.click()
         assert toggle.get_attribute("aria-expanded") == "true"
+        assert page.locator("#results").evaluate("e => e.inert")  # Tab stays in the drawer
         page.locator("#facets input[name=sector][value='ITU-R']").check()
         _wait_for_results(page, client, "q=spectrum&sector=ITU-R")
         assert page.evaluate("[document.activeElement.name, document.activeElement.value]") == [
@@ -134,6 +135,7 @@ def test_on_a_phone_the_filters_open_from_a_button_and_show_n_results(
         page.screenshot(path=str(shots / "phone-drawer.png"))
         show.click()
         assert not page.locator("#facets").is_visible()
+        assert not page.locator("#results").evaluate("e => e.inert")
         assert _focused(page) == "results"
         expect(page.locator("ol.hits li").first).to_be_in_viewport()
         assert "1" in toggle.inner_text()  # one filter in use, said on the button

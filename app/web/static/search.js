@@ -81,7 +81,13 @@
       button.hidden = false;
     }
   }
+  // While the drawer covers the page, what is behind it is out of reach (Tab stays in it).
+  const behind = () =>
+    [".skip", "header.site", ".searchbar", ".toolbar", "#results"].map((s) =>
+      document.querySelector(s),
+    );
   function openFilters() {
+    for (const element of behind()) if (element) element.inert = true;
     filters.classList.add("open");
     toggle.setAttribute("aria-expanded", "true");
     document.body.classList.add("drawer-open");
@@ -92,6 +98,7 @@
   function closeFilters(focusOn) {
     if (!filters.classList.contains("open")) return;
     filters.classList.remove("open");
+    for (const element of behind()) if (element) element.inert = false;
     toggle.setAttribute("aria-expanded", "false");
     document.body.classList.remove("drawer-open");
     if (focusOn) focusOn.focus();
