@@ -246,7 +246,11 @@ class SearchSite:
             raise HTTPException(404)
         wanted = read_search(request.query_params)
         options = SearchOptions(
-            limit=MAX_EXPORT_HITS, offset=0, sort=wanted.sort, feedback=wanted.feedback
+            limit=MAX_EXPORT_HITS,
+            offset=0,
+            sort=wanted.sort,
+            feedback=wanted.feedback,
+            all_chunks=wanted.all_chunks,  # in the page's order
         )
         results = await self.run(self.service.search, wanted.query, wanted.filters, options)
         name = "dwsearch-results"
