@@ -188,7 +188,8 @@ class SourceSet:
                 if scopes.get(root.path, set()) is not None:
                     pages = scopes.setdefault(root.path, set())
                     assert pages is not None
-                    pages.add(page_key(root, place.relative, folder=not is_url(root.path)))
+                    web = is_url(root.path)
+                    pages.add(place.relative if web else page_key(root, place.relative, True))
             elif is_url(place.wanted):
                 self.roots.append(settings.apply(Root(place.wanted)))
                 scopes[place.wanted] = None

@@ -41,6 +41,15 @@ class Request:
 Handler = Callable[[Request], Page]
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A server that says nothing of a client that hung up (a fetch that timed out)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
+
+
 class Site:
     """A site on 127.0.0.1; `url(path)` is a page's address on it."""
 
@@ -97,8 +106,7 @@ class Site:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer((host, 0), Answer)
-        self.server.daemon_threads = True
+        self.server = QuietServer((host, 0), Answer)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

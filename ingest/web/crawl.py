@@ -77,12 +77,13 @@ def crawl_source(
         site.down = str(error)
         return site
     pages = {url: lastmod for url, lastmod in listed.items() if url not in excluded}
-    progress = FetchProgress(source, to_go=len(pages))
-    for position, (url, lastmod) in enumerate(pages.items()):
-        if url in site.pages:  # the source itself, a page already read
-            progress.done, progress.to_go = progress.done + 1, progress.to_go - 1
-            continue
-        record = store.record(url)
+    records = {url: store.record(url) for url in pages if url not in site.pages}
+    # Pages never fetched first, then the longest unasked: a bounded run goes on where
+    # the last one stopped.
+    order = sorted(records, key=lambda url: (records[url] is not None, _fetched(records[url])))
+    progress = FetchProgress(source, done=len(pages) - len(order), to_go=len(order))
+    for position, url in enumerate(order):
+        lastmod, record = pages[url], records[url]
         if record is not None and lastmod and record.lastmod == lastmod:
             site.pages[url] = record.digest
         elif budget is not None and budget[0] <= 0:
@@ -93,7 +94,7 @@ def crawl_source(
             try:
                 _fetch_page(url, lastmod, record, fetcher, store, site)
             except SiteDown as error:
-                site.deferred |= set(list(pages)[position:])
+                site.deferred |= set(order[position:])
                 site.down = f"cannot be reached: {error}"
                 site.incomplete = True
                 break
@@ -104,6 +105,10 @@ def crawl_source(
         if on_progress is not None:
             on_progress(progress)
     return site
+
+
+def _fetched(record: Record | None) -> float:
+    return record.fetched if record is not None else 0.0
 
 
 def _fetch_page(
