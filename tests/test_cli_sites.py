@@ -511,6 +511,13 @@ def test_a_site_that_is_down_fails_in_one_line_and_loses_nothing(index):
     assert found(index, "survivorword") == [address.replace("/sitemap.xml", "/a/")]
     assert sources(index)[0]["pages"] == 1
 
+    new = build(index, address.replace("/sitemap.xml", "/feed/"))  # never read: not taken
+
+    assert new.exit_code == 2
+    assert new.stderr.count("\n") == 1
+    assert new.stderr.endswith("; the index was not changed\n")
+    assert [s["path"] for s in sources(index)] == [address]
+
 
 def test_ctrl_c_stops_a_fetch_within_two_seconds(site, index):
     site.pages["/sitemap.xml"] = urlset(site, {f"/p{n}/": "" for n in range(20)})
