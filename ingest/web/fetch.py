@@ -119,7 +119,11 @@ class Fetcher:
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self._robots:
             self._robots[origin] = None  # while it is read: robots.txt itself is asked freely
-            answer = self._follow(f"{origin}/robots.txt", {}, ROBOTS_BYTES, robots=True)
+            try:
+                answer = self._follow(f"{origin}/robots.txt", {}, ROBOTS_BYTES, robots=True)
+            except FetchFailure:
+                del self._robots[origin]  # not read: asked again before the next page
+                raise
             if answer.status == 200:
                 text = answer.body.decode("utf-8", "replace")
                 self._robots[origin] = Protego.parse(text)
