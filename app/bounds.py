@@ -24,6 +24,10 @@ MAX_HITS_PER_REQUEST = 100
 MAX_REQUEST_OFFSET = 10_000
 MAX_VALUES = 50  # values of one filter
 DEFAULT_LIMIT = 10
+# What the search page hands over at once: an export of the current results (CSV,
+# JSON), and a feed's newest items. A reader wanting more narrows the search.
+MAX_EXPORT_HITS = 1000
+FEED_ENTRIES = 30
 # Raised when the API's search parameters change (2: feedback), so that a command never
 # asks a server started by an older dwsearch, which would ignore what it does not know.
 API_LEVEL = 2
