@@ -145,6 +145,7 @@ def build_index(
         full = rebuild or _needs_rebuild(live, taxonomy)
         resettled = sources.resettled(live.roots)
         fetched = _fetched(index_dir, live, sources.roots, scopes, full, rebuild, crawl, on_fetch)
+        _refuse_unread_new_sites(given, live, fetched)
         report, work = _planned(live, sources.roots, scopes, full, index_dir, resettled, fetched)
         if not full and _up_to_date(live, work, sources.roots, taxonomy_path):
             # Before saying "up to date", read every byte: damage must not pass for that.
@@ -296,6 +297,16 @@ def _fetched(
     return fetch_sites(
         index_dir, web, in_scope, live.sources, crawl or CrawlSettings(), online, on_fetch
     )
+
+
+def _refuse_unread_new_sites(given: list[Path | str], live: Live, fetched: Fetched | None) -> None:
+    """A site given for the first time that could not be read at all is not taken in:
+    nothing would be remembered of it but its address."""
+    known = {root.path for root in live.roots}
+    for path in given:
+        site = fetched.sites.get(str(path)) if fetched is not None else None
+        if site is not None and str(path) not in known and site.down and not site.pages:
+            raise IndexProblem(f"{path}: {site.down}; the index was not changed")
 
 
 def _planned(
