@@ -9,6 +9,11 @@ from __future__ import annotations
 # and the largest bulk file of an export (a gibibyte is more than OpenSearch takes).
 MAX_FILE_MB = 1_000_000
 MAX_BULK_FILE_MB = 1024
+# A web source's fetch: the longest delay between requests and wait for an answer (an
+# hour, ten minutes), and the most pages one run may ask for.
+MAX_DELAY = 3600.0
+MAX_TIMEOUT = 600.0
+MAX_PAGES = 10_000_000
 
 # The HTTP API's, which both its server and its client (the command asking a running
 # server) keep. A query longer than a paragraph, or a page of hundreds of hits, is not
