@@ -259,8 +259,9 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "pages",
             multiple=True,
             metavar="SOURCE",
-            help="Only chunks of this page, named by its source (its file, as JSON's "
-            "`source` says); repeat for any of several.",
+            help="Only chunks of this page, named by its source as JSON's `source` says "
+            "(its file; for a page fetched from a site, its address); repeat for any of "
+            "several.",
         ),
     ]
 

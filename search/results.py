@@ -88,7 +88,7 @@ class Filters:
 
     `since` and `until` (ISO dates, either may be empty) keep the chunks whose date, or
     date range, overlaps them; a chunk with no date is then left out. `pages` keeps the
-    chunks of these pages, named by their source (a file, as JSON's `source` gives it).
+    chunks of these pages, named by their source (a file, or a fetched page's address).
     """
 
     types: list[str] = field(default_factory=list)
