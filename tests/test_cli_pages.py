@@ -233,3 +233,46 @@ def test_facets_count_the_pages_too(pages_index):
         assert json.loads(found.stdout)["pages"] == pages
         said = run_cli("facets", query, "--index", str(pages_index)).stdout.splitlines()[0]
         assert said == f"{len(plain)} results on {pages} pages"
+
+
+@pytest.mark.slow
+def test_a_page_fetched_from_a_site_is_named_by_its_address(tmp_path):
+    """A page read from a site (`dwsearch build URL`) is its address: crowding, the
+    count of more hits and `--from-page` take it as they take a file."""
+    from website import Page, Site
+
+    paragraphs = {
+        "/long/": [f"Quorvantic matters, the {n} part of a long story about policy." for n in
+                   ("first", "second", "third", "fourth")],
+        "/short/": ["Quorvantic appears once here, among other words about governance."],
+    }  # fmt: skip
+    with Site() as site:
+        entries = "".join(f"<url><loc>{site.url(path)}</loc></url>" for path in paragraphs)
+        site.pages["/robots.txt"] = Page("User-agent: *\n", "text/plain")
+        site.pages["/sitemap.xml"] = Page(
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{entries}</urlset>",
+            "application/xml",
+        )
+        for path, texts in paragraphs.items():
+            body = "".join(f"<h2>Part {n}</h2><p>{text}</p>" for n, text in enumerate(texts))
+            site.pages[path] = Page(
+                f"<html><head><title>Page {path.strip('/')}</title></head>"
+                f"<body><main><h1>Page {path.strip('/')}</h1>{body}</main></body></html>"
+            )
+        index = tmp_path / "index"
+        built = run_cli("build", site.url("/sitemap.xml"), "--index", str(index),
+                        "--delay", "0.01", "--timeout", "2")  # fmt: skip
+        assert built.exit_code == 0, built.output
+        long_page, short_page = site.url("/long/"), site.url("/short/")
+    _, plain = _hits(index, "quorvantic", "--all-chunks")
+    assert Counter(hit["source"] for hit in plain) == {long_page: 4, short_page: 1}
+    _, crowded = _hits(index, "quorvantic")
+    assert [hit["id"] for hit in crowded] == _crowded_by_hand(plain)
+    text = run_cli("search", "quorvantic", "--limit", "2", "--index", str(index)).stdout
+    listed = _hits(index, "quorvantic", "--limit", "2")[1]
+    if [hit["source"] for hit in listed] == [long_page, long_page]:
+        assert f"2 more from this page: --from-page {long_page}" in text
+    data, page_hits = _hits(index, "quorvantic", "--from-page", long_page)
+    assert [hit["id"] for hit in page_hits] == [h["id"] for h in plain if h["source"] == long_page]
+    assert data["pages"] == 1
