@@ -13,12 +13,13 @@ everything in it.
 from __future__ import annotations
 
 import json
-import zlib
 from array import array
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from .reading import segment_leaves
+from .whoosh_internals import crc32
 
 FACETMAP = "facets.bin"
 # The facet as users name it, and the Whoosh column it is read from.
@@ -182,7 +183,7 @@ def _write_bitmaps(
         offset += len(blob)
     checksum = 0
     for blob in blobs:
-        checksum = zlib.crc32(blob, checksum)
+        checksum = crc32()(blob, checksum)
     header["crc32"] = checksum
     # A new file renamed into place: never write through a name another generation shares.
     temporary = path.with_name(f".{path.name}.tmp")
@@ -214,7 +215,7 @@ def _read_bitmaps(data: bytes, origin: str) -> _Bitmaps:
         end = data.index(b"\n")
         header = json.loads(data[:end])
         body = memoryview(data)[end + 1 :]
-        if zlib.crc32(body) != header["crc32"]:
+        if crc32()(body) != header["crc32"]:
             raise ValueError("checksum mismatch")
 
         def number(span: list[int]) -> int:
@@ -236,6 +237,42 @@ def _read_bitmaps(data: bytes, origin: str) -> _Bitmaps:
         raise ValueError(f"{origin} is damaged ({error})") from None
 
 
+class PageOrder(Sequence[int]):
+    """Where each document stands among the pages, as one number: its source's rank,
+    then its place there. One number, so that ties among thousands of hits (a prefix
+    scores every chunk alike) sort by a plain key.
+
+    Worked out document by document at first (a search from the shell asks about a few
+    ties, not about a million chunks), and for every document at once when a session
+    has asked about many (a long-running one then looks each up in a list).
+    """
+
+    BY_DOCUMENT = 20_000  # lookups before the whole list is worked out
+
+    def __init__(self, sources: array[int], places: array[int]) -> None:
+        self._sources, self._places = sources, places
+        self._keys: list[int] | None = None
+        self._asked = 0
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+    @overload
+    def __getitem__(self, docnum: int) -> int: ...
+    @overload
+    def __getitem__(self, docnum: slice) -> list[int]: ...
+    def __getitem__(self, docnum: int | slice) -> int | list[int]:
+        keys = self._keys
+        if keys is not None:
+            return keys[docnum]
+        if isinstance(docnum, slice):
+            return [self[n] for n in range(*docnum.indices(len(self)))]
+        self._asked += 1
+        if self._asked > self.BY_DOCUMENT:
+            self._keys = [(s << 32) | p for s, p in zip(self._sources, self._places, strict=True)]
+        return (self._sources[docnum] << 32) | self._places[docnum]
+
+
 class FacetMap:
     """The bitmaps of one generation, as Python integers (bit n = document n)."""
 
@@ -249,19 +286,7 @@ class FacetMap:
         # Day numbers by document (0: no date): the day a chunk is about, and its last day.
         self.days: array[int] = found.numbers["day"]
         self.days_end: array[int] = found.numbers["day_end"]
-        self._sources, self._places = found.numbers[SOURCE], found.numbers[PLACE]
-        self._order_keys: list[int] | None = None
-
-    @property
-    def order_keys(self) -> list[int]:
-        """Where each document stands among the pages, as one number: its source's rank,
-        then its place there. One number, so that ties among thousands of hits (a prefix
-        scores every chunk alike) sort without a Python call each."""
-        if self._order_keys is None:
-            self._order_keys = [
-                (s << 32) | p for s, p in zip(self._sources, self._places, strict=True)
-            ]
-        return self._order_keys
+        self.order_keys = PageOrder(found.numbers[SOURCE], found.numbers[PLACE])
 
     def counts(self, facet: str, docs: int) -> dict[str, int]:
         """How many of `docs` have each value of `facet`, most common first."""

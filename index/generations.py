@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
-
 from dwsearch.ingest.pages import Taxonomy
 from dwsearch.ingest.vocabulary import facet_vocabulary
 
-from . import faults
+from . import faults, whoosh_internals
 from .checksums import file_checksums, verify_generation
 from .facetmap import FACETMAP, write_facetmap
 from .location import (
@@ -149,7 +147,7 @@ def finish_generation(
 ) -> Manifest:
     """The facet bitmaps, postings arrays, vocabulary and sources of a written
     generation, and its manifest with every file's checksum."""
-    written = whoosh_index.open_dir(str(building))
+    written = whoosh_internals.open_index(str(building))
     write_facetmap(written, building)
     write_missing_postings(written, building)
     write_vocabulary(building, facet_vocabulary(taxonomy))

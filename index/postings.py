@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .reading import segment_leaves
-from .whoosh_internals import all_postings, flat_postings
+from .whoosh_internals import all_postings, crc32, flat_postings
 
 SEGMENT_POSTINGS = "postings-{}.bin"
 MAGIC = b"dwsearch postings 1\n"
@@ -180,7 +180,7 @@ class SegmentPostings:
             if data[: len(MAGIC)] == MAGIC:
                 checksum, length = struct.unpack_from("<II", data, len(MAGIC))
                 with memoryview(data) as view:
-                    whole = zlib.crc32(view[len(MAGIC) + 4 :]) == checksum
+                    whole = crc32()(view[len(MAGIC) + 4 :]) == checksum
                 if whole:  # else damaged: the segment is read through Whoosh
                     base = len(MAGIC) + 8 + length
                     header = json.loads(data[len(MAGIC) + 8 : base])

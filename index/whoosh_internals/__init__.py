@@ -36,7 +36,14 @@ What it owns:
 
 from __future__ import annotations
 
-from .guard import FAST, PUBLIC_ONLY_VARIABLE, SUPPORTED_VERSION, WhooshVersionWarning, deflater
+from .guard import (
+    FAST,
+    PUBLIC_ONLY_VARIABLE,
+    SUPPORTED_VERSION,
+    WhooshVersionWarning,
+    crc32,
+    deflater,
+)
 from .querying import (
     DocIdSet,
     edit_distance,
@@ -52,6 +59,7 @@ from .reading import (
     excluding_matcher,
     flat_postings,
     length_bytes,
+    open_index,
     posting_blocks,
     posting_ids,
 )
@@ -85,6 +93,7 @@ __all__ = [
     "can_write_segments",
     "compound_parts",
     "constant_matcher",
+    "crc32",
     "deflater",
     "edit_distance",
     "excluding_matcher",
@@ -94,6 +103,7 @@ __all__ = [
     "length_bytes",
     "length_table",
     "number_column",
+    "open_index",
     "position_decoder",
     "posting_blocks",
     "posting_ids",
