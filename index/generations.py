@@ -169,23 +169,21 @@ def finish_generation(
 
 def checksums(building: Path, known: dict[str, list[int]]) -> dict[str, list[int]]:
     """Each file's size and checksum; a file linked from the live generation keeps the
-    checksum it had there (segment files never change once written)."""
+    checksum it had there (segment files never change once written), and only the new
+    files are read."""
     found = {}
-    fresh = None
+    fresh = []
     for path in sorted(building.iterdir()):
         if not path.is_file() or path.name in (MANIFEST, GENERATION_MARKER) or "LOCK" in path.name:
             continue
-        if (
-            path.name in known
-            and path.stat().st_nlink > 1
-            and known[path.name][0] == path.stat().st_size
-        ):
+        info = path.stat()
+        if path.name in known and info.st_nlink > 1 and known[path.name][0] == info.st_size:
             found[path.name] = known[path.name]
-            continue
-        if fresh is None:
-            fresh = file_checksums(building)
-        found[path.name] = fresh[path.name]
-    return found
+        else:
+            fresh.append(path.name)
+    if fresh:
+        found.update(file_checksums(building, only=set(fresh)))
+    return dict(sorted(found.items()))
 
 
 def publish_generation(

@@ -14,6 +14,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh.matching import AndNotMatcher, ListMatcher, NullMatcher
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import SegmentReader
 from whoosh.util.numeric import length_to_byte
 
 from .guard import FAST, LENGTH_COLUMN_ATTRIBUTES, MATCHER_ATTRIBUTES, has_attributes
@@ -124,6 +125,27 @@ class _PartStream:
 
     def close(self) -> None:
         self.closed = True
+
+
+def index_segments(ix: Any) -> list[tuple[Any, int]]:
+    """An open index's segments, each with the number of its first document, read from
+    its table of contents alone (no segment is opened)."""
+    segments = ix._segments() if FAST and hasattr(ix, "_segments") else None
+    if segments is None:
+        with ix.reader() as reader:
+            segments = [leaf.segment() for leaf, _ in reader.leaf_readers()]
+    found, offset = [], 0
+    for segment in segments:
+        if segment is None:  # an index with no documents: no segment
+            continue
+        found.append((segment, offset))
+        offset += segment.doc_count_all()
+    return found
+
+
+def open_segment(ix: Any, segment: Any) -> Any:
+    """A reader of one segment of an open index (close it, or use it in `with`)."""
+    return SegmentReader(ix.storage, ix.schema, segment)
 
 
 # ------------------------------------------------------------------- reading postings
