@@ -4,6 +4,7 @@ build makes of them against what the index holds (index, keep, remove)."""
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,9 +134,9 @@ def plan(
         and (_in_scope(entry, k, scopes) or entry.get("root") not in remembered)
     ]
     indexed = set(to_index)
-    for key, found in now.found.items():
-        if key not in indexed:
-            report.of(found.root.path).unchanged += 1
+    unchanged = Counter(found.root.path for key, found in now.found.items() if key not in indexed)
+    for root_path, count in unchanged.items():
+        report.of(root_path).unchanged += count
     for root, _, message in now.failed.values():
         report.of(root.path).failed.append(message)
     for key in to_remove:

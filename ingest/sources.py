@@ -113,31 +113,51 @@ def find_sources(
         path = Path(given)
         if path.is_dir():
             root = path.resolve()
-            found: list[tuple[list[str], str, str]] = []  # parts, relative path, folder
             unlisted: list[OSError] = []
-            top = os.fspath(path)
-            # Links to folders are not walked; a folder that cannot be listed is named.
-            for folder, dirs, files in os.walk(top, onerror=unlisted.append):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                inside = folder[len(top) :].lstrip(os.sep).replace(os.sep, "/")
-                prefix = f"{inside}/" if inside else ""
-                for name in files:
-                    if name.lower().endswith(SUFFIXES):
-                        relative = prefix + name
-                        found.append((relative.split("/"), relative, folder))
+            found = _page_files(os.fspath(path), unlisted)
             for error in unlisted:
                 yield _unlisted(path, error)
-            found.sort()  # by parts, as paths sort
-            folders: dict[str, Path] = {}
-            for _, relative, folder in found:
-                place = folders.get(folder) or folders.setdefault(folder, Path(folder))
-                name = relative.rpartition("/")[2]
-                where = os.path.join(folder, name)
-                yield _checked(place / name, relative, max_bytes, root, where)
+            for _, relative, place, entry in found:
+                yield _checked(place / entry.name, relative, max_bytes, root, entry)
         elif path.exists() or path.is_symlink():
             yield _checked(path, path.name, max_bytes, None)  # named: links followed
         else:
             yield IngestError(f"{safe_name(str(given))}: no such file or folder")
+
+
+def _page_files(top: str, unlisted: list[OSError]) -> list[tuple[str, str, Path, os.DirEntry[str]]]:
+    """The page files under `top`, as `os.walk` finds them (links to folders are not
+    walked, hidden folders are skipped, a folder that cannot be listed goes to
+    `unlisted`), sorted as their paths sort: each with a key that sorts so, its path
+    relative to `top`, its folder, and its entry (which knows, without asking, whether
+    it is a link)."""
+    found = []
+    folders = [(top, "", "")]
+    while folders:
+        folder, inside, key = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError as error:
+            unlisted.append(error)
+            continue
+        place = Path(folder)
+        below = []
+        for entry in listed:
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            name = entry.name
+            if is_folder:
+                if not name.startswith(".") and not entry.is_symlink():
+                    below.append((entry.path, f"{inside}{name}/", f"{key}{name}\0"))
+            elif name.lower().endswith(SUFFIXES):
+                # Paths sort by their parts: as text, with a separator below any letter.
+                found.append((f"{key}{name}", f"{inside}{name}", place, entry))
+        folders += sorted(below, reverse=True)  # walked in order, as os.walk walks
+    found.sort(key=lambda item: item[0])
+    return found
 
 
 def _unlisted(given: Path, error: OSError) -> IngestError:
@@ -150,11 +170,15 @@ def _unlisted(given: Path, error: OSError) -> IngestError:
 
 
 def _checked(
-    path: Path, relative: str, max_bytes: int, root: Path | None, where: str = ""
+    path: Path,
+    relative: str,
+    max_bytes: int,
+    root: Path | None,
+    entry: os.DirEntry[str] | None = None,
 ) -> Source | IngestError:
-    """The source at `path` (`where`: the same path as text, if at hand), or why it is
-    not read; `root` is the folder it was found in."""
-    problem = _problem(path, max_bytes, root, where)
+    """The source at `path` (`entry`: its entry in its folder, if found in one), or why
+    it is not read; `root` is the folder it was found in."""
+    problem = _problem(path, max_bytes, root, entry)
     if isinstance(problem, str):
         source = _source(path, relative)
         return IngestError(f"{source.relative}: {problem}", source.key)
@@ -162,7 +186,7 @@ def _checked(
 
 
 def _problem(
-    path: Path, max_bytes: int, root: Path | None, where: str = ""
+    path: Path, max_bytes: int, root: Path | None, entry: os.DirEntry[str] | None = None
 ) -> str | os.stat_result:
     """Why a file found is not read, or what the file system says of it (a link's
     target); `root` is the folder it was found in."""
@@ -170,7 +194,8 @@ def _problem(
         if root is None:
             info = os.stat(path)
         else:
-            info = os.lstat(where or path)  # a file that is no link is stat'ed once
+            # A file that is no link is stat'ed once.
+            info = entry.stat(follow_symlinks=False) if entry else os.lstat(path)
             if stat.S_ISLNK(info.st_mode):
                 target = path.resolve()
                 if not target.is_relative_to(root):
