@@ -282,17 +282,14 @@ class PageOrder(Sequence[int]):
     then its place there. One number, so that ties among thousands of hits (a prefix
     scores every chunk alike) sort by a plain key.
 
-    Worked out document by document at first (a search from the shell asks about a few
-    ties, not about a million chunks), and for every document at once when a session
-    has asked about many (a long-running one then looks each up in a list).
+    Worked out document by document (a search from the shell asks about a few ties,
+    not about a million chunks); `FacetMap.order_keys` hands out the whole list once a
+    session has asked about many.
     """
-
-    BY_DOCUMENT = 20_000  # lookups before the whole list is worked out
 
     def __init__(self, sources: array[int], places: array[int]) -> None:
         self._sources, self._places = sources, places
-        self._keys: list[int] | None = None
-        self._asked = 0
+        self.asked = 0
 
     def __len__(self) -> int:
         return len(self._sources)
@@ -302,15 +299,14 @@ class PageOrder(Sequence[int]):
     @overload
     def __getitem__(self, docnum: slice) -> list[int]: ...
     def __getitem__(self, docnum: int | slice) -> int | list[int]:
-        keys = self._keys
-        if keys is not None:
-            return keys[docnum]
         if isinstance(docnum, slice):
             return [self[n] for n in range(*docnum.indices(len(self)))]
-        self._asked += 1
-        if self._asked > self.BY_DOCUMENT:
-            self._keys = [(s << 32) | p for s, p in zip(self._sources, self._places, strict=True)]
+        self.asked += 1
         return (self._sources[docnum] << 32) | self._places[docnum]
+
+    def every(self) -> list[int]:
+        """Every document's number, in a list."""
+        return [(s << 32) | p for s, p in zip(self._sources, self._places, strict=True)]
 
 
 class FacetMap:
@@ -326,7 +322,21 @@ class FacetMap:
         # Day numbers by document (0: no date): the day a chunk is about, and its last day.
         self.days: array[int] = found.numbers["day"]
         self.days_end: array[int] = found.numbers["day_end"]
-        self.order_keys = PageOrder(found.numbers[SOURCE], found.numbers[PLACE])
+        self._order = PageOrder(found.numbers[SOURCE], found.numbers[PLACE])
+        self._order_keys: list[int] | None = None
+
+    BY_DOCUMENT = 20_000  # documents' places asked before all are worked out at once
+
+    @property
+    def order_keys(self) -> Sequence[int]:
+        """Where each document stands among the pages (see `PageOrder`): worked out as
+        asked, and once a session has asked about many, for all of them, in a list."""
+        if self._order_keys is not None:
+            return self._order_keys
+        if self._order.asked > self.BY_DOCUMENT:
+            self._order_keys = self._order.every()
+            return self._order_keys
+        return self._order
 
     def counts(self, facet: str, docs: int) -> dict[str, int]:
         """How many of `docs` have each value of `facet`, most common first."""
