@@ -18,6 +18,9 @@ field indexing, columns) and `querying` (the query parser's plugins, edit distan
 positions, document sets).
 
 What it owns:
+- an index opened with its segments' parts read in place from the mapped compound file,
+  through a storage of its own (`open_index`), and its segments listed from the table
+  of contents without opening any (`index_segments`, `open_segment`);
 - posting lists read a block at a time, as stored, encoded positions and all
   (`posting_blocks`);
 - each segment's column of quantised field lengths (`length_bytes`);
