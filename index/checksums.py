@@ -10,6 +10,7 @@ import os
 import threading
 import time
 import zlib
+from collections.abc import Container
 from pathlib import Path
 
 from .location import GENERATION_MARKER, MANIFEST, Manifest
@@ -21,8 +22,9 @@ _SETTLED_NS = 2 * 10**9
 _CLOCK_TICK_WAIT = 3.0  # seconds, at most: FAT keeps modification times to 2 s
 
 
-def file_checksums(generation: Path) -> dict[str, list[int]]:
-    """Each file of a generation (but the manifest): its size, CRC-32 and mtime.
+def file_checksums(generation: Path, only: Container[str] | None = None) -> dict[str, list[int]]:
+    """Each file of a generation (but the manifest; `only`: of these names): its size,
+    CRC-32 and mtime.
 
     Returns once the file system's clock has moved past the newest of those mtimes, so
     that any later write to any of the files changes its mtime.
@@ -30,7 +32,8 @@ def file_checksums(generation: Path) -> dict[str, list[int]]:
     found = {}
     for path in sorted(generation.iterdir()):
         if (
-            path.is_file()
+            (only is None or path.name in only)
+            and path.is_file()
             and path.name not in (MANIFEST, GENERATION_MARKER)
             and "LOCK" not in path.name
         ):

@@ -13,12 +13,13 @@ everything in it.
 from __future__ import annotations
 
 import json
-import zlib
 from array import array
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from .reading import segment_leaves
+from .whoosh_internals import crc32, index_segments, open_segment
 
 FACETMAP = "facets.bin"
 # The facet as users name it, and the Whoosh column it is read from.
@@ -44,33 +45,36 @@ def write_facetmap(whoosh_index: Any, folder: Path) -> None:
     """Write the generation's bitmaps, from each segment's own bitmaps.
 
     A segment's bitmaps are read from its columns once, when it is new, and kept beside
-    it; an update that adds one small segment reads only that one. Deleted documents are
+    it; an update that adds one small segment opens only that one. Deleted documents are
     left out of every bitmap.
     """
-    live = 0
-    values: dict[str, dict[str, int]] = {facet: {} for facet in FACET_COLUMNS}
+    values: dict[str, dict[str, _Merged]] = {facet: {} for facet in FACET_COLUMNS}
+    live = _Merged()
     numbers = {column: array("I") for column in (*DAY_COLUMNS, PLACE)}
     kept = set()
     segments = []
-    with whoosh_index.reader() as reader:
-        size = reader.doc_count_all()
-        for segment_reader, offset in segment_leaves(reader):
-            name = SEGMENT_MAP.format(segment_reader.segment().segment_id())
-            kept.add(name)
-            found = _segment_values(segment_reader, folder / name)
-            segment_values = found.values
-            segments.append(found)
-            for column in numbers:
-                numbers[column].extend(found.numbers[column])
-            segment_live = (1 << segment_reader.doc_count_all()) - 1
-            if segment_reader.has_deletions():
-                for docnum in segment_reader.deleted_docs_set:
-                    segment_live &= ~(1 << docnum)
-            live |= segment_live << offset
-            for facet, found in segment_values.items():
-                merged = values[facet]
-                for value, bits in found.items():
-                    merged[value] = merged.get(value, 0) | (bits & segment_live) << offset
+    size = 0
+    for segment, offset in index_segments(whoosh_index):
+        name = SEGMENT_MAP.format(segment.segment_id())
+        kept.add(name)
+        count = segment.doc_count_all()
+        found = _kept_values(folder / name, count)
+        if found is None:
+            with open_segment(whoosh_index, segment) as segment_reader:
+                found = _segment_values(segment_reader, folder / name)
+        segments.append(found)
+        for column in numbers:
+            numbers[column].extend(found.numbers[column])
+        segment_live = (1 << count) - 1
+        if segment.has_deletions():
+            for docnum in segment.deleted_docs():
+                segment_live &= ~(1 << docnum)
+        live.add(segment_live, offset)
+        for facet, segment_values in found.values.items():
+            merged = values[facet]
+            for value, bits in segment_values.items():
+                merged.setdefault(value, _Merged()).add(bits & segment_live, offset)
+        size = offset + count
     for stale in folder.glob(SEGMENT_MAP.format("*")):
         if stale.name not in kept:  # a segment merged away since the last generation
             stale.unlink()
@@ -81,9 +85,51 @@ def write_facetmap(whoosh_index: Any, folder: Path) -> None:
     sources = array("I")
     for found in segments:
         ranked = [ranks[name] for name in found.sources]
-        sources.extend(ranked[local] for local in found.numbers[SOURCE])
+        sources.extend(map(ranked.__getitem__, found.numbers[SOURCE]))
     numbers[SOURCE] = sources
-    _write_bitmaps(folder / FACETMAP, size, values, live, numbers, [])
+    bitmaps = {
+        facet: {value: bits.bytes(size) for value, bits in merged.items()}
+        for facet, merged in values.items()
+    }
+    _write_bitmaps(folder / FACETMAP, size, bitmaps, live.bytes(size), numbers, [])
+
+
+class _Merged:
+    """A bitmap put together from segments' bitmaps, in the order of their documents:
+    each is shifted by less than a byte and laid in at its byte, so that joining many
+    segments costs their bytes once (ORing shifted integers costs the whole bitmap for
+    each segment)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def add(self, bits: int, offset: int) -> None:
+        if not bits:
+            return
+        start = offset >> 3
+        piece = (bits << (offset & 7)).to_bytes(
+            (bits.bit_length() + (offset & 7) + 7) >> 3, "little"
+        )
+        data = self.data
+        if len(data) < start + len(piece):
+            data.extend(bytes(start + len(piece) - len(data)))
+        data[start] |= piece[0]  # the byte an earlier segment may have begun
+        data[start + 1 : start + len(piece)] = piece[1:]
+
+    def bytes(self, size: int) -> bytes:
+        width = (size + 7) // 8
+        return bytes(self.data[:width]) + bytes(width - len(self.data))
+
+
+def _kept_values(path: Path, size: int) -> _Bitmaps | None:
+    """A segment's bitmaps as kept beside it, if they are whole and its own."""
+    if not path.exists():
+        return None
+    try:
+        found = _read_bitmaps(path.read_bytes(), str(path))
+    except (OSError, ValueError):
+        return None  # damaged: worked out again from the segment's columns
+    return found if found.size == size and SOURCE in found.numbers else None
 
 
 def write_segment_facetmaps(whoosh_index: Any, folder: Path) -> None:
@@ -98,15 +144,10 @@ def write_segment_facetmaps(whoosh_index: Any, folder: Path) -> None:
 def _segment_values(segment_reader: Any, path: Path) -> _Bitmaps:
     """One segment's bitmaps (bit n = its own document n) and numbers, read or worked
     out and kept."""
-    if path.exists():
-        try:
-            found = _read_bitmaps(path.read_bytes(), str(path))
-        except ValueError:
-            pass  # damaged: worked out again from the segment's columns, below
-        else:
-            if found.size == segment_reader.doc_count_all() and SOURCE in found.numbers:
-                return found
     size = segment_reader.doc_count_all()
+    kept = _kept_values(path, size)
+    if kept is not None:
+        return kept
     numbers = {}
     for column in DAY_COLUMNS:
         found_days = array("I", bytes(4 * size))
@@ -153,8 +194,8 @@ def _page_order(segment_reader: Any, size: int) -> tuple[list[str], array[int], 
 def _write_bitmaps(
     path: Path,
     size: int,
-    values: dict[str, dict[str, int]],
-    live: int | None,
+    values: dict[str, dict[str, int]] | dict[str, dict[str, bytes]],
+    live: int | bytes | None,
     numbers: dict[str, array[int]],
     sources: list[str],
 ) -> None:
@@ -164,9 +205,9 @@ def _write_bitmaps(
     offset = 0
     width = (size + 7) // 8
 
-    def add(bits: int) -> list[int]:
+    def add(bits: int | bytes) -> list[int]:
         nonlocal offset
-        blob = bits.to_bytes(width, "little")
+        blob = bits if isinstance(bits, bytes) else bits.to_bytes(width, "little")
         blobs.append(blob)
         offset += len(blob)
         return [offset - len(blob), len(blob)]
@@ -182,7 +223,7 @@ def _write_bitmaps(
         offset += len(blob)
     checksum = 0
     for blob in blobs:
-        checksum = zlib.crc32(blob, checksum)
+        checksum = crc32()(blob, checksum)
     header["crc32"] = checksum
     # A new file renamed into place: never write through a name another generation shares.
     temporary = path.with_name(f".{path.name}.tmp")
@@ -214,7 +255,7 @@ def _read_bitmaps(data: bytes, origin: str) -> _Bitmaps:
         end = data.index(b"\n")
         header = json.loads(data[:end])
         body = memoryview(data)[end + 1 :]
-        if zlib.crc32(body) != header["crc32"]:
+        if crc32()(body) != header["crc32"]:
             raise ValueError("checksum mismatch")
 
         def number(span: list[int]) -> int:
@@ -236,6 +277,38 @@ def _read_bitmaps(data: bytes, origin: str) -> _Bitmaps:
         raise ValueError(f"{origin} is damaged ({error})") from None
 
 
+class PageOrder(Sequence[int]):
+    """Where each document stands among the pages, as one number: its source's rank,
+    then its place there. One number, so that ties among thousands of hits (a prefix
+    scores every chunk alike) sort by a plain key.
+
+    Worked out document by document (a search from the shell asks about a few ties,
+    not about a million chunks); `FacetMap.order_keys` hands out the whole list once a
+    session has asked about many.
+    """
+
+    def __init__(self, sources: array[int], places: array[int]) -> None:
+        self._sources, self._places = sources, places
+        self.asked = 0
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+    @overload
+    def __getitem__(self, docnum: int) -> int: ...
+    @overload
+    def __getitem__(self, docnum: slice) -> list[int]: ...
+    def __getitem__(self, docnum: int | slice) -> int | list[int]:
+        if isinstance(docnum, slice):
+            return [self[n] for n in range(*docnum.indices(len(self)))]
+        self.asked += 1
+        return (self._sources[docnum] << 32) | self._places[docnum]
+
+    def every(self) -> list[int]:
+        """Every document's number, in a list."""
+        return [(s << 32) | p for s, p in zip(self._sources, self._places, strict=True)]
+
+
 class FacetMap:
     """The bitmaps of one generation, as Python integers (bit n = document n)."""
 
@@ -249,19 +322,21 @@ class FacetMap:
         # Day numbers by document (0: no date): the day a chunk is about, and its last day.
         self.days: array[int] = found.numbers["day"]
         self.days_end: array[int] = found.numbers["day_end"]
-        self._sources, self._places = found.numbers[SOURCE], found.numbers[PLACE]
+        self._order = PageOrder(found.numbers[SOURCE], found.numbers[PLACE])
         self._order_keys: list[int] | None = None
 
+    BY_DOCUMENT = 20_000  # documents' places asked before all are worked out at once
+
     @property
-    def order_keys(self) -> list[int]:
-        """Where each document stands among the pages, as one number: its source's rank,
-        then its place there. One number, so that ties among thousands of hits (a prefix
-        scores every chunk alike) sort without a Python call each."""
-        if self._order_keys is None:
-            self._order_keys = [
-                (s << 32) | p for s, p in zip(self._sources, self._places, strict=True)
-            ]
-        return self._order_keys
+    def order_keys(self) -> Sequence[int]:
+        """Where each document stands among the pages (see `PageOrder`): worked out as
+        asked, and once a session has asked about many, for all of them, in a list."""
+        if self._order_keys is not None:
+            return self._order_keys
+        if self._order.asked > self.BY_DOCUMENT:
+            self._order_keys = self._order.every()
+            return self._order_keys
+        return self._order
 
     def counts(self, facet: str, docs: int) -> dict[str, int]:
         """How many of `docs` have each value of `facet`, most common first."""

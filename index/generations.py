@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
-
 from dwsearch.ingest.pages import Taxonomy
 from dwsearch.ingest.vocabulary import facet_vocabulary
 
-from . import faults
+from . import faults, whoosh_internals
 from .checksums import file_checksums, verify_generation
 from .facetmap import FACETMAP, write_facetmap
 from .location import (
@@ -149,7 +147,7 @@ def finish_generation(
 ) -> Manifest:
     """The facet bitmaps, postings arrays, vocabulary and sources of a written
     generation, and its manifest with every file's checksum."""
-    written = whoosh_index.open_dir(str(building))
+    written = whoosh_internals.open_index(str(building))
     write_facetmap(written, building)
     write_missing_postings(written, building)
     write_vocabulary(building, facet_vocabulary(taxonomy))
@@ -171,23 +169,21 @@ def finish_generation(
 
 def checksums(building: Path, known: dict[str, list[int]]) -> dict[str, list[int]]:
     """Each file's size and checksum; a file linked from the live generation keeps the
-    checksum it had there (segment files never change once written)."""
+    checksum it had there (segment files never change once written), and only the new
+    files are read."""
     found = {}
-    fresh = None
+    fresh = []
     for path in sorted(building.iterdir()):
         if not path.is_file() or path.name in (MANIFEST, GENERATION_MARKER) or "LOCK" in path.name:
             continue
-        if (
-            path.name in known
-            and path.stat().st_nlink > 1
-            and known[path.name][0] == path.stat().st_size
-        ):
+        info = path.stat()
+        if path.name in known and info.st_nlink > 1 and known[path.name][0] == info.st_size:
             found[path.name] = known[path.name]
-            continue
-        if fresh is None:
-            fresh = file_checksums(building)
-        found[path.name] = fresh[path.name]
-    return found
+        else:
+            fresh.append(path.name)
+    if fresh:
+        found.update(file_checksums(building, only=set(fresh)))
+    return dict(sorted(found.items()))
 
 
 def publish_generation(

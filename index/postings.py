@@ -29,8 +29,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .reading import segment_leaves
-from .whoosh_internals import all_postings, flat_postings
+from .whoosh_internals import all_postings, crc32, flat_postings, index_segments, open_segment
 
 SEGMENT_POSTINGS = "postings-{}.bin"
 MAGIC = b"dwsearch postings 1\n"
@@ -123,11 +122,11 @@ def write_missing_postings(whoosh_index: Any, folder: Path) -> None:
     """Give every segment of a generation its postings file, and drop the files of
     segments merged away."""
     kept = set()
-    with whoosh_index.reader() as reader:
-        for segment_reader, _ in segment_leaves(reader):
-            path = folder / SEGMENT_POSTINGS.format(segment_reader.segment().segment_id())
-            kept.add(path.name)
-            if not path.exists():
+    for segment, _ in index_segments(whoosh_index):
+        path = folder / SEGMENT_POSTINGS.format(segment.segment_id())
+        kept.add(path.name)
+        if not path.exists():
+            with open_segment(whoosh_index, segment) as segment_reader:
                 postings_from_segment(path, segment_reader)
     for stale in folder.glob(SEGMENT_POSTINGS.format("*")):
         if stale.name not in kept:  # a segment merged away since the last generation
@@ -180,7 +179,7 @@ class SegmentPostings:
             if data[: len(MAGIC)] == MAGIC:
                 checksum, length = struct.unpack_from("<II", data, len(MAGIC))
                 with memoryview(data) as view:
-                    whole = zlib.crc32(view[len(MAGIC) + 4 :]) == checksum
+                    whole = crc32()(view[len(MAGIC) + 4 :]) == checksum
                 if whole:  # else damaged: the segment is read through Whoosh
                     base = len(MAGIC) + 8 + length
                     header = json.loads(data[len(MAGIC) + 8 : base])

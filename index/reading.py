@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
-
 from .location import IndexDamaged, Manifest
-from .whoosh_internals import all_postings, posting_ids
+from .whoosh_internals import all_postings, open_index, posting_ids
 
 
 @dataclass
@@ -39,7 +37,7 @@ def segment_leaves(reader: Any) -> Iterator[tuple[Any, int]]:
 def open_generation(directory: Path, generation: Path, manifest: Manifest) -> OpenIndex:
     """Open a generation's Whoosh index; damage is an IndexProblem that says what to do."""
     try:
-        ix = whoosh_index.open_dir(str(generation))
+        ix = open_index(str(generation))
     except Exception as error:  # Whoosh raises many kinds on a damaged folder
         raise IndexDamaged(
             f"the index at {directory} is damaged ({type(error).__name__})", directory

@@ -4,6 +4,7 @@ build makes of them against what the index holds (index, keep, remove)."""
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,13 +93,13 @@ def scan(
                 if wanted is None or under(key, wanted) or key in found_now.unlisted:
                     found_now.failed[key] = (root, name, str(found))
                 continue
-            if under(found.key, excluded):
+            if excluded and under(found.key, excluded):
                 continue
             key = page_key(root, found.key, is_folder)
             if wanted is not None and not under(key, wanted):
                 continue
             try:
-                info = found.path.stat()
+                info = found.info or found.path.stat()
                 entry = known.get(key, {})
                 if entry.get("size") == info.st_size and entry.get("mtime") == info.st_mtime_ns:
                     digest = str(entry.get("hash", ""))
@@ -135,7 +136,8 @@ def plan(
     ]
     kept = {k for k, entry in held.items() if entry.get("root") in now.missing_roots}
     kept |= {k for k in now.failed if k in held}
-    kept |= {k for k in held if under(k, now.unlisted)}
+    if now.unlisted:
+        kept |= {k for k in held if under(k, now.unlisted)}
     remembered = {root.path for root in roots}
     to_remove = [
         k
@@ -144,9 +146,10 @@ def plan(
         and k not in kept
         and (_in_scope(entry, k, scopes) or entry.get("root") not in remembered)
     ]
-    for key, found in now.found.items():
-        if key not in to_index:
-            report.of(found.root.path).unchanged += 1
+    indexed = set(to_index)
+    unchanged = Counter(found.root.path for key, found in now.found.items() if key not in indexed)
+    for root_path, count in unchanged.items():
+        report.of(root_path).unchanged += count
     for root, _, message in now.failed.values():
         report.of(root.path).failed.append(message)
     for key in to_remove:

@@ -95,7 +95,7 @@ def _reindex_segment(writer: Any, segment: Any) -> None:
 def writer_of(folder: Path, limitmb: int = 64) -> Any:
     """Whoosh's writer of the index in `folder`, on one process."""
     codec = whoosh_internals.writing_codec()
-    return whoosh_index.open_dir(str(folder)).writer(limitmb=limitmb, procs=1, codec=codec)
+    return whoosh_internals.open_index(str(folder)).writer(limitmb=limitmb, procs=1, codec=codec)
 
 
 def page_indexer(key: str, found: Found, taxonomy: Taxonomy) -> Callable[[Any], dict[str, Any]]:

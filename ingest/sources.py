@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 TEXT_SUFFIXES = (".txt",)
@@ -54,6 +54,9 @@ class Source:
     # The same path as the file system gave it (undecodable bytes as surrogates), for
     # addresses made from the file's name; empty when it equals `relative`.
     raw_relative: str = ""
+    # What the file system said of the file when it was found (a link's target), for a
+    # scan to compare with what it recorded without asking again.
+    info: os.stat_result | None = field(default=None, compare=False, repr=False)
 
     @property
     def name_on_disk(self) -> str:
@@ -92,9 +95,9 @@ def key_name(name: str) -> str:
     return data.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
 
 
-def _source(path: Path, relative: str) -> Source:
+def _source(path: Path, relative: str, info: os.stat_result | None = None) -> Source:
     named = safe_name(relative)
-    return Source(path, named, relative if named != relative else "")
+    return Source(path, named, relative if named != relative else "", info)
 
 
 def find_sources(
@@ -110,20 +113,51 @@ def find_sources(
         path = Path(given)
         if path.is_dir():
             root = path.resolve()
-            found = []
             unlisted: list[OSError] = []
-            # Links to folders are not walked; a folder that cannot be listed is named.
-            for folder, dirs, files in os.walk(path, onerror=unlisted.append):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found += [Path(folder, f) for f in files if f.lower().endswith(SUFFIXES)]
+            found = _page_files(os.fspath(path), unlisted)
             for error in unlisted:
                 yield _unlisted(path, error)
-            for file in sorted(found):
-                yield _checked(_source(file, file.relative_to(path).as_posix()), max_bytes, root)
+            for _, relative, place, entry in found:
+                yield _checked(place / entry.name, relative, max_bytes, root, entry)
         elif path.exists() or path.is_symlink():
-            yield _checked(_source(path, path.name), max_bytes, None)  # named: links followed
+            yield _checked(path, path.name, max_bytes, None)  # named: links followed
         else:
             yield IngestError(f"{safe_name(str(given))}: no such file or folder")
+
+
+def _page_files(top: str, unlisted: list[OSError]) -> list[tuple[str, str, Path, os.DirEntry[str]]]:
+    """The page files under `top`, as `os.walk` finds them (links to folders are not
+    walked, hidden folders are skipped, a folder that cannot be listed goes to
+    `unlisted`), sorted as their paths sort: each with a key that sorts so, its path
+    relative to `top`, its folder, and its entry (which knows, without asking, whether
+    it is a link)."""
+    found = []
+    folders = [(top, "", "")]
+    while folders:
+        folder, inside, key = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError as error:
+            unlisted.append(error)
+            continue
+        place = Path(folder)
+        below = []
+        for entry in listed:
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            name = entry.name
+            if is_folder:
+                if not name.startswith(".") and not entry.is_symlink():
+                    below.append((entry.path, f"{inside}{name}/", f"{key}{name}\0"))
+            elif name.lower().endswith(SUFFIXES):
+                # Paths sort by their parts: as text, with a separator below any letter.
+                found.append((f"{key}{name}", f"{inside}{name}", place, entry))
+        folders += sorted(below, reverse=True)  # walked in order, as os.walk walks
+    found.sort(key=lambda item: item[0])
+    return found
 
 
 def _unlisted(given: Path, error: OSError) -> IngestError:
@@ -135,24 +169,43 @@ def _unlisted(given: Path, error: OSError) -> IngestError:
     return IngestError(f"{named}: cannot list this folder ({why})", key_name(relative), True)
 
 
-def _checked(source: Source, max_bytes: int, root: Path | None) -> Source | IngestError:
-    problem = _problem(source.path, max_bytes, root)
-    return IngestError(f"{source.relative}: {problem}", source.key) if problem else source
+def _checked(
+    path: Path,
+    relative: str,
+    max_bytes: int,
+    root: Path | None,
+    entry: os.DirEntry[str] | None = None,
+) -> Source | IngestError:
+    """The source at `path` (`entry`: its entry in its folder, if found in one), or why
+    it is not read; `root` is the folder it was found in."""
+    problem = _problem(path, max_bytes, root, entry)
+    if isinstance(problem, str):
+        source = _source(path, relative)
+        return IngestError(f"{source.relative}: {problem}", source.key)
+    return _source(path, relative, problem)
 
 
-def _problem(path: Path, max_bytes: int, root: Path | None) -> str | None:
-    """Why a file found is not read, or None; `root` is the folder it was found in."""
+def _problem(
+    path: Path, max_bytes: int, root: Path | None, entry: os.DirEntry[str] | None = None
+) -> str | os.stat_result:
+    """Why a file found is not read, or what the file system says of it (a link's
+    target); `root` is the folder it was found in."""
     try:
-        if root is not None and path.is_symlink():
-            target = path.resolve()
-            if not target.is_relative_to(root):
-                return "a link to outside the folder; skipped"
-        info = path.stat()
+        if root is None:
+            info = os.stat(path)
+        else:
+            # A file that is no link is stat'ed once.
+            info = entry.stat(follow_symlinks=False) if entry else os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    return "a link to outside the folder; skipped"
+                info = os.stat(path)
     except OSError as error:
         return f"cannot read ({error.strerror or error})"
     except RuntimeError:  # a loop of links, on Python < 3.13
         return "cannot read (a loop of links)"
-    return _not_a_page_file(info, max_bytes)
+    return _not_a_page_file(info, max_bytes) or info
 
 
 def _not_a_page_file(info: os.stat_result, max_bytes: int) -> str | None:

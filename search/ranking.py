@@ -123,7 +123,7 @@ class BulkRanker:
         key = (segment, fieldname)
         if key not in self.lengths:
             raw = length_bytes(reader, fieldname)
-            self.lengths[key] = self.byte_lengths[self.np.array(raw, dtype=self.np.uint8)]
+            self.lengths[key] = self.byte_lengths[self.np.frombuffer(raw, dtype=self.np.uint8)]
         return self.lengths[key]
 
     def scores(self, words: list[tuple[str, str, float]], size: int) -> Any:

@@ -76,7 +76,7 @@ def documents_with_field(reader: Any, fieldname: str) -> int:
     """How many documents of a segment have a length in the field (deleted ones too, as
     Whoosh's total field length counts them)."""
     lengths = length_bytes(reader, fieldname)
-    return len(lengths) - list(lengths).count(0)
+    return len(lengths) - lengths.count(0)
 
 
 class _FieldScorer(WeightLengthScorer):

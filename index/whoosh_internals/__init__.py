@@ -18,6 +18,9 @@ field indexing, columns) and `querying` (the query parser's plugins, edit distan
 positions, document sets).
 
 What it owns:
+- an index opened with its segments' parts read in place from the mapped compound file,
+  through a storage of its own (`open_index`), and its segments listed from the table
+  of contents without opening any (`index_segments`, `open_segment`);
 - posting lists read a block at a time, as stored, encoded positions and all
   (`posting_blocks`);
 - each segment's column of quantised field lengths (`length_bytes`);
@@ -36,7 +39,14 @@ What it owns:
 
 from __future__ import annotations
 
-from .guard import FAST, PUBLIC_ONLY_VARIABLE, SUPPORTED_VERSION, WhooshVersionWarning, deflater
+from .guard import (
+    FAST,
+    PUBLIC_ONLY_VARIABLE,
+    SUPPORTED_VERSION,
+    WhooshVersionWarning,
+    crc32,
+    deflater,
+)
 from .querying import (
     DocIdSet,
     edit_distance,
@@ -51,7 +61,10 @@ from .reading import (
     constant_matcher,
     excluding_matcher,
     flat_postings,
+    index_segments,
     length_bytes,
+    open_index,
+    open_segment,
     posting_blocks,
     posting_ids,
 )
@@ -85,15 +98,19 @@ __all__ = [
     "can_write_segments",
     "compound_parts",
     "constant_matcher",
+    "crc32",
     "deflater",
     "edit_distance",
     "excluding_matcher",
     "field_indexer",
     "field_range_plugin",
     "flat_postings",
+    "index_segments",
     "length_bytes",
     "length_table",
     "number_column",
+    "open_index",
+    "open_segment",
     "position_decoder",
     "posting_blocks",
     "posting_ids",
