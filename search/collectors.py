@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from whoosh.sorting import FieldFacet, ScoreFacet
@@ -43,26 +43,10 @@ class Collecting:
     searcher: Any
     facets: FacetMap
     ranker: Callable[[], BulkRanker]
-    _pages: list[int] | None = field(default=None, repr=False)
-    _page_array: Any = field(default=None, repr=False)
-
-    def page_numbers(self) -> list[int]:
-        """Each document's page, as a number (its source's rank among the sources)."""
-        if self._pages is None:
-            self._pages = [key >> 32 for key in self.facets.order_keys]
-        return self._pages
 
     def page_of(self, docnum: int) -> int:
-        return self.facets.order_keys[docnum] >> 32
-
-    def page_array(self) -> Any:
-        """`page_numbers` as a numpy array, for counting a large result at once."""
-        if self._page_array is None:
-            import numpy as np  # declared heavy import: a large index has loaded it to rank
-
-            keys = np.array(self.facets.order_keys, dtype=np.uint64)
-            self._page_array = (keys >> np.uint64(32)).astype(np.intp)
-        return self._page_array
+        """A document's page, as a number (its source's rank among the sources)."""
+        return self.facets.page_numbers[docnum]
 
 
 class FacetCounts:
@@ -179,13 +163,14 @@ def tally_pages(context: Collecting, final: int, crowding: int, in_bulk: bool) -
 
         raw = np.frombuffer(final.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
         mask = np.unpackbits(raw, bitorder="little")[:size].astype(bool)
-        counts = np.bincount(context.page_array()[mask])
+        pages = np.frombuffer(context.facets.page_numbers, dtype=np.uint32)
+        counts = np.bincount(pages[mask])
         held = counts[counts > 0]
         leading = int(np.minimum(held, crowding).sum()) if crowding else 0
         found = counts.tolist()
         return PageTally(len(held), leading, lambda page: found[page] if page < len(found) else 0)
-    pages = context.page_numbers()
-    tally = Counter(pages[docnum] for docnum in BitmapDocs(final, size))
+    numbers = context.facets.page_numbers
+    tally = Counter(numbers[docnum] for docnum in BitmapDocs(final, size))
     leading = sum(min(count, crowding) for count in tally.values())
     return PageTally(len(tally), leading, lambda page: tally.get(page, 0))
 
