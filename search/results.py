@@ -86,7 +86,8 @@ class Filters:
     """Facet filters: OR within a facet, AND across facets.
 
     `since` and `until` (ISO dates, either may be empty) keep the chunks whose date, or
-    date range, overlaps them; a chunk with no date is then left out.
+    date range, overlaps them; a chunk dated only by years counts as each of those years
+    whole; a chunk with neither is then left out.
     """
 
     types: list[str] = field(default_factory=list)
