@@ -214,6 +214,7 @@ def test_json_shape(seed_index):
         "id", "score", "type", "kind", "title", "text", "snippet", "title_snippet", "page",
         "page_title", "url",
         "section", "date", "date_end", "years", "topics", "sectors", "baskets", "source", "lines",
+        "passages",
     } == set(hit)  # fmt: skip
     assert hit["title"] == "Global Cybersecurity Index & Cyberwellness Profiles"
     assert hit["lines"] == [31, 31]
