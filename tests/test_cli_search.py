@@ -372,3 +372,15 @@ def test_feedback_finds_chunks_that_share_the_best_hits_words(tmp_path):
     assert not any("Banana" in text for text in found)
     required = texts("--feedback", query="+apple")  # a required word stays required
     assert required == texts(query="+apple") and set(required) == set(plain)
+
+
+def test_the_quick_starts_hits_link_to_the_bundled_page():
+    """The README's first search, on the index a first search builds of the bundled page:
+    every hit carries the page's address, and the text output shows it."""
+    address = "https://dig.watch/actors/international-telecommunication-union"
+    found = run_cli("search", "artificial intelligence", "--year", "2018", "--json")
+    assert found.exit_code == 0, found.stderr
+    hits = json.loads(found.stdout)["hits"]
+    assert len(hits) == 10 and {hit["url"] for hit in hits} == {address}
+    shown = run_cli("search", "artificial intelligence", "--year", "2018")
+    assert shown.stdout.count(address) == 10
