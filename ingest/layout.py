@@ -286,8 +286,12 @@ def chunk_blocks(
     kind = told_kind or kinds.from_layout(types, profile.labelled) or kinds.default
     page_date = profile.date or facts.date
     inherited = page_date if kinds.is_dated(kind) else None
-    drafts = _fold_hollow_profile(builder.drafts, profile.labelled, kinds.is_one_subject(kind))
-    return _chunks(drafts, page_title, source, url, kind, inherited, facts, taxonomy)
+    one_subject = kinds.is_one_subject(kind)
+    drafts = _fold_hollow_profile(builder.drafts, profile.labelled, one_subject)
+    # A page about one subject is about what its title names, in every paragraph; on a
+    # page about many (an actor's, an issue's), a paragraph's topics are its own.
+    page_topics = taxonomy.tag(page_title).topics if one_subject else ()
+    return _chunks(drafts, page_title, source, url, kind, inherited, facts, taxonomy, page_topics)
 
 
 def _fold_hollow_profile(drafts: list[_Draft], labelled: bool, one_subject: bool) -> list[_Draft]:
@@ -369,11 +373,12 @@ def _chunks(
     page_date: DateSpan | None,
     facts: PageFacts,
     taxonomy: Taxonomy,
+    page_topics: tuple[str, ...] = (),
 ) -> list[Chunk]:
     """The page's chunks: ids unique within the page and to its file, dates and years
-    settled."""
+    settled. The page's own tags and `page_topics` are every paragraph's topics too."""
     page = slugify(page_title)
-    tagged = taxonomy.topics_named(facts.tags)
+    tagged = tuple(sorted({*taxonomy.topics_named(facts.tags), *page_topics}))
     seen_ids: dict[str, int] = {}
     chunks = []
     for draft in drafts:
