@@ -300,8 +300,8 @@ def _fold_hollow_profile(drafts: list[_Draft], labelled: bool, one_subject: bool
     title is every chunk's `page_title`; the furniture's words open the page's first
     chunk, so none is lost. The title titles that chunk too when it is the page's opening
     paragraph, or any first paragraph of a page about one subject (not an issue's first
-    update). A page with no other text keeps its profile;
-    a profile with labelled fields ("Acronym: WTO") is content."""
+    update). A page with no other text keeps its profile; a profile with labelled fields
+    ("Acronym: WTO") is content."""
     if len(drafts) < 2 or drafts[0].role != "profile" or labelled:
         return drafts
     profile, first = drafts[0], drafts[1]
