@@ -206,7 +206,7 @@ class SearchSession:
         parsed = with_compound_forms(parsed, text, searcher, boosts)
         suggestion = None
         if options.correct:
-            parsed, suggestion = correct_query(parsed, text, searcher, boosts, self._lexicon())
+            parsed, suggestion = correct_query(parsed, text, searcher, boosts, self._lexicon)
         check_patterns(parsed, searcher.reader(), settings.max_pattern_words)
         if options.feedback and not has_required_word(text):
             # RM3: the best chunks of a first search lend the query their words.

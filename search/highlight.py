@@ -38,7 +38,8 @@ PASSAGE_WORDS = 20
 # Words of context shown before a passage's first match, where the passage has room.
 LEAD_WORDS = 3
 # Past this many distinct sets of terms that windows hold, passages are chosen greedily.
-_MAX_EXACT_SETS = 40
+_MAX_EXACT_SETS = 12
+_MAX_MAXIMAL_SETS = 64  # and past this many, without looking for those others contain
 _WORD = re.compile(WORD_PATTERN)
 
 
@@ -239,8 +240,9 @@ def _passage_spans(marks: list[Mark], size: int, window: int) -> list[tuple[int,
         marked = len({w for m in inside for w in range(m.first, m.last + 1)})
         if held and (held not in best_for or (marked, -start) > best_for[held]):
             best_for[held] = (marked, -start)
-    # Only sets no other set contains can be needed.
-    sets = [h for h in best_for if not any(o != h and o & h == h for o in best_for)]
+    sets = list(best_for)
+    if len(sets) <= _MAX_MAXIMAL_SETS:  # only sets no other contains can be needed
+        sets = [h for h in sets if not any(o != h and o & h == h for o in sets)]
     sets.sort(key=lambda h: (-h.bit_count(), -best_for[h][0], -best_for[h][1]))
     chosen = _cover(sets, best_for, (1 << len(terms)) - 1)
     spans = sorted((-best_for[h][1], h) for h in chosen)

@@ -8,6 +8,7 @@ taxonomy's names count as known words too: a page that writes only "AI" still co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -81,14 +82,17 @@ def _typed_words(parsed: query.Query, text: str) -> list[tuple[int, int, list[qu
 
 
 def find_corrections(
-    parsed: query.Query, text: str, searcher: Any, lexicon: frozenset[str] = frozenset()
+    parsed: query.Query,
+    text: str,
+    searcher: Any,
+    lexicon: Callable[[], frozenset[str]] = frozenset,
 ) -> list[Correction]:
     """Closest indexed (or `lexicon`) words for the words that may be typos.
 
     A word is left as typed when it is short, inside quotes, excluded, an acronym, a
     word the index holds, a `lexicon` word, or a word known to be correct English: only
     a word that is none of these can be a typo, and only into an indexed or `lexicon`
-    word within its typo budget.
+    word within its typo budget. `lexicon` is asked only when a word may be a typo.
     """
     reader = searcher.reader()
     quoted = [m.span() for m in QUOTED.finditer(text)]
@@ -102,9 +106,9 @@ def find_corrections(
             continue
         if any(holds_live(reader, t.fieldname, t.text) for t in terms):
             continue
-        if is_known_word(word) or folded_words(word) <= lexicon:
+        if is_known_word(word) or folded_words(word) <= lexicon():
             continue
-        replacement = closest_word(word, reader, lexicon)
+        replacement = closest_word(word, reader, lexicon())
         if replacement:
             corrections.append(Correction(start, end, word, replacement))
     return corrections
@@ -205,7 +209,7 @@ def correct_query(
     text: str,
     searcher: Any,
     boosts: dict[str, float] = FIELD_BOOSTS,
-    lexicon: frozenset[str] = frozenset(),
+    lexicon: Callable[[], frozenset[str]] = frozenset,
 ) -> tuple[query.Query, str | None]:
     """The query widened by the corrections of its typos, and the corrected text to show
     ("Showing results for") when the query as typed finds nothing. `lexicon`: words
