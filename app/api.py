@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlsplit
 
 from dwsearch.index import (
     BUNDLED,
@@ -41,6 +42,7 @@ from dwsearch.index.schema import schema_version
 from dwsearch.ingest import Chunk, bundled_corpus
 from dwsearch.ingest.datafiles import taxonomy_digest
 from dwsearch.ingest.sources import SUFFIXES
+from dwsearch.ingest.web.store import PageStore
 from dwsearch.search.engine import IndexStats, SearchSession, index_stats, show_chunk
 from dwsearch.search.errors import ChunkNotFound, SearchError
 from dwsearch.search.results import Filters, Hit, Results
@@ -51,7 +53,7 @@ from dwsearch.search.settings import (
     SearchSettings,
 )
 
-from .bounds import MAX_FILE_MB
+from .bounds import MAX_DELAY, MAX_FILE_MB, MAX_PAGES, MAX_TIMEOUT
 from .evaluate import Evaluation
 from .evaluate import evaluate as run_evaluation
 from .export import (
@@ -68,6 +70,7 @@ from .wording import BadValue
 if TYPE_CHECKING:
     from dwsearch.index.builder import BuildReport, Progress
     from dwsearch.ingest.sources import IngestError
+    from dwsearch.ingest.web.crawl import FetchProgress
 
 __all__ = [
     "Filters",
@@ -93,6 +96,7 @@ __all__ = [
 ]
 
 OnBuild = Callable[[str], None]
+OnFetch = Callable[["FetchProgress"], None]
 COUNTS = SearchOptions(limit=0)  # a search for its facet counts and total alone
 
 
@@ -346,16 +350,29 @@ def build(
     progress: Progress | None = None,
     on_wait: Callable[[], None] | None = None,
     max_file_mb: float | None = None,
+    delay: float | None = None,
+    timeout: float | None = None,
+    max_pages: int | None = None,
+    allow_hosts: Iterable[str] | None = None,
+    on_fetch: OnFetch | None = None,
 ) -> BuildReport:
-    """Add or refresh `paths` (files or folders) in the index, keeping its other sources;
-    with none, refresh every source it remembers (a new index: the bundled corpus).
+    """Add or refresh `paths` in the index, keeping its other sources; with none, refresh
+    every source it remembers (a new index: the bundled corpus).
+
+    A path is a file or folder of pages, or a web address (http or https): a sitemap, a
+    sitemap index, an RSS or Atom feed, or one page. A site is fetched politely
+    (robots.txt obeyed, one request at a time, `delay` seconds apart, 1 by default, or
+    robots.txt's Crawl-delay when longer), only on its own host and `allow_hosts`, at
+    most `max_pages` pages a run, each answer within `timeout` seconds (30 by default);
+    a refresh asks conditionally, and a rebuild asks nothing (it re-indexes the copies
+    kept beside the index). `on_fetch` is told how a fetch stands after each page.
 
     `url_pattern` gives the pages of `paths` that name no address of their own one, made
-    from their file name (see the README). `max_file_mb` is the largest page file read
-    (20 MiB by default; a larger one is named and skipped). Both are remembered with
-    the sources of `paths`.
+    from their file name (see the README). `max_file_mb` is the largest page read (20
+    MiB by default; a larger one is named and skipped). They and `allow_hosts` are
+    remembered with the sources of `paths`.
     """
-    from dwsearch.index.builder import build_index
+    from dwsearch.index.builder import CrawlSettings, build_index
     from dwsearch.ingest.pages import check_url_pattern
 
     if url_pattern is not None:
@@ -364,17 +381,55 @@ def build(
         except ValueError as error:
             raise BadValue(str(error)) from None
     max_bytes = None if max_file_mb is None else file_size_limit(max_file_mb)
+    crawl = CrawlSettings()
+    if delay is not None:
+        crawl = replace(crawl, delay=_within("delay", delay, 0, MAX_DELAY))
+    if timeout is not None:
+        seconds = _within("timeout", timeout, 0, MAX_TIMEOUT, above=True)
+        crawl = replace(crawl, read_timeout=seconds, connect_timeout=min(seconds, 10.0))
+    if max_pages is not None:
+        crawl = replace(crawl, max_pages=int(_within("max_pages", max_pages, 1, MAX_PAGES)))
+    hosts = None if allow_hosts is None else [_host(h) for h in allow_hosts]
     index_dir, _ = resolve_index_dir(index)
     return build_index(
         index_dir,
-        [Path(p) for p in paths or []],
+        [_source(p) for p in paths or []],
         rebuild=rebuild,
         taxonomy_path=Path(taxonomy) if taxonomy else None,
         url_pattern=url_pattern,
         progress=progress,
         on_wait=on_wait,
         max_bytes=max_bytes,
+        crawl=crawl,
+        allow_hosts=hosts or None,
+        on_fetch=on_fetch,
     )
+
+
+def _source(given: str | Path) -> str | Path:
+    """A source as given: a web address stays text, anything else is a path."""
+    text = str(given)
+    if text[:8].lower() == "https://" or text[:7].lower() == "http://":
+        if not urlsplit(text).hostname:
+            raise BadValue("is a web address without a host", "paths", text)
+        return text
+    return Path(given)
+
+
+def _host(name: str) -> str:
+    host = name.strip().lower()
+    if not host or "/" in host or " " in host:
+        raise BadValue("must be a host name, such as dig.watch", "allow_hosts", name)
+    return host
+
+
+def _within(field: str, value: float, low: float, high: float, above: bool = False) -> float:
+    """A number given for `field`, checked: at least `low` (above it, with `above`) and
+    at most `high`."""
+    if value != value or value > high or value < low or (above and value == low):
+        bound = "above" if above else "at least"
+        raise BadValue(f"must be a number {bound} {low:g} and at most {high:g}", field, value)
+    return value
 
 
 def file_size_limit(max_file_mb: float) -> int:
@@ -398,7 +453,7 @@ def remove(
     from dwsearch.index.builder import remove_from_index
 
     index_dir, _ = resolve_index_dir(index)
-    return remove_from_index(index_dir, [Path(p) for p in paths], on_wait)
+    return remove_from_index(index_dir, [_source(p) for p in paths], on_wait)
 
 
 @dataclass(frozen=True)
@@ -411,6 +466,8 @@ class SourceSummary:
     chunks: int
     excluded: tuple[str, ...]
     max_file_mb: float | None = None  # None: the default limit
+    fetched: float | None = None  # a web source: when it was last fetched (Unix time)
+    allow_hosts: tuple[str, ...] = ()  # a web source: the other hosts followed
 
 
 def sources(
@@ -419,6 +476,7 @@ def sources(
     """The files and folders the index remembers, with its pages and chunks of each."""
     opened = open_index(index, on_build)
     entries = read_sources(opened.generation)
+    fetched = PageStore(opened.generation.parent).fetched_at()
     summaries = []
     for root in opened.manifest.roots:
         mine = [e for e in entries.values() if e.get("root") == root.path]
@@ -430,6 +488,8 @@ def sources(
                 chunks=sum(int(e.get("chunks", 0)) for e in mine),
                 excluded=tuple(root.exclude),
                 max_file_mb=root.max_bytes / (1024 * 1024) if root.max_bytes else None,
+                fetched=fetched.get(root.path),
+                allow_hosts=tuple(root.allow_hosts),
             )
         )
     return summaries

@@ -9,6 +9,11 @@ from __future__ import annotations
 # and the largest bulk file of an export (a gibibyte is more than OpenSearch takes).
 MAX_FILE_MB = 1_000_000
 MAX_BULK_FILE_MB = 1024
+# A web source's fetch: the longest delay between requests and wait for an answer (an
+# hour, ten minutes), and the most pages one run may ask for.
+MAX_DELAY = 3600.0
+MAX_TIMEOUT = 600.0
+MAX_PAGES = 10_000_000
 
 # The HTTP API's, which both its server and its client (the command asking a running
 # server) keep. A query longer than a paragraph, or a page of hundreds of hits, is not
@@ -19,6 +24,10 @@ MAX_HITS_PER_REQUEST = 100
 MAX_REQUEST_OFFSET = 10_000
 MAX_VALUES = 50  # values of one filter
 DEFAULT_LIMIT = 10
+# What the search page hands over at once: an export of the current results (CSV,
+# JSON), and a feed's newest items. A reader wanting more narrows the search.
+MAX_EXPORT_HITS = 1000
+FEED_ENTRIES = 30
 # Raised when the API's search parameters change (2: feedback), so that a command never
 # asks a server started by an older dwsearch, which would ignore what it does not know.
 API_LEVEL = 2

@@ -21,7 +21,7 @@ from click.core import ParameterSource
 
 from dwsearch.search.filters import read_filters
 
-from .bounds import MAX_FILE_MB
+from .bounds import MAX_DELAY, MAX_FILE_MB, MAX_PAGES, MAX_TIMEOUT
 from .printers import visible
 from .wording import for_cli
 
@@ -170,6 +170,41 @@ max_file_option = click.option(
     type=FloatBetween(0, MAX_FILE_MB, min_open=True),
     help="Skip page files larger than this many MiB (default 20), naming each.",
 )
+
+
+def crawl_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """How politely and how far a build fetches its web sources."""
+    options = [
+        click.option(
+            "--delay",
+            type=FloatBetween(0, MAX_DELAY),
+            metavar="SECONDS",
+            help="Wait this long between two requests to a site (default 1; robots.txt's "
+            "Crawl-delay wins when longer).",
+        ),
+        click.option(
+            "--timeout",
+            type=FloatBetween(0, MAX_TIMEOUT, min_open=True),
+            metavar="SECONDS",
+            help="Give up on a page whose answer takes longer (default 30).",
+        ),
+        click.option(
+            "--max-pages",
+            type=click.IntRange(1, MAX_PAGES),
+            metavar="N",
+            help="Ask a site for at most N pages this run; the others wait for the next.",
+        ),
+        click.option(
+            "--allow-host",
+            "allow_hosts",
+            multiple=True,
+            metavar="HOST",
+            help="Also follow pages and redirects on HOST (remembered with the site).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def _facet_option(flag: str, name: str, metavar: str, which: str) -> Any:

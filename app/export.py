@@ -1,4 +1,6 @@
-"""dwsearch's chunks for OpenSearch: an index mapping and NDJSON bulk files.
+"""dwsearch's chunks for OpenSearch: an index mapping and NDJSON bulk files; and one
+search's results as CSV or JSON, for a spreadsheet or a program (the search page's
+"Export").
 
 For an organisation that outgrows one machine, the chunks move to an engine built for
 many, rather than to a cluster of dwsearch's own. The export is what the index holds,
@@ -18,6 +20,9 @@ leaves no half-written one.
 
 from __future__ import annotations
 
+import csv
+import html
+import io
 import json
 import os
 import re
@@ -33,9 +38,11 @@ from dwsearch.ingest.chunk import Chunk
 from dwsearch.lexicon import acronym_rows, stop_words, uk_to_us
 from dwsearch.search.engine import SearchSession
 from dwsearch.search.query import FIELD_BOOSTS
+from dwsearch.search.results import Hit, Results
 from dwsearch.search.scoring import BM25_B, BM25_K1
 
 from .bounds import MAX_BULK_FILE_MB
+from .printers import hit_json, results_data, snippet_html
 from .wording import BadValue
 
 FORMATS = ("opensearch",)
@@ -421,3 +428,68 @@ for file in bulk-*.ndjson; do
   esac
 done
 """
+
+
+# ---------------------------------------------------------------- a search's results
+# The columns of a results export, in the order a reader scans them.
+RESULT_COLUMNS = (
+    "rank", "title", "page_title", "section", "url", "date", "date_end", "years", "type",
+    "kind", "topics", "sectors", "baskets", "snippet", "id", "source", "score",
+)  # fmt: skip
+_MARKS = re.compile(r"</?mark>")
+# A cell a spreadsheet would run as a formula (=, +, -, @, or a tab/return first).
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+
+
+def snippet_plain(hit: Hit) -> str:
+    """A hit's snippet as plain text, its marks dropped."""
+    return html.unescape(_MARKS.sub("", snippet_html(hit.snippet)))
+
+
+def _cell(value: str) -> str:
+    """Text as a spreadsheet shows it, never runs it: a leading `=` is quoted."""
+    return "'" + value if _FORMULA.match(value) else value
+
+
+def result_row(rank: int, hit: Hit) -> dict[str, str]:
+    """One hit as a CSV row: lists joined with "; ", the snippet plain text."""
+    chunk = hit.chunk
+    row = {
+        "rank": str(rank),
+        "title": chunk.display_title,
+        "page_title": chunk.page_title,
+        "section": chunk.section,
+        "url": chunk.url,
+        "date": chunk.date,
+        "date_end": chunk.date_end,
+        "years": "; ".join(str(y) for y in chunk.years),
+        "type": chunk.type,
+        "kind": chunk.kind,
+        "topics": "; ".join(chunk.topics),
+        "sectors": "; ".join(chunk.sectors),
+        "baskets": "; ".join(chunk.baskets),
+        "snippet": snippet_plain(hit),
+        "id": chunk.id,
+        "source": chunk.location,
+        "score": f"{hit.score:.4f}",
+    }
+    return {name: _cell(value) for name, value in row.items()}
+
+
+def results_csv(results: Results) -> str:
+    """The hits of `results` as CSV (a header row, then one row per hit, best first)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=RESULT_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for rank, hit in enumerate(results.hits, results.offset + 1):
+        writer.writerow(result_row(rank, hit))
+    return out.getvalue()
+
+
+def results_export_data(results: Results) -> dict[str, Any]:
+    """The hits of `results` as `search --json` gives them, with how many were exported
+    of how many matched (an export is bounded, `bounds.MAX_EXPORT_HITS`)."""
+    data = results_data(results, with_hits=False)
+    data["exported"] = len(results.hits)
+    data["hits"] = [hit_json(hit) for hit in results.hits]
+    return data

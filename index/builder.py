@@ -57,6 +57,7 @@ from .report import BuildReport, SourceReport
 from .scan import Plan, plan
 from .schema import build_schema, schema_version
 from .segments import SegmentWriter
+from .sites import CrawlSettings, Fetched, OnProgress, fetch_sites, is_url, keep_stored
 from .sourceset import Scopes, Settings, SourceSet
 from .updates import (
     DEFAULT_POLICY,
@@ -69,6 +70,7 @@ from .updates import (
 
 __all__ = [
     "BuildReport",
+    "CrawlSettings",
     "IndexBusy",
     "MergePolicy",
     "Progress",
@@ -100,7 +102,7 @@ class CannotChange(IndexProblem):
 
 def build_index(
     index_dir: Path,
-    paths: list[Path] | None = None,
+    paths: list[Path | str] | None = None,
     rebuild: bool = False,
     taxonomy_path: Path | None = None,
     url_pattern: str | None = None,
@@ -110,18 +112,24 @@ def build_index(
     bundled_if_lost: bool = False,
     max_bytes: int | None = None,
     policy: MergePolicy = DEFAULT_POLICY,
+    crawl: CrawlSettings | None = None,
+    allow_hosts: list[str] | None = None,
+    on_fetch: OnProgress | None = None,
 ) -> BuildReport:
     """Add or refresh `paths` in the index at `index_dir`, keeping its other sources;
     with no paths, refresh every source it remembers (a new index: the bundled corpus).
 
-    `url_pattern` and `max_bytes` (the largest page file read) are remembered with the
-    sources of `paths`, as the settings of their later refreshes.
+    A path may be a web address (a sitemap, sitemap index, feed or page), fetched as
+    `crawl` says (`sites`); a rebuild fetches nothing, it re-indexes the copies kept.
+    `url_pattern`, `max_bytes` (the largest page file read) and `allow_hosts` (a web
+    source's other hosts followed) are remembered with the sources of `paths`, as the
+    settings of their later refreshes.
 
     A damaged index that no longer says what it was built from needs `paths`, unless
     `bundled_if_lost` (the default index) says to fall back on the bundled corpus."""
-    given = [Path(p) for p in paths or []]
+    given: list[Path | str] = [p if is_url(p) else Path(p) for p in paths or []]
     for path in given:
-        if not (path.exists() or path.is_symlink()):
+        if isinstance(path, Path) and not (path.exists() or path.is_symlink()):
             raise IndexProblem(f"{path}: no such file or folder; the index was not changed")
     with build_lock(index_dir, on_wait, lock_timeout):
         started = time.perf_counter()
@@ -129,14 +137,16 @@ def build_index(
         remove_stale(index_dir, keep=live.generation)
         taxonomy_path = _remembered_taxonomy(live.manifest, taxonomy_path)
         taxonomy = load_taxonomy(taxonomy_path)
-        sources = SourceSet(live.roots)
+        sources = SourceSet(live.roots, {k: str(e.get("root")) for k, e in live.sources.items()})
         if given:
-            scopes = sources.add(given, Settings(url_pattern, max_bytes))
+            scopes = sources.add(given, Settings(url_pattern, max_bytes, allow_hosts))
         else:
             scopes = _refresh_all(sources, live, index_dir, bundled_if_lost)
         full = rebuild or _needs_rebuild(live, taxonomy)
         resettled = sources.resettled(live.roots)
-        report, work = _planned(live, sources.roots, scopes, full, index_dir, resettled)
+        fetched = _fetched(index_dir, live, sources.roots, scopes, full, rebuild, crawl, on_fetch)
+        _refuse_unread_new_sites(given, live, fetched)
+        report, work = _planned(live, sources.roots, scopes, full, index_dir, resettled, fetched)
         if not full and _up_to_date(live, work, sources.roots, taxonomy_path):
             # Before saying "up to date", read every byte: damage must not pass for that.
             assert live.generation is not None and live.manifest is not None
@@ -146,7 +156,11 @@ def build_index(
                 report.seconds = time.perf_counter() - started
                 return report
             full = True
-            report, work = _planned(live, sources.roots, scopes, full, index_dir, resettled)
+            if fetched is not None and any(is_url(r.path) for r in sources.roots):
+                fetched = _fetched(index_dir, live, sources.roots, scopes, True, True, crawl, None)
+            report, work = _planned(
+                live, sources.roots, scopes, full, index_dir, resettled, fetched
+            )
         faults.reached("scanned")
         with new_generation(index_dir) as building:
             if full:
@@ -165,13 +179,14 @@ def build_index(
             manifest.taxonomy_path = str(taxonomy_path or "")
             faults.reached("finished")
             publish_generation(index_dir, building, manifest, report)
+        keep_stored(index_dir, sources.roots, entries)
         report.seconds = time.perf_counter() - started
         return report
 
 
 def remove_from_index(
     index_dir: Path,
-    paths: list[Path],
+    paths: list[Path | str],
     on_wait: Callable[[], None] | None = None,
     policy: MergePolicy = DEFAULT_POLICY,
 ) -> BuildReport:
@@ -185,7 +200,7 @@ def remove_from_index(
                 raise CannotChange(index_dir, live.damaged, REBUILD)
             raise CannotChange(index_dir, "there is no index yet", BUILD)
         assert live.manifest is not None and live.generation is not None
-        sources = SourceSet(live.roots)
+        sources = SourceSet(live.roots, {k: str(e.get("root")) for k, e in live.sources.items()})
         to_remove = sources.remove(paths, live.sources, index_dir)
         report = BuildReport(index_dir)
         for key in to_remove:
@@ -201,6 +216,7 @@ def remove_from_index(
             manifest = finish_generation(building, entries, sources.roots, taxonomy, live, report)
             manifest.taxonomy_path = live.manifest.taxonomy_path
             publish_generation(index_dir, building, manifest, report)
+        keep_stored(index_dir, sources.roots, entries)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -261,6 +277,38 @@ def _needs_rebuild(live: Live, taxonomy: Taxonomy) -> bool:
     )
 
 
+def _fetched(
+    index_dir: Path,
+    live: Live,
+    roots: list[Root],
+    scopes: Scopes,
+    full: bool,
+    rebuild: bool,
+    crawl: CrawlSettings | None,
+    on_fetch: OnProgress | None,
+) -> Fetched | None:
+    """The web roots of a build, fetched: those given or refreshed ask their sites (a
+    rebuild asks none), those a full build reads besides come from their copies."""
+    in_scope = {root.path: None for root in roots} if full else scopes
+    web = [root for root in roots if is_url(root.path) and root.path in in_scope]
+    if not web:
+        return None
+    online = set() if rebuild else {root.path for root in web if root.path in scopes}
+    return fetch_sites(
+        index_dir, web, in_scope, live.sources, crawl or CrawlSettings(), online, on_fetch
+    )
+
+
+def _refuse_unread_new_sites(given: list[Path | str], live: Live, fetched: Fetched | None) -> None:
+    """A site given for the first time that could not be read at all is not taken in:
+    nothing would be remembered of it but its address."""
+    known = {root.path for root in live.roots}
+    for path in given:
+        site = fetched.sites.get(str(path)) if fetched is not None else None
+        if site is not None and str(path) not in known and site.down and not site.pages:
+            raise IndexProblem(f"{path}: {site.down}; the index was not changed")
+
+
 def _planned(
     live: Live,
     roots: list[Root],
@@ -268,6 +316,7 @@ def _planned(
     full: bool,
     index_dir: Path,
     resettled: dict[str, list[str]],
+    fetched: Fetched | None = None,
 ) -> tuple[BuildReport, Plan]:
     """A new report, and the plan of a build (a full one scans every root); the pages of
     the roots given new settings are read again, so the settings hold at once."""
@@ -276,7 +325,7 @@ def _planned(
         report.of(root).resettled = names
     in_scope = {root.path: None for root in roots} if full else scopes
     renew = frozenset(resettled)
-    return report, plan(live.sources, roots, in_scope, full, report, renew)
+    return report, plan(live.sources, roots, in_scope, full, report, renew, fetched)
 
 
 def _up_to_date(live: Live, work: Plan, roots: list[Root], taxonomy_path: Path | None) -> bool:

@@ -163,6 +163,7 @@ class Root:
     url_pattern: str = ""  # e.g. https://dig.watch/actors/{stem}, for pages without one
     exclude: list[str] = field(default_factory=list)  # pages of a folder removed on purpose
     max_bytes: int = 0  # the largest page file read; 0: ingestion's default
+    allow_hosts: list[str] = field(default_factory=list)  # a web source's other hosts
 
     @classmethod
     def from_json(cls, data: Any) -> Root:
@@ -173,10 +174,13 @@ class Root:
             str(data.get("url_pattern", "")),
             list(data.get("exclude", [])),
             int(data.get("max_bytes", 0)),
+            [str(host) for host in data.get("allow_hosts", [])],
         )
 
     def copy(self) -> Root:
-        return Root(self.path, self.url_pattern, list(self.exclude), self.max_bytes)
+        return Root(
+            self.path, self.url_pattern, list(self.exclude), self.max_bytes, list(self.allow_hosts)
+        )
 
 
 @dataclass
@@ -201,7 +205,10 @@ class Manifest:
 
     def to_json(self) -> str:
         data = dict(self.__dict__, format=MANIFEST_FORMAT)
-        data["roots"] = [root.__dict__ for root in self.roots]
+        data["roots"] = [
+            {k: v for k, v in root.__dict__.items() if v or k != "allow_hosts"}
+            for root in self.roots
+        ]
         # Sizes and checksums where every dwsearch reads them, mtimes apart: a dwsearch
         # from before them reads the manifest as it always did.
         data["files"] = {name: entry[:2] for name, entry in self.files.items()}

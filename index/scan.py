@@ -12,6 +12,7 @@ from dwsearch.ingest.sources import read_source
 
 from .location import Root
 from .report import BuildReport
+from .sites import Fetched, is_url, scan_site
 from .sourceset import Scopes, page_key, read_limit, root_folder, under
 
 Entries = dict[str, dict[str, Any]]  # page key -> its entry in sources.json
@@ -24,6 +25,7 @@ class Found:
     root: Root
     source: Source
     digest: str
+    fetched: bool = False  # a web page: `source.path` is its stored copy
 
 
 @dataclass
@@ -47,14 +49,24 @@ class Plan:
     kept: set[str]  # unreadable now, or under a root that is gone: kept as they were
 
 
-def scan(roots: list[Root], scopes: Scopes, report: BuildReport, known: Entries) -> Scan:
+def scan(
+    roots: list[Root],
+    scopes: Scopes,
+    report: BuildReport,
+    known: Entries,
+    fetched: Fetched | None = None,
+) -> Scan:
     """Find and hash the page files of every root in scope; unreadable ones are noted.
 
     A file whose size and modification time are those the index recorded keeps its
-    recorded hash unread, as rsync and git do (a rebuild reads everything again)."""
+    recorded hash unread, as rsync and git do (a rebuild reads everything again). A web
+    root's pages are as `fetched` found them (`sites`)."""
     found_now = Scan()
     for root in roots:
         if root.path not in scopes:
+            continue
+        if is_url(root.path):
+            scan_site(root, scopes[root.path], fetched, found_now, report, Found)
             continue
         folder = root_folder(root)
         if not (folder.exists() or folder.is_symlink()):
@@ -110,11 +122,12 @@ def plan(
     full: bool,
     report: BuildReport,
     renew: frozenset[str] = frozenset(),
+    fetched: Fetched | None = None,
 ) -> Plan:
     """Scan the roots in scope and decide, page by page, against the pages `held`; the
     pages of the roots in `renew` (whose settings changed) are indexed again, changed or
     not. The report says it per root."""
-    now = scan(roots, scopes, report, {} if full else held)
+    now = scan(roots, scopes, report, {} if full else held, fetched)
     to_index = [
         key
         for key, found in now.found.items()

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from dwsearch.ingest import bundled_corpus
 from dwsearch.ingest.sources import DEFAULT_MAX_BYTES, key_name
+from dwsearch.ingest.web import is_url
 
 from .location import BUNDLED, IndexProblem, Root
 
@@ -24,13 +25,13 @@ from .location import BUNDLED, IndexProblem, Root
 # within it.
 Scopes = dict[str, "set[str] | None"]
 # The settings a source may be given, by their name in the application API.
-SETTINGS = ("url_pattern", "max_file_mb")
+SETTINGS = ("url_pattern", "max_file_mb", "allow_hosts")
 
 
 class NotASource(IndexProblem):
     """A path given for removal that is neither a source nor anything the index holds."""
 
-    def __init__(self, path: Path, index_dir: Path, sources: list[str]) -> None:
+    def __init__(self, path: Path | str, index_dir: Path, sources: list[str]) -> None:
         self.path, self.index_dir, self.sources = path, index_dir, sources
         listed = ", ".join(sources) if sources else "none"
         super().__init__(
@@ -67,7 +68,10 @@ class InsideRemoved(IndexProblem):
 
 def absolute_path(path: str | Path) -> str:
     """A path as roots are remembered: absolute, links in its folders resolved, but a
-    link given by name kept as named (so that it is read the way it was given)."""
+    link given by name kept as named (so that it is read the way it was given). A web
+    address is remembered as given, less any fragment."""
+    if is_url(path):
+        return str(path).split("#")[0]
     path = Path(path).expanduser()
     return str(path.parent.resolve() / path.name) if path.name else str(path.resolve())
 
@@ -101,6 +105,7 @@ class Settings:
 
     url_pattern: str | None = None
     max_bytes: int | None = None
+    allow_hosts: list[str] | None = None  # a web source's hosts followed besides its own
 
     def changed_for(self, root: Root) -> str | None:
         """The name of a setting that differs from what `root` remembers, if any."""
@@ -108,9 +113,13 @@ class Settings:
             return "url_pattern"
         if self.max_bytes is not None and self.apply(root.copy()).max_bytes != root.max_bytes:
             return "max_file_mb"
+        if self.allow_hosts is not None and self.allow_hosts != root.allow_hosts:
+            return "allow_hosts"
         return None
 
     def apply(self, root: Root) -> Root:
+        if self.allow_hosts is not None and is_url(root.path):
+            root.allow_hosts = list(self.allow_hosts)
         if self.url_pattern is not None:
             root.url_pattern = self.url_pattern
         if self.max_bytes is not None:
@@ -129,23 +138,34 @@ class Place(NamedTuple):
 
 class SourceSet:
     """The roots of an index, changed by a build or a removal (on copies: the index's
-    own manifest is never changed in place)."""
+    own manifest is never changed in place). `held` (page key -> its root) tells which
+    web source a page's address belongs to."""
 
-    def __init__(self, roots: list[Root]) -> None:
+    def __init__(self, roots: list[Root], held: dict[str, str] | None = None) -> None:
         self.roots = [root.copy() for root in roots]
+        self.held = held or {}
 
     def locate(self, path: str | Path) -> Place:
         wanted = absolute_path(path)
         for root in self.roots:
             if root.path == wanted:
                 return Place(wanted, root, None)
+        if is_url(wanted):
+            for root in self.roots:
+                if self.held.get(wanted) == root.path or wanted in root.exclude:
+                    return Place(wanted, root, wanted)
+            return Place(wanted, None, None)
         for root in self.roots:
-            if root.path != BUNDLED and Path(wanted).is_relative_to(root.path):
+            if (
+                root.path != BUNDLED
+                and not is_url(root.path)
+                and Path(wanted).is_relative_to(root.path)
+            ):
                 relative = Path(wanted).relative_to(root.path).as_posix()
                 return Place(wanted, root, key_name(relative))
         return Place(wanted, None, None)
 
-    def add(self, given: list[Path], settings: Settings) -> Scopes:
+    def add(self, given: list[Path | str], settings: Settings) -> Scopes:
         """Take in the paths given to a build; return what to scan of each root.
 
         A root given is refreshed whole, with the settings given. A page or subfolder of a
@@ -168,12 +188,18 @@ class SourceSet:
                 if scopes.get(root.path, set()) is not None:
                     pages = scopes.setdefault(root.path, set())
                     assert pages is not None
-                    pages.add(page_key(root, place.relative, folder=True))
+                    web = is_url(root.path)
+                    pages.add(place.relative if web else page_key(root, place.relative, True))
+            elif is_url(place.wanted):
+                self.roots.append(settings.apply(Root(place.wanted)))
+                scopes[place.wanted] = None
             else:
                 inner = [
                     r
                     for r in self.roots
-                    if r.path != BUNDLED and Path(r.path).is_relative_to(place.wanted)
+                    if r.path != BUNDLED
+                    and not is_url(r.path)
+                    and Path(r.path).is_relative_to(place.wanted)
                 ]
                 for old in inner:
                     self.roots.remove(old)
@@ -183,7 +209,7 @@ class SourceSet:
         return scopes
 
     def remove(
-        self, paths: list[Path], held: dict[str, dict[str, Any]], index_dir: Path
+        self, paths: list[Path | str], held: dict[str, dict[str, Any]], index_dir: Path
     ) -> list[str]:
         """Take out the paths given to a removal; return the keys of the pages to drop.
 
@@ -201,6 +227,9 @@ class SourceSet:
             if place.relative is None:
                 self.roots.remove(root)
                 keys = [k for k, e in held.items() if e.get("root") == root.path]
+            elif is_url(root.path):
+                keys = [place.relative] if place.relative in held else []
+                self._exclude(root, place.relative)
             else:
                 inside = {page_key(root, place.relative, folder=True)}
                 keys = [
@@ -230,6 +259,7 @@ class SourceSet:
                 for name, now, then in (
                     ("url_pattern", root.url_pattern, old.url_pattern),
                     ("max_file_mb", root.max_bytes, old.max_bytes),
+                    ("allow_hosts", root.allow_hosts, old.allow_hosts),
                 )
                 if now != then
             ]
@@ -238,9 +268,12 @@ class SourceSet:
         return changed
 
     @staticmethod
-    def _include(root: Root, relative: str, path: Path) -> None:
+    def _include(root: Root, relative: str, path: Path | str) -> None:
         """Bring back a page or subfolder of `root` that was removed; refuse one inside a
-        subfolder that stays removed."""
+        subfolder that stays removed. A web source's pages are each their own."""
+        if is_url(root.path):
+            root.exclude = [e for e in root.exclude if e != relative]
+            return
         root.exclude = [e for e in root.exclude if not under(e, {relative})]
         removed = next((e for e in root.exclude if under(relative, {e})), None)
         if removed is not None:
@@ -249,6 +282,9 @@ class SourceSet:
     @staticmethod
     def _exclude(root: Root, relative: str) -> None:
         """Leave a page or subfolder of `root` out of it from now on."""
+        if is_url(root.path):
+            root.exclude = [e for e in root.exclude if e != relative] + [relative]
+            return
         if not under(relative, set(root.exclude)):
             root.exclude = [e for e in root.exclude if not under(e, {relative})]
             root.exclude.append(relative)

@@ -27,6 +27,7 @@ from .report import BuildReport
 from .scan import Entries, Found, Plan
 from .schema import build_schema
 from .segments import SegmentWriter, collection_paused
+from .sites import page_indexer as fetched_page_indexer
 from .sourceset import read_limit
 
 Progress = Callable[[int, int], None]
@@ -99,6 +100,8 @@ def writer_of(folder: Path, limitmb: int = 64) -> Any:
 
 def page_indexer(key: str, found: Found, taxonomy: Taxonomy) -> Callable[[Any], dict[str, Any]]:
     """A function that indexes one page file into a writer and returns its entry."""
+    if found.fetched:
+        return fetched_page_indexer(key, found, taxonomy)
 
     def index_file(writer: Any) -> dict[str, Any]:
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,8 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dwsearch.app import api
+from dwsearch.app.bounds import FEED_ENTRIES, MAX_EXPORT_HITS
+from dwsearch.app.export import results_csv, results_export_data
 from dwsearch.app.printers import date_label, results_data
 from dwsearch.app.wording import for_api, for_page
 from dwsearch.index import IndexProblem
@@ -39,8 +42,19 @@ from dwsearch.search.errors import SearchError
 from dwsearch.search.results import Results
 from dwsearch.search.settings import SearchOptions
 
+from .feed import atom_feed
 from .params import SORTS, SearchRequest, read_search
-from .views import facet_groups, hit_views, label, pagination, web_link
+from .views import (
+    chips,
+    clear_all,
+    facet_groups,
+    field_control,
+    filtered_by,
+    hit_views,
+    label,
+    pagination,
+    web_link,
+)
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -162,6 +176,7 @@ class SearchSite:
         )
         environment.globals["static"] = lambda name: f"/static/{name}?v={versions.get(name, '')}"
         environment.globals["sorts"] = SORTS
+        environment.globals["max_export"] = MAX_EXPORT_HITS
         environment.filters["date_label"] = date_label
         environment.filters["web_link"] = web_link
         self.templates = Jinja2Templates(env=environment)
@@ -196,6 +211,53 @@ class SearchSite:
         session = await self.run(self.service.session)
         return JSONResponse({"status": "ok", "generation": session.opened.generation.name})
 
+    # ----------------------------------------------------- feed and export
+    async def feed(self, request: Request) -> Response:
+        """The search's newest passages as Atom: the page's parameters, newest first."""
+        wanted = read_search(request.query_params)
+        newest = SearchOptions(limit=FEED_ENTRIES, sort="newest", feedback=wanted.feedback)
+        results, built_at, names = await self.run(self._feed_search, wanted, newest)
+        query = wanted.query_string(sort="relevance", limit=10, offset=0)
+        base = str(request.base_url)
+        about = " ".join(
+            part for part in (f"“{wanted.query}”" if wanted.query.strip() else "",
+                              filtered_by(wanted, names)) if part
+        )  # fmt: skip
+        body = atom_feed(
+            results,
+            title=f"dwsearch: {about}" if about else "dwsearch: the newest passages",
+            self_url=str(request.url),
+            page_url=f"{base}?{query}" if query else base,
+            base_url=base,
+            built_at=built_at,
+        )
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    def _feed_search(
+        self, wanted: SearchRequest, options: SearchOptions
+    ) -> tuple[Results, str, FacetNames]:
+        results = self.service.search(wanted.query, wanted.filters, options)
+        return results, self.service.stats().built_at, self.service.facet_names()
+
+    async def export(self, request: Request) -> Response:
+        """All the search's results (up to MAX_EXPORT_HITS), as CSV or JSON, to save."""
+        form = request.path_params["form"]
+        if form not in ("csv", "json"):
+            raise HTTPException(404)
+        wanted = read_search(request.query_params)
+        options = SearchOptions(
+            limit=MAX_EXPORT_HITS, offset=0, sort=wanted.sort, feedback=wanted.feedback
+        )
+        results = await self.run(self.service.search, wanted.query, wanted.filters, options)
+        name = "dwsearch-results"
+        if form == "csv":
+            body, media = results_csv(results), "text/csv; charset=utf-8"
+        else:
+            body = json.dumps(results_export_data(results), ensure_ascii=False, indent=1)
+            media = "application/json"
+        disposition = f'attachment; filename="{name}.{form}"'
+        return Response(body, media_type=media, headers={"content-disposition": disposition})
+
     # --------------------------------------------------------------- the page
     async def page(self, request: Request) -> Response:
         return await self._render(request, "search.html")
@@ -208,10 +270,11 @@ class SearchSite:
         chunk_id = request.path_params["chunk_id"]
         try:
             chunk = await self._chunk(chunk_id)
-        except LookupError as error:
-            return self._error_page(request, 404, "No such chunk", str(error.args[0]))
+        except LookupError:
+            message = "No passage has this address; it may have gone when the index was rebuilt"
+            return self._error_page(request, 404, "No such passage", message)
         except SearchError as error:
-            return self._error_page(request, 400, "Which chunk?", for_page(error))
+            return self._error_page(request, 400, "Which passage?", for_page(error))
         names = await self.run(self.service.facet_names)
         context = {
             "chunk": chunk,
@@ -228,28 +291,42 @@ class SearchSite:
             wanted = read_search(request.query_params)
         except SearchError as error:
             wanted = _as_typed(request)
-            return self._page_with_error(request, template, wanted, for_page(error))
+            return self._page_with_error(request, template, wanted, error)
         try:
             results, unfiltered, names = await self.run(self._page_search, wanted)
         except SearchError as error:
-            return self._page_with_error(request, template, wanted, for_page(error))
+            return self._page_with_error(request, template, wanted, error)
         context = {
             "wanted": wanted,
             "results": results,
             "unfiltered": unfiltered,
             "error": "",
+            "error_field": "",
             "facets": facet_groups(results, wanted, names),
             "hits": hit_views(results, names),
             "pages": pagination(results, wanted),
             "topics": list(results.facets.get("topic", {}))[:5],
             "topic_names": names.get("topic", {}),
+            "chips": chips(wanted, names),
+            "clear_all": clear_all(wanted),
+            "filtered_by": filtered_by(wanted, names),
         }
         return self.templates.TemplateResponse(request, template, context)
 
     def _page_with_error(
-        self, request: Request, template: str, wanted: SearchRequest, message: str
+        self, request: Request, template: str, wanted: SearchRequest, error: SearchError
     ) -> Response:
-        context = {"wanted": wanted, "results": None, "error": message, "facets": [], "hits": []}
+        """The page with the search as typed, its error said beside the field at fault
+        (or above the results, for a field the page has no control for)."""
+        context = {
+            "wanted": wanted,
+            "results": None,
+            "error": for_page(error),
+            "error_field": field_control(error.field),
+            "facets": [],
+            "hits": [],
+            "chips": [],
+        }
         return self.templates.TemplateResponse(request, template, context, status_code=400)
 
     def _page_search(self, wanted: SearchRequest) -> tuple[Results, int | None, FacetNames]:
@@ -346,6 +423,8 @@ def create_app(
         Route("/", site.page, methods=["GET"]),
         Route("/results", site.results_fragment, methods=["GET"]),
         Route("/chunks/{chunk_id}", site.chunk_page, methods=["GET"]),
+        Route("/feed.atom", site.feed, methods=["GET"]),
+        Route("/export.{form:str}", site.export, methods=["GET"]),
         Route("/api/search", site.api_search, methods=["GET"]),
         Route("/api/facets", site.api_facets, methods=["GET"]),
         Route("/api/chunks/{chunk_id}", site.api_chunk, methods=["GET"]),

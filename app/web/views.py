@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -18,7 +19,7 @@ from dwsearch.search.results import Hit, Results
 from .params import FACETS, SearchRequest
 
 LEGENDS = {
-    "type": "Type of chunk",
+    "type": "Type of passage",
     "kind": "Kind of page",
     "sector": "ITU sector",
     "topic": "Topic",
@@ -106,6 +107,8 @@ class HitView:
     section: str
     link: str
     url: str
+    href: str  # where the title leads: the passage on its page, else its chunk page
+    citation: str
 
 
 def hit_views(results: Results, names: dict[str, dict[str, str]]) -> list[HitView]:
@@ -127,7 +130,118 @@ def hit_view(rank: int, hit: Hit, names: dict[str, dict[str, str]]) -> HitView:
         section=chunk.section,
         link=web_link(chunk.url),
         url=chunk.url,
+        href=passage_link(chunk.url, chunk.text) or f"/chunks/{quote(chunk.id, safe='')}",
+        citation=citation(chunk.page_title, chunk.section, chunk.url, when),
     )
+
+
+FRAGMENT_WORDS = 4  # words of a passage's start (and end) its text fragment names
+# What a text directive's words must not hold unencoded: its own syntax (, - &) as well
+# as what a URL's fragment cannot.
+_TEXT_SAFE = "!$'()*+./:;=?@_~"
+
+
+def _directive_words(words: list[str]) -> str:
+    return quote(" ".join(words), safe=_TEXT_SAFE).replace("-", "%2D")
+
+
+def passage_link(url: str, text: str) -> str:
+    """The page's address with a text fragment (`#:~:text=start,end`) naming the passage,
+    which a browser that knows them scrolls to and highlights; "" if `url` is no web
+    address. A passage of a few words is named whole."""
+    link = web_link(url)
+    if not link:
+        return ""
+    words = text.split()
+    if not words:
+        return link
+    if len(words) <= 2 * FRAGMENT_WORDS:
+        directive = _directive_words(words)
+    else:
+        start = _directive_words(words[:FRAGMENT_WORDS])
+        end = _directive_words(words[-FRAGMENT_WORDS:])
+        directive = f"{start},{end}"
+    return f"{link}{'' if '#' in link else '#'}:~:text={directive}"
+
+
+def citation(page_title: str, section: str, url: str, when: str) -> str:
+    """A hit as one cites it: page title › section. Date. Address."""
+    where = f"{page_title} › {section}" if section else page_title
+    return ". ".join(part for part in (where, when, url) if part)
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One active filter, and the address of the search without it."""
+
+    label: str
+    href: str
+
+
+def chips(request: SearchRequest, names: dict[str, dict[str, str]]) -> list[Chip]:
+    """The filters in force, each with a link that removes it (the words stay)."""
+    found = []
+
+    def without(**changes: object) -> str:
+        return "/?" + request.query_string(offset=0, **changes)
+
+    for facet in FACETS:
+        given = request.values.get(facet, ())
+        for value in given:
+            rest = tuple(v for v in given if v != value)
+            name = label(value, names.get(facet, {}))
+            found.append(Chip(f"{LEGENDS[facet]}: {name}", without(**{facet: rest})))
+    for years in request.years:
+        rest = tuple(y for y in request.years if y != years)
+        found.append(Chip(f"Years: {years}", without(year=rest)))
+    if request.year_from or request.year_to:
+        found.append(Chip(f"Years: {_span(request.year_from, request.year_to)}",
+                          without(year_from="", year_to="")))  # fmt: skip
+    if request.since or request.until:
+        found.append(Chip(f"Dated {_span(request.since, request.until)}",
+                          without(since="", until="")))  # fmt: skip
+    if request.feedback:
+        found.append(Chip("Related passages too", without(feedback="")))
+    return found
+
+
+def _span(first: str, last: str) -> str:
+    if first and last:
+        return f"from {first} to {last}"
+    return f"since {first}" if first else f"until {last}"
+
+
+def clear_all(request: SearchRequest) -> str:
+    """The search with its words (and order) alone."""
+    return "/?" + SearchRequest(query=request.query, sort=request.sort).query_string()
+
+
+def filtered_by(request: SearchRequest, names: dict[str, dict[str, str]]) -> str:
+    """The filters in words, for the results' heading: "in AI, Cybersecurity, since 2018"."""
+    values = [
+        label(value, names.get(facet, {}))
+        for facet in FACETS
+        for value in request.values.get(facet, ())
+    ]
+    parts = [f"in {', '.join(values)}"] if values else []
+    ranges = list(request.years)
+    if request.year_from or request.year_to:
+        ranges.append(f"{request.year_from}..{request.year_to}")
+    if ranges:
+        parts.append(f"years {', '.join(ranges)}")
+    if request.since or request.until:
+        parts.append(_span(request.since, request.until))
+    return ", ".join(parts)
+
+
+# The page's controls for the fields a SearchError may name; another field's error is
+# said above the results only.
+FIELD_CONTROLS = {"query": "q", "since": "since", "until": "until"}
+
+
+def field_control(field: str) -> str:
+    """The id of the control on the page that sets `field`, or ""."""
+    return FIELD_CONTROLS.get(field, "")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ gets: results, facets, pages, the empty state, errors, and a hostile page made i
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -25,7 +25,7 @@ def test_a_search_renders_ranked_highlighted_hits_linking_to_each_chunk(client):
     soup = _page(client, "/?q=spectrum")
     api = client.get("/api/search?q=spectrum").json()
     hits = _hits(soup)
-    assert [h.select_one("h3 a")["href"] for h in hits] == [
+    assert [h.select_one("a.details")["href"] for h in hits] == [
         f"/chunks/{hit['id']}" for hit in api["hits"]
     ]
     assert all(h.select("mark") for h in hits)
@@ -33,7 +33,7 @@ def test_a_search_renders_ranked_highlighted_hits_linking_to_each_chunk(client):
     assert f"{api['total']} results" in soup.select_one("#results-heading").get_text()
     assert soup.select_one("#q")["value"] == "spectrum"
     first = hits[0]
-    assert first.select_one(".source a")["href"].startswith("https://dig.watch/")
+    assert first.select_one(".source").get_text().startswith("https://dig.watch/")
     assert first.select_one(".type").get_text().strip()
 
 
@@ -98,25 +98,25 @@ def test_filters_that_leave_nothing_offer_the_words_alone(client):
 def test_a_bad_filter_is_said_on_the_page_with_the_search_kept(client):
     response = client.get("/api/search?q=spectrum&year=2018..2015")
     soup = _page(client, "/?q=spectrum&year_from=2018&year_to=2015", status=400)
-    said = soup.select_one(".error").get_text()
+    said = soup.select_one(".problem .error").get_text()
     assert said == f"Years '2018..2015': {response.json()['problem']}"  # in the page's words
     assert "--" not in said
     assert soup.select_one("#q")["value"] == "spectrum"
-    assert soup.select_one("#year_from")["value"] == "2018"
+    assert soup.select_one("input[name=year_from]")["value"] == "2018"
 
 
 def test_a_year_range_from_the_form_filters_as_the_api_year_does(client):
     soup = _page(client, "/?q=spectrum&year_from=2012&year_to=2014")
     api = client.get("/api/search?q=spectrum&year=2012..2014").json()
-    assert [h.select_one("h3 a")["href"] for h in _hits(soup)] == [
+    assert [h.select_one("a.details")["href"] for h in _hits(soup)] == [
         f"/chunks/{hit['id']}" for hit in api["hits"]
     ]
 
 
-def test_the_start_page_counts_the_chunks_and_offers_topics(client):
+def test_the_start_page_counts_the_passages_and_offers_topics(client):
     soup = _page(client, "/")
     total = client.get("/api/stats").json()["chunks"]
-    assert f"{total} chunks" in soup.select_one("#results-heading").get_text()
+    assert f"{total} passages" in soup.select_one("#results-heading").get_text()
     assert soup.select(".starts a")
     assert not _hits(soup)
 
@@ -160,3 +160,137 @@ def test_a_hostile_chunk_page_is_shown_as_text(client):
     assert soup.select_one("h1").get_text() == hostile["title"]
     assert not soup.select(".source a")  # its address is javascript:, so no link
     assert hostile["url"] in soup.select_one("dl.facts").get_text()
+
+
+# ------------------------------------------------------------------ issue 24, item 7
+def test_active_filters_are_chips_each_removing_itself_and_a_clear_all(client):
+    query = [("q", "spectrum"), ("sector", "ITU-R"), ("sector", "ITU-D"), ("since", "2012")]
+    soup = _page(client, "/?" + urlencode(query))
+    chips = soup.select(".chips a.chip")
+    assert len(chips) == 3
+    remaining = []
+    for chip in chips:
+        kept = parse_qs(urlsplit(chip["href"]).query)
+        remaining.append(kept)
+        assert kept["q"] == ["spectrum"]  # the words stay
+        assert "remove" in chip.get_text(" ", strip=True)
+    # Each chip's link is the search without one filter, a different one each time.
+    gone = [
+        {(k, v) for k, v in query} - {(k, v) for k, vs in kept.items() for v in vs}
+        for kept in remaining
+    ]
+    assert sorted(map(sorted, gone)) == sorted(
+        [[("sector", "ITU-R")], [("sector", "ITU-D")], [("since", "2012")]]
+    )
+    assert parse_qs(urlsplit(soup.select_one(".chips a.clear-all")["href"]).query) == {
+        "q": ["spectrum"]
+    }
+    assert not _page(client, "/?q=spectrum").select(".chips")  # no filter, no chips
+
+
+def test_the_heading_says_what_is_filtered(client):
+    soup = _page(client, "/?q=spectrum&sector=ITU-R&since=2012")
+    total = client.get("/api/search?q=spectrum&sector=ITU-R&since=2012").json()["total"]
+    heading = soup.select_one("#results-heading").get_text(" ", strip=True)
+    assert heading.startswith(f"{total} results for spectrum in ITU-R, since 2012"), heading
+    nothing = _page(client, "/?q=xylophonic&kind=issue").select_one("#results-heading")
+    assert "in issue" in nothing.get_text(" ", strip=True)
+
+
+def test_the_page_speaks_of_passages_never_chunks(client):
+    some_id = client.get("/api/search?q=spectrum&limit=1").json()["hits"][0]["id"]
+    pages = ["/", "/?q=spectrum", "/?q=xylophonic", f"/chunks/{some_id}", "/?since=x"]
+    for path in [*pages, "/chunks/ffffffffffffffff"]:
+        soup = BeautifulSoup(client.get(path).text, "html.parser")
+        for hidden in soup.select("script, style"):
+            hidden.decompose()
+        words = soup.get_text(" ", strip=True).lower()
+        assert "chunk" not in words, (path, words[words.find("chunk") - 60 :][:120])
+    page = _page(client, "/?q=spectrum")
+    assert page.find("label", string="Also find related passages")
+    assert page.find("legend", string="Kind of page")
+
+
+def test_one_date_control_explained_in_one_line(client):
+    soup = _page(client, "/?q=spectrum")
+    dates = soup.select("fieldset.dates")
+    assert len(dates) == 1
+    assert [box["name"] for box in dates[0].select("input")] == ["since", "until"]
+    assert not soup.select("#year_from, #year_to")  # no second, unexplained pair
+    help_text = soup.select_one("#date-help")
+    assert len(help_text.get_text(strip=True).splitlines()) == 1
+    assert all("date-help" in box["aria-describedby"] for box in dates[0].select("input"))
+    # The control filters as the API's since/until do.
+    dated = _page(client, "/?q=spectrum&since=2014&until=2016-06")
+    ids = [h.select_one("a.details")["href"].removeprefix("/chunks/") for h in _hits(dated)]
+    api = client.get("/api/search?q=spectrum&since=2014&until=2016-06").json()
+    assert ids == [hit["id"] for hit in api["hits"]]
+
+
+@pytest.mark.parametrize(
+    ("path", "control"),
+    [
+        ("/?q=spectrum&since=May+2018", "since"),
+        ("/?q=spectrum&until=2018-13", "until"),
+        ("/?q=spectrum&since=2019&until=2017", "since"),
+        ("/?q=" + "word+" * 40, "q"),
+    ],
+)
+def test_an_error_is_said_beside_the_field_at_fault(client, path, control):
+    api_path = path.replace("/?", "/api/search?")
+    refusal = client.get(api_path).json()
+    soup = _page(client, path, status=400)
+    box = soup.select_one(f"#{control}")
+    assert box["aria-invalid"] == "true"
+    described = [soup.select_one(f"#{i}") for i in box["aria-describedby"].split()]
+    messages = [d for d in described if "error" in d.get("class", [])]
+    assert len(messages) == 1 and not messages[0].has_attr("hidden")
+    said = messages[0].get_text()
+    assert refusal["problem"] in said and "--" not in said and "'q'" not in said
+    # Every other control is left as it was.
+    assert len(soup.select("[aria-invalid]")) == 1
+    # The summary above the results leads to the field.
+    assert soup.select_one(f".problem a[href='#{control}']").get_text() == said
+
+
+def test_a_title_opens_the_passage_on_its_page_and_details_opens_the_chunk_page(client):
+    api = client.get("/api/search?q=resolution+OR+spectrum&limit=20").json()
+    soup = _page(client, "/?q=resolution+OR+spectrum&limit=20")
+    by_id = {hit["id"]: hit for hit in api["hits"]}
+    with_address = without = 0
+    for item in _hits(soup):
+        hit = by_id[item.select_one("a.details")["href"].removeprefix("/chunks/")]
+        title = item.select_one("h3 a")["href"]
+        if hit["url"].startswith("https://"):
+            with_address += 1
+            page, _, fragment = title.partition("#:~:text=")
+            assert page == hit["url"], title
+            # The fragment's words are the passage's own, its start (and its end).
+            start, _, end = (unquote(part) for part in fragment.partition(","))
+            text = " ".join(hit["text"].split())
+            assert text.startswith(start) and text.endswith(end) and start, (start, end)
+        else:
+            without += 1
+            assert title == f"/chunks/{hit['id']}"
+    assert with_address and without
+
+
+def test_each_hit_has_a_citation_of_its_page_section_address_and_date(client):
+    api = client.get("/api/search?q=spectrum").json()
+    soup = _page(client, "/?q=spectrum")
+    for item, hit in zip(_hits(soup), api["hits"], strict=True):
+        cite = item.select_one("details.cite .cite-text").get_text()
+        for part in (hit["page_title"], hit["section"], hit["url"], hit["date"]):
+            assert part and part in cite, (part, cite)
+
+
+def test_the_search_is_offered_as_a_feed_and_as_exports(client):
+    soup = _page(client, "/?q=spectrum&sector=ITU-R&offset=0")
+    feed = soup.select_one("head link[rel=alternate][type='application/atom+xml']")
+    assert parse_qs(urlsplit(feed["href"]).query) == {"q": ["spectrum"], "sector": ["ITU-R"]}
+    assert urlsplit(feed["href"]).path == "/feed.atom"
+    tools = {a.get_text(strip=True): a["href"] for a in soup.select(".tools a")}
+    for name, path in [("CSV", "/export.csv"), ("JSON", "/export.json")]:
+        assert urlsplit(tools[name]).path == path
+        assert parse_qs(urlsplit(tools[name]).query) == {"q": ["spectrum"], "sector": ["ITU-R"]}
+    assert any(urlsplit(href).path == "/feed.atom" for href in tools.values())

@@ -1,0 +1,93 @@
+"""A search as an Atom feed (RFC 4287): its newest matching passages, for a feed reader.
+
+Built with ElementTree, which escapes every text; characters XML cannot hold at all
+(control characters a page may carry) are dropped first.
+"""
+
+from __future__ import annotations
+
+import re
+from xml.etree import ElementTree as ET
+
+from dwsearch.app.export import snippet_plain
+from dwsearch.app.printers import date_label
+from dwsearch.search.results import Results
+
+from .views import passage_link
+
+ATOM = "http://www.w3.org/2005/Atom"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _text(value: str) -> str:
+    return _NOT_XML.sub("", value)
+
+
+def _moment(day: str, fallback: str) -> str:
+    """An ISO day (or year, or month) as an Atom date-time; `fallback` when undated."""
+    if not day:
+        return fallback
+    parts = [*day.split("-"), "01", "01"][:3]
+    return f"{parts[0]}-{parts[1]}-{parts[2]}T00:00:00Z"
+
+
+def atom_feed(results: Results, *, title: str, self_url: str, page_url: str,
+              base_url: str, built_at: str) -> bytes:  # fmt: skip
+    """The feed of `results` (sorted newest first by the caller). `built_at` (when the
+    index was built, an ISO date-time) dates the undated entries and an empty feed."""
+    built = _moment_from(built_at)
+    feed = ET.Element("feed", {"xmlns": ATOM})  # its own default namespace, written out
+
+    def add(parent: ET.Element, tag: str, text: str = "", **attributes: str) -> ET.Element:
+        element = ET.SubElement(parent, tag, attributes)
+        if text:
+            element.text = _text(text)
+        return element
+
+    add(feed, "id", self_url)
+    add(feed, "title", title)
+    add(
+        feed,
+        "subtitle",
+        "The newest passages of the GIP Digital Watch observatory this search finds",
+    )
+    add(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    add(feed, "link", rel="alternate", type="text/html", href=page_url)
+    add(feed, "generator", "dwsearch")
+    entries = []
+    for hit in results.hits:
+        chunk = hit.chunk
+        chunk_page = f"{base_url}chunks/{chunk.id}"
+        entries.append(
+            (_moment(chunk.date_end or chunk.date or _year(chunk.years), built), hit, chunk_page)
+        )
+    add(feed, "updated", max((moment for moment, _, _ in entries), default=built))
+    for moment, hit, chunk_page in entries:
+        chunk = hit.chunk
+        entry = add(feed, "entry")
+        add(entry, "id", chunk_page)
+        add(entry, "title", chunk.display_title)
+        add(entry, "updated", moment)
+        if chunk.date:
+            add(entry, "published", _moment(chunk.date, built))
+        add(entry, "link", rel="alternate", type="text/html",
+            href=passage_link(chunk.url, chunk.text) or chunk_page)  # fmt: skip
+        add(entry, "link", rel="related", type="text/html", href=chunk_page)
+        where = f"{chunk.page_title} › {chunk.section}" if chunk.section else chunk.page_title
+        when = date_label(chunk) or ", ".join(str(y) for y in chunk.years)
+        summary = " — ".join(part for part in (where, when) if part)
+        body = snippet_plain(hit)
+        add(entry, "summary", f"{summary}: {body}" if body else summary, type="text")
+        for topic in chunk.topics:
+            add(entry, "category", term=_text(topic))
+    xml = ET.tostring(feed, encoding="unicode")
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + xml).encode()
+
+
+def _year(years: tuple[int, ...]) -> str:
+    return str(max(years)) if years else ""
+
+
+def _moment_from(built_at: str) -> str:
+    """An index's build time as Atom's UTC date-time."""
+    return (built_at[:19] + "Z") if len(built_at) >= 19 else "1970-01-01T00:00:00Z"

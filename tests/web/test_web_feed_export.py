@@ -1,0 +1,99 @@
+"""Every search as an Atom feed, read by a real feed parser, and the whole result list
+exported as CSV and JSON; what they should hold is read from the JSON API."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from urllib.parse import urlencode
+
+import feedparser
+import pytest
+from web_support import SCRIPT
+
+from dwsearch.app import bounds
+from dwsearch.app.web import server
+
+SEARCHES = [
+    {"q": "spectrum"},
+    {"q": "spectrum", "sector": "ITU-R", "since": "2012"},
+    {"topic": "cybersecurity"},
+    {"q": "quokka"},  # a hostile page's text, which the feed must carry as text
+]
+
+
+def _all_hits(client, query: str, **more: object) -> list[dict]:
+    return client.get(f"/api/search?{query}&{urlencode(more)}").json()["hits"]
+
+
+@pytest.mark.parametrize("params", SEARCHES, ids=lambda p: urlencode(p))
+def test_a_search_is_a_valid_atom_feed_of_its_newest_items(client, live_server, params):
+    query = urlencode(params)
+    answer = client.get(f"/feed.atom?{query}")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/atom+xml")
+    feed = feedparser.parse(answer.text)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10"
+    assert feed.feed.id and feed.feed.title and feed.feed.updated_parsed
+    assert any(link.rel == "self" for link in feed.feed.links)
+    newest = _all_hits(client, query, sort="newest", limit=bounds.FEED_ENTRIES)
+    assert newest  # each search finds something: the feed must show it
+    assert [entry.id for entry in feed.entries] == [
+        f"{live_server.url}/chunks/{hit['id']}" for hit in newest
+    ]
+    for entry, hit in zip(feed.entries, newest, strict=True):
+        assert entry.title == (hit["title"] or entry.title)
+        assert entry.updated_parsed and entry.link and entry.summary
+        if hit["date"]:
+            assert entry.updated.startswith(hit["date_end"] or hit["date"])
+        assert hit["page_title"] in entry.summary
+    dates = [entry.updated_parsed for entry in feed.entries if entry.get("published")]
+    assert dates == sorted(dates, reverse=True)  # newest first
+
+
+def test_a_hostile_page_stays_text_in_the_feed(client):
+    feed = feedparser.parse(client.get("/feed.atom?q=quokka+headline").text)
+    assert not feed.bozo
+    assert any(SCRIPT in entry.title for entry in feed.entries)
+
+
+def test_a_feed_refuses_what_the_page_refuses(client):
+    assert client.get("/feed.atom?q=spectrum&since=May").status_code == 400
+    assert client.get("/feed.atom?topics=privacy").status_code == 400
+
+
+@pytest.mark.parametrize("params", SEARCHES[:3], ids=lambda p: urlencode(p))
+def test_export_holds_every_result_not_only_the_page_shown(client, params):
+    query = urlencode(params)
+    expected = _all_hits(client, query, limit=bounds.MAX_HITS_PER_REQUEST)
+    answer = client.get(f"/export.csv?{query}&offset=10&limit=5")  # the page shown: ignored
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert "attachment" in answer.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert [row["id"] for row in rows] == [hit["id"] for hit in expected]
+    for row, hit in zip(rows, expected, strict=True):
+        for column in ("page_title", "section", "url", "date", "type", "kind"):
+            assert row[column] == hit[column], column
+        assert row["topics"].split("; ") == (hit["topics"] or [""])
+    data = json.loads(client.get(f"/export.json?{query}").text)
+    assert [hit["id"] for hit in data["hits"]] == [hit["id"] for hit in expected]
+    assert data["total"] == data["exported"] == len(expected)
+
+
+def test_export_is_bounded(client, monkeypatch):
+    monkeypatch.setattr(server, "MAX_EXPORT_HITS", 4)
+    total = client.get("/api/search?q=spectrum").json()["total"]
+    assert total > 4
+    rows = list(csv.DictReader(io.StringIO(client.get("/export.csv?q=spectrum").text)))
+    assert len(rows) == 4
+    data = json.loads(client.get("/export.json?q=spectrum").text)
+    assert (data["exported"], data["total"]) == (4, total)
+
+
+def test_a_cell_is_never_a_spreadsheet_formula(client):
+    rows = csv.DictReader(io.StringIO(client.get("/export.csv?q=quokka").text))
+    for row in rows:
+        assert not any(value[:1] in "=+-@" and value for value in row.values()), row
