@@ -201,6 +201,8 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "baskets": list(chunk.baskets),
         "source": chunk.source,
         "lines": list(chunk.lines) if isinstance(chunk.lines, tuple) else chunk.lines,
+        # The snippet's passages, best first (`snippet` joins them with "…").
+        "passages": [snippet_html(passage) for passage in hit.snippet.parts],
     }
     if hit.explanation:
         data["explanation"] = [share.raw for share in hit.explanation]  # Whoosh's form
@@ -240,6 +242,9 @@ def results_from_data(data: dict[str, Any]) -> Results:
             url=hit["url"], date=hit["date"], date_end=hit["date_end"], kind=hit["kind"],
         )  # fmt: skip
         snippet = snippet_from_html(hit["snippet"])
+        passages = [snippet_from_html(marked) for marked in hit.get("passages", ())]
+        if len(passages) > 1:
+            snippet = Snippet.joined(passages)
         title = snippet_from_html(hit["title_snippet"])
         shares = tuple(Share(**share) for share in hit.get("shares", ()))
         hits.append(Hit(chunk, hit["score"], snippet, title, shares))
