@@ -221,6 +221,8 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "lines": list(chunk.lines) if isinstance(chunk.lines, tuple) else chunk.lines,
         "breadcrumb": chunk.breadcrumb,
         "more_from_page": hit.more_from_page,
+        # The snippet's passages, best first (`snippet` joins them with "…").
+        "passages": [snippet_html(passage) for passage in hit.snippet.parts],
     }
     if hit.explanation:
         data["explanation"] = [share.raw for share in hit.explanation]  # Whoosh's form
@@ -260,6 +262,9 @@ def results_from_data(data: dict[str, Any]) -> Results:
             url=hit["url"], date=hit["date"], date_end=hit["date_end"], kind=hit["kind"],
         )  # fmt: skip
         snippet = snippet_from_html(hit["snippet"])
+        passages = [snippet_from_html(marked) for marked in hit.get("passages", ())]
+        if len(passages) > 1:
+            snippet = Snippet.joined(passages)
         title = snippet_from_html(hit["title_snippet"])
         shares = tuple(Share(**share) for share in hit.get("shares", ()))
         more = hit.get("more_from_page", 0)

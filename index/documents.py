@@ -16,9 +16,34 @@ def day_number(iso: str) -> int:
         return 0
 
 
+def chunk_days(chunk: Chunk) -> tuple[int, int]:
+    """The first and last days a chunk is about, as day numbers (0, 0: undated). A chunk
+    dated only by its years covers them whole: 1 January of the first to 31 December of
+    the last (a search checks its years too, so a gap between them is not covered)."""
+    if chunk.date:
+        first = day_number(chunk.date)
+        return first, day_number(chunk.date_end) or first
+    if chunk.years:
+        return date(min(chunk.years), 1, 1).toordinal(), date(max(chunk.years), 12, 31).toordinal()
+    return 0, 0
+
+
+def chunk_years(chunk: Chunk) -> tuple[int, ...]:
+    """The years a chunk is about: its own, or those of its date."""
+    if chunk.years or not chunk.date:
+        return chunk.years
+    first = day_number(chunk.date)
+    last = day_number(chunk.date_end) or first
+    if not first or last < first:
+        return ()
+    return tuple(range(date.fromordinal(first).year, date.fromordinal(last).year + 1))
+
+
 def chunk_document(chunk: Chunk, position: int, origin: str = "") -> dict[str, Any]:
     """The document for a chunk; `position` is its place in its source, for tie-breaks,
     and `origin` names its file uniquely in the index (for updates to find it by)."""
+    first_day, last_day = chunk_days(chunk)
+    years = chunk_years(chunk)
     document: dict[str, Any] = {
         "id": chunk.id,
         "origin": origin or chunk.source,
@@ -35,16 +60,16 @@ def chunk_document(chunk: Chunk, position: int, origin: str = "") -> dict[str, A
         "sectors": ",".join(chunk.sectors),
         "topics": ",".join(chunk.topics),
         "baskets": ",".join(chunk.baskets),
-        "year_facet": ",".join(str(y) for y in chunk.years).encode(),
+        "year_facet": ",".join(str(y) for y in years).encode(),
         "order": f"{chunk.source}\x00{position:09d}".encode(),
         "spell": f"{chunk.title} {chunk.text}",
         "date": chunk.date,
         "date_end": chunk.date_end,
-        "day": day_number(chunk.date),
-        "day_end": day_number(chunk.date_end or chunk.date),
+        "day": first_day,
+        "day_end": last_day,
     }
-    if chunk.years:
-        document["years"] = list(chunk.years)
+    if years:
+        document["years"] = list(years)
     return document
 
 

@@ -21,6 +21,7 @@ class KindRule:
     section_types: frozenset[str]
     labelled_profile: bool
     dated: bool
+    one_subject: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ class KindRules:
         """Whether a page of this kind is about the day it gives (an event, an update)."""
         return next((k.dated for k in self.kinds if k.name == name), True)
 
+    def is_one_subject(self, name: str) -> bool:
+        """Whether a page of this kind is about one subject (an update, an event's report),
+        rather than many (an actor's activities, an issue's updates)."""
+        return next((k.one_subject for k in self.kinds if k.name == name), False)
+
     def displays(self) -> dict[str, str]:
         return {k.name: k.display for k in self.kinds}
 
@@ -68,6 +74,7 @@ def kind_rules() -> KindRules:
             section_types=frozenset(entry.get("section_types", [])),
             labelled_profile=bool(entry.get("labelled_profile", False)),
             dated=bool(entry.get("dated", True)),
+            one_subject=bool(entry.get("one_subject", False)),
         )
         for entry in data["kind"]
     )

@@ -286,7 +286,35 @@ def chunk_blocks(
     kind = told_kind or kinds.from_layout(types, profile.labelled) or kinds.default
     page_date = profile.date or facts.date
     inherited = page_date if kinds.is_dated(kind) else None
-    return _chunks(builder.drafts, page_title, source, url, kind, inherited, facts, taxonomy)
+    one_subject = kinds.is_one_subject(kind)
+    drafts = _fold_hollow_profile(builder.drafts, profile.labelled, one_subject)
+    # A page about one subject is about what its title names, in every paragraph; on a
+    # page about many (an actor's, an issue's), a paragraph's topics are its own.
+    page_topics = taxonomy.tag(page_title).topics if one_subject else ()
+    return _chunks(drafts, page_title, source, url, kind, inherited, facts, taxonomy, page_topics)
+
+
+def _fold_hollow_profile(drafts: list[_Draft], labelled: bool, one_subject: bool) -> list[_Draft]:
+    """A profile of nothing but the page's title and its furniture (a date line, a postal
+    address) is no chunk of its own: a hit on it would show a name and nothing else. The
+    title is every chunk's `page_title`; the furniture's words open the page's first
+    chunk, so none is lost. The title titles that chunk too when it is the page's opening
+    paragraph, or any first paragraph of a page about one subject (not an issue's first
+    update). A page with no other text keeps its profile; a profile with labelled fields
+    ("Acronym: WTO") is content."""
+    if len(drafts) < 2 or drafts[0].role != "profile" or labelled:
+        return drafts
+    profile, first = drafts[0], drafts[1]
+    furniture = squeeze(profile.text)
+    if furniture:
+        first.text = squeeze(f"{furniture} {first.text}") if first.text else furniture
+    if first.role == "prose" and not first.title and (one_subject or not first.section):
+        first.title = profile.title
+        if not first.section:  # no heading between them: one span of lines
+            # After the paragraph's own places: an HTML chunk is located by its first.
+            first.wheres = first.wheres + profile.wheres
+    first.date = first.date or profile.date
+    return drafts[1:]
 
 
 @dataclass
@@ -345,11 +373,12 @@ def _chunks(
     page_date: DateSpan | None,
     facts: PageFacts,
     taxonomy: Taxonomy,
+    page_topics: tuple[str, ...] = (),
 ) -> list[Chunk]:
     """The page's chunks: ids unique within the page and to its file, dates and years
-    settled."""
+    settled. The page's own tags and `page_topics` are every paragraph's topics too."""
     page = slugify(page_title)
-    tagged = taxonomy.topics_named(facts.tags)
+    tagged = tuple(sorted({*taxonomy.topics_named(facts.tags), *page_topics}))
     seen_ids: dict[str, int] = {}
     chunks = []
     for draft in drafts:

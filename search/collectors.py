@@ -238,8 +238,10 @@ def page_by_score(order: Sequence[int], scored: Scored, offset: int, limit: int)
 def by_date(scored: Scored, facets: FacetMap, newest: bool, wanted: int) -> Scored:
     """The first `wanted` of these (score, docnum)s by date, then score, then the order
     of the pages (as ties by score keep it); undated documents after every dated one.
-    Not by document number, which changes with how the index was built."""
-    days = facets.days
+    Newest first goes by the last day a chunk is about (a range's end, 31 December of a
+    year), oldest first by the first. Not by document number, which changes with how
+    the index was built."""
+    days = facets.days_end if newest else facets.days
     order = facets.order_keys
 
     def key(item: tuple[float, int]) -> tuple[int, int, float, int]:

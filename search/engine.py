@@ -37,7 +37,7 @@ from .query import SEARCH_FIELDS, clean_query_text, has_required_word, parse_que
 from .results import Filters, Hit, Results, Snippet
 from .scoring import weighting
 from .settings import DEFAULT_OPTIONS, DEFAULT_SETTINGS, SearchOptions, SearchSettings
-from .typos import correct_query
+from .typos import correct_query, expansion_words, folded_words
 
 if TYPE_CHECKING:
     from .ranking import BulkRanker
@@ -116,6 +116,7 @@ class SearchSession:
         self.searcher = self.opened.whoosh_index.searcher(weighting=weighting(settings))
         self._ranker: BulkRanker | None = None
         self._known: dict[str, dict[str, str]] | None = None
+        self._lexicon_words: frozenset[str] | None = None
         self._highlighter: Highlighter | None = None
         try:
             self.facets = FacetMap(self.opened.generation)
@@ -212,6 +213,19 @@ class SearchSession:
             self._known = _known_values(vocabulary, self.facets)
         return _canonical_filters(filters, self._known)
 
+    def _lexicon(self) -> frozenset[str]:
+        """Words correction knows besides the index's: the acronyms' expansions, and the
+        names of the taxonomy the index was built with."""
+        if self._lexicon_words is None:
+            names = read_vocabulary(self.opened.generation)
+            spelled = " ".join(
+                f"{value.replace('-', ' ')} {name}"
+                for values in names.values()
+                for value, name in values.items()
+            )
+            self._lexicon_words = expansion_words() | folded_words(spelled)
+        return self._lexicon_words
+
     def _understood(
         self, query_text: str, filters: Filters, options: SearchOptions
     ) -> tuple[Any, str | None, str]:
@@ -227,7 +241,7 @@ class SearchSession:
         parsed = with_compound_forms(parsed, text, searcher, boosts)
         suggestion = None
         if options.correct:
-            parsed, suggestion = correct_query(parsed, text, searcher, boosts)
+            parsed, suggestion = correct_query(parsed, text, searcher, boosts, self._lexicon)
         check_patterns(parsed, searcher.reader(), settings.max_pattern_words)
         if options.feedback and not has_required_word(text):
             # RM3: the best chunks of a first search lend the query their words.

@@ -42,7 +42,12 @@ def filter_bits(facets: FacetMap, filters: Filters) -> dict[str, int]:
 
 
 def dated_between(facets: FacetMap, since: str, until: str) -> int:
-    """The documents whose date, or range of dates, overlaps since..until (inclusive)."""
+    """The documents whose date, or range of dates, overlaps since..until (inclusive).
+
+    A chunk dated only by years covers each of them whole; its day numbers span its first
+    to its last year, so one of its years must fall in the range too (1988 and 2012 say
+    nothing of 2000). A dated chunk's years are those of its date: no change for it.
+    """
     import numpy as np  # declared heavy import: only a filter by date needs it
 
     first = date.fromisoformat(since).toordinal() if since else 1
@@ -51,7 +56,12 @@ def dated_between(facets: FacetMap, since: str, until: str) -> int:
     ends = np.frombuffer(facets.days_end, dtype=np.uint32)
     inside = (starts > 0) & (starts <= last) & (ends >= first)
     packed = np.packbits(inside, bitorder="little")
-    return int.from_bytes(packed.tobytes(), "little")
+    low, high = date.fromordinal(first).year, date.fromordinal(last).year
+    in_years = 0
+    for year, bits in facets.values.get("year", {}).items():
+        if year.isdigit() and low <= int(year) <= high:
+            in_years |= bits
+    return int.from_bytes(packed.tobytes(), "little") & in_years
 
 
 def disjunctive_counts(

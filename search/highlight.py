@@ -1,15 +1,20 @@
 """Snippets that show why a hit matched.
 
 The window of about 30 words holding the most distinct query terms wins, then the one
-where matches are densest (the earliest, on a tie), as Pagefind slides its window. A
-quoted phrase or a compound is marked as one run, and only where its words stand
+where matches are densest (the earliest, on a tie), as Pagefind slides its window. When
+no one window holds every term the chunk has, the snippet is up to three shorter
+passages, as Lucene's unified highlighter gives them: the fewest that cover every
+distinct term, each the densest for the terms it covers, best first and joined by "…".
+A quoted phrase or a compound is marked as one run, and only where its words stand
 together; a prefix marks every word it begins; an acronym marks its expansion too
 ("AI" marks "artificial intelligence"). Only the hits shown are highlighted.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+from bisect import bisect_left
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -27,6 +32,14 @@ _kept_prefix = lru_cache(maxsize=200_000)(kept_prefix)
 WINDOW_WORDS = 30
 # A chunk this short is shown whole: cutting it would save the reader nothing.
 WHOLE_BELOW = WINDOW_WORDS + 8
+# When one window cannot show every term: at most this many passages of this many words.
+MAX_PASSAGES = 3
+PASSAGE_WORDS = 20
+# Words of context shown before a passage's first match, where the passage has room.
+LEAD_WORDS = 3
+# Past this many distinct sets of terms that windows hold, passages are chosen greedily.
+_MAX_EXACT_SETS = 12
+_MAX_MAXIMAL_SETS = 64  # and past this many, without looking for those others contain
 _WORD = re.compile(WORD_PATTERN)
 
 
@@ -175,20 +188,101 @@ def snippet(
     text: str, words: list[re.Match[str]], marks: list[Mark], window: int = WINDOW_WORDS
 ) -> Snippet:
     """The window of `window` words covering the most distinct query terms, then the
-    most marked words."""
+    most marked words; or, when no such window covers every term the text holds, the
+    fewest passages (up to three) that do."""
     if len(words) < WHOLE_BELOW or len(words) <= window:
         return Snippet(_segments(text, words, marks, 0, len(words), whole=True))
     best_start, best = _best_window(marks, len(words), window)
-    if best[0] > 0:
-        # Start a little before the first match, so it is read in context.
-        first = min(m.first for m in marks if best_start <= m.first < best_start + window)
-        best_start = max(0, min(first - 3, len(words) - window))
-    end = best_start + window
+    distinct = len({m.term for m in marks})
+    if best[0] < distinct and window == WINDOW_WORDS:
+        spans = _passage_spans(marks, len(words), PASSAGE_WORDS)
+        passages = [_passage(text, words, marks, start, length) for start, length in spans]
+        return Snippet.joined(passages)
+    return _passage(text, words, marks, best_start, window)
+
+
+def _passage(
+    text: str, words: list[re.Match[str]], marks: list[Mark], start: int, window: int
+) -> Snippet:
+    """The `window` words from `start`, begun up to LEAD_WORDS earlier where that
+    leaves every match of the window inside, so the first is read in context."""
+    inside = [m for m in marks if start <= m.first and m.last < start + window]
+    if inside:
+        first, last = min(m.first for m in inside), max(m.last for m in inside)
+        start = max(0, first - LEAD_WORDS, last - window + 1)
+    start = max(0, min(start, len(words) - window))
+    end = min(len(words), start + window)
     return Snippet(
-        _segments(text, words, marks, best_start, end, whole=False),
-        cut_before=best_start > 0,
+        _segments(text, words, marks, start, end, whole=False),
+        cut_before=start > 0,
         cut_after=end < len(words),
     )
+
+
+def _passage_spans(marks: list[Mark], size: int, window: int) -> list[tuple[int, int]]:
+    """Where the passages start and how many words each has, best first: the fewest
+    windows of `window` words (up to MAX_PASSAGES) whose marks cover every distinct
+    term, else the most terms; among equals, the most marked words. Windows that overlap
+    or touch become one passage."""
+    terms = sorted({m.term for m in marks})
+    bit = {term: 1 << n for n, term in enumerate(terms)}
+    # The best window for each set of terms a window can hold: one starting at a mark
+    # (any window can slide right to its first mark and hold as much).
+    best_for: dict[int, tuple[int, int]] = {}  # set of terms -> (marked words, -start)
+    marks = sorted(marks)
+    firsts = [m.first for m in marks]
+    for start in sorted({min(m.first, max(0, size - window)) for m in marks}):
+        near = marks[bisect_left(firsts, start) : bisect_left(firsts, start + window)]
+        inside = [m for m in near if m.last < start + window]
+        held = 0
+        for mark in inside:
+            held |= bit[mark.term]
+        marked = len({w for m in inside for w in range(m.first, m.last + 1)})
+        if held and (held not in best_for or (marked, -start) > best_for[held]):
+            best_for[held] = (marked, -start)
+    sets = list(best_for)
+    if len(sets) <= _MAX_MAXIMAL_SETS:  # only sets no other contains can be needed
+        sets = [h for h in sets if not any(o != h and o & h == h for o in sets)]
+    sets.sort(key=lambda h: (-h.bit_count(), -best_for[h][0], -best_for[h][1]))
+    chosen = _cover(sets, best_for, (1 << len(terms)) - 1)
+    spans = sorted((-best_for[h][1], h) for h in chosen)
+    merged: list[list[int]] = []  # [start, end, set of terms]
+    for start, held in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], start + window)
+            merged[-1][2] |= held
+        else:
+            merged.append([start, start + window, held])
+    merged.sort(key=lambda m: (-m[2].bit_count(), m[0]))
+    return [(start, end - start) for start, end, _ in merged]
+
+
+def _cover(sets: list[int], best_for: dict[int, tuple[int, int]], full: int) -> list[int]:
+    """The fewest sets (up to MAX_PASSAGES) whose union is `full`, the most marked words
+    among them; failing that, those that cover the most terms. Exact over the few sets
+    windows give; greedy past _MAX_EXACT_SETS of them."""
+    if len(sets) > _MAX_EXACT_SETS:
+        chosen: list[int] = []
+        covered = 0
+        for _ in range(MAX_PASSAGES):
+            gain = max(sets, key=lambda h: ((h & ~covered).bit_count(), best_for[h][0]))
+            if not gain & ~covered:
+                break
+            chosen.append(gain)
+            covered |= gain
+        return chosen
+    best: tuple[tuple[int, int, int], list[int]] | None = None
+    for count in range(1, MAX_PASSAGES + 1):
+        for combination in itertools.combinations(sets, min(count, len(sets))):
+            union = 0
+            for held in combination:
+                union |= held
+            score = (union.bit_count(), -count, sum(best_for[h][0] for h in combination))
+            if best is None or score > best[0]:
+                best = (score, list(combination))
+        if best is not None and best[0][0] == full.bit_count():
+            break
+    return best[1] if best else []
 
 
 def _best_window(marks: list[Mark], size: int, window: int) -> tuple[int, tuple[int, int]]:

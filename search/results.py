@@ -11,6 +11,8 @@ SORTS = ("relevance", "newest", "oldest")
 # The most hits one search returns, and the most it skips (deep paging scores them all).
 MAX_LIMIT = 10_000
 MAX_OFFSET = 1_000_000
+# Between two passages of one snippet.
+PASSAGE_JOIN = " … "
 
 
 @dataclass(frozen=True)
@@ -23,11 +25,37 @@ class Segment:
 
 @dataclass(frozen=True)
 class Snippet:
-    """The part of a text shown for a hit, and whether text was cut on either side."""
+    """The part of a text shown for a hit, and whether text was cut on either side.
+
+    Several passages of a text are one snippet whose segments join them with "…"; each
+    passage is kept in `passages` too (empty: the snippet is one passage)."""
 
     segments: tuple[Segment, ...]
     cut_before: bool = False
     cut_after: bool = False
+    passages: tuple[Snippet, ...] = ()
+
+    @classmethod
+    def joined(cls, passages: list[Snippet]) -> Snippet:
+        """Passages as one snippet, joined by "…" (one passage is itself)."""
+        if len(passages) == 1:
+            return passages[0]
+        segments: list[Segment] = []
+        for number, passage in enumerate(passages):
+            if number:
+                segments.append(Segment(PASSAGE_JOIN))
+            segments.extend(passage.segments)
+        return cls(
+            tuple(segments),
+            cut_before=passages[0].cut_before,
+            cut_after=passages[-1].cut_after,
+            passages=tuple(passages),
+        )
+
+    @property
+    def parts(self) -> tuple[Snippet, ...]:
+        """The snippet's passages, best first: itself, when it is one."""
+        return self.passages or (self,)
 
     @property
     def plain(self) -> str:
@@ -87,8 +115,9 @@ class Filters:
     """Facet filters: OR within a facet, AND across facets.
 
     `since` and `until` (ISO dates, either may be empty) keep the chunks whose date, or
-    date range, overlaps them; a chunk with no date is then left out. `pages` keeps the
-    chunks of these pages, named by their source (a file, or a fetched page's address).
+    date range, overlaps them; a chunk dated only by years counts as each of those years
+    whole; a chunk with neither is then left out. `pages` keeps the chunks of these
+    pages, named by their source (a file, or a fetched page's address).
     """
 
     types: list[str] = field(default_factory=list)

@@ -1,9 +1,14 @@
 """Typo tolerance, as Meilisearch has it: a word that is neither indexed nor English may
 be a typo of the nearest indexed word within its length's budget of edits, and matches
-that word too; a correct word is never rewritten."""
+that word too; a correct word is never rewritten.
+
+The words of the lexicon's expansions ("artificial intelligence" for AI) and of the
+taxonomy's names count as known words too: a page that writes only "AI" still corrects
+"artifical" to "artificial", which then finds it through the acronym."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -51,6 +56,20 @@ def is_known_word(word: str) -> bool:
     return word.lower() in english_words()
 
 
+@cache
+def expansion_words() -> frozenset[str]:
+    """The words acronyms expand to, as the spelling field folds them."""
+    return folded_words(
+        " ".join(" ".join(words) for row in acronyms().values() for words in row.expansions)
+    )
+
+
+def folded_words(text: str) -> frozenset[str]:
+    """A text's words as the spelling field holds them (lower case, accents folded),
+    less stop words."""
+    return frozenset(t.text for t in spelling_analyzer()(text)) - stop_words()
+
+
 def _typed_words(parsed: query.Query, text: str) -> list[tuple[int, int, list[query.Term]]]:
     """Plain words of the query with the terms each became, by their place in the text."""
     spans: dict[tuple[int, int], list[query.Term]] = {}
@@ -62,12 +81,18 @@ def _typed_words(parsed: query.Query, text: str) -> list[tuple[int, int, list[qu
     return [(s, e, terms) for (s, e), terms in sorted(spans.items())]
 
 
-def find_corrections(parsed: query.Query, text: str, searcher: Any) -> list[Correction]:
-    """Closest indexed words for the words that may be typos.
+def find_corrections(
+    parsed: query.Query,
+    text: str,
+    searcher: Any,
+    lexicon: Callable[[], frozenset[str]] = frozenset,
+) -> list[Correction]:
+    """Closest indexed (or `lexicon`) words for the words that may be typos.
 
     A word is left as typed when it is short, inside quotes, excluded, an acronym, a
-    word the index holds, or a word known to be correct English: only a word that is
-    none of these can be a typo, and only into an indexed word within its typo budget.
+    word the index holds, a `lexicon` word, or a word known to be correct English: only
+    a word that is none of these can be a typo, and only into an indexed or `lexicon`
+    word within its typo budget. `lexicon` is asked only when a word may be a typo.
     """
     reader = searcher.reader()
     quoted = [m.span() for m in QUOTED.finditer(text)]
@@ -81,19 +106,20 @@ def find_corrections(parsed: query.Query, text: str, searcher: Any) -> list[Corr
             continue
         if any(holds_live(reader, t.fieldname, t.text) for t in terms):
             continue
-        if is_known_word(word):
+        if is_known_word(word) or folded_words(word) <= lexicon():
             continue
-        replacement = closest_word(word, reader)
+        replacement = closest_word(word, reader, lexicon())
         if replacement:
             corrections.append(Correction(start, end, word, replacement))
     return corrections
 
 
-def closest_word(word: str, reader: Any) -> str | None:
-    """The indexed word nearest in edit distance, within the word's typo budget; the
-    more common one when tied. The first letter is taken as typed (few typos are
-    there, and it keeps the lookup to one letter's words). Never a stop word, nor a
-    word only deleted chunks hold (a removed page's, until its segment is rewritten)."""
+def closest_word(word: str, reader: Any, lexicon: frozenset[str] = frozenset()) -> str | None:
+    """The indexed or `lexicon` word nearest in edit distance, within the word's typo
+    budget; the more common one in the index when tied (an indexed word before a word
+    only the lexicon has). The first letter is taken as typed (few typos are there, and
+    it keeps the lookup to one letter's words). Never a stop word, nor a word only
+    deleted chunks hold (a removed page's, until its segment is rewritten)."""
     folded = [t.text for t in spelling_analyzer()(word)]
     if not folded:
         return None
@@ -104,11 +130,24 @@ def closest_word(word: str, reader: Any) -> str | None:
         for found in reader.terms_within("spell", target, budget, prefix=1)
         if found != target and found not in stop_words() and "-" not in found
     )
-    nearest: list[tuple[int, str]] = []  # the live words fewest edits away
+    indexed = {found for _, found in candidates}
+    # Counted as the index's lookup counts them (a swap is two edits), not as
+    # `edit_distance` orders them.
+    candidates += sorted(
+        (levenshtein(target, known), known)
+        for known in lexicon
+        if known[:1] == target[:1]
+        and known != target
+        and known not in indexed
+        and abs(len(known) - len(target)) <= budget
+        and "-" not in known
+    )
+    candidates = sorted(c for c in candidates if c[0] <= budget)
+    nearest: list[tuple[int, str]] = []  # the live (or lexicon) words fewest edits away
     for edits, found in candidates:
         if nearest and edits > nearest[0][0]:
             break
-        if holds_live(reader, "spell", found):
+        if found in lexicon or holds_live(reader, "spell", found):
             nearest.append((edits, found))
     if len(nearest) < 2:
         return nearest[0][1] if nearest else None
@@ -116,6 +155,20 @@ def closest_word(word: str, reader: Any) -> str | None:
         (found for _, found in nearest),
         key=lambda found: (-live_doc_frequency(reader, "spell", found), found),
     )
+
+
+def levenshtein(first: str, second: str) -> int:
+    """Insertions, deletions and substitutions from one word to the other (a swap of
+    two letters is two), as the index's lookup of words within a distance counts."""
+    previous = list(range(len(second) + 1))
+    for row, letter in enumerate(first, start=1):
+        current = [row]
+        for column, other in enumerate(second, start=1):
+            current.append(
+                min(previous[column] + 1, current[-1] + 1, previous[column - 1] + (letter != other))
+            )
+        previous = current
+    return previous[-1]
 
 
 def apply_corrections(text: str, corrections: list[Correction]) -> str:
@@ -152,11 +205,16 @@ def with_corrections(
 
 
 def correct_query(
-    tree: query.Query, text: str, searcher: Any, boosts: dict[str, float] = FIELD_BOOSTS
+    tree: query.Query,
+    text: str,
+    searcher: Any,
+    boosts: dict[str, float] = FIELD_BOOSTS,
+    lexicon: Callable[[], frozenset[str]] = frozenset,
 ) -> tuple[query.Query, str | None]:
     """The query widened by the corrections of its typos, and the corrected text to show
-    ("Showing results for") when the query as typed finds nothing."""
-    corrections = find_corrections(tree, text, searcher)
+    ("Showing results for") when the query as typed finds nothing. `lexicon`: words
+    known besides the index's (the acronyms' expansions, the taxonomy's names)."""
+    corrections = find_corrections(tree, text, searcher, lexicon)
     if not corrections:
         return tree, None
     found_as_typed = next(iter(searcher.docs_for_query(tree)), None) is not None

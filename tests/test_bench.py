@@ -53,5 +53,5 @@ def test_synthetic_pages_are_deterministic_and_ingest_cleanly(tmp_path):
 
     chunks = list(chunk_paths([tmp_path / "a"]))
     assert all(hasattr(c, "type") for c in chunks)
-    assert {c.type for c in chunks} >= {"profile", "overview"}
+    assert {c.type for c in chunks} >= {"overview", "event_report"}
     assert not any("Scroll to Top" in c.text for c in chunks)

@@ -13,14 +13,14 @@ from helpers import run_cli as run
 def test_lists_the_bundled_corpus_by_default():
     result = run("chunks")
     assert result.exit_code == 0
-    assert "international-telecommunication-union.txt:1  [profile]" in result.output
+    assert "international-telecommunication-union.txt:1  [overview]" in result.output
     assert result.output.count("[event_report]") == 27
 
 
 def test_json_lines_have_every_field():
     result = run("chunks", "--json")
     rows = [json.loads(line) for line in result.output.splitlines()]
-    assert len(rows) == 39
+    assert len(rows) == 38
     assert set(rows[0]) == {
         "id", "page", "page_title", "type", "section", "title", "text", "years",
         "topics", "baskets", "sectors", "source", "lines", "url", "date", "date_end", "kind",
@@ -32,7 +32,7 @@ def test_json_lines_have_every_field():
 def test_html_paths(tmp_path):
     result = run("chunks", str(FIXTURES / "international-telecommunication-union.html"), "--json")
     assert result.exit_code == 0
-    assert len(result.output.splitlines()) == 39
+    assert len(result.output.splitlines()) == 38
 
 
 def test_bad_files_are_reported_and_the_rest_listed(tmp_path, seed_text):
@@ -41,7 +41,7 @@ def test_bad_files_are_reported_and_the_rest_listed(tmp_path, seed_text):
     result = run("chunks", str(tmp_path), "--json")
     assert result.exit_code == 2
     assert result.stderr == "dwsearch: empty.txt: empty file\n"
-    assert len(result.stdout.splitlines()) == 39
+    assert len(result.stdout.splitlines()) == 38
 
 
 def test_own_taxonomy(tmp_path):
@@ -80,4 +80,4 @@ def test_installed_command_finds_its_corpus_from_any_directory(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert len(result.stdout.splitlines()) == 39
+    assert len(result.stdout.splitlines()) == 38

@@ -98,7 +98,7 @@ def test_the_command_says_what_it_wrote_and_how_to_load_it(corpus_index, tmp_pat
     assert result.exit_code == 0
     first, second = result.stdout.splitlines()
     assert re.fullmatch(
-        rf"exported 74 chunks to {re.escape(str(out))}: mapping\.json, 1 bulk file "
+        rf"exported 67 chunks to {re.escape(str(out))}: mapping\.json, 1 bulk file "
         r"\(\d+ KiB\), load\.sh",
         first,
     )
@@ -114,7 +114,7 @@ def test_the_command_says_what_it_wrote_and_how_to_load_it(corpus_index, tmp_pat
             "--json", "--name", "observatory",
         ).stdout
     )  # fmt: skip
-    assert report["chunks"] == 74 and report["index_name"] == "observatory"
+    assert report["chunks"] == 67 and report["index_name"] == "observatory"
     assert report["bulk_files"] == ["bulk-0001.ndjson"]
     assert report["bytes"] == (out / "bulk-0001.ndjson").stat().st_size
 
@@ -122,7 +122,7 @@ def test_the_command_says_what_it_wrote_and_how_to_load_it(corpus_index, tmp_pat
 def test_every_action_pairs_with_a_document_the_mapping_declares(exported):
     pairs = _pairs(exported)
     properties = _mapping(exported)["mappings"]["properties"]
-    assert len(pairs) == 74
+    assert len(pairs) == 67
     for action, document in pairs:
         assert action == {"index": {"_index": "dwsearch", "_id": document["id"]}}
         assert set(document) == set(properties), document["id"]
@@ -152,7 +152,7 @@ def test_every_kind_of_value_is_exported(exported):
     documents = [d for _, d in _pairs(exported)]
     assert any(d["date"] and d["date_end"] for d in documents)
     assert any(d["date"] is None for d in documents)
-    assert Counter(type(d["lines"]).__name__ for d in documents) == {"list": 39, "str": 35}
+    assert Counter(type(d["lines"]).__name__ for d in documents) == {"list": 38, "str": 29}
     assert any(d["url"].startswith("https://") for d in documents)
     assert {d["kind"] for d in documents} >= {"actor", "event", "update", "issue", "basket"}
     for field in ("years", "topics", "baskets", "sectors"):
@@ -162,7 +162,7 @@ def test_every_kind_of_value_is_exported(exported):
 def test_the_round_trip_gives_back_every_chunk_as_ingestion_made_it(exported, corpus_index):
     read_back = {d["id"]: _chunk(d) for _, d in _pairs(exported)}
     ingested = _ingested(bundled_corpus(), PAGES)
-    assert len(read_back) == len(ingested) == 74
+    assert len(read_back) == len(ingested) == 67
     assert {i: c.to_dict() for i, c in read_back.items()} == ingested
     for chunk_id, chunk in read_back.items():
         shown = run("show", chunk_id, "--json", "--index", str(corpus_index))

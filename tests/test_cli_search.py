@@ -127,7 +127,7 @@ def test_a_line_break_in_a_file_name_is_shown_escaped_and_kept_in_json(tmp_path)
         "build": (built.stdout, ["my\\npages", "ix\\nd"]),
         "sources": (run_cli("sources", "--index", str(index)).stdout, ["my\\npages"]),
         "search": (run_cli("search", "quokkas", "--index", str(index)).stdout, ["Quokka page"]),
-        "chunks": (listed.stdout, ["page\\none.txt:1", "page\\none.txt:3"]),
+        "chunks": (listed.stdout, ["page\\none.txt:1"]),
         "show": (
             run_cli("show", found["hits"][0]["id"], "--index", str(index)).stdout,
             [f"page\\none.txt:{found['hits'][0]['lines'][0]}"],
@@ -368,3 +368,15 @@ def test_feedback_finds_chunks_that_share_the_best_hits_words(tmp_path):
     assert not any("Banana" in text for text in found)
     required = texts("--feedback", query="+apple")  # a required word stays required
     assert required == texts(query="+apple") and set(required) == set(plain)
+
+
+def test_the_quick_starts_hits_link_to_the_bundled_page():
+    """The README's first search, on the index a first search builds of the bundled page:
+    every hit carries the page's address, and the text output shows it."""
+    address = "https://dig.watch/actors/international-telecommunication-union"
+    found = run_cli("search", "artificial intelligence", "--year", "2018", "--json")
+    assert found.exit_code == 0, found.stderr
+    hits = json.loads(found.stdout)["hits"]
+    assert len(hits) == 10 and {hit["url"] for hit in hits} == {address}
+    shown = run_cli("search", "artificial intelligence", "--year", "2018")
+    assert shown.stdout.count(address) == 10

@@ -351,7 +351,9 @@ def test_a_refresh_asks_conditionally_and_a_304_costs_nothing(site, index):
     again = run_cli("build", "--index", str(index), "--delay", DELAY)
 
     assert again.exit_code == 0, again.stderr
-    assert again.stdout.strip().endswith("is up to date (6 chunks)")
+    assert again.stdout.strip().endswith(
+        "is up to date (3 chunks)"
+    )  # a title and its paragraph: one chunk a page
     tagged, dated = site.asked("/tagged/"), site.asked("/dated/")
     assert [r.headers.get("if-none-match") for r in tagged] == ['"v1"']
     assert [r.headers.get("if-modified-since") for r in dated] == ["Fri, 01 Mar 2024 10:00:00 GMT"]
@@ -435,12 +437,13 @@ def test_sources_lists_a_site_with_its_counts_and_last_fetch(site, index, tmp_pa
     text = run_cli("sources", "--index", str(index)).stdout
 
     web = next(s for s in listed if s["path"] == site.url("/sitemap.xml"))
-    assert web["pages"] == 2 and web["chunks"] == 4
+    # One chunk a page: its title titles its paragraph.
+    assert web["pages"] == 2 and web["chunks"] == 2
     assert before - 1 <= web["fetched"] <= time.time()
     local = next(s for s in listed if s["path"] == str(folder))
     assert local["fetched"] is None
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(web["fetched"]))
-    assert f"{site.url('/sitemap.xml')}  2 page(s), 4 chunks  last fetched {when}" in text
+    assert f"{site.url('/sitemap.xml')}  2 page(s), 2 chunks  last fetched {when}" in text
 
 
 def test_remove_drops_a_site_or_one_of_its_pages(site, index):

@@ -28,11 +28,11 @@ def _dated(chunks):
 def test_a_date_line_belongs_to_the_paragraph_it_dates():
     chunks = chunk_text(ISSUE_2016, "nn.txt", url="https://dig.watch/issues/network-neutrality")
     assert _dated(chunks) == [
-        ("profile", "", "", "", ()),
         ("update", "15 Feb 2016 European", "2016-02-15", "", (2016,)),
         ("update", "8 Feb 2016 India's r", "2016-02-08", "", (2016,)),
     ]
-    assert chunks[1].lines == (5, 6) and chunks[2].lines == (8, 10)
+    assert chunks[0].lines == (5, 6) and chunks[1].lines == (8, 10)
+    assert chunks[0].page_title == "Network neutrality" and chunks[0].title == ""
     assert_lossless(ISSUE_2016, chunks)
 
 
@@ -50,8 +50,9 @@ Session 1: Opening
 
 def test_an_events_date_range_dates_the_whole_page():
     chunks = chunk_text(EVENT, "wsis.txt")
-    assert chunks[0].type == "profile"
-    assert chunks[0].text == "24 Apr 2017 to 28 Apr 2017 Geneva"
+    # The title and the date line open the page's first paragraph: no hollow chunk.
+    assert (chunks[0].type, chunks[0].title) == ("overview", "WSIS Forum 2017")
+    assert chunks[0].text.startswith("24 Apr 2017 to 28 Apr 2017 Geneva The forum")
     assert {(c.kind, c.date, c.date_end, c.years) for c in chunks} == {
         ("event", "2017-04-24", "2017-04-28", (2017,))
     }
@@ -118,7 +119,7 @@ def test_time_element_dates_its_item():
         '<li>Digital trade report <time datetime="2019-04-12">12 April 2019</time></li>'
         "<li>A handbook (2017)</li></ul></main>"
     )
-    items = chunk_html(markup, "r.html", url="https://dig.watch/actors/wto")[1:]
+    items = chunk_html(markup, "r.html", url="https://dig.watch/actors/wto")
     assert [(c.date, c.years) for c in items] == [("2019-04-12", (2019,)), ("", (2017,))]
 
 

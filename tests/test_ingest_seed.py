@@ -18,7 +18,6 @@ def chunks(seed_text):
 
 def test_types_and_counts(chunks):
     assert Counter(c.type for c in chunks) == {
-        "profile": 1,
         "overview": 6,
         "instrument": 4,
         "event_report": 27,
@@ -47,13 +46,16 @@ def test_prose_years_include_resolution_numbers(chunks):
     assert overview[0].years == ()  # "1202 Genève" is a postcode, not a year
 
 
-def test_profile_is_name_and_address(chunks):
-    profile = chunks[0]
-    assert profile.type == "profile"
-    assert profile.title == "International Telecommunication Union"
-    assert profile.text == "Place des Nations, 1202 Genève, Switzerland"
-    assert profile.lines == (1, 3)
-    assert profile.page == "international-telecommunication-union"
+def test_the_title_and_address_open_the_first_paragraph(chunks):
+    """A name and an address are no chunk of their own (no hollow hit): the page's title
+    titles its opening paragraph, and the address opens its text."""
+    first = chunks[0]
+    assert first.type == "overview"
+    assert first.title == "International Telecommunication Union"
+    assert first.text.startswith("Place des Nations, 1202 Genève, Switzerland The International")
+    assert first.lines == (1, 5)
+    assert first.page == "international-telecommunication-union"
+    assert not any(c.type == "profile" for c in chunks)
 
 
 def test_sections_are_the_headings(chunks):
@@ -77,7 +79,7 @@ def test_text_is_nfc_without_no_break_spaces(chunks):
     for chunk in chunks:
         assert "\u00a0" not in chunk.text
         assert "  " not in chunk.text
-    assert "ITU’s key areas" in chunks[2].text  # curly apostrophe kept as written
+    assert "ITU’s key areas" in chunks[1].text  # curly apostrophe kept as written
 
 
 def test_ids_are_unique_and_stable(seed_text, chunks):
@@ -107,10 +109,8 @@ def test_boilerplate_lines_only_when_whole():
 # What a reader of the seed would tag each chunk with, and why. Items not listed here
 # (statistics reports, session wrap-ups, consultation meetings) name no topic at all.
 EXPECTED_TAGS = {
-    # the profile is a name and an address: nothing to tag
-    "International Telecommunication Union": ((), ()),
     # sectors named outright; spectrum, standards and access to ICTs are its three topics
-    "The International Telecommunication Union (ITU) is": (
+    "International Telecommunication Union": (
         ("access", "digital-standards", "telecommunications-infrastructure"),
         ("ITU-D", "ITU-R", "ITU-T"),
     ),

@@ -43,7 +43,13 @@ def _chunks(count: int, seed: int) -> list[Chunk]:
     chunks = []
     for number in range(count):
         words = rng.choices(WORDS, k=rng.randint(1, 6))
-        dated = rng.random() < 0.7
+        # Dated by days, by years alone (as most event reports are), or not at all.
+        dated = rng.random() < 0.6
+        by_years = (
+            ()
+            if dated or rng.random() < 0.4
+            else tuple(sorted(set(rng.sample(range(2013, 2023), rng.randint(1, 2)))))
+        )
         start = date(2014, 1, 1) + timedelta(days=rng.randint(0, 3000))
         end = start + timedelta(days=rng.choice([0, 0, 0, 3, 40]))
         chunks.append(
@@ -56,7 +62,7 @@ def _chunks(count: int, seed: int) -> list[Chunk]:
                 section="",
                 title="",
                 text=" ".join(words),
-                years=tuple(sorted({start.year, end.year})) if dated else (),
+                years=tuple(range(start.year, end.year + 1)) if dated else by_years,
                 topics=tuple(sorted(set(rng.sample(FACETS["topic"], rng.randint(0, 2))))),
                 sectors=tuple(sorted(set(rng.sample(FACETS["sector"], rng.randint(0, 2))))),
                 baskets=tuple(sorted(set(rng.sample(FACETS["basket"], rng.randint(0, 2))))),
@@ -101,11 +107,26 @@ def _values(chunk: Chunk, facet: str) -> tuple[str, ...]:
     return getattr(chunk, PLURAL[facet])
 
 
+def _spans(chunk: Chunk) -> list[tuple[str, str]]:
+    """The days a chunk is about: its date or range, else each of its years whole."""
+    if chunk.date:
+        return [(chunk.date, chunk.date_end or chunk.date)]
+    return [(f"{year}-01-01", f"{year}-12-31") for year in chunk.years]
+
+
 def _overlaps(chunk: Chunk, since: str, until: str) -> bool:
-    if not chunk.date:
-        return False
-    end = chunk.date_end or chunk.date
-    return (not until or chunk.date <= until) and (not since or end >= since)
+    return any(
+        (not until or start <= until) and (not since or end >= since)
+        for start, end in _spans(chunk)
+    )
+
+
+def _date_key(chunk: Chunk, newest: bool) -> str:
+    """The latest day a chunk is about (newest first), or its earliest; "" undated."""
+    spans = _spans(chunk)
+    if not spans:
+        return ""
+    return max(end for _, end in spans) if newest else min(start for start, _ in spans)
 
 
 def _allowed_by(chunk: Chunk, filters: Filters, skip: str = "") -> bool:
@@ -173,7 +194,9 @@ def test_sorting_by_date_matches_the_oracle(indexed, sort):
     for _ in range(20):
         words = rng.sample(WORDS, rng.randint(0, 2))
         matching = [c for c in chunks if not words or set(c.text.split()) & set(words)]
-        dated = sorted((c.date for c in matching if c.date), reverse=sort == "newest")
+        newest = sort == "newest"
+        keys = [_date_key(c, newest) for c in matching]
+        dated = sorted((k for k in keys if k), reverse=newest)
         expected = dated + [""] * (len(matching) - len(dated))
         offset = rng.choice([0, 0, 5, 40])
         results = session.search(
@@ -181,7 +204,7 @@ def test_sorting_by_date_matches_the_oracle(indexed, sort):
             None,
             SearchOptions(limit=30, offset=offset, sort=sort, highlight=False),
         )
-        assert [h.chunk.date for h in results.hits] == expected[offset : offset + 30]
+        assert [_date_key(h.chunk, newest) for h in results.hits] == expected[offset : offset + 30]
         assert results.sort == sort
 
 

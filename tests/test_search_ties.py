@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 # Prefixes score every chunk alike; a common word ties the chunks of equal length; the
 # empty query ties every chunk; by date, chunks of one day and score tie.
-QUERIES = ["cyb* sec*", "sp*", "digital", "report", "policy 2018", "council -policy", ""]
+QUERIES = ["cyb* sec*", "sp*", "digital", "report", "policy 2018", "summit -policy", ""]
 SORTS = ["relevance", "newest", "oldest"]
 
 

@@ -186,3 +186,26 @@ def test_a_deleted_pages_words_are_neither_suggested_nor_counted(tmp_path, how):
     assert _said(index, "kalimborra")[0] == "kalimbossa"
     kept = ("distinct_terms", "pages", "chunks", "chunks_by_type")
     assert {k: _stats(index)[k] for k in kept} == {k: _stats(fresh)[k] for k in kept}
+
+
+def test_a_typo_of_an_acronyms_words_is_corrected_and_finds_the_acronym(seed_index):
+    """The bundled page writes "AI", never "artificial intelligence": the words the
+    lexicon expands AI to are known to correction all the same, and find its AI chunks."""
+    import re
+
+    listed = run_cli("chunks", "--json")
+    expected = set()
+    for line in listed.stdout.splitlines():
+        chunk = json.loads(line)
+        words = re.findall(r"[a-z]+", f"{chunk['title']} {chunk['text']}".lower())
+        if "ai" in words or "artificial intelligence" in " ".join(words):
+            expected.add(chunk["id"])
+    assert len(expected) >= 18
+    found = run_cli(
+        "search", "artifical inteligence", "--json", "--limit", "500", "--index", str(seed_index)
+    )
+    data = json.loads(found.stdout)
+    assert data["suggestion"] == "artificial intelligence"
+    assert {hit["id"] for hit in data["hits"]} == expected
+    said = run_cli("search", "artifical inteligence", "--index", str(seed_index))
+    assert said.stdout.startswith("Showing results for: artificial intelligence")
