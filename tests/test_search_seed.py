@@ -240,7 +240,10 @@ def test_readable_output(seed_index):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("  1. AI + Satellites  event_report · 2018")
     # The hit's place as a reader names it; its file and line are for tools (JSON).
-    assert lines[1].strip() == "International Telecommunication Union › GIP event reports"
+    assert lines[1].strip() == (
+        "International Telecommunication Union › GIP event reports  "
+        "https://dig.watch/actors/international-telecommunication-union"
+    )
     assert lines[-1].startswith("1–2 of 2 results on 1 page  type: ")
     assert "\x1b[" not in result.stdout  # not a terminal: no colour
 
