@@ -245,12 +245,15 @@ def search(
     correct: bool = True,
     sort: str = "relevance",
     feedback: bool = False,
+    all_chunks: bool = False,
 ) -> Results:
     """Ranked, highlighted chunks for `query`, with facet counts over all results.
-    `feedback` adds the commonest words of the best hits to the query (RM3)."""
+    `feedback` adds the commonest words of the best hits to the query (RM3); a page's
+    hits after its first two wait below other pages' unless `all_chunks`."""
     options = SearchOptions(
-        limit=limit, offset=offset, sort=sort, explain=explain, correct=correct, feedback=feedback
-    )
+        limit=limit, offset=offset, sort=sort, explain=explain, correct=correct,
+        feedback=feedback, all_chunks=all_chunks,
+    )  # fmt: skip
     return _with_session(index, on_build, lambda opened: opened.search(query, filters, options))
 
 

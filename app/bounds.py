@@ -28,9 +28,10 @@ DEFAULT_LIMIT = 10
 # JSON), and a feed's newest items. A reader wanting more narrows the search.
 MAX_EXPORT_HITS = 1000
 FEED_ENTRIES = 30
-# Raised when the API's search parameters change (2: feedback), so that a command never
-# asks a server started by an older dwsearch, which would ignore what it does not know.
-API_LEVEL = 2
+# Raised when the API's search parameters change (2: feedback; 3: all_chunks, from_page,
+# and crowded order), so that a command never asks a server started by an older
+# dwsearch, which would ignore or refuse what it does not know.
+API_LEVEL = 3
 
 
 def within_bounds(query: str, limit: int, offset: int = 0) -> bool:

@@ -217,7 +217,9 @@ def _facet_option(flag: str, name: str, metavar: str, which: str) -> Any:
     )
 
 
-FILTER_PARAMETERS = ("types", "kinds", "sectors", "topics", "baskets", "years", "since", "until")
+FILTER_PARAMETERS = (
+    "types", "kinds", "sectors", "topics", "baskets", "years", "since", "until", "pages",
+)  # fmt: skip
 
 
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -251,6 +253,15 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             default="",
             metavar="DATE",
             help="Only chunks dated on or before DATE (a year or month counts to its last day).",
+        ),
+        click.option(
+            "--from-page",
+            "pages",
+            multiple=True,
+            metavar="SOURCE",
+            help="Only chunks of this page, named by its source as JSON's `source` says "
+            "(its file; for a page fetched from a site, its address); repeat for any of "
+            "several.",
         ),
     ]
 

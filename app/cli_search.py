@@ -63,6 +63,12 @@ from .printers import (
     help="Also find chunks that share the best hits' commonest words (RM3); about 2x "
     "slower; queries with -, +, field: or only phrases and prefix* are searched as typed.",
 )
+@click.option(
+    "--all-chunks",
+    is_flag=True,
+    help="Plain relevance order: a page's hits after its first two are not moved below "
+    "other pages' hits.",
+)
 @color_option
 @index_option
 def search(
@@ -75,6 +81,7 @@ def search(
     explain: bool,
     no_correct: bool,
     feedback: bool,
+    all_chunks: bool,
     color: str,
     index: Path | None,
 ) -> None:
@@ -96,12 +103,15 @@ def search(
     if not (explain or no_correct) and within_bounds(text, limit, offset):
         url = remote.find_server(resolve_index_dir(index)[0])
         if url:
-            wanted = remote.search_parameters(text, filters, limit, offset, sort, feedback)
+            wanted = remote.search_parameters(
+                text, filters, limit, offset, sort, feedback, all_chunks
+            )
             results = remote.search(url, wanted)
     if results is None:
         results = api().search(
             text, filters, limit=limit, offset=offset, index=index, explain=explain,
             on_build=warn, sort=sort, correct=not no_correct, feedback=feedback,
+            all_chunks=all_chunks,
         )  # fmt: skip
     if as_json:
         click.echo(results_json(results))

@@ -60,7 +60,13 @@ def ranked_run(
                 results = session.search(
                     text,
                     None,
-                    SearchOptions(limit=limit, facets=False, highlight=False, feedback=feedback),
+                    SearchOptions(
+                        limit=limit,
+                        facets=False,
+                        highlight=False,
+                        feedback=feedback,
+                        all_chunks=True,  # plain relevance: figures comparable over time
+                    ),
                 )
                 rankings[query_id] = [hit.id for hit in results.hits]
     return collection, rankings

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import shlex
 from dataclasses import asdict
 from typing import Any
 
@@ -113,25 +114,42 @@ def render_text(results: Results, style: Style, explain: bool = False) -> str:
     if results.suggestion is not None:
         lines.append(style(f"Showing results for: {visible(results.suggestion)}", bold=True))
         lines.append("")
+    last_of_page = {hit.chunk.source: rank for rank, hit in enumerate(results.hits)}
     for rank, hit in enumerate(results.hits, start=results.offset + 1):
         lines.extend(_hit_lines(rank, hit, style, explain))
+        if hit.more_from_page and last_of_page[hit.chunk.source] == rank - results.offset - 1:
+            lines[-1:-1] = [style(more_from_page_line(hit), dim=True)]
     shown = f"{results.offset + 1}–{results.offset + len(results.hits)} of " if results.hits else ""
     noun = "result" if results.total == 1 else "results"
     summary = facet_summary(results.facets)
     lines.append(
-        style(f"{shown}{results.total} {noun}", bold=True) + (f"  {summary}" if summary else "")
+        style(f"{shown}{results.total} {noun}{on_pages(results)}", bold=True)
+        + (f"  {summary}" if summary else "")
     )
     return "\n".join(lines)
+
+
+def on_pages(results: Results) -> str:
+    """` on 6 pages`, after a count of results; nothing when none matched."""
+    if not results.pages:
+        return ""
+    return f" on {results.pages} {'page' if results.pages == 1 else 'pages'}"
+
+
+def more_from_page_line(hit: Hit) -> str:
+    """Under a page's last hit listed: how many more it holds, and the filter that
+    lists them."""
+    source = visible(shlex.quote(hit.chunk.source))
+    return f"     {hit.more_from_page} more from this page: --from-page {source}"
 
 
 def _hit_lines(rank: int, hit: Hit, style: Style, explain: bool) -> list[str]:
     chunk = hit.chunk
     head = f"{rank:>3}. " + snippet_text(hit.title, style, bold=True)
-    where = visible(chunk.location)
+    # The place as a reader names it; the file and line stay in the JSON, for tools.
+    where = style(visible(chunk.breadcrumb), dim=True)
     if chunk.url:
-        where = f"{hyperlink(visible(chunk.url), chunk.url, style)}  {style(where, dim=True)}"
-    else:
-        where = style(where, dim=True)
+        where = f"{where}  {hyperlink(visible(chunk.url), chunk.url, style)}"
     out = [f"{head}  {style(_meta(chunk), fg='cyan')}", "     " + where]
     if chunk.text:
         out.append("     " + snippet_text(hit.snippet, style))
@@ -201,6 +219,8 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "baskets": list(chunk.baskets),
         "source": chunk.source,
         "lines": list(chunk.lines) if isinstance(chunk.lines, tuple) else chunk.lines,
+        "breadcrumb": chunk.breadcrumb,
+        "more_from_page": hit.more_from_page,
         # The snippet's passages, best first (`snippet` joins them with "…").
         "passages": [snippet_html(passage) for passage in hit.snippet.parts],
     }
@@ -247,7 +267,8 @@ def results_from_data(data: dict[str, Any]) -> Results:
             snippet = Snippet.joined(passages)
         title = snippet_from_html(hit["title_snippet"])
         shares = tuple(Share(**share) for share in hit.get("shares", ()))
-        hits.append(Hit(chunk, hit["score"], snippet, title, shares))
+        more = hit.get("more_from_page", 0)
+        hits.append(Hit(chunk, hit["score"], snippet, title, shares, more))
     return Results(
         query=data["query"],
         total=data["total"],
@@ -258,6 +279,7 @@ def results_from_data(data: dict[str, Any]) -> Results:
         hits=hits,
         facets=data["facets"],
         sort=data["sort"],
+        pages=data.get("pages", 0),
     )
 
 
@@ -270,6 +292,7 @@ def results_data(results: Results, with_hits: bool = True) -> dict[str, Any]:
     data: dict[str, Any] = {
         "query": results.query,
         "total": results.total,
+        "pages": results.pages,
         "offset": results.offset,
         "limit": results.limit,
         "sort": results.sort,
@@ -283,7 +306,7 @@ def results_data(results: Results, with_hits: bool = True) -> dict[str, Any]:
 
 
 def render_facets_text(results: Results) -> str:
-    lines = [f"{results.total} {'result' if results.total == 1 else 'results'}"]
+    lines = [f"{results.total} {'result' if results.total == 1 else 'results'}{on_pages(results)}"]
     if results.suggestion is not None:
         lines.insert(0, f"Showing results for: {visible(results.suggestion)}")
     for facet, counts in results.facets.items():
@@ -309,7 +332,11 @@ def render_chunk_text(chunk: Chunk, style: Style) -> str:
         ("topics", ", ".join(chunk.topics)),
         ("baskets", ", ".join(chunk.baskets)),
     ]
-    lines = [style(visible(chunk.display_title), bold=True), ""]
+    lines = [
+        style(visible(chunk.display_title), bold=True),
+        style(visible(chunk.breadcrumb), dim=True),
+        "",
+    ]
     if chunk.text:
         lines += [visible_text(chunk.text), ""]
     lines += [f"{style(f'{name:<8}', dim=True)} {visible(value)}" for name, value in rows if value]

@@ -82,7 +82,13 @@ def find_server(index_dir: Path) -> str | None:
 
 
 def search_parameters(
-    query: str, filters: Filters, limit: int, offset: int, sort: str, feedback: bool = False
+    query: str,
+    filters: Filters,
+    limit: int,
+    offset: int,
+    sort: str,
+    feedback: bool = False,
+    all_chunks: bool = False,
 ) -> str:
     """The API's query string for a search."""
     pairs: list[tuple[str, str]] = [("q", query)]
@@ -94,6 +100,9 @@ def search_parameters(
         pairs.append(("since", filters.since))
     if filters.until:
         pairs.append(("until", filters.until))
+    pairs += [("from_page", page) for page in filters.pages]
+    if all_chunks:
+        pairs.append(("all_chunks", "1"))
     pairs += [("sort", sort), ("limit", str(limit)), ("offset", str(offset))]
     if feedback:
         pairs.append(("feedback", "1"))

@@ -37,6 +37,8 @@ CLI_NAMES = {
     "topic": "--topic",
     "basket": "--basket",
     "feedback": "--feedback",
+    "page": "--from-page",
+    "all_chunks": "--all-chunks",
     "url_pattern": "--url-pattern",
     "max_file_mb": "--max-file-mb",
     "delay": "--delay",
@@ -50,7 +52,11 @@ CLI_NAMES = {
     "name": "--name",
     "file_mb": "--file-mb",
 }
-API_NAMES = {"query": "q", "chunk_id": "id"}  # the others are the API's own names
+API_NAMES = {
+    "query": "q",
+    "chunk_id": "id",
+    "page": "from_page",
+}  # the others are the API's own names
 PAGE_NAMES = {
     "query": "The search",
     "chunk_id": "The passage asked for",
@@ -66,6 +72,7 @@ PAGE_NAMES = {
     "topic": "Topic",
     "basket": "Basket",
     "feedback": "Also find related passages",
+    "page": "From the page",
 }
 # Facets whose every value `dwsearch facets` lists, for an unknown value to point at.
 LISTED_FACETS = ("type", "kind", "sector", "topic", "basket", "year")

@@ -324,6 +324,9 @@ class FacetMap:
         self.days_end: array[int] = found.numbers["day_end"]
         self._order = PageOrder(found.numbers[SOURCE], found.numbers[PLACE])
         self._order_keys: list[int] | None = None
+        # Each document's page, as a number (its source's rank): for counting hits by
+        # page and crowding them, read in place.
+        self.page_numbers: array[int] = found.numbers[SOURCE]
 
     BY_DOCUMENT = 20_000  # documents' places asked before all are worked out at once
 

@@ -7,6 +7,8 @@ from typing import Any
 
 # A .txt chunk's position is its first and last line; an HTML chunk's is a CSS-like path.
 Lines = tuple[int, int] | str
+# Between the parts of a hit's place: its page, then its section.
+BREADCRUMB_JOIN = " › "
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,14 @@ class Chunk:
             return self.title
         label = self.section or self.type.replace("_", " ")
         return f"{self.page_title} — {label}" if self.page_title else label
+
+    @property
+    def breadcrumb(self) -> str:
+        """Where a hit stands, as a reader names it: the page's title, then its section
+        ("Council of Europe › Resolutions & Declarations"); the file when untitled."""
+        return BREADCRUMB_JOIN.join(
+            part for part in (self.page_title or self.source, self.section) if part
+        )
 
     @property
     def location(self) -> str:

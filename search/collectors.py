@@ -8,6 +8,7 @@ in bulk, every document's score), then hands the match to the collectors it need
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,10 @@ class Collecting:
     facets: FacetMap
     ranker: Callable[[], BulkRanker]
 
+    def page_of(self, docnum: int) -> int:
+        """A document's page, as a number (its source's rank among the sources)."""
+        return self.facets.page_numbers[docnum]
+
 
 class FacetCounts:
     """Counts per value of each facet over the whole match, each ignoring its own
@@ -57,19 +62,46 @@ class FacetCounts:
 
 class TopHits:
     """The page of best hits, from `offset`: by the bulk ranking's scores, or Whoosh's
-    own top-k search; equal scores keep the order of the pages."""
+    own top-k search; equal scores keep the order of the pages.
 
-    def __init__(self, context: Collecting, offset: int, limit: int) -> None:
+    With `crowding` (and a `PageTally` of the result), a page's hits after its first
+    `crowding` wait below the leading hits of every other page, as a web search
+    engine's host crowding does: demoted, never dropped."""
+
+    def __init__(
+        self,
+        context: Collecting,
+        offset: int,
+        limit: int,
+        crowding: int = 0,
+        tally: PageTally | None = None,
+        depth: int = 32,
+    ) -> None:
         self.context, self.offset, self.limit = context, offset, limit
+        self.crowding, self.tally, self.depth = crowding, tally, depth
 
     def collect(self, matched: Matched, final: int, filtered: bool) -> Scored:
         if not final or not self.limit:
             return []
-        context, wanted = self.context, self.offset + self.limit
+        tally = self.tally
+        if self.crowding and tally is not None and tally.pages > 1:
+            page_of = self.context.page_of
+
+            def best(depth: int) -> Scored:
+                return self._best(matched, final, filtered, 0, depth)
+
+            return crowded(best, page_of, tally, self.crowding, self.offset, self.limit, self.depth)
+        return self._best(matched, final, filtered, self.offset, self.limit)
+
+    def _best(
+        self, matched: Matched, final: int, filtered: bool, offset: int, limit: int
+    ) -> Scored:
+        context, wanted = self.context, offset + limit
         if matched.bulk is not None:
             size = context.facets.size
             bonuses = matched.bulk.bonuses
-            scored = context.ranker().top(matched.scores, bonuses, final, size, wanted)
+            shown = self.offset + self.limit
+            scored = context.ranker().top(matched.scores, bonuses, final, size, wanted, shown)
         else:
             # Sorting by score, then page order, inside Whoosh: a cut through a group of
             # equal scores then falls the same way however the index is laid out.
@@ -81,7 +113,7 @@ class TopHits:
                 sortedby=[ScoreFacet(), FieldFacet("order")],
             )
             scored = [(-hit.score[0], hit.docnum) for hit in ranked]
-        return page_by_score(context.facets.order_keys, scored, self.offset, self.limit)
+        return page_by_score(context.facets.order_keys, scored, offset, limit)
 
 
 class DateOrder:
@@ -108,6 +140,76 @@ class DateOrder:
             matched.tree, limit=None, filter=BitmapDocs(final, size)
         )
         return [(hit.score or 0.0, hit.docnum) for hit in found]
+
+
+@dataclass(frozen=True)
+class PageTally:
+    """How a result's hits fall on pages (a page: the file or address its chunks came
+    from), counted over the whole result, not only the hits shown."""
+
+    pages: int  # pages holding a hit
+    leading: int  # hits among the first `crowding` of their page: listed before the rest
+    held: Callable[[int], int]  # a page's number to the hits it holds
+
+
+def tally_pages(context: Collecting, final: int, crowding: int, in_bulk: bool) -> PageTally:
+    """Each page's hits in `final`: with numpy on a large index (a bitmap unpacked and
+    counted by page at once), one by one on a small one."""
+    if not final:
+        return PageTally(0, 0, lambda page: 0)
+    size = context.facets.size
+    if in_bulk:
+        import numpy as np  # declared heavy import: a large index has loaded it to rank
+
+        raw = np.frombuffer(final.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
+        mask = np.unpackbits(raw, bitorder="little")[:size].astype(bool)
+        pages = np.frombuffer(context.facets.page_numbers, dtype=np.uint32)
+        counts = np.bincount(pages[mask])
+        held = counts[counts > 0]
+        leading = int(np.minimum(held, crowding).sum()) if crowding else 0
+        found = counts.tolist()
+        return PageTally(len(held), leading, lambda page: found[page] if page < len(found) else 0)
+    numbers = context.facets.page_numbers
+    tally = Counter(numbers[docnum] for docnum in BitmapDocs(final, size))
+    leading = sum(min(count, crowding) for count in tally.values())
+    return PageTally(len(tally), leading, lambda page: tally.get(page, 0))
+
+
+CROWDING_DEEPER = 4  # how much deeper crowding reads the plain ranking each time
+
+
+def crowded(
+    best: Callable[[int], Scored],
+    page_of: Callable[[int], int],
+    tally: PageTally,
+    crowding: int,
+    offset: int,
+    limit: int,
+    depth: int = 32,
+) -> Scored:
+    """The hits from `offset` in crowded order: every page's first `crowding` hits, best
+    first, then the rest, best first. `best(depth)` is the plain ranking's first `depth`
+    hits; it is read from `depth` deeper until the hits the page needs are all known,
+    so any page of the crowded order continues the one before it."""
+    wanted = offset + limit
+    while depth < wanted:
+        depth *= CROWDING_DEEPER
+    while True:
+        ranked = best(depth)
+        leading: Scored = []
+        demoted: Scored = []
+        seen: Counter[int] = Counter()
+        for item in ranked:
+            page = page_of(item[1])
+            seen[page] += 1
+            (leading if seen[page] <= crowding else demoted).append(item)
+        if wanted <= tally.leading:
+            known = len(leading) >= wanted
+        else:
+            known = len(leading) >= tally.leading and len(leading) + len(demoted) >= wanted
+        if known or len(ranked) < depth:
+            return (leading + demoted)[offset:wanted]
+        depth *= CROWDING_DEEPER
 
 
 def page_by_score(order: Sequence[int], scored: Scored, offset: int, limit: int) -> Scored:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from whoosh.query import MultiTerm, NullQuery, Prefix, TermRange, Wildcard
+from whoosh.query import MultiTerm, NullQuery, Prefix, Term, TermRange, Wildcard
 
 from dwsearch.index import IndexDamaged, IndexProblem
 from dwsearch.index.documents import stored_chunk
@@ -23,7 +24,7 @@ from dwsearch.index.location import read_vocabulary
 from dwsearch.index.reading import OpenIndex, live_terms
 from dwsearch.ingest.chunk import Chunk
 
-from .collectors import Collecting, DateOrder, FacetCounts, Matched, TopHits
+from .collectors import Collecting, DateOrder, FacetCounts, Matched, TopHits, tally_pages
 from .compounds import with_compound_forms
 from .errors import ChunkNotFound, SearchError
 from .explain import explain_hits
@@ -55,6 +56,8 @@ __all__ = [
 
 # The facets a filter may name by value (years and dates are ranges).
 FILTER_FACETS = ("type", "kind", "sector", "topic", "basket")
+# A filter by page narrows every facet's counts, as a range of dates does.
+PAGE_FILTER = "page"
 
 
 def _known_values(
@@ -148,16 +151,33 @@ class SearchSession:
         parsed, suggestion, text = self._understood(query_text, filters, options)
         matched = self._match(parsed)
         allowed = filter_bits(self.facets, filters)
+        if filters.pages:
+            allowed[PAGE_FILTER] = self._page_bits(filters.pages)
         final = matched.bits
         for bits in allowed.values():
             final &= bits
         counts = FacetCounts(self.facets).collect(matched, allowed) if options.facets else {}
-        if options.sort == "relevance":
-            order: TopHits | DateOrder = TopHits(self.collecting, options.offset, options.limit)
+        relevance = options.sort == "relevance"
+        crowding = self.settings.crowding if relevance and not options.all_chunks else 0
+        in_bulk = self.facets.size >= self.settings.bulk_from_docs
+        tally = tally_pages(self.collecting, final, crowding, in_bulk)
+        if relevance:
+            order: TopHits | DateOrder = TopHits(
+                self.collecting,
+                options.offset,
+                options.limit,
+                crowding,
+                tally,
+                self.settings.crowding_depth,
+            )
         else:
             newest = options.sort == "newest"
             order = DateOrder(self.collecting, newest, options.offset, options.limit)
         page = order.collect(matched, final, bool(allowed))
+        # Each hit's page's other hits in the result, not listed here.
+        page_of = {docnum: self.collecting.page_of(docnum) for _, docnum in page}
+        listed = Counter(page_of.values())
+        more = {docnum: tally.held(of) - listed[of] for docnum, of in page_of.items()}
         return Results(
             query=query_text,
             total=final.bit_count(),
@@ -165,10 +185,25 @@ class SearchSession:
             limit=options.limit,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             suggestion=suggestion,
-            hits=self._hits(parsed, page, options, text),
+            hits=self._hits(parsed, page, options, text, more),
             facets=counts,
             sort=options.sort,
+            pages=tally.pages,
         )
+
+    def _page_bits(self, pages: list[str]) -> int:
+        """The live chunks of these pages (each named by its source); a page the index
+        does not hold is an error, not an empty result."""
+        bits = 0
+        for page in pages:
+            raw = bytearray((self.facets.size + 7) // 8 or 1)
+            for docnum in self.searcher.docs_for_query(Term("source", page.strip())):
+                raw[docnum >> 3] |= 1 << (docnum & 7)
+            found = int.from_bytes(raw, "little") & self.facets.live
+            if not found:
+                raise SearchError("no page of this index has this source", "page", page)
+            bits |= found
+        return bits
 
     def _canonical(self, filters: Filters) -> Filters:
         if not any(filters.by_facet().values()):
@@ -215,6 +250,7 @@ class SearchSession:
                 correct=options.correct,
                 facets=False,
                 highlight=False,
+                all_chunks=True,  # the best chunks, wherever they stand
             )
             hits = self.search(query_text, filters, first).hits
             parsed = rm3_query(parsed, hits, searcher.schema["text"].analyzer, settings)
@@ -241,7 +277,12 @@ class SearchSession:
         return self._ranker
 
     def _hits(
-        self, parsed: Any, page: list[tuple[float, int]], options: SearchOptions, text: str
+        self,
+        parsed: Any,
+        page: list[tuple[float, int]],
+        options: SearchOptions,
+        text: str,
+        more: dict[int, int],
     ) -> list[Hit]:
         """The page's chunks, highlighted and explained as asked."""
         searcher = self.searcher
@@ -258,7 +299,8 @@ class SearchSession:
                     self._highlighter = Highlighter(searcher.schema["text"].analyzer)
                 body = self._highlighter.snippet(chunk.text or chunk.title, terms)
                 title = self._highlighter.snippet(chunk.display_title, terms, window=10_000)
-            hits.append(Hit(chunk, round(score, 6), body, title, explained.get(docnum, ())))
+            shares = explained.get(docnum, ())
+            hits.append(Hit(chunk, round(score, 6), body, title, shares, more.get(docnum, 0)))
         return hits
 
 

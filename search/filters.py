@@ -90,6 +90,7 @@ def read_filters(
     years: list[str] | tuple[str, ...] = (),
     since: str = "",
     until: str = "",
+    pages: list[str] | tuple[str, ...] = (),
 ) -> Filters:
     """Filters from the values a person typed (on the command line or in a web form),
     checked here so the CLI and the web API say the same sentence for the same mistake.
@@ -106,4 +107,5 @@ def read_filters(
         years=[parse_year_filter(y) for y in years],
         since=first,
         until=last,
+        pages=[page for page in pages if page.strip()],
     )

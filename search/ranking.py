@@ -154,8 +154,13 @@ class BulkRanker:
         allowed: int,
         size: int,
         wanted: int,
+        shown: int = 0,
     ) -> list[tuple[float, int]]:
-        """The `wanted` best (score, docnum) among the `allowed` bitmap, ties included."""
+        """The `wanted` best (score, docnum) among the `allowed` bitmap, ties included.
+
+        With bonuses, they are added to the best by score alone, as many as `shown` (the
+        hits a page shows, `wanted` unless said) calls for: crowding, which reads deeper
+        than the page it shows, costs no more phrase positions than the page would."""
         np = self.np
         mask = np.unpackbits(
             np.frombuffer(allowed.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8),
@@ -165,7 +170,8 @@ class BulkRanker:
         if not len(allowed_docs):
             return []
         scores = scores[allowed_docs]
-        wanted = max(MIN_CANDIDATES, wanted * CANDIDATES_PER_HIT) if bonuses else wanted
+        if bonuses:
+            wanted = max(MIN_CANDIDATES, (shown or wanted) * CANDIDATES_PER_HIT, wanted)
         keep = min(len(allowed_docs), wanted)
         floor = scores[np.argpartition(-scores, keep - 1)[keep - 1]]
         # Everything tied with the last candidate comes too, so ties break by page order.

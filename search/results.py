@@ -96,6 +96,7 @@ class Hit:
     snippet: Snippet
     title: Snippet
     explanation: tuple[Share, ...] = ()
+    more_from_page: int = 0  # the result's other hits of this hit's page, not listed here
 
     @property
     def id(self) -> str:
@@ -115,7 +116,8 @@ class Filters:
 
     `since` and `until` (ISO dates, either may be empty) keep the chunks whose date, or
     date range, overlaps them; a chunk dated only by years counts as each of those years
-    whole; a chunk with neither is then left out.
+    whole; a chunk with neither is then left out. `pages` keeps the chunks of these
+    pages, named by their source (a file, or a fetched page's address).
     """
 
     types: list[str] = field(default_factory=list)
@@ -126,6 +128,7 @@ class Filters:
     years: list[YearRange] = field(default_factory=list)
     since: str = ""
     until: str = ""
+    pages: list[str] = field(default_factory=list)  # chunks of these pages (by `source`)
 
     def by_facet(self) -> dict[str, list[str]]:
         """The value filters, by the facet they filter."""
@@ -151,3 +154,4 @@ class Results:
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
     sort: str = "relevance"
+    pages: int = 0  # how many pages the whole result's hits come from

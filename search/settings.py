@@ -39,6 +39,13 @@ class SearchSettings:
     feedback_docs: int = 10
     feedback_terms: int = 10
     feedback_typed_share: float = 0.9
+    # Host crowding: a page's hits after this many wait below every other page's first
+    # ones (0: plain relevance order).
+    crowding: int = 2
+    # How deep into the plain ranking crowding looks first (four times deeper until it
+    # covers the hits asked for), and four times deeper each time that was not enough:
+    # one page holding all the best hits pushes the others down.
+    crowding_depth: int = 32
 
     @property
     def field_boosts(self) -> dict[str, float]:
@@ -61,6 +68,7 @@ class SearchOptions:
     facets: bool = True  # facet counts of the whole result
     highlight: bool = True
     feedback: bool = False  # RM3: the best chunks lend their words
+    all_chunks: bool = False  # plain relevance order: no page's hits demoted (crowding)
 
     def checked(self) -> SearchOptions:
         """These options, or the SearchError of the first out of bounds."""

@@ -170,7 +170,10 @@ def _compare(name, opened, queries):  # type: ignore[no-untyped-def]
             results = opened.search(
                 text,
                 filters,
-                SearchOptions(limit=10, offset=offset, correct=False, highlight=False),
+                # Whoosh ranks chunks, not pages: the plain order, uncrowded.
+                SearchOptions(
+                    limit=10, offset=offset, correct=False, highlight=False, all_chunks=True
+                ),
             )
             hits, total, counts = _oracle(oracle, text, filters, offset, 10)
             where = (name, text, filters, offset)

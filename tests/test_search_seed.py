@@ -200,6 +200,7 @@ def test_json_shape(seed_index):
     assert set(data) == {
         "query",
         "total",
+        "pages",
         "offset",
         "limit",
         "sort",
@@ -214,7 +215,7 @@ def test_json_shape(seed_index):
         "id", "score", "type", "kind", "title", "text", "snippet", "title_snippet", "page",
         "page_title", "url",
         "section", "date", "date_end", "years", "topics", "sectors", "baskets", "source", "lines",
-        "passages",
+        "breadcrumb", "more_from_page", "passages",
     } == set(hit)  # fmt: skip
     assert hit["title"] == "Global Cybersecurity Index & Cyberwellness Profiles"
     assert hit["lines"] == [31, 31]
@@ -238,8 +239,12 @@ def test_readable_output(seed_index):
     result = run_cli("search", "satellites", "--index", str(seed_index))
     lines = result.stdout.splitlines()
     assert lines[0].startswith("  1. AI + Satellites  event_report · 2018")
-    assert "international-telecommunication-union.txt:56" in lines[1]
-    assert lines[-1].startswith("1–2 of 2 results  type: ")
+    # The hit's place as a reader names it; its file and line are for tools (JSON).
+    assert lines[1].strip() == (
+        "International Telecommunication Union › GIP event reports  "
+        "https://dig.watch/actors/international-telecommunication-union"
+    )
+    assert lines[-1].startswith("1–2 of 2 results on 1 page  type: ")
     assert "\x1b[" not in result.stdout  # not a terminal: no colour
 
 

@@ -44,6 +44,8 @@ class SearchRequest:
     feedback: bool = False
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    pages: tuple[str, ...] = ()  # from_page: only these pages' chunks, by source
+    all_chunks: bool = False  # no page's hits demoted below other pages'
 
     @property
     def year_ranges(self) -> tuple[str, ...]:
@@ -64,6 +66,7 @@ class SearchRequest:
             years=self.year_ranges,
             since=self.since,
             until=self.until,
+            pages=self.pages,
         )
 
     @property
@@ -75,6 +78,7 @@ class SearchRequest:
             or self.year_ranges
             or self.since
             or self.until
+            or self.pages
         )
 
     def pairs(self, **changes: object) -> list[tuple[str, str]]:
@@ -91,6 +95,8 @@ class SearchRequest:
             "feedback": "1" if self.feedback else "",
             "limit": self.limit,
             "offset": self.offset,
+            "from_page": self.pages,
+            "all_chunks": "1" if self.all_chunks else "",
         }
         state.update(changes)
         defaults = {"sort": "relevance", "limit": DEFAULT_LIMIT, "offset": 0}
@@ -147,7 +153,7 @@ class QueryValues(Protocol):
 # Every parameter a search's URL may carry; any other is a mistake, never ignored.
 PARAMETERS = (
     "q", *FACETS, "year", "year_from", "year_to", "since", "until", "sort", "feedback",
-    "limit", "offset",
+    "limit", "offset", "from_page", "all_chunks",
 )  # fmt: skip
 
 
@@ -178,6 +184,8 @@ def read_search(params: QueryValues) -> SearchRequest:
         values[facet] = given
     years = tuple(v for v in getlist("year") if v.strip())
     _bounded(years, "year")
+    pages = tuple(v for v in getlist("from_page") if v.strip())
+    _bounded(pages, "page")
     sort = _single(params, "sort") or "relevance"
     if sort not in SORTS:
         raise SearchError(f"must be one of {', '.join(SORTS)}", "sort", sort, SORTS)
@@ -193,6 +201,8 @@ def read_search(params: QueryValues) -> SearchRequest:
         feedback=_switch(_single(params, "feedback"), "feedback"),
         limit=_number(_single(params, "limit"), "limit", DEFAULT_LIMIT, 1, MAX_HITS_PER_REQUEST),
         offset=_number(_single(params, "offset"), "offset", 0, 0, MAX_REQUEST_OFFSET),
+        pages=pages,
+        all_chunks=_switch(_single(params, "all_chunks"), "all_chunks"),
     )
     request.filters  # noqa: B018 - reading them checks them, before any search is run
     return request

@@ -246,7 +246,11 @@ class SearchSite:
             raise HTTPException(404)
         wanted = read_search(request.query_params)
         options = SearchOptions(
-            limit=MAX_EXPORT_HITS, offset=0, sort=wanted.sort, feedback=wanted.feedback
+            limit=MAX_EXPORT_HITS,
+            offset=0,
+            sort=wanted.sort,
+            feedback=wanted.feedback,
+            all_chunks=wanted.all_chunks,  # in the page's order
         )
         results = await self.run(self.service.search, wanted.query, wanted.filters, options)
         name = "dwsearch-results"
@@ -303,7 +307,7 @@ class SearchSite:
             "error": "",
             "error_field": "",
             "facets": facet_groups(results, wanted, names),
-            "hits": hit_views(results, names),
+            "hits": hit_views(results, names, wanted),
             "pages": pagination(results, wanted),
             "topics": list(results.facets.get("topic", {}))[:5],
             "topic_names": names.get("topic", {}),
@@ -346,7 +350,11 @@ class SearchSite:
             wanted.query,
             wanted.filters,
             SearchOptions(
-                limit=wanted.limit, offset=wanted.offset, sort=wanted.sort, feedback=wanted.feedback
+                limit=wanted.limit,
+                offset=wanted.offset,
+                sort=wanted.sort,
+                feedback=wanted.feedback,
+                all_chunks=wanted.all_chunks,
             ),
         )
 

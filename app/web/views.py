@@ -8,7 +8,7 @@ address.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -109,10 +109,25 @@ class HitView:
     url: str
     href: str  # where the title leads: the passage on its page, else its chunk page
     citation: str
+    more: int = 0  # the result's other hits of this page, not listed here
+    more_link: str = ""  # the search narrowed to this page, under its last hit listed
 
 
-def hit_views(results: Results, names: dict[str, dict[str, str]]) -> list[HitView]:
-    return [hit_view(rank, hit, names) for rank, hit in enumerate(results.hits, results.offset + 1)]
+def hit_views(
+    results: Results, names: dict[str, dict[str, str]], request: SearchRequest | None = None
+) -> list[HitView]:
+    views = [
+        hit_view(rank, hit, names) for rank, hit in enumerate(results.hits, results.offset + 1)
+    ]
+    if request is None:
+        return views
+    last_of_page = {hit.chunk.source: n for n, hit in enumerate(results.hits)}
+    for n, hit in enumerate(results.hits):
+        source = hit.chunk.source
+        if hit.more_from_page and last_of_page[source] == n and source not in request.pages:
+            narrowed = "/?" + request.query_string(from_page=(source,), offset=0)
+            views[n] = replace(views[n], more=hit.more_from_page, more_link=narrowed)
+    return views
 
 
 def hit_view(rank: int, hit: Hit, names: dict[str, dict[str, str]]) -> HitView:
@@ -202,6 +217,9 @@ def chips(request: SearchRequest, names: dict[str, dict[str, str]]) -> list[Chip
                           without(since="", until="")))  # fmt: skip
     if request.feedback:
         found.append(Chip("Related passages too", without(feedback="")))
+    for source in request.pages:
+        rest = tuple(page for page in request.pages if page != source)
+        found.append(Chip(f"From the page: {source}", without(from_page=rest)))
     return found
 
 
@@ -231,6 +249,8 @@ def filtered_by(request: SearchRequest, names: dict[str, dict[str, str]]) -> str
         parts.append(f"years {', '.join(ranges)}")
     if request.since or request.until:
         parts.append(_span(request.since, request.until))
+    if request.pages:
+        parts.append(f"from {', '.join(request.pages)}")
     return ", ".join(parts)
 
 
