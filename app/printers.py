@@ -115,9 +115,12 @@ def render_text(results: Results, style: Style, explain: bool = False) -> str:
         lines.append(style(f"Showing results for: {visible(results.suggestion)}", bold=True))
         lines.append("")
     last_of_page = {hit.chunk.source: rank for rank, hit in enumerate(results.hits)}
+    # With one page in the whole result, "on 1 page" below already says where the rest are.
+    several_pages = results.pages > 1
     for rank, hit in enumerate(results.hits, start=results.offset + 1):
         lines.extend(_hit_lines(rank, hit, style, explain))
-        if hit.more_from_page and last_of_page[hit.chunk.source] == rank - results.offset - 1:
+        listed_last = last_of_page[hit.chunk.source] == rank - results.offset - 1
+        if several_pages and hit.more_from_page and listed_last:
             lines[-1:-1] = [style(more_from_page_line(hit), dim=True)]
     shown = f"{results.offset + 1}–{results.offset + len(results.hits)} of " if results.hits else ""
     noun = "result" if results.total == 1 else "results"

@@ -277,3 +277,17 @@ def test_a_page_fetched_from_a_site_is_named_by_its_address(tmp_path):
     data, page_hits = _hits(index, "quorvantic", "--from-page", long_page)
     assert [hit["id"] for hit in page_hits] == [h["id"] for h in plain if h["source"] == long_page]
     assert data["pages"] == 1
+
+
+def test_one_page_result_names_no_more_from_this_page(tmp_path):
+    """When every hit comes from one page, "on 1 page" under the hits already says where
+    the rest are: no hit repeats it as "N more from this page" (JSON keeps the count)."""
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "international-telecommunication-union.html", folder)
+    index = tmp_path / "index"
+    assert run_cli("build", str(folder), "--index", str(index)).exit_code == 0
+    data, text = _search(index, "telecommunication", "--limit", "2")
+    assert data["pages"] == 1 and data["total"] > 2
+    assert {hit["more_from_page"] for hit in data["hits"]} == {data["total"] - 2}
+    assert "more from this page" not in text and "on 1 page" in text

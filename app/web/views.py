@@ -119,7 +119,7 @@ def hit_views(
     views = [
         hit_view(rank, hit, names) for rank, hit in enumerate(results.hits, results.offset + 1)
     ]
-    if request is None:
+    if request is None or results.pages < 2:  # one page: "on 1 page" says it already
         return views
     last_of_page = {hit.chunk.source: n for n, hit in enumerate(results.hits)}
     for n, hit in enumerate(results.hits):

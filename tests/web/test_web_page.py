@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from web_support import HOSTILE_URLS, IMG, SCRIPT
+from web_support import HOSTILE_URLS, IMG, SCRIPT, observatory_chunks
 
 
 def _page(client, path: str, status: int = 200) -> BeautifulSoup:
@@ -294,3 +294,16 @@ def test_the_search_is_offered_as_a_feed_and_as_exports(client):
         assert urlsplit(tools[name]).path == path
         assert parse_qs(urlsplit(tools[name]).query) == {"q": ["spectrum"], "sector": ["ITU-R"]}
     assert any(urlsplit(href).path == "/feed.atom" for href in tools.values())
+
+
+def test_a_one_page_result_offers_no_more_from_this_page_link(client):
+    """Every hit from one page: the heading's "on 1 page" says it; no hit repeats it."""
+    words = {w.lower() for chunk in observatory_chunks() for w in chunk.text.split() if w.isalpha()}
+    for word in sorted(words):
+        api = client.get(f"/api/search?q={word}&limit=2").json()
+        if api["pages"] == 1 and api["total"] > 2:
+            break
+    else:
+        pytest.fail("no word of the test pages matches more than two passages of one page")
+    soup = _page(client, f"/?q={word}&limit=2")
+    assert _hits(soup) and not soup.select(".more-from-page")
