@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -187,3 +188,14 @@ def whoosh_postings(reader, fieldname: str, text: str) -> list[tuple]:  # type: 
         found.append((matcher.id(), matcher.weight(), matcher.value()))
         matcher.next()
     return found
+
+
+def crowded_by_hand(plain: list[dict]) -> list[str]:
+    """Host crowding's oracle, from a plain (uncrowded) ranking of JSON hits: every
+    page's first two hits in plain order, then the rest in it."""
+    seen: Counter[str] = Counter()
+    first, rest = [], []
+    for hit in plain:
+        seen[hit["source"]] += 1
+        (first if seen[hit["source"]] <= 2 else rest).append(hit["id"])
+    return first + rest

@@ -14,7 +14,7 @@ import pytest
 
 from dwsearch.app.api import Filters, session
 from dwsearch.search.settings import SearchOptions, SearchSettings
-from helpers import FIXTURES, both_paths, run_cli
+from helpers import FIXTURES, both_paths, crowded_by_hand, run_cli
 
 PAGES = FIXTURES / "pages"
 
@@ -98,23 +98,13 @@ def _hits(index: Path, *args: str) -> tuple[dict, list[dict]]:
     return data, data["hits"]
 
 
-def _crowded_by_hand(plain: list[dict]) -> list[str]:
-    """The oracle: every page's first two hits in plain order, then the rest in it."""
-    seen: Counter[str] = Counter()
-    first, rest = [], []
-    for hit in plain:
-        seen[hit["source"]] += 1
-        (first if seen[hit["source"]] <= 2 else rest).append(hit["id"])
-    return first + rest
-
-
 @pytest.mark.parametrize("query", [*CROWDED, ONE_PAGE])
 def test_a_pages_further_hits_wait_below_other_pages(pages_index, query):
     """The default order is the plain ranking (`--all-chunks`) crowded by page: demoted,
     never dropped; a query that one page answers keeps the plain order."""
     _, plain = _hits(pages_index, query, "--all-chunks", "--limit", "1000")
     data, crowded = _hits(pages_index, query, "--limit", "1000")
-    assert [hit["id"] for hit in crowded] == _crowded_by_hand(plain)
+    assert [hit["id"] for hit in crowded] == crowded_by_hand(plain)
     assert data["total"] == len(plain)
     if query == ONE_PAGE:
         assert [hit["id"] for hit in crowded] == [hit["id"] for hit in plain]
@@ -133,7 +123,7 @@ def test_pages_of_hits_continue_the_crowded_order(pages_index, size):
         for offset in range(0, len(plain) + size, size):
             _, part = _hits(pages_index, query, "--limit", str(size), "--offset", str(offset))
             paged += [hit["id"] for hit in part]
-        assert paged == _crowded_by_hand(plain), query
+        assert paged == crowded_by_hand(plain), query
 
 
 @pytest.mark.parametrize("query", CROWDED)
@@ -219,7 +209,7 @@ def test_the_python_api_and_the_bulk_ranking_crowd_alike(pages_index, depth):
                     options = SearchOptions(limit=limit, offset=offset)
                     found = by.search(query, Filters(), options)
                     ids = [hit.id for hit in found.hits]
-                    assert ids == _crowded_by_hand(ranked)[offset : offset + limit]
+                    assert ids == crowded_by_hand(ranked)[offset : offset + limit]
                     more = [hit.more_from_page for hit in found.hits]
                     outcomes.append((ids, more, found.pages, found.total))
             assert outcomes[: len(outcomes) // 2] == outcomes[len(outcomes) // 2 :], query
@@ -268,7 +258,7 @@ def test_a_page_fetched_from_a_site_is_named_by_its_address(tmp_path):
     _, plain = _hits(index, "quorvantic", "--all-chunks")
     assert Counter(hit["source"] for hit in plain) == {long_page: 4, short_page: 1}
     _, crowded = _hits(index, "quorvantic")
-    assert [hit["id"] for hit in crowded] == _crowded_by_hand(plain)
+    assert [hit["id"] for hit in crowded] == crowded_by_hand(plain)
     text = run_cli("search", "quorvantic", "--limit", "2", "--index", str(index)).stdout
     said = [line.strip() for line in text.splitlines() if "more from this page" in line]
     listed = _hits(index, "quorvantic", "--limit", "2")[1]

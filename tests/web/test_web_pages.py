@@ -21,7 +21,7 @@ from web_support import Client, LiveServer
 from dwsearch.app import remote
 from dwsearch.app.printers import results_data
 from dwsearch.search.results import Filters
-from helpers import FIXTURES, run_cli
+from helpers import FIXTURES, crowded_by_hand, run_cli
 
 QUERIES = ["telecommunications infrastructure", "data", "internet"]
 
@@ -47,16 +47,6 @@ def _api(client: Client, **params: object) -> dict:
     return response.json()
 
 
-def _crowded_by_hand(plain: list[dict]) -> list[str]:
-    """Every page's first two hits in plain order, then the rest in it."""
-    seen: Counter[str] = Counter()
-    first, rest = [], []
-    for hit in plain:
-        seen[hit["source"]] += 1
-        (first if seen[hit["source"]] <= 2 else rest).append(hit["id"])
-    return first + rest
-
-
 def _without_timing(data: dict) -> dict:
     return {key: value for key, value in data.items() if key != "took_ms"}
 
@@ -66,7 +56,7 @@ def test_the_api_crowds_counts_pages_and_filters_by_page_as_the_cli(pages_server
     _, client, index = pages_server
     plain = _api(client, q=query, all_chunks=1, limit=100)
     crowded = _api(client, q=query, limit=100)
-    assert [hit["id"] for hit in crowded["hits"]] == _crowded_by_hand(plain["hits"])
+    assert [hit["id"] for hit in crowded["hits"]] == crowded_by_hand(plain["hits"])
     by_page = Counter(hit["source"] for hit in plain["hits"])
     assert crowded["pages"] == plain["pages"] == len(by_page) > 1
     first = _api(client, q=query, limit=3)
