@@ -12,7 +12,7 @@ import json
 import re
 import shutil
 from collections import Counter
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -22,6 +22,7 @@ from dwsearch.app import remote
 from dwsearch.app.printers import results_data
 from dwsearch.search.results import Filters
 from helpers import FIXTURES, crowded_by_hand, run_cli
+from website import Page, Site
 
 QUERIES = ["telecommunications infrastructure", "data", "internet"]
 
@@ -145,3 +146,48 @@ def test_the_page_counts_pages_and_its_more_link_lists_that_pages_hits(pages_ser
         assert errors == []
     finally:
         tab.close()
+
+
+@pytest.mark.slow
+def test_a_title_opens_its_page_on_the_site_and_details_the_passage_page(tmp_path, browser):
+    """In Chromium: a hit's title leads to the page's own address (on a site served from
+    127.0.0.1, its request seen there), with a text fragment made of the passage's
+    words; its "Details" link opens the passage page."""
+    paragraphs = [
+        "Submarine cables carry most of the traffic between continents today.",
+        "Repairs of damaged submarine cables take ships and weeks of work.",
+    ]
+    with Site() as site:
+        for n, words in enumerate(paragraphs):
+            site.pages[f"/updates/cables-{n}/"] = Page(
+                f"<html><head><title>Cables {n}</title></head><body><main>"
+                f"<h1>Cables {n}</h1><p>{words}</p></main></body></html>"
+            )
+        addresses = [site.url(path) for path in sorted(site.pages)]
+        index = tmp_path / "index"
+        built = run_cli("build", *addresses, "--index", str(index), "--delay", "0")
+        assert built.exit_code == 0, built.output
+        server = LiveServer(index)
+        tab = browser.new_page()
+        try:
+            hits = Client(server.url).get("/api/search?q=submarine").json()["hits"]
+            tab.goto(server.url + "/?q=submarine")
+            title = tab.locator("ol.hits h3 a").first
+            href = title.get_attribute("href")
+            page, _, fragment = href.partition("#:~:text=")
+            assert page == hits[0]["url"] and page in addresses
+            start, _, end = (unquote(part) for part in fragment.partition(","))
+            text = " ".join(hits[0]["text"].split())
+            assert start and text.startswith(start) and text.endswith(end)
+            site.forget()
+            title.click()
+            tab.wait_for_url(re.compile(re.escape(page)))
+            assert urlsplit(page).path in site.paths()
+            tab.go_back()
+            tab.locator("ol.hits a.details").first.click()
+            tab.wait_for_url(re.compile(r"/chunks/"))
+            assert urlsplit(tab.url).path == f"/chunks/{hits[0]['id']}"
+            assert " ".join(hits[0]["text"].split()[:4]) in tab.locator("body").inner_text()
+        finally:
+            tab.close()
+            server.stop()
