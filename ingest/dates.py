@@ -43,6 +43,7 @@ class DateRules:
     """What `dates.toml` says a date line and a founding year look like."""
 
     candidate: re.Pattern[str]  # the start of a line that may be a date line
+    label: re.Pattern[str]  # a label before a date line's date ("Published on:")
     openings: frozenset[str]  # how such a line can start: a month's or weekday's 3 letters
     max_chars: int
     max_other_words: int
@@ -73,8 +74,10 @@ def date_rules() -> DateRules:
     )
     candidate = re.compile(rf"\s*{weekday}(?P<date>{'|'.join(forms)})(?![\d])", re.IGNORECASE)
     cues = _alternatives(data["founding_cues"]).replace(r"\ ", r"\s+")
+    labels = _alternatives(data["labels"]).replace(r"\ ", r"\s+")
     return DateRules(
         candidate=candidate,
+        label=re.compile(rf"\s*(?:{labels})(?:\s+on)?\s*:?\s+", re.IGNORECASE),
         openings=frozenset(w[:3] for w in (*data["months"], *data["weekdays"])),
         max_chars=int(data["max_chars"]),
         max_other_words=int(data["max_other_words"]),
@@ -85,15 +88,28 @@ def date_rules() -> DateRules:
     )
 
 
+def _without_label(line: str, rules: DateRules) -> str:
+    """The line after a label that opens it ("Published on: 15 Jan 2019" -> the date)."""
+    label = rules.label.match(line)
+    return line[label.end() :] if label else line
+
+
 def may_be_date_line(line: str) -> bool:
-    """Cheap: short and starting with a date. Every line of every page is asked."""
+    """Cheap: short and starting with a date, after a label if any. Every line of every
+    page is asked."""
     rules = date_rules()
     if len(line) > rules.max_chars:
         return False
     start = line.lstrip()
-    if not (start[:1].isdigit() or start[:3].lower() in rules.openings):
-        return False  # most lines: no need for the pattern
-    return rules.candidate.match(line) is not None
+    if not _opens_like_a_date(start, rules):
+        start = _without_label(start, rules)
+        if not _opens_like_a_date(start, rules):
+            return False  # most lines: no need for the pattern
+    return rules.candidate.match(start) is not None
+
+
+def _opens_like_a_date(text: str, rules: DateRules) -> bool:
+    return text[:1].isdigit() or text[:3].lower() in rules.openings
 
 
 def _parse_day(text: str, whole: bool = False) -> date | None:
@@ -136,8 +152,8 @@ def date_line_span(line: str) -> DateSpan | None:
     `"24 Apr 2017 to 28 Apr 2017 Geneva"` → `DateSpan("2017-04-24", "2017-04-28")`;
     `"24-28 April 2017"` gives the same kind of range.
     """
-    line = squeeze(line)
     rules = date_rules()
+    line = _without_label(squeeze(line), rules)
     first = rules.candidate.match(line) if len(line) <= rules.max_chars else None
     if first is None:
         return None

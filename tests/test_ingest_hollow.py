@@ -136,3 +136,24 @@ def test_a_title_is_no_hit_of_its_own(tmp_path):
     found = json.loads(run_cli("search", "quokka", "--json", "--index", str(index)).stdout)
     assert found["total"] == 2
     assert all(len(_squeezed(hit["text"]).split()) > 3 for hit in found["hits"])
+
+
+@pytest.mark.parametrize("label", ["Published", "Posted on:", "Dated", "Date:", "published on"])
+@pytest.mark.parametrize("suffix", [".html", ".txt"])
+def test_a_labelled_date_line_dates_the_page_and_is_no_chunk(tmp_path, label, suffix):
+    """ "Published 15 January 2019" under a title is the page's date line, as a bare
+    date is: it dates the paragraphs and is no chunk of its own."""
+    date_line = f"{label} 15 January 2019"
+    paragraphs = [
+        "Diplomats agreed on eleven norms of responsible state behaviour in cyberspace.",
+        "The norms were welcomed by the General Assembly in a resolution the same year.",
+    ]
+    if suffix == ".html":
+        body = "".join(f"<p>{p}</p>" for p in [date_line, *paragraphs])
+        text = f"<html><body><main><h1>Cyber norms agreed</h1>{body}</main></body></html>"
+    else:
+        text = "\n\n".join(["Cyber norms agreed", date_line, *paragraphs]) + "\n"
+    chunks = _chunks(write(tmp_path / f"updates-norms{suffix}", text))
+    assert len(chunks) == len(paragraphs)
+    assert [c["date"] for c in chunks] == ["2019-01-15"] * len(paragraphs)
+    assert all(paragraph in _held(chunks) for paragraph in paragraphs)
