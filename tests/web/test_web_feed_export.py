@@ -92,6 +92,28 @@ def test_a_feed_made_before_a_year_ends_dates_nothing_after_it_was_made(observat
     assert moments == sorted(moments, reverse=True)
 
 
+@pytest.mark.parametrize("path", ["/export.json", "/export.csv", "/feed.atom"])
+@pytest.mark.parametrize("bad", ["q=ai&limit=abc", "q=ai&sort=newset", "q=ai&topics=privacy"])
+def test_a_program_endpoint_refuses_a_bad_parameter_as_the_api_does(client, path, bad):
+    """A program asks for the feed or an export: a bad parameter is a JSON 400 naming
+    the API's parameter, the same as /api/search answers."""
+    expected = client.get(f"/api/search?{bad}")
+    assert expected.status_code == 400
+    answer = client.get(f"{path}?{bad}")
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("application/json")
+    body = answer.json()
+    assert body == expected.json()
+    assert {"error", "field", "value", "problem"} <= body.keys()
+    assert body["field"] in bad  # the parameter as the address spells it
+
+
+def test_the_page_still_answers_a_bad_parameter_in_html(client):
+    answer = client.get("/?q=ai&limit=abc")
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("text/html")
+
+
 def test_a_hostile_page_stays_text_in_the_feed(client):
     feed = feedparser.parse(client.get("/feed.atom?q=quokka+headline").text)
     assert not feed.bozo
