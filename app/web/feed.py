@@ -7,10 +7,13 @@ Built with ElementTree, which escapes every text; characters XML cannot hold at 
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from xml.etree import ElementTree as ET
 
 from dwsearch.app.export import snippet_plain
 from dwsearch.app.printers import date_label
+from dwsearch.index.documents import chunk_days
+from dwsearch.ingest.chunk import Chunk
 from dwsearch.search.results import Results
 
 from .views import passage_link
@@ -31,11 +34,23 @@ def _moment(day: str, fallback: str) -> str:
     return f"{parts[0]}-{parts[1]}-{parts[2]}T00:00:00Z"
 
 
+def _last_day(chunk: Chunk, fallback: str, now: str) -> str:
+    """The last day `chunk` is about, as the newest-first order takes it (a year alone
+    is about its whole year, so 31 December), as an Atom date-time; never later than
+    `now` (a year not over yet); `fallback` when undated."""
+    last = chunk_days(chunk)[1]
+    if not last:
+        return fallback
+    return min(f"{date.fromordinal(last).isoformat()}T00:00:00Z", now)
+
+
 def atom_feed(results: Results, *, title: str, self_url: str, page_url: str,
-              base_url: str, built_at: str) -> bytes:  # fmt: skip
+              base_url: str, built_at: str, made_at: str = "") -> bytes:  # fmt: skip
     """The feed of `results` (sorted newest first by the caller). `built_at` (when the
-    index was built, an ISO date-time) dates the undated entries and an empty feed."""
+    index was built, an ISO date-time) dates the undated entries and an empty feed;
+    `made_at` (now, by default) is the latest date an entry may have."""
     built = _moment_from(built_at)
+    now = _moment_from(made_at or datetime.now(UTC).isoformat())
     feed = ET.Element("feed", {"xmlns": ATOM})  # its own default namespace, written out
 
     def add(parent: ET.Element, tag: str, text: str = "", **attributes: str) -> ET.Element:
@@ -58,9 +73,7 @@ def atom_feed(results: Results, *, title: str, self_url: str, page_url: str,
     for hit in results.hits:
         chunk = hit.chunk
         chunk_page = f"{base_url}chunks/{chunk.id}"
-        entries.append(
-            (_moment(chunk.date_end or chunk.date or _year(chunk.years), built), hit, chunk_page)
-        )
+        entries.append((_last_day(chunk, built, now), hit, chunk_page))
     add(feed, "updated", max((moment for moment, _, _ in entries), default=built))
     for moment, hit, chunk_page in entries:
         chunk = hit.chunk
@@ -69,7 +82,7 @@ def atom_feed(results: Results, *, title: str, self_url: str, page_url: str,
         add(entry, "title", chunk.display_title)
         add(entry, "updated", moment)
         if chunk.date:
-            add(entry, "published", _moment(chunk.date, built))
+            add(entry, "published", min(_moment(chunk.date, built), now))
         add(entry, "link", rel="alternate", type="text/html",
             href=passage_link(chunk.url, chunk.text) or chunk_page)  # fmt: skip
         add(entry, "link", rel="related", type="text/html", href=chunk_page)
@@ -82,10 +95,6 @@ def atom_feed(results: Results, *, title: str, self_url: str, page_url: str,
             add(entry, "category", term=_text(topic))
     xml = ET.tostring(feed, encoding="unicode")
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + xml).encode()
-
-
-def _year(years: tuple[int, ...]) -> str:
-    return str(max(years)) if years else ""
 
 
 def _moment_from(built_at: str) -> str:

@@ -80,9 +80,16 @@ FOREIGN_HOST = "this server answers only to the host names it was started with"
 # One search thread a process: Python runs one thread at a time, and one session's caches
 # then serve every request (each thread would need its own searcher, caches and all).
 SEARCH_THREADS = 1
+# Addresses a program reads, not a person: they answer errors in JSON, as the API does.
+MACHINE_PATHS = frozenset({"/healthz", "/feed.atom", "/export.csv", "/export.json"})
 
 Outcome = TypeVar("Outcome")
 FacetNames = dict[str, dict[str, str]]
+
+
+def answers_json(path: str) -> bool:
+    """Whether the request at `path` is a program's, whose errors are JSON."""
+    return path.startswith("/api/") or path in MACHINE_PATHS
 
 
 class SecurityHeaders:
@@ -143,7 +150,7 @@ class HostCheck:
             await send({"type": "websocket.close", "code": 1008})
             return
         response: Response
-        if scope["path"].startswith("/api/") or scope["path"] == "/healthz":
+        if answers_json(scope["path"]):
             response = JSONResponse({"error": FOREIGN_HOST}, status_code=400)
         else:
             response = PlainTextResponse(FOREIGN_HOST, status_code=400)
@@ -391,7 +398,7 @@ class SearchSite:
         body: dict[str, Any] | None = None,
     ) -> Response:
         """The API's JSON (`body`, else the message alone), or the page's error page."""
-        if request.url.path.startswith("/api/") or request.url.path == "/healthz":
+        if answers_json(request.url.path):
             answer = body or {"error": message}
             return JSONResponse(answer, status_code=status, headers=headers)
         title = {404: "Not found", 405: "Not allowed", 503: "The index cannot be read"}

@@ -146,7 +146,7 @@ def hit_view(rank: int, hit: Hit, names: dict[str, dict[str, str]]) -> HitView:
         link=web_link(chunk.url),
         url=chunk.url,
         href=passage_link(chunk.url, chunk.text) or f"/chunks/{quote(chunk.id, safe='')}",
-        citation=citation(chunk.page_title, chunk.section, chunk.url, when),
+        citation=citation(chunk.title, chunk.page_title, chunk.section, chunk.url, when),
     )
 
 
@@ -179,10 +179,13 @@ def passage_link(url: str, text: str) -> str:
     return f"{link}{'' if '#' in link else '#'}:~:text={directive}"
 
 
-def citation(page_title: str, section: str, url: str, when: str) -> str:
-    """A hit as one cites it: page title › section. Date. Address."""
+def citation(title: str, page_title: str, section: str, url: str, when: str) -> str:
+    """A hit as one cites it: its own title (when the page's is not all it has), then
+    page title › section. Date. Address. Without its title, two event reports of one
+    page would cite alike."""
     where = f"{page_title} › {section}" if section else page_title
-    return ". ".join(part for part in (where, when, url) if part)
+    own = title.strip() if title.strip() != page_title.strip() else ""
+    return ". ".join(part for part in (own.rstrip("."), where, when, url) if part)
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,22 @@ exported as CSV and JSON; what they should hold is read from the JSON API."""
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 import json
+import time
 from urllib.parse import urlencode
 
 import feedparser
 import pytest
 from web_support import SCRIPT
 
-from dwsearch.app import bounds
+from dwsearch.app import api, bounds
 from dwsearch.app.web import server
+from dwsearch.app.web.feed import atom_feed
+from dwsearch.search.results import Filters
+from dwsearch.search.settings import SearchOptions
 
 SEARCHES = [
     {"q": "spectrum"},
@@ -51,6 +56,59 @@ def test_a_search_is_a_valid_atom_feed_of_its_newest_items(client, live_server, 
         assert hit["page_title"] in entry.summary
     dates = [entry.updated_parsed for entry in feed.entries if entry.get("published")]
     assert dates == sorted(dates, reverse=True)  # newest first
+
+
+def test_a_feed_dates_its_entries_in_its_own_order_year_only_items_too(client):
+    """A feed reader orders entries by `updated`: it must follow the feed's order, in
+    which an item dated by its year alone counts as that year's last day."""
+    newest = _all_hits(client, "topic=cybersecurity", sort="newest", limit=bounds.FEED_ENTRIES)
+    year_only = [hit for hit in newest if hit["years"] and not hit["date"]]
+    assert year_only and len(newest) > len(year_only)  # both kinds, to be ordered together
+    feed = feedparser.parse(client.get("/feed.atom?topic=cybersecurity").text)
+    assert not feed.bozo, feed.get("bozo_exception")
+    moments = [calendar.timegm(entry.updated_parsed) for entry in feed.entries]
+    assert len(moments) == len(newest)
+    assert moments == sorted(moments, reverse=True), [e.updated for e in feed.entries]
+    by_id = {entry.id.rsplit("/", 1)[1]: entry for entry in feed.entries}
+    for hit in year_only:
+        assert by_id[hit["id"]].updated.startswith(f"{max(hit['years'])}-12-31")
+
+
+def test_a_feed_made_before_a_year_ends_dates_nothing_after_it_was_made(observatory):
+    """Made on a day of a year its items are about, the feed dates none after that day."""
+    service = api.Service(observatory)
+    results = service.search("", Filters(topics=["cybersecurity"]),
+                             SearchOptions(limit=bounds.FEED_ENTRIES, sort="newest"))  # fmt: skip
+    year = max(max(hit.chunk.years) for hit in results.hits if hit.chunk.years)
+    made_at = f"{year}-03-01T12:00:00"
+    body = atom_feed(results, title="t", self_url="http://127.0.0.1/feed.atom",
+                     page_url="http://127.0.0.1/", base_url="http://127.0.0.1/",
+                     built_at="2000-01-01T00:00:00", made_at=made_at)  # fmt: skip
+    feed = feedparser.parse(body)
+    made = calendar.timegm(time.strptime(made_at, "%Y-%m-%dT%H:%M:%S"))
+    moments = [calendar.timegm(entry.updated_parsed) for entry in feed.entries]
+    assert moments and max(moments) <= made
+    assert calendar.timegm(feed.feed.updated_parsed) <= made
+    assert moments == sorted(moments, reverse=True)
+
+
+@pytest.mark.parametrize("path", ["/export.json", "/export.csv", "/feed.atom"])
+@pytest.mark.parametrize("bad", ["q=ai&limit=abc", "q=ai&sort=newset", "q=ai&topics=privacy"])
+def test_a_program_endpoint_refuses_a_bad_parameter_as_the_api_does(client, path, bad):
+    """A program asks for the feed or an export: a bad parameter is a JSON 400 naming
+    the API's parameter, the same as /api/search answers."""
+    expected = client.get(f"/api/search?{bad}")
+    assert expected.status_code == 400
+    answer = client.get(f"{path}?{bad}")
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("application/json")
+    body = answer.json()
+    assert body == expected.json()
+    assert {"error", "field", "value", "problem"} <= body.keys()
+    assert body["field"] in bad  # the parameter as the address spells it
+    page = client.get(f"/?{bad}")  # a person's page keeps its HTML error
+    assert page.status_code == 400
+    assert page.headers["content-type"].startswith("text/html")
 
 
 def test_a_hostile_page_stays_text_in_the_feed(client):

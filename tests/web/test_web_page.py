@@ -284,6 +284,33 @@ def test_each_hit_has_a_citation_of_its_page_section_address_and_date(client):
             assert part and part in cite, (part, cite)
 
 
+def test_two_items_of_one_section_cite_apart_by_their_own_titles(client):
+    """Two event reports under one page's section: each citation starts with its own
+    title, so they differ (without it both were "page › section. date. address")."""
+    api = client.get("/api/search?q=spectrum&limit=20").json()
+    soup = _page(client, "/?q=spectrum&limit=20")
+    cited = [
+        (hit, item.select_one("details.cite .cite-text").get_text().strip())
+        for item, hit in zip(_hits(soup), api["hits"], strict=True)
+    ]
+    titled = [
+        (hit, cite)
+        for hit, cite in cited
+        if hit["section"] and hit["title"] and hit["title"] != hit["page_title"]
+    ]
+    by_section: dict[tuple[str, str], list] = {}
+    for hit, cite in titled:
+        by_section.setdefault((hit["page_title"], hit["section"]), []).append((hit, cite))
+    pairs = [group[:2] for group in by_section.values() if len(group) > 1]
+    assert pairs  # the test pages hold many event reports of one section
+    for (first, first_cite), (second, second_cite) in pairs:
+        assert first["title"] != second["title"]
+        assert first_cite != second_cite
+        for hit, cite in ((first, first_cite), (second, second_cite)):
+            assert cite.startswith(hit["title"]), (hit["title"], cite)
+            assert f"{hit['page_title']} › {hit['section']}" in cite
+
+
 def test_the_search_is_offered_as_a_feed_and_as_exports(client):
     soup = _page(client, "/?q=spectrum&sector=ITU-R&offset=0")
     feed = soup.select_one("head link[rel=alternate][type='application/atom+xml']")
