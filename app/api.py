@@ -471,6 +471,7 @@ class SourceSummary:
     max_file_mb: float | None = None  # None: the default limit
     fetched: float | None = None  # a web source: when it was last fetched (Unix time)
     allow_hosts: tuple[str, ...] = ()  # a web source: the other hosts followed
+    left: int = 0  # a web source: pages it lists that a bounded build left for a later one
 
 
 def sources(
@@ -479,7 +480,8 @@ def sources(
     """The files and folders the index remembers, with its pages and chunks of each."""
     opened = open_index(index, on_build)
     entries = read_sources(opened.generation)
-    fetched = PageStore(opened.generation.parent).fetched_at()
+    store = PageStore(opened.generation.parent)
+    fetched, left = store.fetched_at(), store.left()
     summaries = []
     for root in opened.manifest.roots:
         mine = [e for e in entries.values() if e.get("root") == root.path]
@@ -493,6 +495,7 @@ def sources(
                 max_file_mb=root.max_bytes / (1024 * 1024) if root.max_bytes else None,
                 fetched=fetched.get(root.path),
                 allow_hosts=tuple(root.allow_hosts),
+                left=len(left.get(root.path, set()) - set(root.exclude)),
             )
         )
     return summaries

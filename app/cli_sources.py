@@ -13,6 +13,7 @@ import click
 
 from dwsearch.ingest.chunk import Chunk
 from dwsearch.ingest.sources import IngestError
+from dwsearch.ingest.web import is_url
 
 from .cli_options import (
     EXIT_ERROR,
@@ -130,7 +131,7 @@ def build(
             fetching.end()
         if bar is not None:
             bar.__exit__(None, None, None)
-    _report_build(report)
+    _report_build(report, max_pages)
 
 
 class FetchLine:
@@ -191,20 +192,29 @@ def sources(as_json: bool, index: Path | None) -> None:
         if each.fetched is not None:
             when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(each.fetched))
             line += f"  last fetched {when}"
+        if each.left:
+            line += f"  {_pages(each.left)} left for the next build"
         click.echo(visible(line))
         if each.excluded:
             click.echo(f"  removed on purpose ({len(each.excluded)}; bring one back with: "
                        "dwsearch build PATH):")  # fmt: skip
+            web = is_url(each.path)  # a site's pages are named by their own addresses
             for name in each.excluded:
-                click.echo(visible(f"    {each.path}/{name}"))
+                click.echo(visible(f"    {name}" if web else f"    {each.path}/{name}"))
 
 
-def _report_build(report: BuildReport) -> None:
-    """One line per source that changed or failed, then the whole; exit 2 on a failure."""
+def _pages(count: int) -> str:
+    return f"{count} page" if count == 1 else f"{count} pages"
+
+
+def _report_build(report: BuildReport, max_pages: int | None = None) -> None:
+    """One line per source that changed, failed or was left unfinished, then the whole;
+    exit 2 on a failure."""
     for failure in report.failed:
         warn(failure)
     for each in report.sources.values():
-        if each.changed or each.failed:
+        if each.changed or each.failed or each.left:
+            bound = f" (--max-pages {max_pages})" if max_pages is not None else ""
             resettled = ", ".join(CLI_NAMES.get(name, name) for name in each.resettled)
             click.echo(
                 visible(
@@ -212,6 +222,7 @@ def _report_build(report: BuildReport) -> None:
                     f"{len(each.removed)} removed, {each.unchanged} unchanged"
                     + (f", {len(each.failed)} failed" if each.failed else "")
                     + (f" (new {resettled}: every page read again)" if resettled else "")
+                    + (f"; {_pages(each.left)} left for the next build{bound}" if each.left else "")
                 )
             )
     if report.published:

@@ -18,6 +18,8 @@ class SourceReport:
     failed: list[str] = field(default_factory=list)  # one message per file, naming it
     # Settings given anew (by their Python API names), for which every page was re-read.
     resettled: list[str] = field(default_factory=list)
+    # Pages a web source lists that the page budget left for a later build.
+    left: int = 0
 
     @property
     def changed(self) -> bool:

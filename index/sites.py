@@ -59,6 +59,8 @@ def fetch_sites(
     fetcher: Fetcher | None = None
     budget = None if crawl.max_pages is None else [crawl.max_pages]
     fetched_now: list[str] = []
+    earlier_left = store.left()
+    left: dict[str, set[str]] = {}
     for root in roots:
         if not is_url(root.path) or root.path not in scopes:
             continue
@@ -75,13 +77,19 @@ def fetch_sites(
         site = crawl_source(
             root.path, fetcher, store, wanted, frozenset(root.exclude), on_progress, budget
         )
+        site.left -= mine  # a page the index holds, not asked again, is kept as it is
         if site.incomplete:
             listed = set(site.pages) | set(site.failed)
             site.deferred |= {k for k in mine if k not in listed}
         if not site.down or site.pages:
             fetched_now.append(root.path)
+            # A whole listing read says what is left; a few pages asked, only of those.
+            asked = set(site.pages) | set(site.failed)
+            before = set() if wanted is None else earlier_left.get(root.path, set()) - asked
+            left[root.path] = before | site.left
         sites[root.path] = site
     store.mark_fetched(fetched_now, time.time())
+    store.mark_left(left)
     return fetched
 
 
@@ -114,6 +122,8 @@ def scan_site(
         return
     if site.down:
         report.failed_roots.append(f"{root.path}: {site.down}; the pages not read are kept")
+    if site.left:
+        report.of(root.path).left = len(site.left)
     store = fetched.store
     excluded = set(root.exclude)
     for url, digest in site.pages.items():

@@ -422,6 +422,52 @@ def test_max_pages_bounds_a_run_and_the_rest_wait(site, index):
     assert found(index, "boundtwoword") == [site.url("/two/")]
 
 
+def test_a_bounded_build_says_how_many_pages_wait_until_a_later_build_fetches_them(site, index):
+    names = [f"p{n}" for n in range(8)]
+    site.pages["/sitemap.xml"] = urlset(site, {f"/{name}/": "" for name in names})
+    for name in names:
+        site.pages[f"/{name}/"] = Page(html(name, f"wait{name}word"))
+    sitemap = site.url("/sitemap.xml")
+
+    def indexed() -> int:  # counted by searching, not by what the build says
+        return sum(len(found(index, f"wait{name}word")) for name in names)
+
+    def told() -> tuple[int, str]:
+        line = next(s for s in run_cli("sources", "--index", str(index)).stdout.splitlines()
+                    if s.startswith(sitemap))  # fmt: skip
+        return sources(index)[0]["left"], line
+
+    first = build(index, sitemap, "--max-pages", "3")
+
+    assert first.exit_code == 0, first.stderr
+    assert indexed() == 3
+    summary = f"{sitemap}: 3 added, 0 updated, 0 removed, 0 unchanged"
+    assert f"{summary}; 5 pages left for the next build (--max-pages 3)\n" in first.stdout
+    left, line = told()
+    assert left == 5 and line.startswith(f"{sitemap}  3 page(s), 3 chunks  ")
+    assert line.endswith("  5 pages left for the next build")
+
+    second = build(index, "--max-pages", "4")
+
+    assert second.exit_code == 0, second.stderr
+    assert indexed() == 7
+    assert "; 1 page left for the next build (--max-pages 4)" in second.stdout
+    assert told()[0] == 1
+    held = next(f"/{n}/" for n in names if found(index, f"wait{n}word"))
+
+    one = build(index, site.url(held))  # one page of it refreshed: the page left still waits
+
+    assert one.exit_code == 0, one.stderr
+    assert "left" not in one.stdout and told()[0] == 1
+    whole = build(index)
+
+    assert whole.exit_code == 0, whole.stderr
+    assert indexed() == 8
+    left, line = told()
+    assert left == 0 and "left" not in line
+    assert "left" not in whole.stdout
+
+
 # ------------------------------------------------------------------ sources and removal
 def test_sources_lists_a_site_with_its_counts_and_last_fetch(site, index, tmp_path):
     site.pages["/sitemap.xml"] = urlset(site, {"/a/": "", "/b/": ""})
@@ -475,6 +521,35 @@ def test_remove_drops_a_site_or_one_of_its_pages(site, index):
     assert found(index, "keepword") == [] and found(index, "dropword") == []
     assert sources(index) == []
     assert list(store.glob("*.gz")) == []
+
+
+def test_sources_names_a_removed_page_so_that_building_it_brings_it_back(site, index, tmp_path):
+    site.pages["/sitemap.xml"] = urlset(site, {"/updates/u1.html": "", "/updates/u2.html": ""})
+    site.pages["/updates/u1.html"] = Page(html("U1", "firstupdateword"))
+    site.pages["/updates/u2.html"] = Page(html("U2", "secondupdateword"))
+    folder = tmp_path / "pages"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "kept.txt").write_text("Kept\n\nA line about keptfileword here.\n")
+    (folder / "sub" / "gone.txt").write_text("Gone\n\nA line about gonefileword here.\n")
+    assert build(index, site.url("/sitemap.xml"), str(folder)).exit_code == 0
+    page, file = site.url("/updates/u2.html"), folder / "sub" / "gone.txt"
+    assert run_cli("remove", page, str(file), "--index", str(index)).exit_code == 0
+    assert (
+        found(index, "secondupdateword") == [] and not api.search("gonefileword", index=index).hits
+    )
+
+    text = run_cli("sources", "--index", str(index)).stdout
+    listed = {s["path"]: s["excluded"] for s in sources(index)}
+
+    shown = [line.strip() for line in text.splitlines() if line.startswith("    ")]
+    assert shown == [page, str(file)]
+    assert listed == {site.url("/sitemap.xml"): [page], str(folder): ["sub/gone.txt"]}
+    for name in shown:  # each name shown, given back to build, brings its page back
+        back = build(index, name)
+        assert back.exit_code == 0, back.stderr
+    assert found(index, "secondupdateword") == [page]
+    assert api.search("gonefileword", index=index).hits
+    assert "removed on purpose" not in run_cli("sources", "--index", str(index)).stdout
 
 
 # ------------------------------------------------------------------ offline, down, stopped

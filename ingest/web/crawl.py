@@ -48,6 +48,7 @@ class SiteFetch:
     pages: dict[str, str] = field(default_factory=dict)  # address -> stored body's hash
     failed: dict[str, str] = field(default_factory=dict)  # address -> why
     deferred: set[str] = field(default_factory=set)  # listed, not asked: kept as they are
+    left: set[str] = field(default_factory=set)  # of those, the ones the page budget left
     down: str = ""  # why the source could not be read at all ("": it could)
     incomplete: bool = False  # a sitemap of it failed: pages not listed are not gone
     fetched: int = 0  # pages fetched anew (200)
@@ -88,6 +89,7 @@ def crawl_source(
             site.pages[url] = record.digest
         elif budget is not None and budget[0] <= 0:
             site.deferred.add(url)
+            site.left.add(url)
         else:
             if budget is not None:
                 budget[0] -= 1

@@ -5,7 +5,7 @@ address, where it was found after redirects, its headers, when it was fetched, i
 sitemap's lastmod, its body's hash) and then the body as it came. A file is written
 whole under another name and renamed into place, so a crash mid-fetch leaves the
 previous copy; reads stop at the size cap. `sites.json` says when each source was last
-fetched.
+fetched, and `left.json` which pages each listed that a bounded run did not ask for yet.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 STORE = "fetched"
 SITES = "sites.json"
+LEFT = "left.json"
 _META_BYTES = 64 * 1024
 _SITES_BYTES = 16 * 1024 * 1024
 KEPT_HEADERS = ("content-type", "etag", "last-modified", "date", "content-language")
@@ -131,11 +132,36 @@ class PageStore:
     def forget_sources(self, keep: set[str]) -> None:
         known = self.fetched_at()
         if set(known) - keep:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            temporary = self.folder / f".{SITES}.{os.getpid()}.tmp"
-            kept = {k: v for k, v in known.items() if k in keep}
-            temporary.write_text(json.dumps(kept, sort_keys=True), encoding="utf-8")
-            os.replace(temporary, self.folder / SITES)
+            self._write(SITES, {k: v for k, v in known.items() if k in keep})
+        left = self.left()
+        if set(left) - keep:
+            self._write(LEFT, {k: sorted(v) for k, v in left.items() if k in keep})
+
+    def left(self) -> dict[str, set[str]]:
+        """The pages each source listed that a bounded run left for a later one."""
+        try:
+            with open(self.folder / LEFT, "rb") as handle:
+                data = json.loads(handle.read(_SITES_BYTES))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(k): {str(u) for u in v} for k, v in data.items() if isinstance(v, list)}
+
+    def mark_left(self, left: dict[str, set[str]]) -> None:
+        """Record, for these sources, the pages left for a later run (the others kept)."""
+        if not left:
+            return
+        known = self.left()
+        known.update(left)
+        self._write(LEFT, {k: sorted(v) for k, v in known.items() if v})
+
+    def _write(self, name: str, data: dict[str, Any]) -> None:
+        """A small JSON file of the store, replaced whole."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = self.folder / f".{name}.{os.getpid()}.tmp"
+        temporary.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, self.folder / name)
 
 
 def read_stored(path: Path, url: str, max_bytes: int) -> tuple[Record, bytes]:
