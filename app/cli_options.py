@@ -135,6 +135,18 @@ class FloatBetween(click.FloatRange):
         return number
 
 
+class IntBetween(click.IntRange):
+    """click's IntRange, whose refusal of a word says "not a whole number" (IntRange's
+    own reads "not a valid integer range", as if a range were asked for)."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, str) and not value.strip().lstrip("+-").isdigit():
+            self.fail(f"{value!r} is not a whole number.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def _index_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
     # An empty name would mean the current folder; say so rather than guess. (An empty
     # $DWSEARCH_INDEX is as good as none.)
@@ -190,7 +202,7 @@ def crawl_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--max-pages",
-            type=click.IntRange(1, MAX_PAGES),
+            type=IntBetween(1, MAX_PAGES),
             metavar="N",
             help="Ask a site for at most N pages this run; the others wait for the next.",
         ),

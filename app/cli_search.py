@@ -17,6 +17,7 @@ from .bounds import within_bounds
 from .cli_options import (
     EXIT_FOUND,
     EXIT_NOT_FOUND,
+    IntBetween,
     api,
     color_option,
     filter_options,
@@ -39,11 +40,11 @@ from .printers import (
 @words_command("Search: ranked chunks, matches marked, and facet counts.")
 @filter_options
 @click.option(
-    "--limit", type=click.IntRange(0, MAX_LIMIT), default=10, show_default=True,
+    "--limit", type=IntBetween(0, MAX_LIMIT), default=10, show_default=True,
     help="Hits to show.",
 )  # fmt: skip
 @click.option(
-    "--offset", type=click.IntRange(0, MAX_OFFSET), default=0, help="Hits to skip, for paging."
+    "--offset", type=IntBetween(0, MAX_OFFSET), default=0, help="Hits to skip, for paging."
 )
 @click.option(
     "--sort",

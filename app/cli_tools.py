@@ -14,6 +14,7 @@ from dwsearch.search.results import MAX_LIMIT
 from .bounds import MAX_BULK_FILE_MB
 from .cli_options import (
     FloatBetween,
+    IntBetween,
     UsageFailure,
     api,
     index_option,
@@ -40,12 +41,10 @@ from .printers import visible
     help="Also answer requests made to this host name (repeatable), as a proxy in front "
     "forwards them; loopback names and --host's are always answered.",
 )
-@click.option(
-    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port."
-)
+@click.option("--port", type=IntBetween(0, 65535), default=8765, show_default=True, help="Port.")
 @click.option(
     "--workers",
-    type=click.IntRange(1, 64),
+    type=IntBetween(1, 64),
     default=2,
     show_default=True,
     help="Processes to serve from: one searches on one core at a time.",
@@ -150,7 +149,7 @@ def export(
 @click.argument("collection", type=click.Path(path_type=Path))
 @json_option
 @click.option(
-    "--limit", type=click.IntRange(1, MAX_LIMIT), default=100, show_default=True,
+    "--limit", type=IntBetween(1, MAX_LIMIT), default=100, show_default=True,
     help="Results per query.",
 )  # fmt: skip
 @click.option("--feedback", is_flag=True, help="Search as `search --feedback` does.")

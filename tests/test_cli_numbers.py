@@ -59,6 +59,17 @@ def test_a_number_out_of_range_is_one_line_and_exit_2(
     assert not (tmp_path / "out").exists() and not (tmp_path / "ix").exists()
 
 
+@pytest.mark.parametrize(("command", "option"), [("search", "--limit"), ("serve", "--port")])
+@pytest.mark.parametrize("value", ["abc", "1.5", "ten"])
+def test_a_count_that_is_no_whole_number_is_said_so(seed_index, tmp_path, command, option, value):
+    """A word where a count goes is "not a whole number", not "not a valid integer
+    range" (click's words for its range type, which read as if a range were asked)."""
+    result = run_cli(*_commands(seed_index, tmp_path)[command], option, value)
+    assert result.exit_code == 2
+    assert f"{option}': '{value}' is not a whole number" in result.stderr, result.stderr
+    assert "range" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("command", "option", "value"),
     [
