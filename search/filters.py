@@ -76,9 +76,13 @@ def parse_date_bound(value: str, field: str, last: bool) -> str:
         raise problem from None
 
 
-def check_date_range(since: str, until: str) -> None:
+def check_date_range(since: str, until: str, typed: tuple[str, str] | None = None) -> None:
+    """`since` after `until` (ISO days) is an error, worded with the values as typed
+    (`2019`, not the `2019-01-01` it stands for) when they are given."""
     if since and until and since > until:
-        raise SearchError(f"comes after the end of the range ({until})", "since", since)
+        shown_since, shown_until = (v.strip() for v in typed) if typed else (since, until)
+        problem = f"comes after the end of the range ({shown_until})"
+        raise SearchError(problem, "since", shown_since)
 
 
 def read_filters(
@@ -97,7 +101,7 @@ def read_filters(
     Facet values are checked against the index when searched."""
     first = parse_date_bound(since, "since", last=False)
     last = parse_date_bound(until, "until", last=True)
-    check_date_range(first, last)
+    check_date_range(first, last, (since, until))
     return Filters(
         types=list(types),
         kinds=list(kinds),

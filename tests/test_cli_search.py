@@ -55,7 +55,10 @@ def test_basket_and_kind_are_counted(seed_index):
     [
         (["--year", "٢٠١٨"], "--year '٢٠١٨': not a year or range"),
         (["--since", "2017-13"], "--since '2017-13': not a date"),
-        (["--since", "2018", "--until", "2017"], "--since '2018-01-01': comes after the end"),
+        (
+            ["--since", "2018", "--until", "2017"],
+            "--since '2018': comes after the end of the range (2017)",
+        ),
         (["--basket", "sports"], "--basket 'sports': not a basket this index knows"),
         (["--kind", "blog"], "--kind 'blog': not a kind this index knows"),
         (["--sort", "latest"], "Invalid value for '--sort'"),
