@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from itertools import islice
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from whoosh.query import MultiTerm, NullQuery, Prefix, Term, TermRange, Wildcard
@@ -201,9 +202,25 @@ class SearchSession:
                 raw[docnum >> 3] |= 1 << (docnum & 7)
             found = int.from_bytes(raw, "little") & self.facets.live
             if not found:
-                raise SearchError("no page of this index has this source", "page", page)
+                raise SearchError(
+                    "no page of this index has this source",
+                    "page",
+                    page,
+                    suggestion=self._nearest_source(page),
+                )
             bits |= found
         return bits
+
+    def _nearest_source(self, given: str) -> str:
+        """The source a page filter most likely meant: the file a page's address names
+        (`…/actors/itu` for `itu.txt`, as a hit shows a file's `URL:`), else the closest
+        name. Read only on this error's path: a large index has many sources."""
+        sources = {term.decode("utf-8", "replace") for term in self.searcher.lexicon("source")}
+        named = given.strip().rstrip("/").rsplit("/", 1)[-1].lower()
+        for source in sorted(sources):
+            if named and PurePosixPath(source).stem.lower() == named:
+                return source
+        return nearest_value(given, {source.lower(): source for source in sources})
 
     def _canonical(self, filters: Filters) -> Filters:
         if not any(filters.by_facet().values()):

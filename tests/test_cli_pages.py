@@ -6,6 +6,7 @@ holds; `--from-page` lists them)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -13,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from dwsearch.app.api import Filters, session
+from dwsearch.ingest import bundled_corpus
 from dwsearch.search.settings import SearchOptions, SearchSettings
-from helpers import FIXTURES, both_paths, crowded_by_hand, run_cli
+from helpers import FIXTURES, SEED_NAME, both_paths, crowded_by_hand, run_cli
 
 PAGES = FIXTURES / "pages"
 
@@ -178,6 +180,26 @@ def test_an_unknown_page_is_one_line_and_exit_2(pages_index):
     assert result.stderr == (
         "dwsearch: --from-page 'nowhere.html': no page of this index has this source\n"
     )
+
+
+def test_a_pages_shown_address_given_as_the_page_suggests_its_source(tmp_path):
+    """A hit shows its page's address (a text page's `URL:` line); given to --from-page it
+    is refused (the filter takes the source), with a suggestion that, followed, lists
+    that page's hits, when the file is named as the address's last part."""
+    folder, index = tmp_path / "pages", tmp_path / "index"
+    folder.mkdir()
+    shutil.copy(bundled_corpus() / SEED_NAME, folder)
+    shutil.copy(PAGES / "actor-wto-wordpress-main.html", folder)
+    assert run_cli("build", str(folder), "--index", str(index)).exit_code == 0
+    _, hits = _hits(index, "", "--limit", "1000")
+    address = next(h["url"] for h in hits if h["source"] == SEED_NAME)
+    assert address.startswith("https://")
+    refused = run_cli("search", "AI", "--from-page", address, "--index", str(index))
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1
+    suggested = re.search(r"did you mean '([^']+)'\?$", refused.stderr.strip())
+    assert suggested, refused.stderr
+    _, listed = _hits(index, "", "--from-page", suggested.group(1), "--limit", "1000")
+    assert listed and {hit["url"] for hit in listed} == {address}
 
 
 def test_crowding_leaves_facets_and_date_order_alone(pages_index):
