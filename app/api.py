@@ -211,9 +211,9 @@ def _with_session(
         finally:
             if opened is not None and opened_by is None:
                 opened.close()
-        problem = f"the index at {directory} is damaged ({damage})"
+        problem = IndexDamaged(directory, damage)
         if not is_default or attempt == 2:
-            raise IndexDamaged(problem, directory)
+            raise problem
         from dwsearch.index.builder import build_index
 
         if on_build:
@@ -229,8 +229,8 @@ def _damage_behind(directory: Path, opened: SearchSession | None) -> str | None:
         return verify_generation(opened.opened.generation, opened.opened.manifest, True)
     try:
         live = live_generation(directory)
-    except IndexDamaged as error:  # said as "the index at ... is damaged (what)": the what
-        return str(error).partition(" is damaged (")[2].removesuffix(")") or str(error)
+    except IndexDamaged as error:
+        return error.what
     return None if live is None else verify_generation(*live, thorough=True)
 
 

@@ -64,10 +64,15 @@ class IndexProblem(Exception):
 
 
 class IndexDamaged(IndexProblem):
-    """An index whose files are not what its build wrote: a rebuild mends it."""
+    """An index whose files are not what its build wrote: a rebuild mends it. `what` is
+    the damage found ("its manifest is missing"), for a face to word as it likes."""
 
-    def __init__(self, message: str, index_dir: Path | None = None) -> None:
-        super().__init__(message, index_dir, REBUILD)
+    def __init__(self, index_dir: Path, what: str) -> None:
+        super().__init__(f"the index at {index_dir} is damaged ({what})", index_dir, REBUILD)
+        self.what = what
+
+    def __reduce__(self) -> tuple[type[IndexDamaged], tuple[Path, str]]:
+        return (IndexDamaged, (self.index_dir or Path(), self.what))  # from a worker, whole
 
 
 class NotAnIndexFolder(IndexProblem):
@@ -255,20 +260,15 @@ def current_generation(index_dir: Path) -> Path | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     except (UnicodeDecodeError, ValueError):
-        raise IndexDamaged(
-            f"the index at {index_dir} is damaged ({POINTER} is not a generation's name)",
-            index_dir,
-        ) from None
+        raise IndexDamaged(index_dir, f"{POINTER} is not a generation's name") from None
     except OSError as error:
         raise IndexProblem(
             f"cannot read the index at {index_dir}: {error.strerror}", index_dir
         ) from None
     if not name.startswith(_GENERATION_PREFIX) or "/" in name or "\\" in name:
-        raise IndexDamaged(
-            f"the index at {index_dir} is damaged ({POINTER} names {name!r})", index_dir
-        )
+        raise IndexDamaged(index_dir, f"{POINTER} names {name!r}")
     if not (index_dir / name).is_dir():
-        raise IndexDamaged(f"the index at {index_dir} is damaged ({name} is missing)", index_dir)
+        raise IndexDamaged(index_dir, f"{name} is missing")
     return index_dir / name
 
 
@@ -277,14 +277,10 @@ def read_manifest(generation: Path) -> Manifest:
     try:
         return Manifest.from_json(read_bounded(generation / MANIFEST, MAX_INDEX_FILE).decode())
     except FileNotFoundError:
-        raise IndexDamaged(
-            f"the index at {where} is damaged (its manifest is missing)", where
-        ) from None
+        raise IndexDamaged(where, "its manifest is missing") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
         problem = "too deeply nested" if isinstance(error, RecursionError) else error
-        raise IndexDamaged(
-            f"the index at {where} is damaged (manifest: {problem})", where
-        ) from None
+        raise IndexDamaged(where, f"manifest: {problem}") from None
 
 
 def write_sources(generation: Path, sources: dict[str, dict[str, Any]]) -> None:
@@ -297,14 +293,9 @@ def read_sources(generation: Path) -> dict[str, dict[str, Any]]:
     try:
         data = json.loads(read_bounded(generation / SOURCES, MAX_INDEX_FILE))
     except (OSError, ValueError, RecursionError) as error:
-        raise IndexDamaged(
-            f"the index at {generation.parent} is damaged ({SOURCES}: {error})",
-            generation.parent,
-        ) from None
+        raise IndexDamaged(generation.parent, f"{SOURCES}: {error}") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise IndexDamaged(
-            f"the index at {generation.parent} is damaged ({SOURCES})", generation.parent
-        )
+        raise IndexDamaged(generation.parent, SOURCES)
     return data
 
 
@@ -328,13 +319,9 @@ def read_vocabulary(generation: Path) -> dict[str, dict[str, str]]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError, RecursionError) as error:
-        raise IndexDamaged(
-            f"the index at {generation.parent} is damaged ({error})", generation.parent
-        ) from None
+        raise IndexDamaged(generation.parent, str(error)) from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise IndexDamaged(
-            f"the index at {generation.parent} is damaged ({VOCABULARY})", generation.parent
-        )
+        raise IndexDamaged(generation.parent, VOCABULARY)
     return {
         str(facet): {str(k): str(v) for k, v in values.items()} for facet, values in data.items()
     }

@@ -39,9 +39,7 @@ def open_generation(directory: Path, generation: Path, manifest: Manifest) -> Op
     try:
         ix = open_index(str(generation))
     except Exception as error:  # Whoosh raises many kinds on a damaged folder
-        raise IndexDamaged(
-            f"the index at {directory} is damaged ({type(error).__name__})", directory
-        ) from None
+        raise IndexDamaged(directory, type(error).__name__) from None
     return OpenIndex(ix, directory, generation, manifest)
 
 

@@ -123,10 +123,7 @@ class SearchSession:
             self.facets = FacetMap(self.opened.generation)
         except (OSError, ValueError) as error:
             self.searcher.close()
-            raise IndexDamaged(
-                f"the index at {self.opened.directory} is damaged ({error})",
-                self.opened.directory,
-            ) from None
+            raise IndexDamaged(self.opened.directory, str(error)) from None
         self.collecting = Collecting(self.searcher, self.facets, self._bulk)
 
     def __enter__(self) -> SearchSession:
