@@ -110,13 +110,7 @@ class PageStore:
 
     def fetched_at(self) -> dict[str, float]:
         """When each source was last fetched (by its address)."""
-        try:
-            with open(self.folder / SITES, "rb") as handle:
-                data = json.loads(handle.read(_SITES_BYTES))
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(data, dict):
-            return {}
+        data = self._read(SITES)
         return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))}
 
     def mark_fetched(self, sources: list[str], when: float | None = None) -> None:
@@ -124,10 +118,7 @@ class PageStore:
             return
         known = self.fetched_at()
         known.update(dict.fromkeys(sources, when or time.time()))
-        self.folder.mkdir(parents=True, exist_ok=True)
-        temporary = self.folder / f".{SITES}.{os.getpid()}.tmp"
-        temporary.write_text(json.dumps(known, sort_keys=True), encoding="utf-8")
-        os.replace(temporary, self.folder / SITES)
+        self._write(SITES, known)
 
     def forget_sources(self, keep: set[str]) -> None:
         known = self.fetched_at()
@@ -139,13 +130,7 @@ class PageStore:
 
     def left(self) -> dict[str, set[str]]:
         """The pages each source listed that a bounded run left for a later one."""
-        try:
-            with open(self.folder / LEFT, "rb") as handle:
-                data = json.loads(handle.read(_SITES_BYTES))
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(data, dict):
-            return {}
+        data = self._read(LEFT)
         return {str(k): {str(u) for u in v} for k, v in data.items() if isinstance(v, list)}
 
     def mark_left(self, left: dict[str, set[str]]) -> None:
@@ -155,6 +140,15 @@ class PageStore:
         known = self.left()
         known.update(left)
         self._write(LEFT, {k: sorted(v) for k, v in known.items() if v})
+
+    def _read(self, name: str) -> dict[str, Any]:
+        """A small JSON file of the store, read bounded; empty when missing or unreadable."""
+        try:
+            with open(self.folder / name, "rb") as handle:
+                data = json.loads(handle.read(_SITES_BYTES))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
 
     def _write(self, name: str, data: dict[str, Any]) -> None:
         """A small JSON file of the store, replaced whole."""
@@ -170,7 +164,7 @@ def read_stored(path: Path, url: str, max_bytes: int) -> tuple[Record, bytes]:
             record = _record(packed.readline(_META_BYTES), url)
             body = packed.read(max_bytes + 1)
     except FileNotFoundError:
-        raise StoreError("no stored copy (fetch it with a build that is not --rebuild)") from None
+        raise StoreError("no stored copy (a build that fetches the site would make one)") from None
     except (OSError, EOFError, zlib.error) as error:
         raise StoreError(f"its stored copy is damaged ({error})") from None
     if len(body) > max_bytes:
