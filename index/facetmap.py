@@ -327,6 +327,8 @@ class FacetMap:
         # Each document's page, as a number (its source's rank): for counting hits by
         # page and crowding them, read in place.
         self.page_numbers: array[int] = found.numbers[SOURCE]
+        # Each document's place in its page.
+        self.places: array[int] = found.numbers[PLACE]
 
     BY_DOCUMENT = 20_000  # documents' places asked before all are worked out at once
 

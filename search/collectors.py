@@ -17,7 +17,7 @@ from whoosh.sorting import FieldFacet, ScoreFacet
 
 from dwsearch.index.facetmap import FacetMap
 
-from .facets import disjunctive_counts
+from .facets import FacetMatrix, disjunctive_counts
 from .matching import BitmapDocs, BulkQuery
 
 if TYPE_CHECKING:
@@ -43,6 +43,16 @@ class Collecting:
     searcher: Any
     facets: FacetMap
     ranker: Callable[[], BulkRanker]
+    _order_array: Any = None
+
+    def order_array(self) -> Any:
+        """Every document's place among the pages (`FacetMap.order_keys`), in numpy."""
+        if self._order_array is None:
+            np = self.ranker().np
+            sources = np.frombuffer(self.facets.page_numbers, dtype=np.uint32)
+            places = np.frombuffer(self.facets.places, dtype=np.uint32)
+            self._order_array = (sources.astype(np.uint64) << np.uint64(32)) | places
+        return self._order_array
 
     def page_of(self, docnum: int) -> int:
         """A document's page, as a number (its source's rank among the sources)."""
@@ -51,13 +61,13 @@ class Collecting:
 
 class FacetCounts:
     """Counts per value of each facet over the whole match, each ignoring its own
-    filter (Elasticsearch's post_filter)."""
+    filter (Elasticsearch's post_filter); on a large index, by its `FacetMatrix`."""
 
-    def __init__(self, facets: FacetMap) -> None:
-        self.facets = facets
+    def __init__(self, facets: FacetMap, in_bulk: FacetMatrix | None = None) -> None:
+        self.facets, self.in_bulk = facets, in_bulk
 
     def collect(self, matched: Matched, allowed: dict[str, int]) -> dict[str, dict[str, int]]:
-        return disjunctive_counts(self.facets, matched.bits, allowed)
+        return disjunctive_counts(self.facets, matched.bits, allowed, self.in_bulk)
 
 
 class TopHits:
@@ -101,7 +111,9 @@ class TopHits:
             size = context.facets.size
             bonuses = matched.bulk.bonuses
             shown = self.offset + self.limit
-            scored = context.ranker().top(matched.scores, bonuses, final, size, wanted, shown)
+            ranker = context.ranker()
+            order = context.order_array
+            scored = ranker.top(matched.scores, bonuses, final, size, wanted, shown, order)
         else:
             # Sorting by score, then page order, inside Whoosh: a cut through a group of
             # equal scores then falls the same way however the index is laid out.
@@ -159,12 +171,10 @@ def tally_pages(context: Collecting, final: int, crowding: int, in_bulk: bool) -
         return PageTally(0, 0, lambda page: 0)
     size = context.facets.size
     if in_bulk:
-        import numpy as np  # declared heavy import: a large index has loaded it to rank
-
-        raw = np.frombuffer(final.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
-        mask = np.unpackbits(raw, bitorder="little")[:size].astype(bool)
+        ranker = context.ranker()
+        np = ranker.np
         pages = np.frombuffer(context.facets.page_numbers, dtype=np.uint32)
-        counts = np.bincount(pages[mask])
+        counts = np.bincount(pages[ranker.docs_of(final, size)])
         held = counts[counts > 0]
         leading = int(np.minimum(held, crowding).sum()) if crowding else 0
         found = counts.tolist()

@@ -29,7 +29,7 @@ from .collectors import Collecting, DateOrder, FacetCounts, Matched, TopHits, ta
 from .compounds import with_compound_forms
 from .errors import ChunkNotFound, SearchError
 from .explain import explain_hits
-from .facets import filter_bits
+from .facets import FacetMatrix, filter_bits
 from .feedback import rm3_query
 from .filters import nearest_value
 from .highlight import Highlighter, QueryMarks
@@ -116,6 +116,7 @@ class SearchSession:
         self.settings = settings
         self.searcher = self.opened.whoosh_index.searcher(weighting=weighting(settings))
         self._ranker: BulkRanker | None = None
+        self._matrix: FacetMatrix | None = None
         self._known: dict[str, dict[str, str]] | None = None
         self._lexicon_words: frozenset[str] | None = None
         self._highlighter: Highlighter | None = None
@@ -154,10 +155,13 @@ class SearchSession:
         final = matched.bits
         for bits in allowed.values():
             final &= bits
-        counts = FacetCounts(self.facets).collect(matched, allowed) if options.facets else {}
+        in_bulk = self.facets.size >= self.settings.bulk_from_docs
+        counts = {}
+        if options.facets:
+            matrix = self._facet_matrix() if in_bulk else None
+            counts = FacetCounts(self.facets, matrix).collect(matched, allowed)
         relevance = options.sort == "relevance"
         crowding = self.settings.crowding if relevance and not options.all_chunks else 0
-        in_bulk = self.facets.size >= self.settings.bulk_from_docs
         tally = tally_pages(self.collecting, final, crowding, in_bulk)
         if relevance:
             order: TopHits | DateOrder = TopHits(
@@ -282,6 +286,11 @@ class SearchSession:
         ranker.add_phrases(scores, bulk.phrases)
         ranker.add_prefixes(scores, bulk.prefixes)
         return Matched(parsed, ranker.matched(scores) & facets.live, scores, bulk)
+
+    def _facet_matrix(self) -> FacetMatrix:
+        if self._matrix is None:
+            self._matrix = FacetMatrix(self.facets)
+        return self._matrix
 
     def _bulk(self) -> BulkRanker:
         if self._ranker is None:

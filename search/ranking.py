@@ -14,7 +14,7 @@ every word of a quoted phrase, and for the phrase bonus of short queries (see
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -38,6 +38,8 @@ MIN_CANDIDATES = 100
 
 # Decoded posting lists kept per session, so a word searched again is not decoded again.
 POSTINGS_CACHE_BYTES = 128 * 2**20
+# Scored posting lists kept per session (8 bytes a posting).
+IMPACTS_CACHE_BYTES = 64 * 2**20
 # Answers to "does this segment hold the word" kept per session.
 PRESENT_ENTRIES = 100_000
 # What a posting's stored value (its encoded positions) costs in memory, roughly.
@@ -75,6 +77,12 @@ class BulkRanker:
         # Whether a segment holds a word: each answer costs a hash of the word and a
         # read of Whoosh's term table, and a search asks it several times a word.
         self.present: dict[tuple[int, str, str], bool] = {}
+        self._docs_of: tuple[int, Any] | None = None
+        # Each posting list's scores, and the session's array of every document's.
+        self.impacts: OrderedDict[tuple[int, str, str], Any] = OrderedDict()
+        self.impacts_bytes = 0
+        self._total: Any = None
+        self._touched: list[Any] = []
 
     def _arrays(self, segment: int, reader: Any, fieldname: str) -> SegmentPostings | None:
         """The segment's postings file, if it has one with this field."""
@@ -127,8 +135,19 @@ class BulkRanker:
         return self.lengths[key]
 
     def scores(self, words: list[tuple[str, str, float]], size: int) -> Any:
-        """Each document's BM25F score for the words, as Whoosh's scorer gives it."""
-        total = self.np.zeros(size, dtype=self.np.float64)
+        """Each document's BM25F score for the words, as Whoosh's scorer gives it.
+
+        The array is the session's own, valid until its next search: a million
+        documents' scores are not allocated anew each time, and only the documents the
+        last search scored are set back to zero."""
+        np = self.np
+        total = self._total
+        if total is None or len(total) != size:
+            total = self._total = np.zeros(size, dtype=np.float64)
+        else:
+            for docs in self._touched:
+                total[docs] = 0.0
+        self._touched = []
         for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
             reader = leaf.reader()
             for fieldname, text, boost in words:
@@ -136,11 +155,41 @@ class BulkRanker:
                     continue
                 ids = self._postings(segment, reader, fieldname, text)[0]
                 if len(ids):
-                    every = slice(None)
-                    total[ids + offset] += boost * self._term_scores(
-                        segment, reader, fieldname, text, every
-                    )
+                    docs = ids + offset if offset else ids
+                    impacts = self._impacts(segment, reader, fieldname, text)
+                    total[docs] += impacts if boost == 1 else boost * impacts
+                    self._touched.append(docs)
         return total
+
+    def touched(self, docs: Any) -> None:
+        """Note documents given a score outside `scores` (phrases, prefixes)."""
+        self._touched.append(docs)
+
+    def _impacts(self, segment: int, reader: Any, fieldname: str, text: str) -> Any:
+        """A posting list's BM25F scores, kept per session like its postings: the index
+        does not change under a session, so neither do they."""
+        key = (segment, fieldname, text)
+        found = self.impacts.get(key)
+        if found is not None:
+            self.impacts.move_to_end(key)
+            return found
+        found = self._term_scores(segment, reader, fieldname, text, slice(None))
+        self.impacts[key] = found
+        self.impacts_bytes += found.nbytes
+        while self.impacts_bytes > IMPACTS_CACHE_BYTES and len(self.impacts) > 1:
+            _, dropped = self.impacts.popitem(last=False)
+            self.impacts_bytes -= dropped.nbytes
+        return found
+
+    def docs_of(self, bits: int, size: int) -> Any:
+        """A bitmap's documents, as a sorted array; the last one asked is kept, since
+        counting a result's pages and ranking it both read the same bitmap."""
+        if self._docs_of is None or self._docs_of[0] is not bits:
+            np = self.np
+            raw = np.frombuffer(bits.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
+            mask = np.unpackbits(raw, bitorder="little")[:size].view(bool)
+            self._docs_of = (bits, np.flatnonzero(mask))
+        return self._docs_of[1]
 
     def matched(self, scores: Any) -> int:
         """The documents with any score: for an OR of words, exactly those that match."""
@@ -155,18 +204,17 @@ class BulkRanker:
         size: int,
         wanted: int,
         shown: int = 0,
+        order: Callable[[], Any] | None = None,
     ) -> list[tuple[float, int]]:
         """The `wanted` best (score, docnum) among the `allowed` bitmap, ties included.
 
         With bonuses, they are added to the best by score alone, as many as `shown` (the
         hits a page shows, `wanted` unless said) calls for: crowding, which reads deeper
-        than the page it shows, costs no more phrase positions than the page would."""
+        than the page it shows, costs no more phrase positions than the page would.
+        `order()` gives every document's place among the pages (numpy), to cut a large
+        tie short."""
         np = self.np
-        mask = np.unpackbits(
-            np.frombuffer(allowed.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8),
-            bitorder="little",
-        )[:size].astype(bool)
-        allowed_docs = np.flatnonzero(mask)
+        allowed_docs = self.docs_of(allowed, size)
         if not len(allowed_docs):
             return []
         scores = scores[allowed_docs]
@@ -176,6 +224,13 @@ class BulkRanker:
         floor = scores[np.argpartition(-scores, keep - 1)[keep - 1]]
         # Everything tied with the last candidate comes too, so ties break by page order.
         chosen = scores >= floor
+        if not bonuses and order is not None and int(chosen.sum()) > 2 * wanted:
+            # A large tie (a prefix scores every chunk alike): of the documents tied with
+            # the last, only the `wanted` first in page order can be listed.
+            tied = allowed_docs[scores == floor]
+            first = tied[np.argpartition(order()[tied], wanted - 1)[:wanted]]
+            chosen = scores > floor
+            chosen[np.searchsorted(allowed_docs, first)] = True
         scores = scores[chosen]
         chosen = allowed_docs[chosen]
         for phrase, boost in bonuses:
@@ -194,6 +249,7 @@ class BulkRanker:
                     text = term.decode() if isinstance(term, bytes) else term
                     holds[self._postings(segment, reader, prefix.fieldname, text)[0]] = True
                 scores[offset : offset + len(holds)][holds] += boost * prefix.boost
+                self.touched(np.flatnonzero(holds) + offset)
 
     def add_phrases(self, scores: Any, phrases: list[Weighted]) -> None:
         """Add to `scores` each phrase's score, in every document that holds the phrase."""
@@ -213,6 +269,7 @@ class BulkRanker:
             if docs is not None and len(docs):
                 found, found_scores = self.phrase_scores(phrase, docs)
                 scores[found] += boost * phrase.boost * found_scores
+                self.touched(found)
 
     def phrase_scores(self, phrase: query.Phrase, docs: Any) -> tuple[Any, Any]:
         """Of these sorted documents, those holding the phrase, and Whoosh's score for it.

@@ -21,9 +21,11 @@ from dwsearch.index.builder import build_from_chunks
 from dwsearch.ingest import Chunk
 from dwsearch.search.engine import SearchSession
 from dwsearch.search.errors import SearchError
+from dwsearch.search.facets import FacetMatrix
 from dwsearch.search.matching import BitmapDocs
 from dwsearch.search.results import SORTS
 from dwsearch.search.settings import SearchOptions
+from helpers import BULK_ALWAYS, searching_by
 
 # Words that analysis keeps as they are (checked below), so the oracle can match by word.
 WORDS = ("zebra", "quartz", "violin", "harbor", "lantern", "meadow", "copper", "tundra")
@@ -162,8 +164,17 @@ def _random_filters(rng: random.Random) -> Filters:
     return filters
 
 
-def test_filters_and_counts_match_the_oracle(indexed):
+# How a session counts facets: by Python integers (a small index), or in bulk by numpy,
+# reading each bitmap whole or only where the match has documents (a large index).
+COUNTING = {"one by one": None, "in bulk, whole": 10**9, "in bulk, where matched": 0}
+
+
+@pytest.mark.parametrize("counting", COUNTING)
+def test_filters_and_counts_match_the_oracle(indexed, counting, monkeypatch):
     chunks, session = indexed
+    if COUNTING[counting] is not None:
+        monkeypatch.setattr(FacetMatrix, "SPARSE", COUNTING[counting])
+        session = searching_by(session, bulk_from_docs=BULK_ALWAYS)
     rng = random.Random(11)
     for _ in range(150):
         words = rng.sample(WORDS, rng.randint(0, 2))
