@@ -40,6 +40,8 @@ MIN_CANDIDATES = 100
 POSTINGS_CACHE_BYTES = 128 * 2**20
 # Scored posting lists kept per session (8 bytes a posting).
 IMPACTS_CACHE_BYTES = 64 * 2**20
+# Phrases' matches kept per session (16 bytes a document).
+PHRASES_CACHE_BYTES = 32 * 2**20
 # Answers to "does this segment hold the word" kept per session.
 PRESENT_ENTRIES = 100_000
 # What a posting's stored value (its encoded positions) costs in memory, roughly.
@@ -82,6 +84,10 @@ class BulkRanker:
         self.impacts: OrderedDict[tuple[int, str, str], Any] = OrderedDict()
         self.impacts_bytes = 0
         self._total: Any = None
+        # Each phrase's documents and scores, kept per session.
+        self.phrases: OrderedDict[tuple[str, tuple[str, ...], int], tuple[Any, Any]]
+        self.phrases = OrderedDict()
+        self.phrases_bytes = 0
         self._touched: list[Any] = []
 
     def _arrays(self, segment: int, reader: Any, fieldname: str) -> SegmentPostings | None:
@@ -253,23 +259,44 @@ class BulkRanker:
 
     def add_phrases(self, scores: Any, phrases: list[Weighted]) -> None:
         """Add to `scores` each phrase's score, in every document that holds the phrase."""
-        np = self.np
         for phrase, boost in phrases:
-            docs = None
-            for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
-                reader = leaf.reader()
-                if not all(self._holds(segment, reader, phrase.fieldname, w) for w in phrase.words):
-                    continue
-                common = None
-                for word in phrase.words:
-                    ids = self._postings(segment, reader, phrase.fieldname, word)[0]
-                    common = ids if common is None else np.intersect1d(common, ids, True)
-                common = common + offset
-                docs = common if docs is None else np.concatenate([docs, common])
-            if docs is not None and len(docs):
-                found, found_scores = self.phrase_scores(phrase, docs)
+            found, found_scores = self._phrase_matches(phrase)
+            if len(found):
                 scores[found] += boost * phrase.boost * found_scores
                 self.touched(found)
+
+    def _phrase_matches(self, phrase: query.Phrase) -> tuple[Any, Any]:
+        """Every document holding the phrase, and its score there: read once a session,
+        since a phrase of common words ("e-commerce") costs the positions of thousands."""
+        key = (phrase.fieldname, tuple(phrase.words), phrase.slop)
+        found = self.phrases.get(key)
+        if found is not None:
+            self.phrases.move_to_end(key)
+            return found
+        found = self._find_phrase(phrase)
+        self.phrases[key] = found
+        self.phrases_bytes += found[0].nbytes + found[1].nbytes
+        while self.phrases_bytes > PHRASES_CACHE_BYTES and len(self.phrases) > 1:
+            _, (docs, docs_scores) = self.phrases.popitem(last=False)
+            self.phrases_bytes -= docs.nbytes + docs_scores.nbytes
+        return found
+
+    def _find_phrase(self, phrase: query.Phrase) -> tuple[Any, Any]:
+        np = self.np
+        docs = None
+        for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
+            reader = leaf.reader()
+            if not all(self._holds(segment, reader, phrase.fieldname, w) for w in phrase.words):
+                continue
+            common = None
+            for word in phrase.words:
+                ids = self._postings(segment, reader, phrase.fieldname, word)[0]
+                common = ids if common is None else np.intersect1d(common, ids, True)
+            common = common + offset
+            docs = common if docs is None else np.concatenate([docs, common])
+        if docs is None or not len(docs):
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return self.phrase_scores(phrase, docs)
 
     def phrase_scores(self, phrase: query.Phrase, docs: Any) -> tuple[Any, Any]:
         """Of these sorted documents, those holding the phrase, and Whoosh's score for it.
