@@ -40,7 +40,8 @@ def test_bulk_and_whoosh_rankings_agree(synthetic_index):
 
 
 def _phrase_queries(pages: Path) -> list[str]:
-    """Quoted runs of 2–4 words from the pages, with slop, a word beside, a repeat."""
+    """Quoted runs of 2–4 words from the pages, with slop, a word beside, a repeat; in
+    one session, so a phrase searched again (or with another slop) is searched again."""
     lines = [
         line.split()
         for path in sorted(pages.glob("*.txt"))[:6]
@@ -55,6 +56,7 @@ def _phrase_queries(pages: Path) -> list[str]:
         queries += [
             '"' + " ".join(run) + '"',
             '"' + " ".join(reversed(run)) + '"~3',
+            '"' + " ".join(run[:2]) + '"~4',  # the same words as before, further apart
             '"' + " ".join(run) + '" ' + words[-1],
             '"' + run[0] + " " + run[0] + '"',
         ]
