@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 from itertools import pairwise
+from threading import get_ident
 from typing import Any
+from weakref import ref
 
 from whoosh import fields, query
 
@@ -67,7 +69,25 @@ _OR = r"(?<=\s)OR(?=\s)"
 _SEPARATOR = r"[^\w\s'’\"-]+|(?<!\w)['’-]+|['’-]+(?!\w)"
 
 
+# The last schema's parsers, by thread, syntax and boosts: building one costs a
+# millisecond, more than parsing most queries. (A schema is not hashable; a session
+# searches one index, so one schema at a time is kept.)
+_PARSERS: list[tuple[Any, dict[tuple[Any, ...], Any]]] = []
+
+
 def _parser(schema: Any, syntax: bool = True, boosts: Boosts = FIELD_BOOSTS) -> Any:
+    key = (get_ident(), syntax, tuple(sorted(boosts.items())))
+    kept = _PARSERS[0] if _PARSERS else None
+    if kept is None or kept[0]() is not schema:
+        kept = (ref(schema), {})
+        _PARSERS[:] = [kept]
+    found = kept[1].get(key)
+    if found is None:
+        found = kept[1][key] = _new_parser(schema, syntax, boosts)
+    return found
+
+
+def _new_parser(schema: Any, syntax: bool, boosts: Boosts) -> Any:
     """The query language; without `syntax`, plain words only (the fallback).
 
     Whoosh's default language also reads `AND`, `NOT`, parentheses, `?`, `^` and any
