@@ -13,8 +13,9 @@ everything in it.
 from __future__ import annotations
 
 import json
+import mmap
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, overload
 
@@ -234,6 +235,33 @@ def _write_bitmaps(
     temporary.replace(path)
 
 
+class LazyBitmaps(Mapping[str, int]):
+    """A facet's bitmaps by value, each made a Python integer when first asked: a search
+    asks for a few (its filters), and a large index's counts read the bytes."""
+
+    def __init__(self, body: memoryview, spans: dict[str, tuple[int, int]]) -> None:
+        self._body, self._spans = body, spans
+        self._made: dict[str, int] = {}
+
+    def __getitem__(self, value: str) -> int:
+        found = self._made.get(value)
+        if found is None:
+            start, length = self._spans[value]
+            found = self._made[value] = int.from_bytes(self._body[start : start + length], "little")
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._spans)
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+    def raw(self, value: str) -> memoryview:
+        """The value's bitmap as stored: little-endian bytes, bit n for document n."""
+        start, length = self._spans[value]
+        return self._body[start : start + length]
+
+
 class _Bitmaps:
     """What a facets file holds."""
 
@@ -241,7 +269,7 @@ class _Bitmaps:
         self,
         size: int,
         live: int | None,
-        values: dict[str, dict[str, int]],
+        values: dict[str, dict[str, int]] | dict[str, LazyBitmaps],
         numbers: dict[str, array[int]],
         sources: list[str],
     ) -> None:
@@ -249,10 +277,20 @@ class _Bitmaps:
         self.numbers, self.sources = numbers, sources
 
 
-def _read_bitmaps(data: bytes, origin: str) -> _Bitmaps:
+def _mapped(path: Path) -> mmap.mmap:
+    """A generation's facets file, mapped rather than read: a generation's files never
+    change, and at a million chunks reading its 27 MB cost a search from the shell
+    25 ms where mapping costs nothing."""
+    with path.open("rb") as handle:
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def _read_bitmaps(data: bytes | mmap.mmap, origin: str) -> _Bitmaps:
     """A facets file's contents; a damaged file is a ValueError that names it."""
     try:
-        end = data.index(b"\n")
+        end = data.find(b"\n")
+        if end < 0:
+            raise ValueError("no header")
         header = json.loads(data[:end])
         body = memoryview(data)[end + 1 :]
         if crc32()(body) != header["crc32"]:
@@ -263,12 +301,13 @@ def _read_bitmaps(data: bytes, origin: str) -> _Bitmaps:
 
         live = number(header["live"]) if "live" in header else None
         values = {
-            facet: {value: number(span) for value, span in spans.items()}
+            facet: LazyBitmaps(body, {value: (int(s), int(n)) for value, (s, n) in spans.items()})
             for facet, spans in header["facets"].items()
         }
         numbers = {}
         for column, (start, length) in header["numbers"].items():
-            numbers[column] = array("I", body[start : start + length].tobytes())
+            numbers[column] = array("I")
+            numbers[column].frombytes(body[start : start + length])
         if any(len(found) != header["size"] for found in numbers.values()):
             raise ValueError("numbers do not cover every document")
         sources = [str(name) for name in header["sources"]]
@@ -313,12 +352,12 @@ class FacetMap:
     """The bitmaps of one generation, as Python integers (bit n = document n)."""
 
     def __init__(self, folder: Path) -> None:
-        found = _read_bitmaps((folder / FACETMAP).read_bytes(), FACETMAP)
+        found = _read_bitmaps(_mapped(folder / FACETMAP), FACETMAP)
         if found.live is None:
             raise ValueError(f"{FACETMAP} has no bitmap of live documents")
         self.size: int = found.size
         self.live: int = found.live
-        self.values: dict[str, dict[str, int]] = found.values
+        self.values: dict[str, Mapping[str, int]] = found.values
         # Day numbers by document (0: no date): the day a chunk is about, and its last day.
         self.days: array[int] = found.numbers["day"]
         self.days_end: array[int] = found.numbers["day_end"]
@@ -342,6 +381,13 @@ class FacetMap:
             self._order_keys = self._order.every()
             return self._order_keys
         return self._order
+
+    def bitmap_bytes(self, facet: str, value: str) -> bytes | memoryview:
+        """A value's bitmap as little-endian bytes, without making it an integer."""
+        found = self.values[facet]
+        if isinstance(found, LazyBitmaps):
+            return found.raw(value)
+        return found[value].to_bytes((self.size + 7) // 8 or 1, "little")
 
     def counts(self, facet: str, docs: int) -> dict[str, int]:
         """How many of `docs` have each value of `facet`, most common first."""

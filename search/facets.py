@@ -102,14 +102,15 @@ class FacetMatrix:
         self.names: list[str] = []
         rows = []
         for facet in FACET_COLUMNS:
-            values = sorted(facets.values.get(facet, {}).items())
+            values = sorted(facets.values.get(facet, {}))
             self.spans[facet] = (len(rows), len(rows) + len(values))
-            for value, bits in values:
+            for value in values:
                 self.names.append(value)
-                rows.append(bits)
+                rows.append(facets.bitmap_bytes(facet, value))
         self.matrix = np.zeros((len(rows), self.words), dtype=np.uint64)
-        for row, bits in enumerate(rows):
-            self.matrix[row] = self._words(bits)
+        as_bytes = self.matrix.view(np.uint8)
+        for row, raw in enumerate(rows):
+            as_bytes[row, : len(raw)] = np.frombuffer(raw, dtype=np.uint8)
         self.scratch = np.empty_like(self.matrix)
         self.counted = np.empty(self.matrix.shape, dtype=np.uint8)
 
