@@ -90,6 +90,11 @@ def write_stored(path: Path, documents: Sequence[dict[str, Any]]) -> None:
     os.replace(partial, path)
 
 
+def write_segment_stored(folder: str, segment_id: str, documents: list[dict[str, Any]]) -> None:
+    """Write the stored-fields file of segment `segment_id` in `folder`."""
+    write_stored(Path(folder) / STORED_FILE.format(segment_id), documents)
+
+
 def _blocks(pickles: list[bytes]) -> Iterator[tuple[int, list[bytes]]]:
     """The documents' pickles in blocks, each with its first document's number."""
     first, block, size = 0, [], 0

@@ -29,7 +29,7 @@ from .schema import build_schema
 from .segments import SegmentWriter, collection_paused
 from .sites import page_indexer as fetched_page_indexer
 from .sourceset import read_limit
-from .stored import StoredFields
+from .stored import StoredFields, write_segment_stored
 
 Progress = Callable[[int, int], None]
 
@@ -96,7 +96,7 @@ def _reindex_segment(writer: Any, segment: Any) -> None:
 
 def writer_of(folder: Path, limitmb: int = 64) -> Any:
     """Whoosh's writer of the index in `folder`, on one process."""
-    codec = whoosh_internals.writing_codec()
+    codec = whoosh_internals.writing_codec(stored=write_segment_stored)
     return whoosh_internals.open_index(str(folder)).writer(limitmb=limitmb, procs=1, codec=codec)
 
 

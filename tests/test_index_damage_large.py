@@ -31,7 +31,9 @@ finally:
     sys.path.remove(str(BENCH))
 
 LARGE = 4 * 2**20  # the size above which opening checked no checksum
-PAGES = 150  # one segment (a serial build) of about 6,500 chunks, 4.7 MB
+# One segment (a serial build) of about 13,000 chunks, 5 MB: two pages a file.
+PAGES = 150
+PER_FILE = 2
 QUERIES = [
     ["spectrum"],
     ["privacy", "--type", "event_report"],
@@ -64,7 +66,7 @@ def _answers(index: Path | None) -> dict[str, Answer]:
 def reference(tmp_path_factory) -> tuple[Path, dict[str, Answer]]:
     """An undamaged index with one segment over 4 MiB, and its answers."""
     root = tmp_path_factory.mktemp("large-segment")
-    write_pages(root / "pages", PAGES)
+    write_pages(root / "pages", PAGES, per_file=PER_FILE)
     index = root / "ix"
     assert run_cli("build", str(root / "pages"), "--index", str(index)).exit_code == 0
     assert _segment(index).stat().st_size > LARGE
@@ -180,7 +182,7 @@ def test_a_build_that_updates_a_damaged_index_rebuilds_it(tmp_path):
     """An update links the live segments into the new generation: one damaged stayed
     damaged, and wrong, through every update until a build found nothing to update."""
     pages = tmp_path / "pages"
-    write_pages(pages, PAGES)
+    write_pages(pages, PAGES, per_file=PER_FILE)
     index = tmp_path / "ix"
     assert run_cli("build", str(pages), "--index", str(index)).exit_code == 0
     DAMAGE["length columns"](index)
