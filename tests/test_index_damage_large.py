@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from dwsearch.index.location import current_generation, default_index_dir
+from dwsearch.index.stored import STORED_FILE
 from dwsearch.index.whoosh_internals import compound_parts
 from helpers import run_cli
 
@@ -123,7 +124,18 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     "term file": lambda ix: _flip(ix, (".trm",)),
     "postings": lambda ix: _flip(ix, (".pst",)),
     "stored fields": lambda ix: _flip(ix, ("._stored.col",)),
+    "stored blocks": lambda ix: _flip_blocks(ix),
 }
+
+
+def _flip_blocks(index: Path, count: int = 40) -> None:
+    """Invert `count` bytes spread over the large segment's stored-fields blocks."""
+    segment = _segment(index)
+    path = segment.with_name(STORED_FILE.format(segment.stem))
+    data = bytearray(path.read_bytes())
+    for step in range(count):
+        data[step * len(data) // count] ^= 0xFF
+    path.write_bytes(data)
 
 
 @pytest.mark.parametrize("damage", DAMAGE)
