@@ -273,11 +273,12 @@ def indexed_chunks(session: SearchSession) -> Iterator[Chunk]:
     sources and of each source's chunks: the same order however the index was built or
     updated, so two exports of the same chunks are the same files."""
     reader = session.searcher.reader()
+    stored = session.stored
     order = reader.column_reader("order")
     placed = sorted((order[docnum], docnum) for docnum in reader.all_doc_ids())
     for _, group in groupby(placed, key=lambda item: item[0]):
         # Two sources of the same relative name, in two folders: by id within them.
-        tied = [stored_chunk(reader.stored_fields(docnum)) for _, docnum in group]
+        tied = [stored_chunk(stored(docnum)) for _, docnum in group]
         yield from sorted(tied, key=lambda chunk: chunk.id) if len(tied) > 1 else tied
 
 

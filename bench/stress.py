@@ -514,7 +514,8 @@ def large_segment_damage(
     part = Part()
     corpus = work / "large-pages"
     if not corpus.exists():
-        write_pages(corpus, pages)
+        # Two pages a file: a segment over 4 MiB, from files few enough for one process.
+        write_pages(corpus, pages, per_file=2)
     reference = work / "large-reference"
     if not (reference / "CURRENT").exists():
         api.build([corpus], index=reference)

@@ -124,12 +124,15 @@ class PageWriter:
         return "\n".join(lines + FOOTER)
 
 
-def write_pages(folder: Path, count: int, seed: int = 2018) -> list[Path]:
+def write_pages(folder: Path, count: int, seed: int = 2018, per_file: int = 1) -> list[Path]:
+    """`count` page files; `per_file` pages joined in each make larger files (a large
+    segment from fewer files than a build spreads over several processes)."""
     folder.mkdir(parents=True, exist_ok=True)
     writer = PageWriter(seed)
     paths = []
     for number in range(count):
         path = folder / f"page-{number:05}.txt"
-        path.write_text(writer.page(number), encoding="utf-8")
+        parts = [writer.page(number * per_file + n) for n in range(per_file)]
+        path.write_text("\n\n".join(parts), encoding="utf-8")
         paths.append(path)
     return paths

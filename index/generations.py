@@ -43,6 +43,7 @@ from .location import (
 from .postings import write_missing_postings
 from .report import BuildReport
 from .schema import schema_version
+from .stored import drop_stale_stored
 
 
 @dataclass
@@ -150,6 +151,8 @@ def finish_generation(
     written = whoosh_internals.open_index(str(building))
     write_facetmap(written, building)
     write_missing_postings(written, building)
+    segment_ids = {segment.segment_id() for segment, _ in whoosh_internals.index_segments(written)}
+    drop_stale_stored(segment_ids, building)
     write_vocabulary(building, facet_vocabulary(taxonomy))
     write_sources(building, entries)
     report.pages = len(entries)

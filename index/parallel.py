@@ -35,13 +35,19 @@ from .location import IndexProblem
 from .postings import SEGMENT_POSTINGS
 from .schema import build_schema
 from .segments import SegmentWriter
+from .stored import STORED_FILE
 
 # Below this many files a single process is as fast, without the start-up.
 PARALLEL_FROM_FILES = 200
 # More processes than this measured no faster: the parent's own work is then the limit.
 MAX_WORKERS = 4
 # What a worker leaves in its folder for the generation: segments and the files beside them.
-_SEGMENT_FILES = ("MAIN_*", SEGMENT_POSTINGS.format("*"), SEGMENT_MAP.format("*"))
+_SEGMENT_FILES = (
+    "MAIN_*",
+    SEGMENT_POSTINGS.format("*"),
+    SEGMENT_MAP.format("*"),
+    STORED_FILE.format("*"),
+)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from whoosh import index as whoosh_index
 from . import whoosh_internals
 from .indexers import counts_indexer, positions_indexer
 from .postings import RANKED_FIELDS, SEGMENT_POSTINGS, write_missing_postings, write_postings
+from .stored import STORED_FILE, write_stored
 from .whoosh_internals import field_indexer
 
 # A segment is closed and a new one started after this many documents, which bounds the
@@ -100,6 +101,7 @@ class SegmentWriter:
         # field name -> term bytes -> (document numbers, weights, values)
         self._postings: dict[str, dict[bytes, tuple[array[int], array[float], list[Any]]]] = {}
         self._lengths: dict[str, dict[int, int]] = {}
+        self._stored: list[dict[str, Any]] = []  # each document's, written in blocks
         self._docnum = 0
 
     def add_document(self, **document: Any) -> None:
@@ -109,6 +111,7 @@ class SegmentWriter:
             return
         docnum = self._docnum
         stored: list[tuple[str, Any, Any, int]] = []
+        kept: dict[str, Any] = {}
         columns: list[tuple[str, Any, Any]] = []
         for fieldname in sorted(document):
             value = document[fieldname]
@@ -129,10 +132,14 @@ class SegmentWriter:
                     found[2].append(encoded)
                 if length:
                     self._lengths.setdefault(fieldname, {})[docnum] = length
-            stored.append((fieldname, field, value if is_stored else None, length))
+            if is_stored:
+                kept[fieldname] = value
+            # Whoosh's column gets no stored fields: they go to the segment's blocks.
+            stored.append((fieldname, field, None, length))
             if column:
                 columns.append((fieldname, column, field.to_column_value(value)))
         self.files.add_stored(docnum, stored, columns)
+        self._stored.append(kept)
         self._docnum += 1
         if self._docnum >= DOCS_PER_SEGMENT:
             self.flush()
@@ -150,6 +157,8 @@ class SegmentWriter:
         )
         self.files.finish(self._docnum, postings)
         self._write_arrays()
+        segment_id = self.files.segment.segment_id()
+        write_stored(self.folder / STORED_FILE.format(segment_id), self._stored)
         self.files.start()
         self._start()
 

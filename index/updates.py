@@ -29,6 +29,7 @@ from .schema import build_schema
 from .segments import SegmentWriter, collection_paused
 from .sites import page_indexer as fetched_page_indexer
 from .sourceset import read_limit
+from .stored import StoredFields, write_segment_stored
 
 Progress = Callable[[int, int], None]
 
@@ -85,8 +86,9 @@ def _reindex_segment(writer: Any, segment: Any) -> None:
     """Add a segment's live chunks to `writer` again, from their stored fields."""
     with whoosh_internals.segment_reader(writer, segment) as reader:
         order = reader.column_reader("order")
+        stored = StoredFields(reader, Path(writer.storage.folder))
         for docnum in reader.all_doc_ids():
-            fields = reader.stored_fields(docnum)
+            fields = stored(docnum)
             position = int(bytes(order[docnum]).rpartition(b"\x00")[2] or 0)
             document = chunk_document(stored_chunk(fields), position, fields.get("origin", ""))
             writer.add_document(**document)
@@ -94,7 +96,7 @@ def _reindex_segment(writer: Any, segment: Any) -> None:
 
 def writer_of(folder: Path, limitmb: int = 64) -> Any:
     """Whoosh's writer of the index in `folder`, on one process."""
-    codec = whoosh_internals.writing_codec()
+    codec = whoosh_internals.writing_codec(stored=write_segment_stored)
     return whoosh_internals.open_index(str(folder)).writer(limitmb=limitmb, procs=1, codec=codec)
 
 
@@ -250,8 +252,9 @@ def _carry_over(live: Path, key: str, writer: Any) -> int:
     except Exception:  # Whoosh raises many kinds on a damaged folder
         return 0
     with old_ix.searcher() as searcher:
+        stored = StoredFields(searcher.reader(), live)
         for docnum in searcher.docs_for_query(Term("origin", key)):
-            fields = searcher.stored_fields(docnum)
+            fields = stored(docnum)
             writer.add_document(**chunk_document(stored_chunk(fields), kept, key))
             kept += 1
     return kept

@@ -23,6 +23,7 @@ from dwsearch.index.documents import stored_chunk
 from dwsearch.index.facetmap import FacetMap
 from dwsearch.index.location import read_vocabulary
 from dwsearch.index.reading import OpenIndex, live_terms
+from dwsearch.index.stored import StoredFields
 from dwsearch.ingest.chunk import Chunk
 
 from .collectors import Collecting, DateOrder, FacetCounts, Matched, TopHits, tally_pages
@@ -115,6 +116,7 @@ class SearchSession:
         self.opened = opened
         self.settings = settings
         self.searcher = self.opened.whoosh_index.searcher(weighting=weighting(settings))
+        self.stored = StoredFields(self.searcher.reader(), self.opened.generation)
         self._ranker: BulkRanker | None = None
         self._matrix: FacetMatrix | None = None
         self._known: dict[str, dict[str, str]] | None = None
@@ -314,7 +316,7 @@ class SearchSession:
         explained = explain_hits(searcher, parsed, docnums, text) if options.explain else {}
         hits = []
         for score, docnum in page:
-            chunk = stored_chunk(searcher.stored_fields(docnum))
+            chunk = stored_chunk(self.stored(docnum))
             body = title = Snippet(())
             if options.highlight:
                 if self._highlighter is None:
@@ -350,8 +352,8 @@ def show_chunk(opened: OpenIndex, chunk_id: str) -> Chunk:
     """The whole chunk with this id (or a unique prefix of it, as git takes hashes)."""
     with opened.whoosh_index.searcher() as searcher:
         wanted = chunk_id.strip()
-        fields = searcher.document(id=wanted) if wanted else None
-        if fields is None and len(wanted) >= 4:
+        docnum = searcher.document_number(id=wanted) if wanted else None
+        if docnum is None and len(wanted) >= 4:
             matches = list(searcher.reader().expand_prefix("id", wanted))
             if len(matches) > 1:
                 raise SearchError(
@@ -359,10 +361,12 @@ def show_chunk(opened: OpenIndex, chunk_id: str) -> Chunk:
                 )
             if matches:
                 found = matches[0]
-                fields = searcher.document(id=found.decode() if isinstance(found, bytes) else found)
-        if fields is None:
+                docnum = searcher.document_number(
+                    id=found.decode() if isinstance(found, bytes) else found
+                )
+        if docnum is None:
             raise ChunkNotFound(f"no chunk with id {chunk_id!r}")
-        return stored_chunk(fields)
+        return stored_chunk(StoredFields(searcher.reader(), opened.generation)(docnum))
 
 
 @dataclass

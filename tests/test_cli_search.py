@@ -317,7 +317,7 @@ def test_internal_fields_are_text(internal_fields_index):
     with session(index) as opened:
         origin = next(
             fields["origin"]
-            for fields in opened.searcher.all_stored_fields()
+            for fields in map(opened.stored, opened.searcher.reader().all_doc_ids())
             if fields["source"] == "zeta1.txt"
         )
     # A value each field holds, and the chunks that field would find by it.

@@ -108,7 +108,7 @@ def _stored_values(fields: dict, facet: str) -> list[str]:
     return [v for v in value.split(",") if v] if facet not in ("type", "kind") else [value]
 
 
-def _oracle(searcher, text: str, filters: Filters, offset: int, limit: int):  # type: ignore[no-untyped-def]
+def _oracle(searcher, stored, text: str, filters: Filters, offset: int, limit: int):  # type: ignore[no-untyped-def]
     parsed = parse_query(text, searcher.schema)
     keep = _filter_query(filters)
     ranked = searcher.search(
@@ -117,7 +117,7 @@ def _oracle(searcher, text: str, filters: Filters, offset: int, limit: int):  # 
         filter=keep,
         sortedby=[ScoreFacet(), FieldFacet("order")],
     )
-    hits = [(hit["id"], round(-hit.score[0], 6)) for hit in ranked][offset:]
+    hits = [(stored(hit.docnum)["id"], round(-hit.score[0], 6)) for hit in ranked][offset:]
     total = len(list(searcher.docs_for_query(query.And([parsed, keep]) if keep else parsed)))
     matching = set(searcher.docs_for_query(parsed))
     counts = {}
@@ -131,7 +131,7 @@ def _oracle(searcher, text: str, filters: Filters, offset: int, limit: int):  # 
         docs = matching & set(searcher.docs_for_query(allowed)) if allowed else matching
         found: dict[str, int] = {}
         for docnum in docs:
-            for value in _stored_values(searcher.stored_fields(docnum), facet):
+            for value in _stored_values(stored(docnum), facet):
                 found[value] = found.get(value, 0) + 1
         counts[facet] = dict(sorted(found.items(), key=lambda item: (-item[1], item[0])))
     return hits, total, counts
@@ -175,7 +175,7 @@ def _compare(name, opened, queries):  # type: ignore[no-untyped-def]
                     limit=10, offset=offset, correct=False, highlight=False, all_chunks=True
                 ),
             )
-            hits, total, counts = _oracle(oracle, text, filters, offset, 10)
+            hits, total, counts = _oracle(oracle, opened.stored, text, filters, offset, 10)
             where = (name, text, filters, offset)
             assert results.total == total, where
             assert results.facets["year"] == counts["year"], where

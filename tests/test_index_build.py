@@ -366,13 +366,15 @@ def test_updates_purge_deleted_chunks_so_ranking_is_a_fresh_builds(tmp_path, see
 def _segments_by_page(index: Path) -> dict[str, set[str]]:
     """Each segment's id and the names of the pages whose chunks it holds."""
     from dwsearch.app.api import session
+    from dwsearch.index.stored import StoredFields
 
     with session(index) as opened:
         held: dict[str, set[str]] = {}
         for segment, _ in opened.searcher.reader().leaf_readers():
             names = held.setdefault(segment.segment().segment_id(), set())
+            stored = StoredFields(segment, opened.opened.generation)
             for docnum in segment.all_doc_ids():
-                names.add(Path(segment.stored_fields(docnum)["origin"]).name)
+                names.add(Path(stored(docnum)["origin"]).name)
         return held
 
 

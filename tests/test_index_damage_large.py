@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from dwsearch.index.location import current_generation, default_index_dir
+from dwsearch.index.stored import STORED_FILE
 from dwsearch.index.whoosh_internals import compound_parts
 from helpers import run_cli
 
@@ -31,7 +32,9 @@ finally:
     sys.path.remove(str(BENCH))
 
 LARGE = 4 * 2**20  # the size above which opening checked no checksum
-PAGES = 150  # one segment (a serial build) of about 6,500 chunks, 4.7 MB
+# One segment (a serial build) of about 13,000 chunks, 5 MB: two pages a file.
+PAGES = 150
+PER_FILE = 2
 QUERIES = [
     ["spectrum"],
     ["privacy", "--type", "event_report"],
@@ -64,7 +67,7 @@ def _answers(index: Path | None) -> dict[str, Answer]:
 def reference(tmp_path_factory) -> tuple[Path, dict[str, Answer]]:
     """An undamaged index with one segment over 4 MiB, and its answers."""
     root = tmp_path_factory.mktemp("large-segment")
-    write_pages(root / "pages", PAGES)
+    write_pages(root / "pages", PAGES, per_file=PER_FILE)
     index = root / "ix"
     assert run_cli("build", str(root / "pages"), "--index", str(index)).exit_code == 0
     assert _segment(index).stat().st_size > LARGE
@@ -121,7 +124,18 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     "term file": lambda ix: _flip(ix, (".trm",)),
     "postings": lambda ix: _flip(ix, (".pst",)),
     "stored fields": lambda ix: _flip(ix, ("._stored.col",)),
+    "stored blocks": lambda ix: _flip_blocks(ix),
 }
+
+
+def _flip_blocks(index: Path, count: int = 40) -> None:
+    """Invert `count` bytes spread over the large segment's stored-fields blocks."""
+    segment = _segment(index)
+    path = segment.with_name(STORED_FILE.format(segment.stem))
+    data = bytearray(path.read_bytes())
+    for step in range(count):
+        data[step * len(data) // count] ^= 0xFF
+    path.write_bytes(data)
 
 
 @pytest.mark.parametrize("damage", DAMAGE)
@@ -180,7 +194,7 @@ def test_a_build_that_updates_a_damaged_index_rebuilds_it(tmp_path):
     """An update links the live segments into the new generation: one damaged stayed
     damaged, and wrong, through every update until a build found nothing to update."""
     pages = tmp_path / "pages"
-    write_pages(pages, PAGES)
+    write_pages(pages, PAGES, per_file=PER_FILE)
     index = tmp_path / "ix"
     assert run_cli("build", str(pages), "--index", str(index)).exit_code == 0
     DAMAGE["length columns"](index)

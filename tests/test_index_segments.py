@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dwsearch.index import segments
+from dwsearch.index.stored import STORED_FILE, StoredFields
 from helpers import segment_documents, whoosh_postings, written_both_ways
 
 
@@ -59,8 +60,12 @@ def test_direct_segments_equal_whoosh_writer(tmp_path, documents, per_segment, m
         ), (fieldname, text)
         if per_segment > len(documents):  # one segment each: the same blocks
             assert _blocks(a, fieldname, text) == _blocks(b, fieldname, text), (fieldname, text)
+    stored_a, stored_b = StoredFields(a, ours), StoredFields(b, theirs)
+    assert not list(ours.glob(STORED_FILE.format("*"))) or not any(
+        leaf.stored_fields(0) for leaf, _ in a.leaf_readers()
+    )  # each segment's stored fields are in one place: its blocks, or Whoosh's column
     for docnum in range(len(documents)):
-        assert a.stored_fields(docnum) == b.stored_fields(docnum)
+        assert stored_a(docnum) == stored_b(docnum)
     for fieldname in ("title", "text", "spell"):
         assert a.field_length(fieldname) == b.field_length(fieldname)
         # (Whoosh answers None for an empty field when its segment has the column, else 0.)

@@ -25,14 +25,15 @@ What it owns:
   (`posting_blocks`);
 - each segment's column of quantised field lengths (`length_bytes`);
 - writing a segment's files directly through Whoosh's codec (`CodecSegments`): posting
-  blocks filled 128 postings at a time, stored fields and columns handed to their
-  column writers, both deflated by ISA-L where it is installed (zlib's format, read back
-  by Whoosh's zlib); and the table of contents that lists segments (`segments_of`,
-  `write_toc`);
+  blocks filled 128 postings at a time, deflated by ISA-L where it is installed (zlib's
+  format, read back by Whoosh's zlib), and columns handed to their column writers (a
+  full build keeps stored fields beside the segment, `dwsearch.index.stored`); and the
+  table of contents that lists segments (`segments_of`, `write_toc`);
 - the codec Whoosh's own writer is given (`writing_codec`), through Whoosh's extension
   points: a per-document reader that remembers a missing column instead of asking the
-  file system for each posting, and a postings writer that deflates faster; nothing
-  is patched process-wide;
+  file system for each posting, a postings writer that deflates faster, and a
+  per-document writer that hands stored fields to a sink (dwsearch's blocks) instead of
+  Whoosh's column; nothing is patched process-wide;
 - where each part of a segment's compound file lies (`compound_parts`), for damage tests;
 - an exclusion's matcher that checks its first document too (`excluding_matcher`).
 """

@@ -29,7 +29,9 @@ _PRIVATE_METHODS = (
 MATCHER_ATTRIBUTES = ("_data", "_byteids", "_values", "_i")
 PERDOC_READER_ATTRIBUTES = ("_readers",)
 LENGTH_COLUMN_ATTRIBUTES = ("_fixedlen", "_count", "_dbfile", "_basepos")
-PERDOC_WRITER_ATTRIBUTES = ("_storedfields", "_fieldlengths", "_colwriters")
+PERDOC_WRITER_ATTRIBUTES = (
+    "_storedfields", "_fieldlengths", "_colwriters", "_indoc", "_storage", "_segment",
+)  # fmt: skip
 POSTINGS_WRITER_ATTRIBUTES = (
     "_blocklimit", "_ids", "_weights", "_values", "_maxweight", "_minlength",
     "_maxlength", "_postfile", "_blockcount", "_terminfo", "_compression",

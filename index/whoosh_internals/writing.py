@@ -236,6 +236,32 @@ class _LengthCachingReader(whoosh3.W3PerDocReader):
             return found
 
 
+# Where a segment's stored fields go instead of Whoosh's column: called with the
+# folder, the segment's id and each document's stored fields, when the segment is closed.
+StoredSink = Callable[[str, str, list[dict[str, Any]]], None]
+
+
+class _DivertingPerDocWriter(whoosh3.W3PerDocWriter):
+    """Whoosh's per-document writer, handing each document's stored fields to a sink
+    (dwsearch's blocks beside the segment) instead of Whoosh's own column."""
+
+    def __init__(self, codec: Any, storage: Any, segment: Any, sink: StoredSink) -> None:
+        super().__init__(codec, storage, segment)
+        self._sink = sink
+        self._kept: list[dict[str, Any]] = []
+
+    def finish_doc(self) -> None:
+        if self._indoc:  # Whoosh's close calls this again, after the last document
+            self._kept.append(dict(self._storedfields))
+            self._storedfields.clear()
+        super().finish_doc()
+
+    def close(self) -> None:
+        super().close()
+        if self._kept:
+            self._sink(self._storage.folder, self._segment.segment_id(), self._kept)
+
+
 class _DeflatingPostingsWriter(whoosh3.W3PostingsWriter):
     """Whoosh's postings writer, deflating its blocks with the faster deflater."""
 
@@ -245,8 +271,19 @@ class _DeflatingPostingsWriter(whoosh3.W3PostingsWriter):
 
 class _WritingCodec(whoosh3.W3Codec):
     """Whoosh's codec for writing, through Whoosh's extension points: its per-document
-    reader remembers missing columns, its postings writer deflates faster. The segments
-    it makes name Whoosh's own codec, so an index it wrote reads as any other."""
+    reader remembers missing columns, its postings writer deflates faster, and, given a
+    `stored` sink, its per-document writer hands the stored fields to it. The segments
+    it makes name Whoosh's own codec, so an index it wrote reads as any other (its
+    stored fields read from where the sink put them)."""
+
+    def __init__(self, *args: Any, stored: StoredSink | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stored_sink = stored
+
+    def per_document_writer(self, storage: Any, segment: Any) -> Any:
+        if self._stored_sink is None:
+            return super().per_document_writer(storage, segment)
+        return _DivertingPerDocWriter(self, storage, segment, self._stored_sink)
 
     def new_segment(self, storage: Any, indexname: str) -> Any:
         plain = whoosh3.W3Codec(self._blocklimit, self._compression, self._inlinelimit)
@@ -265,9 +302,12 @@ class _WritingCodec(whoosh3.W3Codec):
         )
 
 
-def writing_codec(compression: int = 3) -> Any:
-    """The codec to give Whoosh's writer (`ix.writer(codec=...)`); None: Whoosh's own."""
-    return _WritingCodec(compression=compression) if can_write_segments() else None
+def writing_codec(compression: int = 3, stored: StoredSink | None = None) -> Any:
+    """The codec to give Whoosh's writer (`ix.writer(codec=...)`); None: Whoosh's own.
+    `stored`: where each new segment's stored fields go, instead of Whoosh's column."""
+    if not can_write_segments():
+        return None
+    return _WritingCodec(compression=compression, stored=stored)
 
 
 class _MemoryOnly(RamStorage):

@@ -1,0 +1,249 @@
+"""Each segment's stored fields, deflated in blocks of documents, in a file beside it.
+
+Whoosh pickles and deflates each document's stored fields alone: about 355 bytes a
+chunk at 25,000 pages, half a segment. Most of a chunk's fields repeat its page's
+(origin, page, title, address, section, facets) and its neighbours' words, which a
+deflate of one document cannot see. Here a block of neighbouring documents (about 4 KB
+of pickles) is deflated together, with a preset dictionary sampled from the segment's
+own documents: about 100 bytes a chunk. Reading a document inflates its block, a few
+microseconds more than one document's; the last few blocks are kept, since a page of
+hits often holds neighbours. zlib, not zstd: as small at this block size, and no
+dependency or 13 ms import for a search from the shell (docs/architecture.md).
+
+The file is written with its segment by dwsearch's own segment writer, which then gives
+Whoosh no stored fields. A segment Whoosh's own writer made (an update's, or any on a
+Whoosh the internals package does not know) has no such file and keeps its stored
+fields in Whoosh's column: `StoredFields` reads each segment from where it is, so an
+index written either way reads the same either way, and an index from before this file
+opens and searches as it was.
+
+Layout: a magic line; `<IIII`: the CRC-32 of what follows up to the blocks, the number
+of documents, of blocks, and the dictionary's length; the dictionary; each block's
+first document (uint32, one more: the document count); where each block ends (uint64,
+from the start of the blocks); each block's CRC-32 (uint32); then the blocks. A block
+inflated is its document count n (uint32), n + 1 offsets (uint32), and the documents'
+pickles (empty: no stored fields). Damage is an `IndexDamaged`, never a wrong chunk.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import pickle
+import struct
+import zlib
+from array import array
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from .location import IndexDamaged
+from .reading import segment_leaves
+
+STORED_FILE = "stored-{}.bin"
+MAGIC = b"dwsearch stored 1\n"
+_HEAD = struct.Struct("<IIII")
+# A block is closed once its pickles reach this many bytes (or documents): measured on
+# 25,000 synthetic pages, 4 KB blocks with an 8 KB dictionary take 100 bytes a chunk
+# (today's 355) and 18 us to read one (today's 9); 8 KB blocks 93 bytes and 30 us.
+BLOCK_BYTES = 4096
+BLOCK_DOCS = 32
+DICTIONARY_BYTES = 8192
+# The dictionary is the end of a sample of this many documents spread over the segment.
+DICTIONARY_SAMPLE = 256
+DEFLATE_LEVEL = 6
+# Blocks kept inflated per segment: a page of hits reads 10 to 30 chunks.
+CACHED_BLOCKS = 16
+
+
+def write_stored(path: Path, documents: Sequence[dict[str, Any]]) -> None:
+    """Write a segment's stored fields (one dict per document, in document order),
+    atomically: a half-written file is never read."""
+    pickles = [pickle.dumps(fields, -1) if fields else b"" for fields in documents]
+    step = max(1, len(pickles) // DICTIONARY_SAMPLE)
+    dictionary = b"".join(pickles[::step])[-DICTIONARY_BYTES:]
+    firsts = array("I")
+    ends = array("Q")
+    crcs = array("I")
+    blocks: list[bytes] = []
+    size = 0
+    for first, block in _blocks(pickles):
+        deflate = zlib.compressobj(DEFLATE_LEVEL, zdict=dictionary) if dictionary else None
+        data = _inflated_form(block)
+        packed = deflate.compress(data) + deflate.flush() if deflate else zlib.compress(data)
+        firsts.append(first)
+        size += len(packed)
+        ends.append(size)
+        crcs.append(zlib.crc32(packed))
+        blocks.append(packed)
+    firsts.append(len(pickles))
+    tables = dictionary + firsts.tobytes() + ends.tobytes() + crcs.tobytes()
+    head = struct.pack("<III", len(pickles), len(blocks), len(dictionary))
+    checksum = zlib.crc32(head + tables)
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("wb") as handle:
+        handle.write(MAGIC + struct.pack("<I", checksum) + head + tables)
+        for packed in blocks:
+            handle.write(packed)
+    os.replace(partial, path)
+
+
+def write_segment_stored(folder: str, segment_id: str, documents: list[dict[str, Any]]) -> None:
+    """Write the stored-fields file of segment `segment_id` in `folder`."""
+    write_stored(Path(folder) / STORED_FILE.format(segment_id), documents)
+
+
+def _blocks(pickles: list[bytes]) -> Iterator[tuple[int, list[bytes]]]:
+    """The documents' pickles in blocks, each with its first document's number."""
+    first, block, size = 0, [], 0
+    for docnum, data in enumerate(pickles):
+        block.append(data)
+        size += len(data)
+        if size >= BLOCK_BYTES or len(block) >= BLOCK_DOCS:
+            yield first, block
+            first, block, size = docnum + 1, [], 0
+    if block:
+        yield first, block
+
+
+def _inflated_form(block: list[bytes]) -> bytes:
+    offsets = array("I", [0])
+    for data in block:
+        offsets.append(offsets[-1] + len(data))
+    return struct.pack("<I", len(block)) + offsets.tobytes() + b"".join(block)
+
+
+class SegmentStore:
+    """One segment's stored-fields file, mapped into memory, its blocks read on demand."""
+
+    def __init__(self, path: Path, index_dir: Path) -> None:
+        self.path = path
+        self.index_dir = index_dir
+        try:
+            with path.open("rb") as handle:
+                self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as error:
+            raise self._damaged(f"cannot be read: {error}") from None
+        self._cache: OrderedDict[int, tuple[int, memoryview]] = OrderedDict()
+        try:
+            self._read_tables()
+        except (struct.error, ValueError, IndexError):
+            raise self._damaged("its tables are cut short") from None
+
+    def _damaged(self, why: str) -> IndexDamaged:
+        return IndexDamaged(self.index_dir, f"{self.path.name} {why}")
+
+    def _read_tables(self) -> None:
+        data = self._map
+        if data[: len(MAGIC)] != MAGIC:
+            raise self._damaged("is not a stored-fields file")
+        at = len(MAGIC)
+        checksum, documents, blocks, dictionary = _HEAD.unpack_from(data, at)
+        start = at + 4
+        tables_end = at + _HEAD.size + dictionary + 4 * (blocks + 1) + 8 * blocks + 4 * blocks
+        if tables_end > len(data) or zlib.crc32(data[start:tables_end]) != checksum:
+            raise self._damaged("does not match its checksum")
+        at += _HEAD.size
+        self.dictionary = bytes(data[at : at + dictionary])
+        at += dictionary
+        self.firsts = array("I", data[at : at + 4 * (blocks + 1)])
+        at += 4 * (blocks + 1)
+        self.ends = array("Q", data[at : at + 8 * blocks])
+        at += 8 * blocks
+        self.crcs = array("I", data[at : at + 4 * blocks])
+        self.blocks_at = tables_end
+        self.documents = documents
+        if self.firsts[-1] != documents or (blocks and self.blocks_at + self.ends[-1] > len(data)):
+            raise self._damaged("does not match its own tables")
+
+    def fields(self, docnum: int) -> dict[str, Any]:
+        """The stored fields of a document of this segment (0 is its first)."""
+        if not 0 <= docnum < self.documents:
+            raise self._damaged(f"has no document {docnum}")
+        number = bisect_right(self.firsts, docnum) - 1
+        first, block = self._block(number)
+        count = struct.unpack_from("<I", block)[0]
+        place = docnum - first
+        if place >= count:
+            raise self._damaged(f"block {number} is short of documents")
+        start, end = struct.unpack_from("<II", block, 4 + 4 * place)
+        base = 4 + 4 * (count + 1)
+        if not start <= end <= len(block) - base:
+            raise self._damaged(f"block {number} is damaged")
+        if start == end:
+            return {}
+        try:
+            found = pickle.loads(block[base + start : base + end])
+        except Exception:  # any unpickling error is damage
+            raise self._damaged(f"block {number} is damaged") from None
+        if not isinstance(found, dict):
+            raise self._damaged(f"block {number} is damaged")
+        return found
+
+    def _block(self, number: int) -> tuple[int, memoryview]:
+        """A block inflated, with its first document's number; recent ones are kept."""
+        cached = self._cache.get(number)
+        if cached is not None:
+            self._cache.move_to_end(number)
+            return cached
+        start = self.blocks_at + (self.ends[number - 1] if number else 0)
+        end = self.blocks_at + self.ends[number]
+        packed = self._map[start:end]
+        if zlib.crc32(packed) != self.crcs[number]:
+            raise self._damaged(f"block {number} does not match its checksum")
+        try:
+            if self.dictionary:
+                inflate = zlib.decompressobj(zdict=self.dictionary)
+                data = inflate.decompress(packed)
+            else:
+                data = zlib.decompress(packed)
+        except zlib.error:
+            raise self._damaged(f"block {number} cannot be inflated") from None
+        found = (self.firsts[number], memoryview(data))
+        self._cache[number] = found
+        if len(self._cache) > CACHED_BLOCKS:
+            self._cache.popitem(last=False)
+        return found
+
+
+class StoredFields:
+    """Each document's stored fields in an open index (`reader`: Whoosh's reader of the
+    generation in `folder`), by the index's document number: from the segment's blocks
+    where it has them, else from Whoosh's own column. Segments are opened on first use."""
+
+    def __init__(self, reader: Any, folder: Path) -> None:
+        self.folder = folder
+        self._leaves = list(segment_leaves(reader))
+        self._offsets = [offset for _, offset in self._leaves]
+        self._stores: dict[int, SegmentStore | None] = {}
+
+    def __call__(self, docnum: int) -> dict[str, Any]:
+        number = bisect_right(self._offsets, docnum) - 1
+        if number < 0:
+            raise IndexError(docnum)
+        leaf, offset = self._leaves[number]
+        store = self._store(number, leaf)
+        if store is not None:
+            return store.fields(docnum - offset)
+        found = leaf.stored_fields(docnum - offset)
+        if not found:  # a segment Whoosh wrote keeps every document's id there
+            name = STORED_FILE.format(leaf.segment().segment_id())
+            raise IndexDamaged(self.folder.parent, f"{name} is missing")
+        return found
+
+    def _store(self, number: int, leaf: Any) -> SegmentStore | None:
+        if number not in self._stores:
+            path = self.folder / STORED_FILE.format(leaf.segment().segment_id())
+            self._stores[number] = SegmentStore(path, self.folder.parent) if path.exists() else None
+        return self._stores[number]
+
+
+def drop_stale_stored(segment_ids: set[str], folder: Path) -> None:
+    """Remove the stored-fields files of segments no longer in the generation (merged
+    or rewritten by an update)."""
+    kept = {STORED_FILE.format(segment_id) for segment_id in segment_ids}
+    for stale in folder.glob(STORED_FILE.format("*")):
+        if stale.name not in kept:
+            stale.unlink()
