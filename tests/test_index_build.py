@@ -50,6 +50,34 @@ def test_incremental_build_touches_only_what_changed(tmp_path, seed_text):
     assert search("taxation", index=index).total == 1
 
 
+def test_a_page_only_touched_is_read_once_then_trusted_again(tmp_path, monkeypatch):
+    """A page whose time changed but not its bytes (a copy, a checkout) is read to see
+    that it is the same; the update then records its new time, so that later updates
+    trust it unread again, as they trust every other page."""
+    from dwsearch.index import scan
+
+    pages = tmp_path / "pages"
+    write(pages / "a.txt", "Actor A\n\nA paragraph on spectrum policy.\n")
+    write(pages / "b.txt", "Actor B\n\nA paragraph on privacy.\n")
+    index = tmp_path / "index"
+    build([pages], index=index)
+    read: list[str] = []
+    real_read = scan.read_source
+    monkeypatch.setattr(
+        scan, "read_source", lambda f, *a: read.append(f.relative) or real_read(f, *a)
+    )
+    later = (pages / "a.txt").stat().st_mtime_ns + 5 * 10**9
+    os.utime(pages / "a.txt", ns=(later, later))
+    write(pages / "b.txt", "Actor B\n\nA paragraph on encryption.\n")
+    first = build([pages], index=index)
+    assert (first.updated, first.unchanged, read) == (["b.txt"], 1, ["a.txt", "b.txt"])
+    read.clear()
+    write(pages / "b.txt", "Actor B\n\nA paragraph on taxation.\n")
+    second = build([pages], index=index)
+    assert (second.updated, second.unchanged, read) == (["b.txt"], 1, ["b.txt"])
+    assert search("spectrum", index=index).total == 1 and search("taxation", index=index).total == 1
+
+
 def test_facet_counts_stay_right_across_updates(tmp_path, seed_text):
     pages = tmp_path / "pages"
     write(pages / "itu.txt", seed_text)

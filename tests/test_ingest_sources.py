@@ -171,3 +171,35 @@ def test_binary_with_zero_bytes_is_still_refused(tmp_path):
 def test_an_error_crosses_processes_whole():
     error = pickle.loads(pickle.dumps(IngestError("x.txt: empty file", "x.txt")))
     assert (str(error), error.source) == ("x.txt: empty file", "x.txt")
+
+
+def test_files_taken_as_recorded_are_the_files_a_full_look_finds(tmp_path):
+    """A scan that says which files it recognises gets those as cheap stand-ins, each the
+    same file, key and name a full look finds; links, oversized and special files still
+    get the full look, whatever the scan says."""
+    _not_utf8_name(tmp_path)
+    write(tmp_path / "a.txt", PAGE)
+    write(tmp_path / "sub" / "c.txt", PAGE)
+    write(tmp_path / "big.txt", PAGE * 50)
+    os.symlink(tmp_path / "a.txt", tmp_path / "link.txt")
+    os.mkfifo(tmp_path / "fifo.txt")
+    limit = len(PAGE) * 10
+    full = list(find_sources([tmp_path], limit))
+    asked: list[str] = []
+    quick = list(find_sources([tmp_path], limit, lambda key, info: asked.append(key) or True))
+    assert len(quick) == len(full)
+    taken = {}
+    for plain, fast in zip(full, quick, strict=True):
+        if isinstance(plain, Source) and plain.path.name in ("link.txt",):
+            assert fast == plain  # a link is always looked at in full
+        elif isinstance(plain, Source):
+            assert (fast.key, fast.source(), fast.info.st_size) == (
+                plain.key, plain, plain.path.stat().st_size,
+            )  # fmt: skip
+            taken[plain.relative] = fast.key
+        else:
+            assert isinstance(fast, IngestError) and str(fast) == str(plain)
+    assert sorted(taken) == ["a.txt", "b\\xff\\xfe.txt", "sub/c.txt"]
+    assert sorted(asked) == sorted(taken.values())  # never asked about what it cannot take
+    refused = find_sources([tmp_path], limit, lambda key, info: False)
+    assert [str(found) for found in refused] == [str(found) for found in full]
