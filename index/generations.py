@@ -148,7 +148,7 @@ def finish_generation(
     """The facet bitmaps, postings arrays, vocabulary and sources of a written
     generation, and its manifest with every file's checksum."""
     written = whoosh_internals.open_index(str(building))
-    write_facetmap(written, building)
+    write_facetmap(written, building, live.generation if live.usable else None)
     write_missing_postings(written, building)
     write_vocabulary(building, facet_vocabulary(taxonomy))
     write_sources(building, entries)

@@ -14,7 +14,13 @@ import pytest
 
 from dwsearch.app import api
 from dwsearch.app.api import build, open_index, search
-from dwsearch.index.builder import DEFAULT_POLICY, IndexBusy, MergePolicy, build_index
+from dwsearch.index.builder import (
+    DEFAULT_POLICY,
+    IndexBusy,
+    MergePolicy,
+    build_index,
+    remove_from_index,
+)
 from dwsearch.index.faults import FAULT_VARIABLE, PHASES
 from dwsearch.index.location import LOCK
 from dwsearch.search.settings import SearchOptions
@@ -101,6 +107,43 @@ def _facet_page(number: int, year: int) -> str:
         f"GIP event reports\n\nA session on privacy ({year})\nA forum on 5G ({year + 1})\n\n"
         f"Other resources\n\nA guide to encryption ({year})\n"
     )
+
+
+def _shown(index: Path, query: str, sort: str) -> tuple[int, dict, list[str]]:
+    found = search(query, limit=200, index=index, sort=sort, all_chunks=True)
+    return found.total, found.facets, [hit.chunk.id for hit in found.hits]
+
+
+@pytest.mark.slow
+def test_updates_that_only_change_and_remove_pages_equal_a_fresh_build(tmp_path):
+    """An update that brings no new page extends the last generation's facets file
+    rather than joining every segment's again: its counts, date order and page order
+    (the order of equal scores) must still be a fresh build's, as pages change, are
+    removed, and small segments merge. Deleted chunks stay in their segments here, as
+    they do in a large index's, where one page is a small share of a segment."""
+    pages, index, fresh = tmp_path / "pages", tmp_path / "index", tmp_path / "fresh"
+    keep_deleted = MergePolicy(purge_share=1.0, max_small_segments=4)
+    for number in range(7):
+        write(pages / f"p{number}.txt", _facet_page(number, 2010 + number))
+    build_index(index, [pages], policy=keep_deleted)
+    gone: set[int] = set()
+    for round_ in range(14):
+        number = round_ * 3 % 7
+        if number in gone:
+            continue
+        write(pages / f"p{number}.txt", _facet_page(number, 1990 + round_))
+        if round_ in (4, 9):
+            (pages / f"p{(number + 1) % 7}.txt").unlink(missing_ok=True)
+            gone.add((number + 1) % 7)
+        build_index(index, [pages], policy=keep_deleted)
+        build([pages], index=fresh, rebuild=True)
+        for query, sort in (("", "relevance"), ("", "newest"), ("privacy", "oldest")):
+            assert _shown(index, query, sort) == _shown(fresh, query, sort), (round_, query, sort)
+    remove_from_index(index, [pages / "p2.txt"], policy=keep_deleted)
+    (pages / "p2.txt").unlink()
+    build([pages], index=fresh, rebuild=True)
+    assert _shown(index, "", "newest") == _shown(fresh, "", "newest")
+    assert _shown(index, "guide", "relevance") == _shown(fresh, "guide", "relevance")
 
 
 @pytest.mark.slow
