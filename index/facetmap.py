@@ -120,13 +120,16 @@ def _join_segments(
 def _extend_previous(
     whoosh_index: Any, folder: Path, previous: Path, listed: list[tuple[Any, int]], lives: list[int]
 ) -> bool:
-    """Write the generation's file as `previous`'s file with deletions since cleared and
-    the segments added since laid in after its own; False (nothing written) where it
-    cannot be: another list of segments, a page new to the index (every chunk's page rank
-    would move), or a file that is missing or damaged.
+    """Write the generation's file from `previous`'s: its leading segments kept, with
+    deletions since cleared, and the segments added since laid in after them; False
+    (nothing written) where it cannot be: a segment dropped from among those kept, a
+    page new to the index or gone from it (every chunk's page rank would move), or a file
+    that is missing or damaged.
 
-    This costs an update a few operations on whole bitmaps and the new segments' files,
-    rather than reading every segment's file and renumbering every chunk's page."""
+    An update drops at most its last segments (a small segment whose chunks were all
+    replaced, say) and adds new ones: this costs it a few operations on whole bitmaps and
+    the new segments' files, rather than reading every segment's file and renumbering
+    every chunk's page."""
     listing = [[segment.segment_id(), segment.doc_count_all()] for segment, _ in listed]
     try:
         data = (previous / FACETMAP).read_bytes()
@@ -136,9 +139,12 @@ def _extend_previous(
         earlier = header["segments"]
         start, length = header["ranked"]
         names = json.loads(data[end + 1 + start : end + 1 + start + length])
-        count = len(earlier)
+        kept = 0
+        while kept < min(len(earlier), len(listing)) and listing[kept] == earlier[kept]:
+            kept += 1
+        dropped, added_ids = earlier[kept:], {segment_id for segment_id, _ in listing[kept:]}
         usable = (
-            listing[:count] == earlier
+            not any(segment_id in added_ids for segment_id, _ in dropped)
             and before.size == sum(size for _, size in earlier)
             and before.live is not None
             and set(before.numbers) == {*DAY_COLUMNS, PLACE, SOURCE}
@@ -150,22 +156,31 @@ def _extend_previous(
     if not usable:
         return False
     ranks = {name: rank for rank, name in enumerate(names)}
-    added = [_segment_bitmaps(whoosh_index, folder, s) for s, _ in listed[count:]]
-    if any(name not in ranks for found in added for name in found.sources):
+    added = [_segment_bitmaps(whoosh_index, folder, s) for s, _ in listed[kept:]]
+    new_names = {name for found in added for name in found.sources}
+    if any(name not in ranks for name in new_names):
         return False
+    for segment_id, size in dropped:  # each of its pages must still be in the index
+        found = _kept_values(previous / SEGMENT_MAP.format(segment_id), size)
+        if found is None or any(name not in new_names for name in found.sources):
+            return False
     live = _Merged()
     for (_, offset), segment_live in zip(listed, lives, strict=True):
         live.add(segment_live, offset)
     size = sum(size for _, size in listing)
     live_bytes = live.bytes(size)
-    old_live = int.from_bytes(live_bytes[: (before.size + 7) // 8], "little")
-    old_live &= (1 << before.size) - 1
+    kept_size = sum(size for _, size in listing[:kept])
+    kept_live = int.from_bytes(live_bytes[: (kept_size + 7) // 8], "little")
+    kept_live &= (1 << kept_size) - 1
     values = {
-        facet: {value: bits & old_live for value, bits in found.items()}
+        facet: {value: bits & kept_live for value, bits in found.items()}
         for facet, found in before.values.items()
     }
-    numbers = before.numbers  # read into arrays of their own: extended in place
-    for found, (_, offset), segment_live in zip(added, listed[count:], lives[count:], strict=True):
+    # Read into arrays of their own: cut to the kept segments and extended in place.
+    numbers = before.numbers
+    for column in numbers:
+        del numbers[column][kept_size:]
+    for found, (_, offset), segment_live in zip(added, listed[kept:], lives[kept:], strict=True):
         for facet, segment_values in found.values.items():
             merged = values.setdefault(facet, {})
             for value, bits in segment_values.items():
