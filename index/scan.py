@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,12 +97,12 @@ def scan(
         excluded = set(root.exclude)
         is_folder = folder.is_dir()
         limit = read_limit(root)
-        recorded = _recorded(known, root, is_folder) if known else None
+        recorded = _recorded(known, root) if known and is_folder else None
         for found in find_sources([folder], limit, recorded):
             if isinstance(found, Unchanged):  # as recorded: its hash is the recorded one
                 if excluded and under(found.key, excluded):
                     continue
-                key = page_key(root, found.key, is_folder)
+                key = f"{root.path}/{found.key}" if is_folder else root.path  # page_key
                 if wanted is not None and not under(key, wanted):
                     continue
                 found_now.found[key] = Found(root, found, known[key]["hash"])
@@ -144,20 +143,18 @@ def scan(
     return found_now
 
 
-def _recorded(known: Entries, root: Root, is_folder: bool) -> Callable[[str, os.stat_result], bool]:
-    """Whether a file of `root`, by its name there and what the file system says of it,
-    has the size and modification time the index recorded: then it is not read."""
-
-    def as_recorded(name: str, info: os.stat_result) -> bool:
-        entry = known.get(page_key(root, name, is_folder))
-        return (
-            entry is not None
-            and entry.get("size") == info.st_size
-            and entry.get("mtime") == info.st_mtime_ns
-            and "hash" in entry
-        )
-
-    return as_recorded
+def _recorded(known: Entries, root: Root) -> dict[str, tuple[int, int]]:
+    """The size and modification time the index recorded of each file of the folder
+    `root`, by its name there (its key less the root's path): a file found so is not
+    read."""
+    prefix = f"{root.path}/"
+    found: dict[str, tuple[int, int]] = {}
+    for key, entry in known.items():
+        if key.startswith(prefix) and "hash" in entry:
+            size, mtime = entry.get("size"), entry.get("mtime")
+            if isinstance(size, int) and isinstance(mtime, int):
+                found[key[len(prefix) :]] = (size, mtime)
+    return found
 
 
 def plan(

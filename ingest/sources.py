@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,8 +123,8 @@ class Unchanged:
         return _source(self._place / self._name, self._relative, self._info)
 
 
-# Whether a file, by its key and what the file system says of it, is as recorded.
-Recorded = Callable[[str, os.stat_result], bool]
+# The files a scan recorded: by key, each one's size and modification time (ns).
+Recorded = Mapping[str, tuple[int, int]]
 
 
 def find_sources(
@@ -137,7 +137,8 @@ def find_sources(
     A file that is not a regular file, is larger than `max_bytes`, or is a link out of
     the folder it was found in yields an IngestError naming it, in its place; so does a
     folder that cannot be listed (its `source` is the folder's name, "" for the one given).
-    A regular file in a folder that `unchanged` says is as recorded is an `Unchanged`.
+    A regular file in a folder whose size and time are those `unchanged` records for its
+    key is an `Unchanged`.
     """
     for given in paths:
         path = Path(given)
@@ -199,7 +200,7 @@ def _as_recorded(
     relative: str, place: Path, entry: os.DirEntry[str], max_bytes: int, unchanged: Recorded
 ) -> Unchanged | None:
     """The file as an `Unchanged` if it is a regular file (no link) within `max_bytes`
-    that `unchanged` recognises; None sends it through the full check."""
+    whose size and time `unchanged` records; None sends it through the full check."""
     try:
         info = entry.stat(follow_symlinks=False)
     except OSError:
@@ -207,7 +208,7 @@ def _as_recorded(
     if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
         return None
     key = key_name(relative)
-    if not unchanged(key, info):
+    if unchanged.get(key) != (info.st_size, info.st_mtime_ns):
         return None
     return Unchanged(key, place, entry.name, relative, info)
 
