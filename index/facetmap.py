@@ -42,47 +42,67 @@ SOURCE, PLACE = "source", "place"
 SEGMENT_MAP = "facets-{}.bin"  # one per segment: Whoosh never changes a segment
 
 
-def write_facetmap(whoosh_index: Any, folder: Path) -> None:
+def write_facetmap(whoosh_index: Any, folder: Path, previous: Path | None = None) -> None:
     """Write the generation's bitmaps, from each segment's own bitmaps.
 
     A segment's bitmaps are read from its columns once, when it is new, and kept beside
     it; an update that adds one small segment opens only that one. Deleted documents are
-    left out of every bitmap.
+    left out of every bitmap. Where the generation is `previous` (a folder) with segments
+    added after its own, and no page new to it, its file is extended rather than joined
+    again from every segment's file.
     """
+    listed = index_segments(whoosh_index)
+    kept = {SEGMENT_MAP.format(segment.segment_id()) for segment, _ in listed}
+    for stale in folder.glob(SEGMENT_MAP.format("*")):
+        if stale.name not in kept:  # a segment merged away since the last generation
+            stale.unlink()
+    lives = [_live_bits(segment) for segment, _ in listed]
+    if previous is None or not _extend_previous(whoosh_index, folder, previous, listed, lives):
+        _join_segments(whoosh_index, folder, listed, lives)
+
+
+def _live_bits(segment: Any) -> int:
+    """A segment's live documents, as a bitmap (bit n: its own document n)."""
+    bits = (1 << segment.doc_count_all()) - 1
+    if segment.has_deletions():
+        for docnum in segment.deleted_docs():
+            bits &= ~(1 << docnum)
+    return bits
+
+
+def _segment_bitmaps(whoosh_index: Any, folder: Path, segment: Any) -> _Bitmaps:
+    """A segment's bitmaps, as kept beside it or worked out from its columns now."""
+    path = folder / SEGMENT_MAP.format(segment.segment_id())
+    found = _kept_values(path, segment.doc_count_all())
+    if found is None:
+        with open_segment(whoosh_index, segment) as segment_reader:
+            found = _segment_values(segment_reader, path)
+    return found
+
+
+def _join_segments(
+    whoosh_index: Any, folder: Path, listed: list[tuple[Any, int]], lives: list[int]
+) -> None:
+    """The generation's file joined from every segment's own."""
     values: dict[str, dict[str, _Merged]] = {facet: {} for facet in FACET_COLUMNS}
     live = _Merged()
     numbers = {column: array("I") for column in (*DAY_COLUMNS, PLACE)}
-    kept = set()
     segments = []
     size = 0
-    for segment, offset in index_segments(whoosh_index):
-        name = SEGMENT_MAP.format(segment.segment_id())
-        kept.add(name)
-        count = segment.doc_count_all()
-        found = _kept_values(folder / name, count)
-        if found is None:
-            with open_segment(whoosh_index, segment) as segment_reader:
-                found = _segment_values(segment_reader, folder / name)
+    for (segment, offset), segment_live in zip(listed, lives, strict=True):
+        found = _segment_bitmaps(whoosh_index, folder, segment)
         segments.append(found)
         for column in numbers:
             numbers[column].extend(found.numbers[column])
-        segment_live = (1 << count) - 1
-        if segment.has_deletions():
-            for docnum in segment.deleted_docs():
-                segment_live &= ~(1 << docnum)
         live.add(segment_live, offset)
         for facet, segment_values in found.values.items():
             merged = values[facet]
             for value, bits in segment_values.items():
                 merged.setdefault(value, _Merged()).add(bits & segment_live, offset)
-        size = offset + count
-    for stale in folder.glob(SEGMENT_MAP.format("*")):
-        if stale.name not in kept:  # a segment merged away since the last generation
-            stale.unlink()
+        size = offset + segment.doc_count_all()
     # Every segment's sources, ranked together: a chunk's source's rank in the index.
-    ranks = {
-        name: rank for rank, name in enumerate(sorted({n for f in segments for n in f.sources}))
-    }
+    names = sorted({n for f in segments for n in f.sources})
+    ranks = {name: rank for rank, name in enumerate(names)}
     sources = array("I")
     for found in segments:
         ranked = [ranks[name] for name in found.sources]
@@ -92,7 +112,86 @@ def write_facetmap(whoosh_index: Any, folder: Path) -> None:
         facet: {value: bits.bytes(size) for value, bits in merged.items()}
         for facet, merged in values.items()
     }
-    _write_bitmaps(folder / FACETMAP, size, bitmaps, live.bytes(size), numbers, [])
+    listing = [[segment.segment_id(), segment.doc_count_all()] for segment, _ in listed]
+    _write_bitmaps(
+        folder / FACETMAP, size, bitmaps, live.bytes(size), numbers, [], (listing, names)
+    )
+
+
+def _extend_previous(
+    whoosh_index: Any, folder: Path, previous: Path, listed: list[tuple[Any, int]], lives: list[int]
+) -> bool:
+    """Write the generation's file from `previous`'s: its leading segments kept, with
+    deletions since cleared, and the segments added since laid in after them; False
+    (nothing written) where it cannot be: a segment dropped from among those kept, a
+    page new to the index or gone from it (every chunk's page rank would move), or a file
+    that is missing or damaged.
+
+    An update drops at most its last segments (a small segment whose chunks were all
+    replaced, say) and adds new ones: this costs it a few operations on whole bitmaps and
+    the new segments' files, rather than reading every segment's file and renumbering
+    every chunk's page."""
+    listing = [[segment.segment_id(), segment.doc_count_all()] for segment, _ in listed]
+    try:
+        data = (previous / FACETMAP).read_bytes()
+        before = _read_bitmaps(data, FACETMAP)
+        end = data.index(b"\n")
+        header = json.loads(data[:end])
+        earlier = header["segments"]
+        start, length = header["ranked"]
+        names = json.loads(data[end + 1 + start : end + 1 + start + length])
+        kept = 0
+        while kept < min(len(earlier), len(listing)) and listing[kept] == earlier[kept]:
+            kept += 1
+        dropped, added_ids = earlier[kept:], {segment_id for segment_id, _ in listing[kept:]}
+        usable = (
+            not any(segment_id in added_ids for segment_id, _ in dropped)
+            and before.size == sum(size for _, size in earlier)
+            and before.live is not None
+            and set(before.numbers) == {*DAY_COLUMNS, PLACE, SOURCE}
+            and isinstance(names, list)
+            and all(isinstance(name, str) for name in names)
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if not usable:
+        return False
+    ranks = {name: rank for rank, name in enumerate(names)}
+    added = [_segment_bitmaps(whoosh_index, folder, s) for s, _ in listed[kept:]]
+    new_names = {name for found in added for name in found.sources}
+    if any(name not in ranks for name in new_names):
+        return False
+    for segment_id, size in dropped:  # each of its pages must still be in the index
+        found = _kept_values(previous / SEGMENT_MAP.format(segment_id), size)
+        if found is None or any(name not in new_names for name in found.sources):
+            return False
+    live = _Merged()
+    for (_, offset), segment_live in zip(listed, lives, strict=True):
+        live.add(segment_live, offset)
+    size = sum(size for _, size in listing)
+    live_bytes = live.bytes(size)
+    kept_size = sum(size for _, size in listing[:kept])
+    kept_live = int.from_bytes(live_bytes[: (kept_size + 7) // 8], "little")
+    kept_live &= (1 << kept_size) - 1
+    values = {
+        facet: {value: bits & kept_live for value, bits in found.items()}
+        for facet, found in before.values.items()
+    }
+    # Read into arrays of their own: cut to the kept segments and extended in place.
+    numbers = before.numbers
+    for column in numbers:
+        del numbers[column][kept_size:]
+    for found, (_, offset), segment_live in zip(added, listed[kept:], lives[kept:], strict=True):
+        for facet, segment_values in found.values.items():
+            merged = values.setdefault(facet, {})
+            for value, bits in segment_values.items():
+                merged[value] = merged.get(value, 0) | ((bits & segment_live) << offset)
+        for column in (*DAY_COLUMNS, PLACE):
+            numbers[column].extend(found.numbers[column])
+        ranked = [ranks[name] for name in found.sources]
+        numbers[SOURCE].extend(map(ranked.__getitem__, found.numbers[SOURCE]))
+    _write_bitmaps(folder / FACETMAP, size, values, live_bytes, numbers, [], (listing, names))
+    return True
 
 
 class _Merged:
@@ -199,8 +298,13 @@ def _write_bitmaps(
     live: int | bytes | None,
     numbers: dict[str, array[int]],
     sources: list[str],
+    generation: tuple[list[list[Any]], list[str]] | None = None,
 ) -> None:
-    """A JSON header of spans, then the bitmaps, renamed into place when whole."""
+    """A JSON header of spans, then the bitmaps, renamed into place when whole.
+
+    A generation's file also lists its segments (id, documents) and, in a blob a search
+    never reads, every page name in the order of their ranks: what an update needs to
+    extend it (`_extend_previous`)."""
     header: dict[str, Any] = {"size": size, "facets": {}, "numbers": {}, "sources": sources}
     blobs: list[bytes] = []
     offset = 0
@@ -221,6 +325,12 @@ def _write_bitmaps(
         blob = found.tobytes() if found.itemsize == 4 else array("I", found).tobytes()
         blobs.append(blob)
         header["numbers"][column] = [offset, len(blob)]
+        offset += len(blob)
+    if generation is not None:
+        header["segments"] = generation[0]
+        blob = json.dumps(generation[1], ensure_ascii=False).encode()
+        blobs.append(blob)
+        header["ranked"] = [offset, len(blob)]
         offset += len(blob)
     checksum = 0
     for blob in blobs:

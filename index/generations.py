@@ -149,7 +149,9 @@ def finish_generation(
     """The facet bitmaps, postings arrays, vocabulary and sources of a written
     generation, and its manifest with every file's checksum."""
     written = whoosh_internals.open_index(str(building))
-    write_facetmap(written, building)
+    # An update's facets file extends the live generation's; a full build's is new.
+    extends = live.generation if live.usable and not report.rebuilt else None
+    write_facetmap(written, building, extends)
     write_missing_postings(written, building)
     segment_ids = {segment.segment_id() for segment, _ in whoosh_internals.index_segments(written)}
     drop_stale_stored(segment_ids, building)

@@ -10,10 +10,15 @@ the postings it holds, or from the segment itself when Whoosh's writer made it. 
 segment without one is read through Whoosh, as before; the file only makes it faster.
 
 Layout: a magic line, the CRC-32 of all that follows, the header's length, a JSON
-header (per field: its term and posting counts and the byte offset of each array), then
-8-byte aligned arrays. Terms are found by a 64-bit hash of their bytes, in a sorted
-array. A file whose checksum fails is not used: a damaged byte there never becomes a
-wrong answer or a crash, only a slower search until a build mends it.
+header (per field: its term and posting counts, the byte offset of each array and the
+type of those stored narrower than their widest), then 8-byte aligned arrays. Terms are
+found by a 64-bit hash of their bytes, in a sorted array. Document numbers take two
+bytes where the segment has fewer than 65,536 documents, and the offsets into the
+postings and the positions four where they fit: a reader widens a slice when it
+converts it anyway, so narrower arrays cost a search nothing. A file of the first
+version (every array at its widest) is read as it is. A file whose checksum fails is not
+used: a damaged byte there never becomes a wrong answer or a crash, only a slower search
+until a build mends it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import json
 import mmap
 import os
 import struct
+import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Sequence
@@ -32,16 +38,20 @@ from typing import Any
 from .whoosh_internals import all_postings, crc32, flat_postings, index_segments, open_segment
 
 SEGMENT_POSTINGS = "postings-{}.bin"
-MAGIC = b"dwsearch postings 1\n"
+MAGIC = b"dwsearch postings 2\n"
+# The first version: the same layout, every array at its widest and no types said.
+FORMER_MAGIC = b"dwsearch postings 1\n"
 # The fields a search ranks in bulk.
 RANKED_FIELDS = ("title", "text")
-_ARRAYS = (  # name, typecode: the order they are written in
+_ARRAYS = (  # name, typecode at its widest: the order they are written in
     ("hashes", "Q"),
     ("starts", "Q"),
     ("ids", "i"),
     ("tfs", "f"),
     ("value_starts", "Q"),
 )
+# An array's narrower type, and the largest value it holds.
+_NARROWER = {"starts": ("I", 2**32 - 1), "ids": ("H", 2**16 - 1), "value_starts": ("I", 2**32 - 1)}
 
 # (term bytes, document numbers, term frequencies, each posting's encoded value)
 TermPostings = tuple[bytes, Sequence[int], Sequence[float], Sequence[bytes]]
@@ -88,12 +98,18 @@ def write_postings(path: Path, fields: Iterable[tuple[str, Iterable[TermPostings
                 value_end += len(value)
                 built["value_starts"].append(value_end)
             blob.extend(values)
+        types = {}
+        for name, (typecode, largest) in _NARROWER.items():
+            if _fits(built[name], largest):
+                built[name] = _narrowed(built[name], typecode)
+                types[name] = typecode
         offsets = {name: add(built[name].tobytes()) for name, _ in _ARRAYS}
         offsets["values"] = add(b"".join(blob))
         header["fields"][fieldname] = {
             "terms": len(entries),
             "postings": len(built["ids"]),
             "offsets": offsets,
+            "types": types,
         }
     head = json.dumps(header).encode()
     start = len(MAGIC) + 8 + len(head)
@@ -110,6 +126,25 @@ def write_postings(path: Path, fields: Iterable[tuple[str, Iterable[TermPostings
             handle.write(data)
     os.replace(partial, path)
     return True
+
+
+def _fits(values: array[int], largest: int) -> bool:
+    """Whether every value (none negative) is at most `largest`; only where the
+    platform stores the low bytes first, as `_narrowed` needs."""
+    return sys.byteorder == "little" and (not values or max(values) <= largest)
+
+
+def _narrowed(values: array[int], typecode: str) -> array[int]:
+    """Non-negative values that fit `typecode`, as an array of it: each value's low
+    bytes, copied by slices rather than value by value."""
+    narrow = array(typecode)
+    width, wide = narrow.itemsize, values.itemsize
+    data = values.tobytes()
+    out = bytearray(width * len(values))
+    for byte in range(width):
+        out[byte::width] = data[byte::wide]
+    narrow.frombytes(bytes(out))
+    return narrow
 
 
 def _extend(target: array[Any], values: Sequence[Any]) -> None:
@@ -151,7 +186,9 @@ class SegmentPostings:
         self.np = np
         self.data = data
         self.fields: dict[str, dict[str, Any]] = {}
+        dtypes = {"Q": np.uint64, "I": np.uint32, "i": np.int32, "H": np.uint16, "f": np.float32}
         for fieldname, found in fields.items():
+            types = found.get("types", {})  # none in a file of the first version
             views = {}
             counts = {
                 "hashes": found["terms"],
@@ -160,8 +197,11 @@ class SegmentPostings:
                 "tfs": found["postings"],
                 "value_starts": found["postings"] + 1,
             }
-            for name, code in _ARRAYS:
-                dtype = {"Q": np.uint64, "i": np.int32, "f": np.float32}[code]
+            for name, widest in _ARRAYS:
+                code = types.get(name, widest)
+                if code not in (widest, _NARROWER.get(name, ("",))[0]):
+                    raise ValueError(f"{name} cannot be of type {code}")
+                dtype = dtypes[code]
                 views[name] = np.frombuffer(
                     data, dtype=dtype, count=counts[name], offset=base + found["offsets"][name]
                 )
@@ -176,7 +216,7 @@ class SegmentPostings:
         except (OSError, ValueError):
             return None
         try:
-            if data[: len(MAGIC)] == MAGIC:
+            if data[: len(MAGIC)] in (MAGIC, FORMER_MAGIC):  # of the same length
                 checksum, length = struct.unpack_from("<II", data, len(MAGIC))
                 with memoryview(data) as view:
                     whole = crc32()(view[len(MAGIC) + 4 :]) == checksum
@@ -184,7 +224,7 @@ class SegmentPostings:
                     base = len(MAGIC) + 8 + length
                     header = json.loads(data[len(MAGIC) + 8 : base])
                     return cls(np, data, header["fields"], base)
-        except (ValueError, KeyError, TypeError, struct.error):
+        except (ValueError, KeyError, TypeError, AttributeError, struct.error):
             pass
         data.close()
         return None

@@ -4,11 +4,12 @@ build makes of them against what the index holds (index, keep, remove)."""
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from dwsearch.ingest.pages import IngestError, Source, find_sources
+from dwsearch.ingest.pages import IngestError, Source, Unchanged, find_sources
 from dwsearch.ingest.sources import read_source
 
 from .location import Root
@@ -19,14 +20,30 @@ from .sourceset import Scopes, page_key, read_limit, root_folder, under
 Entries = dict[str, dict[str, Any]]  # page key -> its entry in sources.json
 
 
-@dataclass
 class Found:
-    """A page file found by a scan: its root, its name there, and its content hash."""
+    """A page file found by a scan: its root, its name there, and its content hash;
+    `info` what the file system said of a file that was read (its size and time, to be
+    recorded), None for one taken as recorded or fetched."""
 
-    root: Root
-    source: Source
-    digest: str
-    fetched: bool = False  # a web page: `source.path` is its stored copy
+    __slots__ = ("_source", "digest", "fetched", "info", "root")
+
+    def __init__(
+        self,
+        root: Root,
+        source: Source | Unchanged,
+        digest: str,
+        fetched: bool = False,  # a web page: `source.path` is its stored copy
+        info: os.stat_result | None = None,
+    ) -> None:
+        self.root, self._source, self.digest = root, source, digest
+        self.fetched, self.info = fetched, info
+
+    @property
+    def source(self) -> Source:
+        """The file; made when first asked for a file taken as recorded."""
+        if isinstance(self._source, Unchanged):
+            self._source = self._source.source()
+        return self._source
 
 
 @dataclass
@@ -80,7 +97,16 @@ def scan(
         excluded = set(root.exclude)
         is_folder = folder.is_dir()
         limit = read_limit(root)
-        for found in find_sources([folder], limit):
+        recorded = _recorded(known, root) if known and is_folder else None
+        for found in find_sources([folder], limit, recorded):
+            if isinstance(found, Unchanged):  # as recorded: its hash is the recorded one
+                if excluded and under(found.key, excluded):
+                    continue
+                key = f"{root.path}/{found.key}" if is_folder else root.path  # page_key
+                if wanted is not None and not under(key, wanted):
+                    continue
+                found_now.found[key] = Found(root, found, known[key]["hash"])
+                continue
             if isinstance(found, IngestError) and found.folder and not found.source:
                 report.failed_roots.append(f"{found}; what the index had of it is kept")
                 found_now.missing_roots.add(root.path)
@@ -103,6 +129,7 @@ def scan(
                 entry = known.get(key, {})
                 if entry.get("size") == info.st_size and entry.get("mtime") == info.st_mtime_ns:
                     digest = str(entry.get("hash", ""))
+                    info = None
                 else:
                     digest = hashlib.sha256(read_source(found, limit)).hexdigest()
             except OSError as error:
@@ -112,8 +139,22 @@ def scan(
             except IngestError as error:
                 found_now.failed[key] = (root, found.relative, str(error))
                 continue
-            found_now.found[key] = Found(root, found, digest)
+            found_now.found[key] = Found(root, found, digest, info=info)
     return found_now
+
+
+def _recorded(known: Entries, root: Root) -> dict[str, tuple[int, int]]:
+    """The size and modification time the index recorded of each file of the folder
+    `root`, by its name there (its key less the root's path): a file found so is not
+    read."""
+    prefix = f"{root.path}/"
+    found: dict[str, tuple[int, int]] = {}
+    for key, entry in known.items():
+        if key.startswith(prefix) and "hash" in entry:
+            size, mtime = entry.get("size"), entry.get("mtime")
+            if isinstance(size, int) and isinstance(mtime, int):
+                found[key[len(prefix) :]] = (size, mtime)
+    return found
 
 
 def plan(

@@ -205,9 +205,16 @@ def write_update(
     changed pages deleted and changed ones re-added through Whoosh's writer."""
     scan, to_index, to_remove = plan.scan, plan.to_index, plan.to_remove
     entries = {k: v for k, v in held.items() if k not in to_remove}
-    for key, found in scan.found.items():  # a page now under a root that took over its own
-        if key in entries and entries[key].get("root") != found.root.path:
-            entries[key] = dict(entries[key], root=found.root.path)
+    for key, found in scan.found.items():
+        entry = entries.get(key)
+        if entry is None:
+            continue
+        if entry.get("root") != found.root.path:  # now under a root that took over its own
+            entries[key] = entry = dict(entry, root=found.root.path)
+        if found.info is not None and entry.get("hash") == found.digest:
+            # Read because its time or size changed, but the same: recorded as it is now,
+            # so that the next scan need not read it again.
+            entries[key] = dict(entry, size=found.info.st_size, mtime=found.info.st_mtime_ns)
     writer = writer_of(building, limitmb=128)
     try:
         for key in to_remove:

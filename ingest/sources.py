@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +86,8 @@ def key_name(name: str) -> str:
     escape is needed a backslash is written twice, so the byte 0xFF (`\\xff`) and the
     four characters `\\xff` (`\\\\xff`) stay two names. A name in UTF-8 without a
     backslash is itself."""
+    if name.isascii() and "\\" not in name:
+        return name  # most names, at no cost
     data = name.encode("utf-8", "surrogateescape")
     if b"\\" not in data:
         try:
@@ -100,14 +102,43 @@ def _source(path: Path, relative: str, info: os.stat_result | None = None) -> So
     return Source(path, named, relative if named != relative else "", info)
 
 
+class Unchanged:
+    """A page file in a folder that the caller recognised as unchanged (a regular file,
+    its size and time as recorded): its key, and its `Source` made only when asked.
+
+    A scan of a large folder meets mostly such files; making a `Source` of each (a path
+    object and a record) cost more than asking the file system about it."""
+
+    __slots__ = ("_info", "_name", "_place", "_relative", "key")
+
+    def __init__(self, key: str, place: Path, name: str, relative: str, info: os.stat_result):
+        self.key = key
+        self._place, self._name, self._relative, self._info = place, name, relative, info
+
+    @property
+    def info(self) -> os.stat_result:
+        return self._info
+
+    def source(self) -> Source:
+        return _source(self._place / self._name, self._relative, self._info)
+
+
+# The files a scan recorded: by key, each one's size and modification time (ns).
+Recorded = Mapping[str, tuple[int, int]]
+
+
 def find_sources(
-    paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES
-) -> Iterator[Source | IngestError]:
+    paths: Iterable[str | Path],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    unchanged: Recorded | None = None,
+) -> Iterator[Source | IngestError | Unchanged]:
     """Every page file under the given files and folders, in a stable order.
 
     A file that is not a regular file, is larger than `max_bytes`, or is a link out of
     the folder it was found in yields an IngestError naming it, in its place; so does a
     folder that cannot be listed (its `source` is the folder's name, "" for the one given).
+    A regular file in a folder whose size and time are those `unchanged` records for its
+    key is an `Unchanged`.
     """
     for given in paths:
         path = Path(given)
@@ -118,6 +149,11 @@ def find_sources(
             for error in unlisted:
                 yield _unlisted(path, error)
             for _, relative, place, entry in found:
+                if unchanged is not None:
+                    quick = _as_recorded(relative, place, entry, max_bytes, unchanged)
+                    if quick is not None:
+                        yield quick
+                        continue
                 yield _checked(place / entry.name, relative, max_bytes, root, entry)
         elif path.exists() or path.is_symlink():
             yield _checked(path, path.name, max_bytes, None)  # named: links followed
@@ -158,6 +194,23 @@ def _page_files(top: str, unlisted: list[OSError]) -> list[tuple[str, str, Path,
         folders += sorted(below, reverse=True)  # walked in order, as os.walk walks
     found.sort(key=lambda item: item[0])
     return found
+
+
+def _as_recorded(
+    relative: str, place: Path, entry: os.DirEntry[str], max_bytes: int, unchanged: Recorded
+) -> Unchanged | None:
+    """The file as an `Unchanged` if it is a regular file (no link) within `max_bytes`
+    whose size and time `unchanged` records; None sends it through the full check."""
+    try:
+        info = entry.stat(follow_symlinks=False)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+        return None
+    key = key_name(relative)
+    if unchanged.get(key) != (info.st_size, info.st_mtime_ns):
+        return None
+    return Unchanged(key, place, entry.name, relative, info)
 
 
 def _unlisted(given: Path, error: OSError) -> IngestError:

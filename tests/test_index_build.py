@@ -14,7 +14,13 @@ import pytest
 
 from dwsearch.app import api
 from dwsearch.app.api import build, open_index, search
-from dwsearch.index.builder import DEFAULT_POLICY, IndexBusy, MergePolicy, build_index
+from dwsearch.index.builder import (
+    DEFAULT_POLICY,
+    IndexBusy,
+    MergePolicy,
+    build_index,
+    remove_from_index,
+)
 from dwsearch.index.faults import FAULT_VARIABLE, PHASES
 from dwsearch.index.location import LOCK
 from dwsearch.search.settings import SearchOptions
@@ -50,6 +56,34 @@ def test_incremental_build_touches_only_what_changed(tmp_path, seed_text):
     assert search("taxation", index=index).total == 1
 
 
+def test_a_page_only_touched_is_read_once_then_trusted_again(tmp_path, monkeypatch):
+    """A page whose time changed but not its bytes (a copy, a checkout) is read to see
+    that it is the same; the update then records its new time, so that later updates
+    trust it unread again, as they trust every other page."""
+    from dwsearch.index import scan
+
+    pages = tmp_path / "pages"
+    write(pages / "a.txt", "Actor A\n\nA paragraph on spectrum policy.\n")
+    write(pages / "b.txt", "Actor B\n\nA paragraph on privacy.\n")
+    index = tmp_path / "index"
+    build([pages], index=index)
+    read: list[str] = []
+    real_read = scan.read_source
+    monkeypatch.setattr(
+        scan, "read_source", lambda f, *a: read.append(f.relative) or real_read(f, *a)
+    )
+    later = (pages / "a.txt").stat().st_mtime_ns + 5 * 10**9
+    os.utime(pages / "a.txt", ns=(later, later))
+    write(pages / "b.txt", "Actor B\n\nA paragraph on encryption.\n")
+    first = build([pages], index=index)
+    assert (first.updated, first.unchanged, read) == (["b.txt"], 1, ["a.txt", "b.txt"])
+    read.clear()
+    write(pages / "b.txt", "Actor B\n\nA paragraph on taxation.\n")
+    second = build([pages], index=index)
+    assert (second.updated, second.unchanged, read) == (["b.txt"], 1, ["b.txt"])
+    assert search("spectrum", index=index).total == 1 and search("taxation", index=index).total == 1
+
+
 def test_facet_counts_stay_right_across_updates(tmp_path, seed_text):
     pages = tmp_path / "pages"
     write(pages / "itu.txt", seed_text)
@@ -73,6 +107,42 @@ def _facet_page(number: int, year: int) -> str:
         f"GIP event reports\n\nA session on privacy ({year})\nA forum on 5G ({year + 1})\n\n"
         f"Other resources\n\nA guide to encryption ({year})\n"
     )
+
+
+def _shown(index: Path, query: str, sort: str) -> tuple[int, dict, list[str]]:
+    found = search(query, limit=200, index=index, sort=sort, all_chunks=True)
+    return found.total, found.facets, [hit.chunk.id for hit in found.hits]
+
+
+@pytest.mark.slow
+def test_updates_that_only_change_and_remove_pages_equal_a_fresh_build(tmp_path):
+    """An update that brings no new page extends the last generation's facets file
+    rather than joining every segment's again: its counts, date order and page order
+    (the order of equal scores) must still be a fresh build's, as pages change (again
+    and again, their last segment dropped each time), are removed, and small segments
+    merge."""
+    pages, index, fresh = tmp_path / "pages", tmp_path / "index", tmp_path / "fresh"
+    # Half a segment deleted before it is rewritten: the first segment outlives one
+    # page's edit, a segment of one page does not outlive that page's next edit.
+    policy = MergePolicy(purge_share=0.5, max_small_segments=4)
+    for number in range(7):
+        write(pages / f"p{number}.txt", _facet_page(number, 2010 + number))
+    build_index(index, [pages], policy=policy)
+    edits = [0, 0, 3, 3, 3, 5, 1, 1, 6, 4, 4, 0, 5, 5]
+    removals = {4: 2, 9: 6}  # round: page
+    for round_, number in enumerate(edits):
+        write(pages / f"p{number}.txt", _facet_page(number, 1990 + round_))
+        if round_ in removals:
+            (pages / f"p{removals[round_]}.txt").unlink()
+        build_index(index, [pages], policy=policy)
+        build([pages], index=fresh, rebuild=True)
+        for query, sort in (("", "relevance"), ("", "newest"), ("privacy", "oldest")):
+            assert _shown(index, query, sort) == _shown(fresh, query, sort), (round_, query, sort)
+    remove_from_index(index, [pages / "p0.txt"], policy=policy)
+    (pages / "p0.txt").unlink()
+    build([pages], index=fresh, rebuild=True)
+    assert _shown(index, "", "newest") == _shown(fresh, "", "newest")
+    assert _shown(index, "guide", "relevance") == _shown(fresh, "guide", "relevance")
 
 
 @pytest.mark.slow

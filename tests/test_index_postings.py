@@ -82,6 +82,34 @@ def test_written_from_whooshs_segment_it_is_the_same_file(tmp_path, documents):
     assert (tmp_path / "from-whoosh.bin").read_bytes() == mine.read_bytes()
 
 
+def test_a_file_of_the_first_version_is_still_read_and_the_new_one_is_smaller(
+    tmp_path, documents, monkeypatch
+):
+    """An index built before the arrays were narrowed keeps its fast path: a file with
+    every array at its widest (the first version's layout) is read as it is, the same
+    postings; the file written now holds them in less space."""
+    import dwsearch.index.postings as postings
+
+    ours, _ = written_both_ways(tmp_path, documents)
+    (path,) = ours.glob(SEGMENT_POSTINGS.format("*"))
+    with whoosh_index.open_dir(str(ours)).reader() as reader:
+        leaf = next(iter(reader.leaf_readers()))[0]
+        with monkeypatch.context() as old_writer:  # as the first version wrote it
+            old_writer.setattr(postings, "MAGIC", b"dwsearch postings 1\n")
+            old_writer.setattr(postings, "_fits", lambda values, largest: False)
+            assert postings_from_segment(tmp_path / "first.bin", leaf)
+        first = SegmentPostings.open(np, tmp_path / "first.bin")
+        now = SegmentPostings.open(np, path)
+        assert first is not None and now is not None
+        for fieldname in RANKED_FIELDS:
+            for term in list(leaf.lexicon(fieldname))[::7]:
+                text = term.decode()
+                expected = whoosh_postings(leaf, fieldname, text)
+                assert _file_postings(first, fieldname, text) == expected
+                assert _file_postings(now, fieldname, text) == expected
+    assert path.stat().st_size < 0.8 * (tmp_path / "first.bin").stat().st_size
+
+
 @pytest.mark.parametrize(
     "content", [b"", b"not a postings file", b"dwsearch postings 1\n\xff\xff\xff\x7f{"]
 )

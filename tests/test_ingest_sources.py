@@ -18,6 +18,7 @@ from dwsearch.ingest.pages import (
     Chunk,
     IngestError,
     Source,
+    Unchanged,
     chunk_paths,
     chunk_source,
     find_sources,
@@ -171,3 +172,40 @@ def test_binary_with_zero_bytes_is_still_refused(tmp_path):
 def test_an_error_crosses_processes_whole():
     error = pickle.loads(pickle.dumps(IngestError("x.txt: empty file", "x.txt")))
     assert (str(error), error.source) == ("x.txt: empty file", "x.txt")
+
+
+def test_files_taken_as_recorded_are_the_files_a_full_look_finds(tmp_path):
+    """A scan that gives the size and time it recorded of each file gets the files that
+    still have them as cheap stand-ins, each the same file, key and name a full look
+    finds; links, oversized and special files still get the full look, and so does a
+    file whose size or time differ."""
+    _not_utf8_name(tmp_path)
+    write(tmp_path / "a.txt", PAGE)
+    write(tmp_path / "sub" / "c.txt", PAGE)
+    write(tmp_path / "d.txt", PAGE)
+    write(tmp_path / "big.txt", PAGE * 50)
+    os.symlink(tmp_path / "a.txt", tmp_path / "link.txt")
+    os.mkfifo(tmp_path / "fifo.txt")
+    limit = len(PAGE) * 10
+    full = list(find_sources([tmp_path], limit))
+    recorded = {}
+    for name in ("a.txt", NOT_UTF8.decode("utf-8", "surrogateescape"), "sub/c.txt", "d.txt",
+                 "big.txt", "link.txt", "fifo.txt"):  # fmt: skip
+        info = os.stat(os.path.join(os.fsencode(tmp_path), os.fsencode(name)))
+        key = Source(tmp_path / name, "", name).key
+        recorded[key] = (info.st_size, info.st_mtime_ns + (name == "d.txt"))
+    quick = list(find_sources([tmp_path], limit, recorded))
+    assert len(quick) == len(full)
+    taken = []
+    for plain, fast in zip(full, quick, strict=True):
+        if isinstance(fast, Unchanged):
+            assert isinstance(plain, Source)
+            assert (fast.key, fast.source(), fast.info.st_size) == (
+                plain.key, plain, plain.path.stat().st_size,
+            )  # fmt: skip
+            taken.append(plain.relative)
+        else:
+            assert str(fast) == str(plain)  # the full look's Source or error
+    assert taken == ["a.txt", "b\\xff\\xfe.txt", "sub/c.txt"]
+    refused = find_sources([tmp_path], limit, {})
+    assert [str(found) for found in refused] == [str(found) for found in full]
