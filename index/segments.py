@@ -29,10 +29,11 @@ from .stored import STORED_FILE, write_stored
 from .whoosh_internals import field_indexer
 
 # A segment is closed and a new one started after this many documents, which bounds the
-# memory its postings take: about 7 KB a chunk in a build worker, so 60,000 chunks cost a
-# worker some 420 MB. Fewer, larger segments make every search cheaper (each word is
-# looked up, and each posting list sliced, once a segment): at a million chunks, 34
-# segments of 30,000 took a query 14 ms of CPU at the median, 11 of 100,000 took 10.5.
+# memory its postings take (a 25,000-page build on two workers peaked at 224 MB in all).
+# Fewer, larger segments make every search cheaper (each word is looked up, and each
+# posting list sliced, once a segment): at a million chunks, 34 segments of 30,000 took
+# a query 14 ms of CPU at the median, 11 of 100,000 took 10.5. Under 65,536, a segment's
+# postings file keeps document numbers in two bytes.
 DOCS_PER_SEGMENT = 60_000
 # The deflate level for posting blocks: Whoosh's default is 3; level 1 measured as fast
 # to read, faster to write, and 0.5% larger.
