@@ -338,7 +338,7 @@ class BulkRanker:
                 continue
             total = np.zeros(len(matched))
             for word, at in zip(phrase.words, places, strict=True):
-                total += self._term_scores(segment, reader, fieldname, word, at[matched])
+                total += self._impacts(segment, reader, fieldname, word)[at[matched]]
             found_docs.append(local[matched] + offset)
             found_scores.append(total)
         if not found_docs:
