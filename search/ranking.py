@@ -61,6 +61,28 @@ class Postings(NamedTuple):
         return int(self.ids.nbytes + self.tfs.nbytes) + decoded
 
 
+class KeptWithin:
+    """What a session keeps, most recently used last, dropped oldest first once its
+    entries' bytes (`size_of`) pass `budget`; the newest is always kept."""
+
+    def __init__(self, budget: int, size_of: Callable[[Any], int]) -> None:
+        self.budget, self.size_of = budget, size_of
+        self.entries: OrderedDict[Any, Any] = OrderedDict()
+        self.used = 0
+
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+            return found
+        found = self.entries[key] = make()
+        self.used += self.size_of(found)
+        while self.used > self.budget and len(self.entries) > 1:
+            _, dropped = self.entries.popitem(last=False)
+            self.used -= self.size_of(dropped)
+        return found
+
+
 class BulkRanker:
     """Per-session state: document lengths, and recently decoded posting lists."""
 
@@ -74,20 +96,18 @@ class BulkRanker:
         self.arrays: dict[int, SegmentPostings | None] = {}
         self.byte_lengths = np.array(length_table(), dtype=np.float64)
         self.lengths: dict[tuple[int, str], Any] = {}
-        self.postings: OrderedDict[tuple[int, str, str], Postings] = OrderedDict()
-        self.postings_bytes = 0
+        self.postings = KeptWithin(POSTINGS_CACHE_BYTES, lambda found: found.nbytes)
         # Whether a segment holds a word: each answer costs a hash of the word and a
         # read of Whoosh's term table, and a search asks it several times a word.
         self.present: dict[tuple[int, str, str], bool] = {}
         self._docs_of: tuple[int, Any] | None = None
         # Each posting list's scores, and the session's array of every document's.
-        self.impacts: OrderedDict[tuple[int, str, str], Any] = OrderedDict()
-        self.impacts_bytes = 0
+        self.impacts = KeptWithin(IMPACTS_CACHE_BYTES, lambda found: found.nbytes)
         self._total: Any = None
         # Each phrase's documents and scores, kept per session.
-        self.phrases: OrderedDict[tuple[str, tuple[str, ...], int], tuple[Any, Any]]
-        self.phrases = OrderedDict()
-        self.phrases_bytes = 0
+        self.phrases = KeptWithin(
+            PHRASES_CACHE_BYTES, lambda found: found[0].nbytes + found[1].nbytes
+        )
         self._touched: list[Any] = []
 
     def _arrays(self, segment: int, reader: Any, fieldname: str) -> SegmentPostings | None:
@@ -116,21 +136,13 @@ class BulkRanker:
         return found
 
     def _postings(self, segment: int, reader: Any, fieldname: str, text: str) -> Postings:
-        key = (segment, fieldname, text)
-        found = self.postings.get(key)
-        if found is not None:
-            self.postings.move_to_end(key)
-            return found
-        arrays = self._arrays(segment, reader, fieldname)
-        if arrays is not None:
-            found = _postings_from(self.np, arrays, fieldname, text)
-        else:
-            found = _postings(self.np, all_postings(reader, fieldname, text))
-        self.postings[key] = found
-        self.postings_bytes += found.nbytes
-        while self.postings_bytes > POSTINGS_CACHE_BYTES and len(self.postings) > 1:
-            _, dropped = self.postings.popitem(last=False)
-            self.postings_bytes -= dropped.nbytes
+        def decode() -> Postings:
+            arrays = self._arrays(segment, reader, fieldname)
+            if arrays is not None:
+                return _postings_from(self.np, arrays, fieldname, text)
+            return _postings(self.np, all_postings(reader, fieldname, text))
+
+        found: Postings = self.postings.get((segment, fieldname, text), decode)
         return found
 
     def _field_lengths(self, segment: int, reader: Any, fieldname: str) -> Any:
@@ -174,18 +186,10 @@ class BulkRanker:
     def _impacts(self, segment: int, reader: Any, fieldname: str, text: str) -> Any:
         """A posting list's BM25F scores, kept per session like its postings: the index
         does not change under a session, so neither do they."""
-        key = (segment, fieldname, text)
-        found = self.impacts.get(key)
-        if found is not None:
-            self.impacts.move_to_end(key)
-            return found
-        found = self._term_scores(segment, reader, fieldname, text, slice(None))
-        self.impacts[key] = found
-        self.impacts_bytes += found.nbytes
-        while self.impacts_bytes > IMPACTS_CACHE_BYTES and len(self.impacts) > 1:
-            _, dropped = self.impacts.popitem(last=False)
-            self.impacts_bytes -= dropped.nbytes
-        return found
+        return self.impacts.get(
+            (segment, fieldname, text),
+            lambda: self._term_scores(segment, reader, fieldname, text, slice(None)),
+        )
 
     def docs_of(self, bits: int, size: int) -> Any:
         """A bitmap's documents, as a sorted array; the last one asked is kept, since
@@ -269,16 +273,7 @@ class BulkRanker:
         """Every document holding the phrase, and its score there: read once a session,
         since a phrase of common words ("e-commerce") costs the positions of thousands."""
         key = (phrase.fieldname, tuple(phrase.words), phrase.slop)
-        found = self.phrases.get(key)
-        if found is not None:
-            self.phrases.move_to_end(key)
-            return found
-        found = self._find_phrase(phrase)
-        self.phrases[key] = found
-        self.phrases_bytes += found[0].nbytes + found[1].nbytes
-        while self.phrases_bytes > PHRASES_CACHE_BYTES and len(self.phrases) > 1:
-            _, (docs, docs_scores) = self.phrases.popitem(last=False)
-            self.phrases_bytes -= docs.nbytes + docs_scores.nbytes
+        found: tuple[Any, Any] = self.phrases.get(key, lambda: self._find_phrase(phrase))
         return found
 
     def _find_phrase(self, phrase: query.Phrase) -> tuple[Any, Any]:
