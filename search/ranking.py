@@ -63,10 +63,15 @@ class Postings(NamedTuple):
 
 class KeptWithin:
     """What a session keeps, most recently used last, dropped oldest first once its
-    entries' bytes (`size_of`) pass `budget`; the newest is always kept."""
+    entries' bytes (`size_of`, and what an entry itself costs) pass `budget`; the
+    newest is always kept. An empty entry (a phrase found nowhere) costs bytes too, so
+    a server asked many such queries keeps a bounded number of them."""
+
+    ENTRY_BYTES = 200  # a key, an entry of the ordered dict, two empty arrays
 
     def __init__(self, budget: int, size_of: Callable[[Any], int]) -> None:
-        self.budget, self.size_of = budget, size_of
+        self.budget = budget
+        self.size_of = lambda found: size_of(found) + self.ENTRY_BYTES
         self.entries: OrderedDict[Any, Any] = OrderedDict()
         self.used = 0
 

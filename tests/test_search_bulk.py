@@ -99,3 +99,27 @@ def test_bulk_and_whoosh_agree_after_updates_delete_documents(tmp_path):
                 results = by.search(text, None, SearchOptions(limit=10, highlight=False))
                 outcomes.append(([(h.id, h.score) for h in results.hits], results.total))
             assert outcomes[0] == outcomes[1], text
+
+
+def test_a_session_that_keeps_little_ranks_as_one_that_keeps_much(synthetic_index, monkeypatch):
+    """A long-running session keeps posting lists, their scores and phrases' matches
+    within a budget; dropping the oldest must never change a result, only its cost."""
+    from dwsearch.search import ranking
+
+    index, mix = synthetic_index
+    texts = [text for text, _ in mix] * 2  # each query twice: kept, or dropped and read again
+    options = SearchOptions(limit=10, highlight=False)
+    with session(index) as opened, both_paths(opened) as (_, roomy):
+        expected = [roomy.search(text, None, options) for text in texts]
+    for name in ("POSTINGS_CACHE_BYTES", "IMPACTS_CACHE_BYTES", "PHRASES_CACHE_BYTES"):
+        monkeypatch.setattr(ranking, name, 1)  # keeps only the newest entry of each
+    with session(index) as opened, both_paths(opened) as (_, tight):
+        for text, wanted in zip(texts, expected, strict=True):
+            found = tight.search(text, None, options)
+            assert [(h.id, h.score) for h in found.hits] == [
+                (h.id, h.score) for h in wanted.hits
+            ], text
+            assert (found.total, found.facets) == (wanted.total, wanted.facets), text
+        ranker = tight._bulk()
+        for kept in (ranker.postings, ranker.impacts, ranker.phrases):
+            assert len(kept.entries) <= 1
