@@ -35,7 +35,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
-MODULES = ["search/facets.py", "search/matching.py", "search/query.py", "index/facetmap.py"]
+MODULES = [
+    "search/facets.py",
+    "search/matching.py",
+    "search/query.py",
+    "index/facetmap.py",
+    "index/facetview.py",
+]
 # The tests that exercise those modules; the quick ones first, so a mutant dies early.
 TESTS = [
     "tests/test_search_query.py",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from whoosh.sorting import FieldFacet, ScoreFacet
 
-from dwsearch.index.facetmap import FacetMap
+from dwsearch.index.facetview import FacetMap
 
 from .facets import FacetMatrix, disjunctive_counts
 from .matching import BitmapDocs, BulkQuery

@@ -20,7 +20,7 @@ from whoosh.query import MultiTerm, NullQuery, Prefix, Term, TermRange, Wildcard
 
 from dwsearch.index import IndexDamaged, IndexProblem
 from dwsearch.index.documents import stored_chunk
-from dwsearch.index.facetmap import FacetMap
+from dwsearch.index.facetview import FacetMap
 from dwsearch.index.location import read_vocabulary
 from dwsearch.index.reading import OpenIndex, live_terms
 from dwsearch.index.stored import StoredFields

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from dwsearch.index.facetmap import FACET_COLUMNS, FacetMap
+from dwsearch.index.facetmap import FACET_COLUMNS
+from dwsearch.index.facetview import FacetMap
 
 from .results import Filters
 

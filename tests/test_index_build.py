@@ -172,7 +172,7 @@ def test_an_update_leaves_the_previous_generation_whole(tmp_path, seed_text):
     """Generations share unchanged files by hard link; the old one must stay readable."""
     from whoosh import index as whoosh_index
 
-    from dwsearch.index.facetmap import FacetMap
+    from dwsearch.index.facetview import FacetMap
 
     pages = tmp_path / "pages"
     write(pages / "itu.txt", seed_text)

@@ -11,7 +11,8 @@ import pytest
 
 from dwsearch.app.api import Filters, build, session
 from dwsearch.index.builder import MergePolicy, build_index
-from dwsearch.index.facetmap import FACETMAP, SEGMENT_MAP, FacetMap
+from dwsearch.index.facetmap import FACETMAP, SEGMENT_MAP
+from dwsearch.index.facetview import FacetMap
 from dwsearch.search.settings import SearchOptions
 from helpers import bench_module
 
