@@ -12,7 +12,7 @@ import mmap
 from array import array
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
 from .facetmap import FACETMAP, PLACE, SOURCE, LazyBitmaps, read_bitmaps
 
@@ -56,6 +56,11 @@ class PageOrder(Sequence[int]):
         """Every document's number, in a list."""
         return [(s << 32) | p for s, p in zip(self._sources, self._places, strict=True)]
 
+    def in_numpy(self, np: Any) -> Any:
+        """Every document's number, as one numpy array (the same numbers as `every`)."""
+        sources = np.frombuffer(self._sources, dtype=np.uint32).astype(np.uint64)
+        return (sources << np.uint64(32)) | np.frombuffer(self._places, dtype=np.uint32)
+
 
 class FacetMap:
     """The bitmaps of one generation, as Python integers (bit n = document n)."""
@@ -75,8 +80,7 @@ class FacetMap:
         # Each document's page, as a number (its source's rank): for counting hits by
         # page and crowding them, read in place.
         self.page_numbers: array[int] = found.numbers[SOURCE]
-        # Each document's place in its page.
-        self.places: array[int] = found.numbers[PLACE]
+        self._order_array: Any = None
 
     BY_DOCUMENT = 20_000  # documents' places asked before all are worked out at once
 
@@ -90,6 +94,13 @@ class FacetMap:
             self._order_keys = self._order.every()
             return self._order_keys
         return self._order
+
+    def order_array(self, np: Any) -> Any:
+        """`order_keys` for every document at once, in numpy (a large index's session
+        cuts ties with it), worked out on first use."""
+        if self._order_array is None:
+            self._order_array = self._order.in_numpy(np)
+        return self._order_array
 
     def bitmap_bytes(self, facet: str, value: str) -> bytes | memoryview:
         """A value's bitmap as little-endian bytes, without making it an integer."""

@@ -43,16 +43,10 @@ class Collecting:
     searcher: Any
     facets: FacetMap
     ranker: Callable[[], BulkRanker]
-    _order_array: Any = None
 
     def order_array(self) -> Any:
         """Every document's place among the pages (`FacetMap.order_keys`), in numpy."""
-        if self._order_array is None:
-            np = self.ranker().np
-            sources = np.frombuffer(self.facets.page_numbers, dtype=np.uint32)
-            places = np.frombuffer(self.facets.places, dtype=np.uint32)
-            self._order_array = (sources.astype(np.uint64) << np.uint64(32)) | places
-        return self._order_array
+        return self.facets.order_array(self.ranker().np)
 
     def page_of(self, docnum: int) -> int:
         """A document's page, as a number (its source's rank among the sources)."""

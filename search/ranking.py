@@ -193,7 +193,7 @@ class BulkRanker:
         does not change under a session, so neither do they."""
         return self.impacts.get(
             (segment, fieldname, text),
-            lambda: self._term_scores(segment, reader, fieldname, text, slice(None)),
+            lambda: self._term_scores(segment, reader, fieldname, text),
         )
 
     def docs_of(self, bits: int, size: int) -> Any:
@@ -345,16 +345,16 @@ class BulkRanker:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(found_docs), np.concatenate(found_scores)
 
-    def _term_scores(self, segment: int, reader: Any, fieldname: str, text: str, at: Any) -> Any:
-        """Whoosh's BM25F score of a word at these places of its postings (array or slice)."""
+    def _term_scores(self, segment: int, reader: Any, fieldname: str, text: str) -> Any:
+        """Whoosh's BM25F score of a word at each posting of its list in a segment."""
         weighting = self.searcher.weighting
         k1, b = weighting.K1, weighting.B
         ids, tf, _ = self._postings(segment, reader, fieldname, text)
         idf = self.searcher.idf(fieldname, text)
         average = weighting.average_length(self.searcher, fieldname)
-        lengths = self._field_lengths(segment, reader, fieldname)[ids[at]]
+        lengths = self._field_lengths(segment, reader, fieldname)[ids]
         norm = k1 * ((1 - b) + b * lengths / average)
-        return idf * (tf[at] * (k1 + 1)) / (tf[at] + norm)
+        return idf * (tf * (k1 + 1)) / (tf + norm)
 
 
 def _postings(np: Any, matcher: Any) -> Postings:
