@@ -8,7 +8,6 @@ import re
 from itertools import pairwise
 from threading import get_ident
 from typing import Any
-from weakref import ref
 
 from whoosh import fields, query
 
@@ -71,15 +70,15 @@ _SEPARATOR = r"[^\w\s'’\"-]+|(?<!\w)['’-]+|['’-]+(?!\w)"
 
 # The last schema's parsers, by thread, syntax and boosts: building one costs a
 # millisecond, more than parsing most queries. (A schema is not hashable; a session
-# searches one index, so one schema at a time is kept.)
+# searches one index, so one schema at a time is kept, and a parser holds it anyway.)
 _PARSERS: list[tuple[Any, dict[tuple[Any, ...], Any]]] = []
 
 
 def _parser(schema: Any, syntax: bool = True, boosts: Boosts = FIELD_BOOSTS) -> Any:
     key = (get_ident(), syntax, tuple(sorted(boosts.items())))
     kept = _PARSERS[0] if _PARSERS else None
-    if kept is None or kept[0]() is not schema:
-        kept = (ref(schema), {})
+    if kept is None or kept[0] is not schema:
+        kept = (schema, {})
         _PARSERS[:] = [kept]
     found = kept[1].get(key)
     if found is None:
