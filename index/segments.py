@@ -111,7 +111,7 @@ class SegmentWriter:
             self._public.add_document(**document)
             return
         docnum = self._docnum
-        stored: list[tuple[str, Any, Any, int]] = []
+        lengths: list[tuple[str, int]] = []
         kept: dict[str, Any] = {}
         columns: list[tuple[str, Any, Any]] = []
         for fieldname in sorted(document):
@@ -133,13 +133,12 @@ class SegmentWriter:
                     found[2].append(encoded)
                 if length:
                     self._lengths.setdefault(fieldname, {})[docnum] = length
-            if is_stored:
+                    lengths.append((fieldname, length))
+            if is_stored:  # to the segment's blocks (index.stored), not Whoosh's column
                 kept[fieldname] = value
-            # Whoosh's column gets no stored fields: they go to the segment's blocks.
-            stored.append((fieldname, field, None, length))
             if column:
                 columns.append((fieldname, column, field.to_column_value(value)))
-        self.files.add_stored(docnum, stored, columns)
+        self.files.add_document(docnum, lengths, columns)
         self._stored.append(kept)
         self._docnum += 1
         if self._docnum >= DOCS_PER_SEGMENT:

@@ -15,7 +15,6 @@ from whoosh import fields as whoosh_fields
 from whoosh import index as whoosh_index
 from whoosh.analysis import IDTokenizer
 from whoosh.codec import whoosh3
-from whoosh.columns import VarBytesColumn
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.reading import SegmentReader
@@ -68,41 +67,32 @@ class CodecSegments:
         self.perdoc = self.codec.per_document_writer(self.storage, self.segment)
         self._lengths: dict[str, Any] = {}  # field name -> its lengths column's writer
 
-    def add_stored(
+    def add_document(
         self,
         docnum: int,
-        fields: Iterable[tuple[str, Any, Any, int]],
+        lengths: Iterable[tuple[str, int]],
         columns: Iterable[tuple[str, Any, Any]],
     ) -> None:
-        """A document's stored fields `(name, field, value or None, length)` and columns
-        `(name, column type, value)`.
+        """A document's field lengths `(name, length)` and columns `(name, column type,
+        value)`; its stored fields go to dwsearch's own blocks (`index.stored`), not here.
 
         What Whoosh's `add_field` and `add_column_value` do, with each column's writer
         looked up once a segment rather than through three calls a value.
         """
         perdoc = self.perdoc
         perdoc.start_doc(docnum)
-        stored = perdoc._storedfields
         totals = perdoc._fieldlengths
-        for fieldname, _, value, length in fields:
-            if value is not None:
-                stored[fieldname] = value
-            if length:
-                column = self._lengths.get(fieldname)
-                if column is None:
-                    column = self._column(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
-                    self._lengths[fieldname] = column
-                column.add(docnum, length_to_byte(length))
-                totals[fieldname] += length
+        for fieldname, length in lengths:
+            column = self._lengths.get(fieldname)
+            if column is None:
+                column = self._column(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
+                self._lengths[fieldname] = column
+            column.add(docnum, length_to_byte(length))
+            totals[fieldname] += length
         writers = perdoc._colwriters
         for fieldname, column_type, value in columns:
             column = writers.get(fieldname) or self._column(fieldname, column_type)
             column.add(docnum, value)
-        if stored:
-            # What the stored-fields column does (pickle, deflate), with a faster deflate.
-            column = writers.get("_stored") or self._column("_stored", whoosh3.STORED_COLUMN)
-            VarBytesColumn.Writer.add(column._child, docnum, deflater()(dumps(stored, -1), 3))
-            stored.clear()
         perdoc.finish_doc()
 
     def _column(self, fieldname: str, column_type: Any) -> Any:
