@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from .location import write_new_bytes
 from .reading import segment_leaves
 from .whoosh_internals import crc32, index_segments, open_segment
 
@@ -337,12 +338,7 @@ def _write_bitmaps(
         checksum = crc32()(blob, checksum)
     header["crc32"] = checksum
     # A new file renamed into place: never write through a name another generation shares.
-    temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("wb") as handle:
-        handle.write(json.dumps(header).encode() + b"\n")
-        for blob in blobs:
-            handle.write(blob)
-    temporary.replace(path)
+    write_new_bytes(path, [json.dumps(header).encode() + b"\n", *blobs])
 
 
 class LazyBitmaps(Mapping[str, int]):

@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -302,8 +302,16 @@ def read_sources(generation: Path) -> dict[str, dict[str, Any]]:
 def write_new(path: Path, text: str) -> None:
     """Write a file as a new one renamed into place: never through a name that another
     generation may share by a hard link."""
+    write_new_bytes(path, [text.encode("utf-8")])
+
+
+def write_new_bytes(path: Path, pieces: Iterable[bytes]) -> None:
+    """Write these bytes as a new file renamed into place (as `write_new`): a file half
+    written is never read under its name."""
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
+    with temporary.open("wb") as handle:
+        for piece in pieces:
+            handle.write(piece)
     temporary.replace(path)
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import mmap
-import os
 import struct
 import sys
 import zlib
@@ -35,6 +34,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .location import write_new_bytes
 from .whoosh_internals import all_postings, crc32, flat_postings, index_segments, open_segment
 
 SEGMENT_POSTINGS = "postings-{}.bin"
@@ -119,12 +119,7 @@ def write_postings(path: Path, fields: Iterable[tuple[str, Iterable[TermPostings
     checksum = 0
     for data in rest:
         checksum = zlib.crc32(data, checksum)
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as handle:
-        handle.write(MAGIC + struct.pack("<I", checksum))
-        for data in rest:
-            handle.write(data)
-    os.replace(partial, path)
+    write_new_bytes(path, [MAGIC + struct.pack("<I", checksum), *rest])
     return True
 
 

@@ -10,10 +10,11 @@ microseconds more than one document's; the last few blocks are kept, since a pag
 hits often holds neighbours. zlib, not zstd: as small at this block size, and no
 dependency or 13 ms import for a search from the shell (docs/architecture.md).
 
-The file is written with its segment by dwsearch's own segment writer, which then gives
-Whoosh no stored fields. A segment Whoosh's own writer made (an update's, or any on a
-Whoosh the internals package does not know) has no such file and keeps its stored
-fields in Whoosh's column: `StoredFields` reads each segment from where it is, so an
+The file is written with its segment by dwsearch's own segment writer, and by Whoosh's
+writer through the codec an update hands it; either gives Whoosh's column no stored
+fields. A segment Whoosh wrote alone (on a Whoosh the internals package does not know,
+or by a dwsearch from before) has no such file and keeps its stored fields in Whoosh's
+column: `StoredFields` reads each segment from where it is, so an
 index written either way reads the same either way, and an index from before this file
 opens and searches as it was.
 
@@ -28,7 +29,6 @@ pickles (empty: no stored fields). Damage is an `IndexDamaged`, never a wrong ch
 from __future__ import annotations
 
 import mmap
-import os
 import pickle
 import struct
 import zlib
@@ -39,8 +39,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .location import IndexDamaged
+from .location import IndexDamaged, write_new_bytes
 from .reading import segment_leaves
+from .whoosh_internals import crc32
 
 STORED_FILE = "stored-{}.bin"
 MAGIC = b"dwsearch stored 1\n"
@@ -76,18 +77,13 @@ def write_stored(path: Path, documents: Sequence[dict[str, Any]]) -> None:
         firsts.append(first)
         size += len(packed)
         ends.append(size)
-        crcs.append(zlib.crc32(packed))
+        crcs.append(crc32()(packed))
         blocks.append(packed)
     firsts.append(len(pickles))
     tables = dictionary + firsts.tobytes() + ends.tobytes() + crcs.tobytes()
     head = struct.pack("<III", len(pickles), len(blocks), len(dictionary))
-    checksum = zlib.crc32(head + tables)
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as handle:
-        handle.write(MAGIC + struct.pack("<I", checksum) + head + tables)
-        for packed in blocks:
-            handle.write(packed)
-    os.replace(partial, path)
+    checksum = crc32()(head + tables)
+    write_new_bytes(path, [MAGIC + struct.pack("<I", checksum) + head + tables, *blocks])
 
 
 def write_segment_stored(folder: str, segment_id: str, documents: list[dict[str, Any]]) -> None:
@@ -143,7 +139,7 @@ class SegmentStore:
         checksum, documents, blocks, dictionary = _HEAD.unpack_from(data, at)
         start = at + 4
         tables_end = at + _HEAD.size + dictionary + 4 * (blocks + 1) + 8 * blocks + 4 * blocks
-        if tables_end > len(data) or zlib.crc32(data[start:tables_end]) != checksum:
+        if tables_end > len(data) or crc32()(data[start:tables_end]) != checksum:
             raise self._damaged("does not match its checksum")
         at += _HEAD.size
         self.dictionary = bytes(data[at : at + dictionary])
@@ -191,7 +187,7 @@ class SegmentStore:
         start = self.blocks_at + (self.ends[number - 1] if number else 0)
         end = self.blocks_at + self.ends[number]
         packed = self._map[start:end]
-        if zlib.crc32(packed) != self.crcs[number]:
+        if crc32()(packed) != self.crcs[number]:
             raise self._damaged(f"block {number} does not match its checksum")
         try:
             if self.dictionary:
