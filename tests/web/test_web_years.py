@@ -102,3 +102,30 @@ def test_sorting_by_date_places_year_only_chunks_by_their_year(bundled, sort):
     dated = [key for key in keys if key]
     assert len(dated) >= 3
     assert keys == sorted(dated, reverse=newest) + [""] * (len(keys) - len(dated))
+
+
+@pytest.mark.slow
+def test_a_year_range_in_the_address_is_a_ticked_box_that_unticking_drops(bundled, browser):
+    """In Chromium: `year=` in the address shows as a ticked box under "Year ranges",
+    the results are those the HTTP API gives for the range, and unticking the box
+    searches every year again."""
+    from playwright.sync_api import expect
+
+    _, client = bundled
+    query, years = "telecommunication", "2012..2015"
+    narrowed = client.get("/api/search?" + urlencode({"q": query, "year": years})).json()
+    every = client.get("/api/search?" + urlencode({"q": query})).json()
+    assert 0 < narrowed["total"] < every["total"]  # the range narrows, and keeps some
+    tab = browser.new_page()
+    try:
+        tab.goto(f"http://{client.host}:{client.port}/?" + urlencode({"q": query, "year": years}))
+        box = tab.locator("#facets fieldset:has(legend:text-is('Year ranges')) input")
+        expect(box).to_have_count(1)
+        expect(box).to_be_checked()
+        assert box.get_attribute("value") == years
+        assert tab.locator(".spread").inner_text().startswith(f"{narrowed['total']} passages")
+        box.click()  # the box leaves the page with the filter: a click, not uncheck()
+        tab.wait_for_function("() => !location.search.includes('year=')")
+        expect(tab.locator(".spread")).to_have_text(re.compile(rf"^{every['total']} passages"))
+    finally:
+        tab.close()
