@@ -11,9 +11,9 @@ from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from .analysis import analysis_fingerprint, english_analyzer, spelling_analyzer
 from .whoosh_internals import bytes_column, number_column
 
-# Bump when the schema or the way chunks become documents changes (8: chunk ids name
-# their file, so the ids of an older index are rebuilt).
-SCHEMA_REVISION = 8
+# Bump when the schema or the way chunks become documents changes (9: a chunk's id is
+# stored only, and found through the stored-fields file's table of ids).
+SCHEMA_REVISION = 9
 
 
 def build_schema() -> Schema:
@@ -23,7 +23,8 @@ def build_schema() -> Schema:
     # A word the analyzer splits ("ITU-T") is searched as the phrase of its parts.
     title.multitoken_query = text.multitoken_query = "phrase"
     return Schema(
-        id=ID(stored=True, unique=True),
+        # Found through the stored-fields file's table (index.stored), not as a term.
+        id=STORED(),
         page=ID(stored=True),
         page_title=STORED(),
         url=STORED(),

@@ -351,22 +351,17 @@ def check_patterns(
 def show_chunk(opened: OpenIndex, chunk_id: str) -> Chunk:
     """The whole chunk with this id (or a unique prefix of it, as git takes hashes)."""
     with opened.whoosh_index.searcher() as searcher:
+        stored = StoredFields(searcher.reader(), opened.generation)
         wanted = chunk_id.strip()
-        docnum = searcher.document_number(id=wanted) if wanted else None
-        if docnum is None and len(wanted) >= 4:
-            matches = list(searcher.reader().expand_prefix("id", wanted))
-            if len(matches) > 1:
-                raise SearchError(
-                    f"{chunk_id!r} is the start of {len(matches)} ids; give more of it"
-                )
-            if matches:
-                found = matches[0]
-                docnum = searcher.document_number(
-                    id=found.decode() if isinstance(found, bytes) else found
-                )
-        if docnum is None:
+        found = stored.with_id(wanted) if wanted else {}
+        if not found and len(wanted) >= 4:
+            found = stored.with_id(wanted, prefix=True)
+            ids = set(found.values())
+            if len(ids) > 1:
+                raise SearchError(f"{chunk_id!r} is the start of {len(ids)} ids; give more of it")
+        if not found:
             raise ChunkNotFound(f"no chunk with id {chunk_id!r}")
-        return stored_chunk(StoredFields(searcher.reader(), opened.generation)(docnum))
+        return stored_chunk(stored(min(found)))
 
 
 @dataclass

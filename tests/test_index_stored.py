@@ -235,3 +235,73 @@ def test_blocks_follow_their_bounds(tmp_path, monkeypatch):
             assert max(sizes) <= docs_bound
             with pytest.raises(IndexDamaged):
                 store.fields(count)
+
+
+# What `dwsearch show` finds for each of the ids or starts given (by the reader under test).
+SHOW = """
+import json, sys
+from dwsearch.app import api
+from dwsearch.search.errors import SearchError
+found = {}
+for wanted in json.loads(sys.argv[2]):
+    try:
+        found[wanted] = api.show(wanted, index=sys.argv[1]).id
+    except LookupError:
+        found[wanted] = "missing"
+    except SearchError as error:
+        found[wanted] = "ambiguous " + str(error).split("start of ")[1].split()[0]
+print(json.dumps(found))
+"""
+
+
+def _shown(ids: set[str], asked: list[str]) -> dict[str, str]:
+    """The oracle: the id an exact id names, else the one id a start names, else
+    "ambiguous N" or "missing", from the set of live ids alone."""
+    expected = {}
+    for wanted in asked:
+        starting = sorted(i for i in ids if i.startswith(wanted))
+        if wanted in ids:
+            expected[wanted] = wanted
+        elif len(wanted) < 4 or not starting:
+            expected[wanted] = "missing"
+        elif len(starting) == 1:
+            expected[wanted] = starting[0]
+        else:
+            expected[wanted] = f"ambiguous {len(starting)}"
+    return expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("written", ["internals", "public"])
+def test_chunks_found_by_id_or_its_start(tmp_path, written):
+    """Every live chunk by its id and by starts of it, an id that is the start of its
+    repeat's ("…-2"), starts shared by several ids, and the ids of deleted chunks."""
+    pages, index = tmp_path / "pages", tmp_path / "ix"
+    write_pages(pages, 12)
+    item = "<li>Resolution 101 on spectrum</li>"
+    (pages / "twice.html").write_text(
+        f"<html><body><main><h1>Twice</h1><p>Spectrum and orbits.</p><h2>Resolutions</h2>"
+        f"<ul>{item * 2}</ul></main></body></html>"
+    )
+    public = written == "public"
+    _build(public, pages, index)
+    before = set(_ingested(pages))
+    _edit_pages(pages)
+    _build(public, None, index)
+    # A page removed alone: too few chunks to rewrite a segment, so they stay in it,
+    # deleted.
+    (pages / "page-00002.txt").unlink()
+    _build(public, None, index)
+    ids = set(_ingested(pages))
+    assert any(i.endswith("-2") and i[:-2] in ids for i in ids)
+    gone = sorted(before - ids)
+    assert gone
+    live = sorted(ids)[:: 1 if not public else 4]  # the public path reads every chunk
+    asked = [*live, *gone, *(i[:n] for i in live[::3] for n in (3, 4, 5, 9)), "zz-not-hex"]
+    asked += [start for i in ids if i.endswith("-2") for start in (i[:-2], i[:12])]
+    asked = list(dict.fromkeys(asked))
+    expected = _shown(ids, asked)
+    assert any(v.startswith("ambiguous") for v in expected.values())
+    for reader in (False, True):
+        got = json.loads(_run(reader, "-c", SHOW, str(index), json.dumps(asked)).stdout)
+        assert got == expected, f"read with public={reader}"
