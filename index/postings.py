@@ -3,22 +3,25 @@
 Whoosh stores a posting list as zlib-compressed pickles of 128 postings, each posting's
 positions pickled as its own bytes object; a search that ranks a common word in bulk
 spends most of its time undoing that. This file keeps the same postings of the ranked
-fields (document numbers, term frequencies, and the positions exactly as Whoosh encodes
-them) as arrays a reader maps into memory and slices. Whoosh never changes a segment,
-so the file is written once, when its segment is: by dwsearch's own segment writer from
-the postings it holds, or from the segment itself when Whoosh's writer made it. A
-segment without one is read through Whoosh, as before; the file only makes it faster.
+fields (document numbers, term frequencies, and every posting's positions) as arrays a
+reader maps into memory and slices. Whoosh never changes a segment, so the file is
+written once, when its segment is: by dwsearch's own segment writer from the postings
+it holds, or from the segment itself when Whoosh's writer made it. A segment without
+one is read through Whoosh, as before; the file only makes it faster.
 
 Layout: a magic line, the CRC-32 of all that follows, the header's length, a JSON
-header (per field: its term and posting counts, the byte offset of each array and the
-type of those stored narrower than their widest), then 8-byte aligned arrays. Terms are
-found by a 64-bit hash of their bytes, in a sorted array. Document numbers take two
-bytes where the segment has fewer than 65,536 documents, and the offsets into the
-postings and the positions four where they fit: a reader widens a slice when it
-converts it anyway, so narrower arrays cost a search nothing. A file of the first
-version (every array at its widest) is read as it is. A file whose checksum fails is not
-used: a damaged byte there never becomes a wrong answer or a crash, only a slower search
-until a build mends it.
+header (per field: its term, posting and position counts, the byte offset of each array
+and the type of those stored narrower than their widest), then 8-byte aligned arrays.
+Terms are found by a 64-bit hash of their bytes, in a sorted array. Each array takes the
+narrowest type its values fit: document numbers two bytes where the segment has fewer
+than 65,536 documents, frequencies one where no word is said 256 times in a chunk,
+positions two where no chunk is 65,536 words long. A posting's positions are as many as
+its frequency, so where they start is a running sum of the frequencies, not stored: a
+posting costs about six bytes, where Whoosh's pickled positions alone took thirteen.
+A file of an earlier version (the positions as Whoosh encodes them) belongs to an index
+of an earlier schema, which is rebuilt; like a file whose checksum fails, it is not
+used: a damaged byte there never becomes a wrong answer or a crash, only a slower
+search until a build mends it.
 """
 
 from __future__ import annotations
@@ -35,12 +38,17 @@ from pathlib import Path
 from typing import Any
 
 from .location import write_new_bytes
-from .whoosh_internals import all_postings, crc32, flat_postings, index_segments, open_segment
+from .whoosh_internals import (
+    all_postings,
+    crc32,
+    flat_postings,
+    index_segments,
+    open_segment,
+    position_decoder,
+)
 
 SEGMENT_POSTINGS = "postings-{}.bin"
-MAGIC = b"dwsearch postings 2\n"
-# The first version: the same layout, every array at its widest and no types said.
-FORMER_MAGIC = b"dwsearch postings 1\n"
+MAGIC = b"dwsearch postings 3\n"
 # The fields a search ranks in bulk.
 RANKED_FIELDS = ("title", "text")
 _ARRAYS = (  # name, typecode at its widest: the order they are written in
@@ -48,13 +56,21 @@ _ARRAYS = (  # name, typecode at its widest: the order they are written in
     ("starts", "Q"),
     ("ids", "i"),
     ("tfs", "f"),
-    ("value_starts", "Q"),
+    ("position_starts", "Q"),
+    ("positions", "i"),  # signed: a word an alias stands for may be placed before 0
 )
-# An array's narrower type, and the largest value it holds.
-_NARROWER = {"starts": ("I", 2**32 - 1), "ids": ("H", 2**16 - 1), "value_starts": ("I", 2**32 - 1)}
+# An array's narrower types, narrowest first, each with the least and the largest
+# value it holds.
+_NARROWER = {
+    "starts": (("I", 0, 2**32 - 1),),
+    "ids": (("H", 0, 2**16 - 1),),
+    "tfs": (("B", 0, 2**8 - 1), ("H", 0, 2**16 - 1)),
+    "position_starts": (("I", 0, 2**32 - 1),),
+    "positions": (("h", -(2**15), 2**15 - 1),),
+}
 
-# (term bytes, document numbers, term frequencies, each posting's encoded value)
-TermPostings = tuple[bytes, Sequence[int], Sequence[float], Sequence[bytes]]
+# (term bytes, document numbers, term frequencies, every posting's positions in turn)
+TermPostings = tuple[bytes, Sequence[int], Sequence[float], Sequence[int]]
 
 
 def term_hash(term: bytes) -> int:
@@ -65,7 +81,8 @@ def write_postings(path: Path, fields: Iterable[tuple[str, Iterable[TermPostings
     """Write a segment's postings file, atomically (a half-written one is never read).
 
     False, and no file, if two terms share a hash (the segment is then read through
-    Whoosh; at 64 bits, about once in 37 million segments of a million terms)."""
+    Whoosh; at 64 bits, about once in 37 million segments of a million terms), or if a
+    posting's frequency is not its count of positions (a field boosted at indexing)."""
     header: dict[str, Any] = {"fields": {}}
     chunks: list[bytes] = []
     size = 0
@@ -79,14 +96,14 @@ def write_postings(path: Path, fields: Iterable[tuple[str, Iterable[TermPostings
         return at
 
     for fieldname, terms in fields:
-        entries = sorted((term_hash(term), ids, tfs, values) for term, ids, tfs, values in terms)
+        entries = sorted(
+            (term_hash(term), ids, tfs, positions) for term, ids, tfs, positions in terms
+        )
         built = {name: array(code) for name, code in _ARRAYS}
         built["starts"].append(0)
-        built["value_starts"].append(0)
-        blob: list[bytes] = []
-        value_end = 0
+        built["position_starts"].append(0)
         previous = None
-        for hashed, ids, tfs, values in entries:
+        for hashed, ids, tfs, positions in entries:
             if hashed == previous:
                 return False
             previous = hashed
@@ -94,20 +111,28 @@ def write_postings(path: Path, fields: Iterable[tuple[str, Iterable[TermPostings
             _extend(built["ids"], ids)
             _extend(built["tfs"], tfs)
             built["starts"].append(len(built["ids"]))
-            for value in values:
-                value_end += len(value)
-                built["value_starts"].append(value_end)
-            blob.extend(values)
+            _extend(built["positions"], positions)
+            built["position_starts"].append(len(built["positions"]))
+        counts = array("I", map(int, built["tfs"]))
+        if array("f", counts) != built["tfs"] or sum(counts) != len(built["positions"]):
+            return False
+        built["tfs"] = counts
         types = {}
-        for name, (typecode, largest) in _NARROWER.items():
-            if _fits(built[name], largest):
-                built[name] = _narrowed(built[name], typecode)
-                types[name] = typecode
+        for name, narrower in _NARROWER.items():
+            if name not in built:
+                continue
+            for typecode, least, largest in narrower:
+                if _fits(built[name], least, largest):
+                    built[name] = _narrowed(built[name], typecode)
+                    types[name] = typecode
+                    break
+        if "tfs" not in types:  # more than 65,535 times in one chunk: kept as floats
+            built["tfs"] = array("f", built["tfs"].tolist())
         offsets = {name: add(built[name].tobytes()) for name, _ in _ARRAYS}
-        offsets["values"] = add(b"".join(blob))
         header["fields"][fieldname] = {
             "terms": len(entries),
             "postings": len(built["ids"]),
+            "positions": len(built["positions"]),
             "offsets": offsets,
             "types": types,
         }
@@ -123,17 +148,22 @@ def write_postings(path: Path, fields: Iterable[tuple[str, Iterable[TermPostings
     return True
 
 
-def _fits(values: array[int], largest: int) -> bool:
-    """Whether every value (none negative) is at most `largest`; only where the
-    platform stores the low bytes first, as `_narrowed` needs."""
-    return sys.byteorder == "little" and (not values or max(values) <= largest)
+def _fits(values: array[Any], least: int, largest: int) -> bool:
+    """Whether every value is between `least` and `largest`; only where the platform
+    stores the low bytes first, as `_narrowed` needs."""
+    return sys.byteorder == "little" and (
+        not values or (min(values) >= least and max(values) <= largest)
+    )
 
 
 def _narrowed(values: array[int], typecode: str) -> array[int]:
-    """Non-negative values that fit `typecode`, as an array of it: each value's low
-    bytes, copied by slices rather than value by value."""
+    """Values that fit `typecode`, as an array of it: each value's low bytes (in two's
+    complement, a negative one's too), copied by slices rather than value by value."""
     narrow = array(typecode)
     width, wide = narrow.itemsize, values.itemsize
+    if width == wide:
+        narrow.frombytes(values.tobytes())
+        return narrow
     data = values.tobytes()
     out = bytearray(width * len(values))
     for byte in range(width):
@@ -167,8 +197,13 @@ def postings_from_segment(path: Path, segment_reader: Any) -> bool:
     """Write a segment's postings file from the segment itself (decoding every list)."""
 
     def terms(fieldname: str) -> Iterable[TermPostings]:
+        decode = position_decoder(segment_reader.schema[fieldname])
         for term in segment_reader.lexicon(fieldname):
-            yield term, *flat_postings(all_postings(segment_reader, fieldname, term))
+            ids, tfs, values = flat_postings(all_postings(segment_reader, fieldname, term))
+            positions = array("i")
+            for value in values:
+                positions.extend(decode(value))
+            yield term, ids, tfs, positions
 
     present = [name for name in RANKED_FIELDS if name in segment_reader.indexed_field_names()]
     return write_postings(path, [(name, terms(name)) for name in present])
@@ -181,26 +216,31 @@ class SegmentPostings:
         self.np = np
         self.data = data
         self.fields: dict[str, dict[str, Any]] = {}
-        dtypes = {"Q": np.uint64, "I": np.uint32, "i": np.int32, "H": np.uint16, "f": np.float32}
+        dtypes = {
+            "Q": np.uint64, "I": np.uint32, "i": np.int32, "H": np.uint16, "h": np.int16,
+            "B": np.uint8, "f": np.float32,
+        }  # fmt: skip
         for fieldname, found in fields.items():
-            types = found.get("types", {})  # none in a file of the first version
+            types = found["types"]
             views = {}
             counts = {
                 "hashes": found["terms"],
                 "starts": found["terms"] + 1,
                 "ids": found["postings"],
                 "tfs": found["postings"],
-                "value_starts": found["postings"] + 1,
+                "position_starts": found["terms"] + 1,
+                "positions": found["positions"],
             }
             for name, widest in _ARRAYS:
                 code = types.get(name, widest)
-                if code not in (widest, _NARROWER.get(name, ("",))[0]):
+                if code != widest and code not in (t for t, _, _ in _NARROWER.get(name, ())):
                     raise ValueError(f"{name} cannot be of type {code}")
-                dtype = dtypes[code]
                 views[name] = np.frombuffer(
-                    data, dtype=dtype, count=counts[name], offset=base + found["offsets"][name]
+                    data,
+                    dtype=dtypes[code],
+                    count=counts[name],
+                    offset=base + found["offsets"][name],
                 )
-            views["values_at"] = base + found["offsets"]["values"]
             self.fields[fieldname] = views
 
     @classmethod
@@ -211,7 +251,7 @@ class SegmentPostings:
         except (OSError, ValueError):
             return None
         try:
-            if data[: len(MAGIC)] in (MAGIC, FORMER_MAGIC):  # of the same length
+            if data[: len(MAGIC)] == MAGIC:
                 checksum, length = struct.unpack_from("<II", data, len(MAGIC))
                 with memoryview(data) as view:
                     whole = crc32()(view[len(MAGIC) + 4 :]) == checksum
@@ -239,27 +279,50 @@ class SegmentPostings:
     def has_field(self, fieldname: str) -> bool:
         return fieldname in self.fields
 
-    def postings(self, fieldname: str, number: int) -> tuple[Any, Any, EncodedValues]:
-        """The term's document numbers, frequencies and encoded positions."""
+    def postings(self, fieldname: str, number: int) -> tuple[Any, Any, FlatPositions]:
+        """The term's document numbers, frequencies and positions."""
         views = self.fields[fieldname]
         start, end = int(views["starts"][number]), int(views["starts"][number + 1])
-        values = EncodedValues(
-            self.data, views["values_at"], views["value_starts"][start : end + 1]
-        )
-        return views["ids"][start:end], views["tfs"][start:end], values
+        ids, tfs = views["ids"][start:end], views["tfs"][start:end]
+        first = int(views["position_starts"][number])
+        last = int(views["position_starts"][number + 1])
+        return ids, tfs, FlatPositions(self.np, views["positions"][first:last], tfs)
 
 
-class EncodedValues:
-    """The encoded positions of a posting list's postings, sliced out when asked."""
+class FlatPositions:
+    """A posting list's positions, one posting's after another's; each posting has as
+    many as its frequency."""
 
-    def __init__(self, data: Any, base: int, starts: Any) -> None:
-        self.data = data
-        self.base = base
-        self.starts = starts
+    def __init__(self, np: Any, flat: Any, counts: Any) -> None:
+        self.np = np
+        self.flat = flat
+        self.counts = counts
+        self._ends: Any = None
 
     def __len__(self) -> int:
-        return len(self.starts) - 1
+        return len(self.counts)
 
-    def __getitem__(self, place: int) -> bytes:
-        start, end = int(self.starts[place]), int(self.starts[place + 1])
-        return self.data[self.base + start : self.base + end]
+    @property
+    def nbytes(self) -> int:
+        return 0 if self._ends is None else int(self._ends.nbytes)
+
+    def gather(self, at: Any) -> tuple[Any, Any]:
+        """The positions of the postings at `at` (an array of places in the list), one
+        after another, and how many each has."""
+        np = self.np
+        if self._ends is None:
+            self._ends = np.cumsum(self.counts, dtype=np.int64)
+        counts = self.counts[at].astype(np.int64)
+        starts = self._ends[at] - counts
+        return self.flat[runs(np, starts, counts)].astype(np.int64), counts
+
+
+def runs(np: Any, starts: Any, counts: Any) -> Any:
+    """The places start, start + 1, … for each run (`counts[i]` places from
+    `starts[i]`), one run after another."""
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    # Each place is its run's start plus its rank in the run.
+    shift = starts - (np.cumsum(counts) - counts)
+    return np.repeat(shift, counts) + np.arange(total, dtype=np.int64)

@@ -26,7 +26,7 @@ from . import whoosh_internals
 from .indexers import counts_indexer, positions_indexer
 from .postings import RANKED_FIELDS, SEGMENT_POSTINGS, write_missing_postings, write_postings
 from .stored import STORED_FILE, write_stored
-from .whoosh_internals import field_indexer
+from .whoosh_internals import field_indexer, position_decoder
 
 # A segment is closed and a new one started after this many documents, which bounds the
 # memory its postings take (a 25,000-page build on two workers peaked at 224 MB in all).
@@ -101,6 +101,11 @@ class SegmentWriter:
     def _start(self) -> None:
         # field name -> term bytes -> (document numbers, weights, values)
         self._postings: dict[str, dict[bytes, tuple[array[int], array[float], list[Any]]]] = {}
+        # A ranked field's term -> every posting's positions in turn, for the postings
+        # file (index.postings), kept as indexing gives them rather than decoded again.
+        self._positions: dict[str, dict[bytes, array[int]]] = {
+            name: {} for name in RANKED_FIELDS if name in self._plans
+        }
         self._lengths: dict[str, dict[int, int]] = {}
         self._stored: list[dict[str, Any]] = []  # each document's, written in blocks
         self._docnum = 0
@@ -122,7 +127,8 @@ class SegmentWriter:
             length = 0
             if index is not None:
                 terms = self._postings.setdefault(fieldname, {})
-                for text, frequency, weight, encoded in index(value):
+                kept_positions = self._positions.get(fieldname)
+                for text, frequency, weight, encoded, places in index(value):
                     if scorable:
                         length += frequency
                     found = terms.get(text)
@@ -131,6 +137,13 @@ class SegmentWriter:
                     found[0].append(docnum)
                     found[1].append(weight)
                     found[2].append(encoded)
+                    if kept_positions is not None:
+                        if places is None:  # an analyzer the indexers do not know
+                            places = position_decoder(field)(encoded)
+                        if text in kept_positions:
+                            kept_positions[text].extend(places)
+                        else:
+                            kept_positions[text] = array("i", places)
                 if length:
                     self._lengths.setdefault(fieldname, {})[docnum] = length
                     lengths.append((fieldname, length))
@@ -167,7 +180,13 @@ class SegmentWriter:
         memory; without one, the build writes it from the segment."""
         name = SEGMENT_POSTINGS.format(self.files.segment.segment_id())
         fields = [
-            (fieldname, [(text, *found) for text, found in self._postings[fieldname].items()])
+            (
+                fieldname,
+                [
+                    (text, ids, weights, self._positions[fieldname][text])
+                    for text, (ids, weights, _) in self._postings[fieldname].items()
+                ],
+            )
             for fieldname in RANKED_FIELDS
             if fieldname in self._postings
         ]

@@ -6,9 +6,10 @@ Here each word's whole posting list is sliced from its segment's postings arrays
 (`dwsearch.index.postings`; or, for a segment without them, read from Whoosh a block at
 a time) and scored with numpy, using exactly the formula, statistics and quantised
 lengths Whoosh's scorer uses, so the scores are the same. Phrases follow Whoosh's rule
-too, but positions are decoded only for the documents that need them: those holding
+too, but positions are read only for the documents that need them: those holding
 every word of a quoted phrase, and for the phrase bonus of short queries (see
-`query.add_proximity`), the best candidates.
+`query.add_proximity`), the best candidates; and matched in numpy, all documents at
+once, from the postings file's flat positions.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, NamedTuple
 
 from whoosh import query
 
-from dwsearch.index.postings import SEGMENT_POSTINGS, SegmentPostings
+from dwsearch.index.postings import SEGMENT_POSTINGS, FlatPositions, SegmentPostings, runs
 from dwsearch.index.whoosh_internals import (
     all_postings,
     flat_postings,
@@ -57,7 +58,12 @@ class Postings(NamedTuple):
 
     @property
     def nbytes(self) -> int:
-        decoded = _VALUE_BYTES * len(self.values) if isinstance(self.values, list) else 0
+        if isinstance(self.values, list):
+            decoded = _VALUE_BYTES * len(self.values)
+        elif isinstance(self.values, FlatPositions):
+            decoded = 8 * len(self.values)  # where each posting's positions end, once read
+        else:
+            decoded = 0
         return int(self.ids.nbytes + self.tfs.nbytes) + decoded
 
 
@@ -326,15 +332,14 @@ class BulkRanker:
                 places = [p[holds] for p in places] + [at[holds]]
             if not len(local):
                 continue
-            positions = []
-            for word, at in zip(phrase.words, places, strict=True):
-                values = self._postings(segment, reader, fieldname, word).values
-                positions.append([decode(values[place]) for place in at.tolist()])
-            matched = [
-                n for n in range(len(local))
-                if _in_order([word_positions[n] for word_positions in positions], phrase.slop)
-            ]  # fmt: skip
-            if not matched:
+            positions = [
+                _positions_at(
+                    np, self._postings(segment, reader, fieldname, word).values, at, decode
+                )
+                for word, at in zip(phrase.words, places, strict=True)
+            ]
+            matched = in_order(np, positions, phrase.slop)
+            if not len(matched):
                 continue
             total = np.zeros(len(matched))
             for word, at in zip(phrase.words, places, strict=True):
@@ -372,26 +377,44 @@ def _postings_from(np: Any, arrays: SegmentPostings, fieldname: str, text: str) 
     return Postings(ids.astype(np.int64), tfs.astype(np.float64), values)
 
 
-def _in_order(positions: list[list[int]], slop: int) -> bool:
-    """Whether the words occur in order, each within `slop` of the one before.
+def _positions_at(
+    np: Any, values: Any, at: Any, decode: Callable[[Any], list[int]]
+) -> tuple[Any, Any]:
+    """The positions of the postings at `at`, one posting's after another's, and how
+    many each has: sliced from the postings file, or decoded from Whoosh's encoding."""
+    if isinstance(values, FlatPositions):
+        return values.gather(at)
+    found = [decode(values[place]) for place in at.tolist()]
+    counts = np.array([len(each) for each in found], dtype=np.int64)
+    flat = np.fromiter((p for each in found for p in each), dtype=np.int64, count=int(counts.sum()))
+    return flat, counts
 
-    The rule of Whoosh's SpanNear2 matcher for phrases (ordered, minimum distance 1),
-    for spans of single positions.
+
+def in_order(np: Any, positions: list[tuple[Any, Any]], slop: int) -> Any:
+    """Which documents hold the words in order, each within `slop` of the one before:
+    the rule of Whoosh's SpanNear2 matcher for phrases (ordered, minimum distance 1),
+    for spans of single positions. `positions` gives each word's (positions, counts) in
+    the same documents; the answer is those documents' places in that order.
+
+    A span can grow only from its end, so the spans kept are the ends reached so far,
+    each as one number (document * stride + position), sorted: the next word's
+    positions within `slop` after an end are one range of its sorted numbers.
     """
-    if len(positions) == 2:  # the phrase bonus's pairs: one set lookup a position
-        following = set(positions[1])
-        return any(p + gap in following for p in positions[0] for gap in range(1, slop + 1))
-    spans = [(p, p) for p in positions[0]]
-    for following in positions[1:]:
-        joined = set()
-        for start, end in spans:
-            for position in following:
-                if position <= end:
-                    continue  # before the span, or inside it
-                if position > end + slop:
-                    break
-                joined.add((start, position))
-        if not joined:
-            return False
-        spans = sorted(joined)
-    return bool(spans)
+    documents = len(positions[0][1])
+    present = [flat for flat, _ in positions if len(flat)]
+    least = min((int(flat.min()) for flat in present), default=0)
+    stride = slop + 2 + max((int(flat.max()) for flat in present), default=0) - least
+
+    def numbered(flat: Any, counts: Any) -> Any:
+        owners = np.repeat(np.arange(documents, dtype=np.int64), counts)
+        return np.sort(owners * stride + (flat - least))
+
+    ends = np.unique(numbered(*positions[0]))
+    for flat, counts in positions[1:]:
+        following = numbered(flat, counts)
+        low = np.searchsorted(following, ends, "right")
+        high = np.searchsorted(following, ends + slop, "right")
+        ends = np.unique(following[runs(np, low, high - low)])
+        if not len(ends):
+            break
+    return np.unique(ends // stride)

@@ -12,10 +12,13 @@ from dwsearch.app.api import Filters, build, session
 from dwsearch.index import segments
 from dwsearch.index.builder import MergePolicy, build_index
 from dwsearch.index.postings import (
+    MAGIC,
     RANKED_FIELDS,
     SEGMENT_POSTINGS,
+    FlatPositions,
     SegmentPostings,
     postings_from_segment,
+    write_postings,
 )
 from dwsearch.index.schema import build_schema
 from dwsearch.index.segments import SegmentWriter
@@ -25,7 +28,6 @@ from helpers import (
     WHOOSH_ONLY,
     bench_module,
     segment_documents,
-    whoosh_postings,
     written_both_ways,
 )
 
@@ -36,13 +38,28 @@ def documents(tmp_path_factory, seed_text):
 
 
 def _file_postings(arrays, fieldname, text):  # type: ignore[no-untyped-def]
+    """(document, frequency, positions) of each posting, as the file holds them."""
     number = arrays.find(fieldname, text)
     if number is None:
         return None
-    ids, tfs, values = arrays.postings(fieldname, number)
-    return list(
-        zip(ids.tolist(), tfs.tolist(), [values[n] for n in range(len(values))], strict=True)
-    )
+    ids, tfs, positions = arrays.postings(fieldname, number)
+    assert isinstance(positions, FlatPositions)
+    flat, counts = positions.gather(np.arange(len(ids)))
+    ends = np.cumsum(counts).tolist()
+    each = [
+        flat[end - count : end].tolist() for end, count in zip(ends, counts.tolist(), strict=True)
+    ]
+    return list(zip(ids.tolist(), tfs.tolist(), each, strict=True))
+
+
+def _whooshs(reader, fieldname, text):  # type: ignore[no-untyped-def]
+    """The oracle: (document, weight, positions) through Whoosh's public matcher."""
+    matcher = reader.postings(fieldname, text)
+    found = []
+    while matcher.is_active():
+        found.append((matcher.id(), matcher.weight(), matcher.value_as("positions")))
+        matcher.next()
+    return found
 
 
 @pytest.mark.parametrize("per_segment", [10**6, 97])
@@ -64,9 +81,10 @@ def test_the_file_holds_what_whoosh_reads(tmp_path, documents, per_segment, monk
             terms = [t.decode() for t in leaf.lexicon(fieldname)]
             assert terms
             for text in terms:
-                assert _file_postings(arrays, fieldname, text) == whoosh_postings(
-                    leaf, fieldname, text
-                ), (fieldname, text)
+                assert _file_postings(arrays, fieldname, text) == _whooshs(leaf, fieldname, text), (
+                    fieldname,
+                    text,
+                )
                 checked += 1
             assert arrays.find(fieldname, "qqqnotaword") is None
         assert arrays.find("spell", terms[0]) is None  # not a ranked field
@@ -82,32 +100,29 @@ def test_written_from_whooshs_segment_it_is_the_same_file(tmp_path, documents):
     assert (tmp_path / "from-whoosh.bin").read_bytes() == mine.read_bytes()
 
 
-def test_a_file_of_the_first_version_is_still_read_and_the_new_one_is_smaller(
-    tmp_path, documents, monkeypatch
-):
-    """An index built before the arrays were narrowed keeps its fast path: a file with
-    every array at its widest (the first version's layout) is read as it is, the same
-    postings; the file written now holds them in less space."""
-    import dwsearch.index.postings as postings
-
+def test_arrays_take_their_narrowest_types_and_an_earlier_version_is_not_used(tmp_path, documents):
+    """Document numbers in two bytes, frequencies in one, positions in two, where they
+    fit; widened to what they hold where they do not. A file of an earlier version
+    (positions as Whoosh encodes them) is passed over, never misread."""
     ours, _ = written_both_ways(tmp_path, documents)
     (path,) = ours.glob(SEGMENT_POSTINGS.format("*"))
-    with whoosh_index.open_dir(str(ours)).reader() as reader:
-        leaf = next(iter(reader.leaf_readers()))[0]
-        with monkeypatch.context() as old_writer:  # as the first version wrote it
-            old_writer.setattr(postings, "MAGIC", b"dwsearch postings 1\n")
-            old_writer.setattr(postings, "_fits", lambda values, largest: False)
-            assert postings_from_segment(tmp_path / "first.bin", leaf)
-        first = SegmentPostings.open(np, tmp_path / "first.bin")
-        now = SegmentPostings.open(np, path)
-        assert first is not None and now is not None
-        for fieldname in RANKED_FIELDS:
-            for term in list(leaf.lexicon(fieldname))[::7]:
-                text = term.decode()
-                expected = whoosh_postings(leaf, fieldname, text)
-                assert _file_postings(first, fieldname, text) == expected
-                assert _file_postings(now, fieldname, text) == expected
-    assert path.stat().st_size < 0.8 * (tmp_path / "first.bin").stat().st_size
+    arrays = SegmentPostings.open(np, path)
+    assert arrays is not None
+    for fieldname in RANKED_FIELDS:
+        views = arrays.fields[fieldname]
+        assert (views["ids"].dtype, views["tfs"].dtype) == (np.uint16, np.uint8)
+        assert views["positions"].dtype == np.int16
+    wide = tmp_path / "wide.bin"
+    far = 70_000  # a position past two bytes, a frequency past one
+    assert write_postings(wide, [("text", [(b"word", [3], [300.0], [*range(299), far])])])
+    opened = SegmentPostings.open(np, wide)
+    assert opened is not None
+    assert _file_postings(opened, "text", "word") == [(3, 300, [*range(299), far])]
+    assert opened.fields["text"]["positions"].dtype == np.int32
+    data = bytearray(path.read_bytes())
+    data[: len(MAGIC)] = b"dwsearch postings 2\n"  # its checksum still whole
+    path.write_bytes(bytes(data))
+    assert SegmentPostings.open(np, path) is None
 
 
 @pytest.mark.parametrize(
@@ -163,7 +178,7 @@ def test_every_live_segment_has_its_file_and_no_other(updated):
                 np, folder / SEGMENT_POSTINGS.format(leaf.segment().segment_id())
             )
             text = next(iter(leaf.lexicon("text"))).decode()
-            assert _file_postings(arrays, "text", text) == whoosh_postings(leaf, "text", text)
+            assert _file_postings(arrays, "text", text) == _whooshs(leaf, "text", text)
 
 
 def test_ranking_is_the_same_with_and_without_the_files(updated, monkeypatch):

@@ -341,40 +341,48 @@ def segment_reader(writer: Any, segment: Any) -> Iterator[Any]:
 
 
 # ------------------------------------------------------------------- indexing a field
-Indexer = Callable[[Any], Iterable[tuple[bytes, int, float, bytes]]]
+# What indexing a field's value gives: (term, frequency, weight, encoded value, the
+# positions where the field keeps them and they are known without decoding, else None).
+Posting = tuple[bytes, int, float, bytes, "list[int] | None"]
+Indexer = Callable[[Any], Iterable[Posting]]
 PositionsIndexer = Callable[[Any], "Callable[[str], dict[str, list[int]]] | None"]
 CountsIndexer = Callable[[Any], "Callable[[str], dict[str, int]] | None"]
 
 
 def field_indexer(field: Any, positions: PositionsIndexer, counts: CountsIndexer) -> Indexer:
-    """The field's (term, frequency, weight, encoded value)s, as `field.index` gives.
+    """The field's (term, frequency, weight, encoded value, positions)s, as `field.index`
+    gives the first four.
 
     For dwsearch's own analyzers the terms come from the analysis module's indexers
     (`positions` and `counts` give them for an analyzer they know), without a token
     object per word; the encoding is Whoosh's format's.
     """
     form, analyzer = field.format, field.analyzer
+
+    def whooshs(value: Any) -> list[Posting]:
+        return [(*posting, None) for posting in field.index(value)]
+
     if form.field_boost != 1.0:
-        return field.index
+        return whooshs
     if type(form) is formats.Positions and (by_word := positions(analyzer)):
         encode = form.encode
 
-        def by_positions(value: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
+        def by_positions(value: Any) -> Iterable[Posting]:
             if not isinstance(value, str):
-                return field.index(value)
+                return whooshs(value)
             return [
-                (term.encode(), len(places), float(len(places)), encode(places))
+                (term.encode(), len(places), float(len(places)), encode(places), places)
                 for term, places in by_word(value).items()
             ]
 
         return by_positions
     if type(form) is formats.Frequency and (counted := counts(analyzer)):
 
-        def by_counts(value: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
+        def by_counts(value: Any) -> Iterable[Posting]:
             if not isinstance(value, str):
-                return field.index(value)
+                return whooshs(value)
             return [
-                (term.encode(), count, float(count), pack_uint(count))
+                (term.encode(), count, float(count), pack_uint(count), None)
                 for term, count in counted(value).items()
             ]
 
@@ -382,13 +390,13 @@ def field_indexer(field: Any, positions: PositionsIndexer, counts: CountsIndexer
     plain_id = type(field) is whoosh_fields.ID and type(analyzer) is IDTokenizer
     if plain_id and type(form) is formats.Existence:
 
-        def whole(value: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
+        def whole(value: Any) -> Iterable[Posting]:
             if not isinstance(value, str):
-                return field.index(value)
-            return [(value.encode(), 1, 1.0, b"")]  # an ID is one term, however it reads
+                return whooshs(value)
+            return [(value.encode(), 1, 1.0, b"", None)]  # an ID is one term, however it reads
 
         return whole
-    return field.index
+    return whooshs
 
 
 # ------------------------------------------------------------------- columns and tables
