@@ -38,7 +38,10 @@ def explain_hits(
             if matcher.id() < docnum:
                 matcher.skip_to(docnum)
             if matcher.is_active() and matcher.id() == docnum:
-                count = round(matcher.weight()) if kind in ("word", "read as") else 0
+                # A boosted term's matcher multiplies its weight by the boost (a title
+                # word once, ×1.5, weighs 1.5): the count is the weight without it.
+                boost = leaf.boost or 1.0
+                count = round(matcher.weight() / boost) if kind in ("word", "read as") else 0
                 share = Share(
                     kind, fieldname, words, term, round(matcher.score(), 4), leaf.boost, count
                 )

@@ -12,7 +12,7 @@ import pytest
 
 from dwsearch.app.api import build, session
 from dwsearch.search.settings import SearchOptions, SearchSettings
-from helpers import BULK_ALWAYS, WHOOSH_ONLY, bench_module
+from helpers import BULK_ALWAYS, WHOOSH_ONLY, bench_module, run_cli, write
 
 pytestmark = pytest.mark.slow
 
@@ -71,3 +71,41 @@ def test_the_shares_add_up_to_the_score(index, threshold, typed):
         assert shares and all(share > 0 for share in shares)
         # four decimals a share
         assert sum(shares) == pytest.approx(hit.score, abs=1e-4 * len(shares) + 1e-6), hit.id
+
+
+# Each page's title and its one paragraph, and how often each holds the word searched:
+# the counts --explain must say are read off the text written here, not from the index.
+COUNTED = {
+    "once-title-three-text": ("Quokka census", "A quokka here, a quokka there, one more quokka."),
+    "twice-title-once-text": ("Quokka and quokka", "Only one quokka was seen on the island."),
+    "once-title-no-text": ("The quokka report", "Nothing else of note was found this year."),
+}
+SAID = {1: "once", 2: "twice"}
+
+
+@pytest.mark.parametrize("threshold", [WHOOSH_ONLY, BULK_ALWAYS], ids=["whoosh", "bulk"])
+def test_explain_counts_each_field_as_the_page_holds_it(tmp_path, threshold):
+    """A word once in the title is "once in the title (×1.5)", not twice: the count is
+    the word's, whatever weight its field has."""
+    for name, (title, text) in COUNTED.items():
+        write(tmp_path / "pages" / f"{name}.txt", f"{title}\n\n{text}\n")
+    build([tmp_path / "pages"], index=tmp_path / "index")
+    result = run_cli("search", "quokka", "--explain", "--index", str(tmp_path / "index"))
+    assert result.exit_code == 0, result.stderr
+    with session(tmp_path / "index", settings=SearchSettings(bulk_from_docs=threshold)) as s:
+        hits = s.search("quokka", None, SearchOptions(limit=10, explain=True)).hits
+    assert len(hits) == len(COUNTED)
+    for hit in hits:
+        title, text = COUNTED[hit.chunk.source.removesuffix(".txt")]
+        expected = {
+            field: written.lower().count("quokka")
+            for field, written in (("title", title), ("text", text))
+            if "quokka" in written.lower()
+        }
+        assert {share.field: share.count for share in hit.explanation} == expected, title
+        places = [
+            f"{SAID.get(count, f'{count} times')} in the {field}"
+            + (" (×1.5)" if field == "title" else "")
+            for field, count in expected.items()
+        ]
+        assert f"quokka: {' and '.join(places)}: " in result.stdout, (title, result.stdout)
