@@ -16,8 +16,10 @@ Terms are found by a 64-bit hash of their bytes, in a sorted array. Each array t
 narrowest type its values fit: document numbers two bytes where the segment has fewer
 than 65,536 documents, frequencies one where no word is said 256 times in a chunk,
 positions two where no chunk is 65,536 words long. A posting's positions are as many as
-its frequency, so where they start is a running sum of the frequencies, not stored: a
-posting costs about six bytes, where Whoosh's pickled positions alone took thirteen.
+its frequency, one posting's after another's through the whole field, so where they
+start is a running sum of the frequencies; the sum is kept at every 32nd posting
+(`marks`), and a reader adds at most 31 frequencies to it. A posting costs about six
+bytes, where Whoosh's pickled positions alone took thirteen.
 A file of an earlier version (the positions as Whoosh encodes them) belongs to an index
 of an earlier schema, which is rebuilt; like a file whose checksum fails, it is not
 used: a damaged byte there never becomes a wrong answer or a crash, only a slower
@@ -56,7 +58,7 @@ _ARRAYS = (  # name, typecode at its widest: the order they are written in
     ("starts", "Q"),
     ("ids", "i"),
     ("tfs", "f"),
-    ("position_starts", "Q"),
+    ("marks", "Q"),
     ("positions", "i"),  # signed: a word an alias stands for may be placed before 0
 )
 # An array's narrower types, narrowest first, each with the least and the largest
@@ -65,7 +67,7 @@ _NARROWER = {
     "starts": (("I", 0, 2**32 - 1),),
     "ids": (("H", 0, 2**16 - 1),),
     "tfs": (("B", 0, 2**8 - 1), ("H", 0, 2**16 - 1)),
-    "position_starts": (("I", 0, 2**32 - 1),),
+    "marks": (("I", 0, 2**32 - 1),),
     "positions": (("h", -(2**15), 2**15 - 1),),
 }
 
@@ -101,7 +103,6 @@ def write_postings(path: Path, fields: Iterable[tuple[str, Iterable[TermPostings
         )
         built = {name: array(code) for name, code in _ARRAYS}
         built["starts"].append(0)
-        built["position_starts"].append(0)
         previous = None
         for hashed, ids, tfs, positions in entries:
             if hashed == previous:
@@ -112,11 +113,11 @@ def write_postings(path: Path, fields: Iterable[tuple[str, Iterable[TermPostings
             _extend(built["tfs"], tfs)
             built["starts"].append(len(built["ids"]))
             _extend(built["positions"], positions)
-            built["position_starts"].append(len(built["positions"]))
         counts = array("I", map(int, built["tfs"]))
         if array("f", counts) != built["tfs"] or sum(counts) != len(built["positions"]):
             return False
         built["tfs"] = counts
+        built["marks"] = _marks(counts)
         types = {}
         for name, narrower in _NARROWER.items():
             if name not in built:
@@ -146,6 +147,21 @@ def write_postings(path: Path, fields: Iterable[tuple[str, Iterable[TermPostings
         checksum = zlib.crc32(data, checksum)
     write_new_bytes(path, [MAGIC + struct.pack("<I", checksum), *rest])
     return True
+
+
+MARK_EVERY = 32  # postings between two kept sums of frequencies
+# Up to this many postings' positions are read one posting at a time (see `gather`).
+FEW_POSTINGS = 48
+
+
+def _marks(counts: array[int]) -> array[int]:
+    """The running sum of the frequencies before every MARK_EVERY-th posting."""
+    marks = array("Q")
+    total = 0
+    for first in range(0, len(counts), MARK_EVERY):
+        marks.append(total)
+        total += sum(counts[first : first + MARK_EVERY])
+    return marks
 
 
 def _fits(values: array[Any], least: int, largest: int) -> bool:
@@ -228,7 +244,7 @@ class SegmentPostings:
                 "starts": found["terms"] + 1,
                 "ids": found["postings"],
                 "tfs": found["postings"],
-                "position_starts": found["terms"] + 1,
+                "marks": -(-found["postings"] // MARK_EVERY),
                 "positions": found["positions"],
             }
             for name, widest in _ARRAYS:
@@ -284,37 +300,57 @@ class SegmentPostings:
         views = self.fields[fieldname]
         start, end = int(views["starts"][number]), int(views["starts"][number + 1])
         ids, tfs = views["ids"][start:end], views["tfs"][start:end]
-        first = int(views["position_starts"][number])
-        last = int(views["position_starts"][number + 1])
-        return ids, tfs, FlatPositions(self.np, views["positions"][first:last], tfs)
+        return ids, tfs, FlatPositions(self.np, views, start, end)
 
 
 class FlatPositions:
-    """A posting list's positions, one posting's after another's; each posting has as
-    many as its frequency."""
+    """A posting list's positions: each posting has as many as its frequency, one
+    posting's after another's through the field's arrays (`views`)."""
 
-    def __init__(self, np: Any, flat: Any, counts: Any) -> None:
+    def __init__(self, np: Any, views: dict[str, Any], start: int, end: int) -> None:
         self.np = np
-        self.flat = flat
-        self.counts = counts
-        self._ends: Any = None
+        self.views = views
+        self.start = start
+        self.end = end
 
     def __len__(self) -> int:
-        return len(self.counts)
-
-    @property
-    def nbytes(self) -> int:
-        return 0 if self._ends is None else int(self._ends.nbytes)
+        return self.end - self.start
 
     def gather(self, at: Any) -> tuple[Any, Any]:
         """The positions of the postings at `at` (an array of places in the list), one
         after another, and how many each has."""
         np = self.np
-        if self._ends is None:
-            self._ends = np.cumsum(self.counts, dtype=np.int64)
-        counts = self.counts[at].astype(np.int64)
-        starts = self._ends[at] - counts
-        return self.flat[runs(np, starts, counts)].astype(np.int64), counts
+        if len(at) <= FEW_POSTINGS:
+            return self._gather_few(at.tolist())
+        tfs, marks = self.views["tfs"], self.views["marks"]
+        postings = self.start + np.asarray(at, dtype=np.int64)
+        counts = tfs[postings].astype(np.int64)
+        # Where each posting's positions start: the mark before it, and the frequencies
+        # of the postings between the mark and it.
+        marked = postings - postings % MARK_EVERY
+        between = postings - marked
+        before = tfs[runs(np, marked, between)].astype(np.int64)
+        sums = np.concatenate(([0], np.cumsum(before)))
+        ends = np.cumsum(between)
+        starts = marks[postings // MARK_EVERY].astype(np.int64) + sums[ends] - sums[ends - between]
+        return self.views["positions"][runs(np, starts, counts)].astype(np.int64), counts
+
+    def _gather_few(self, at: list[int]) -> tuple[Any, Any]:
+        """`gather` a posting at a time: for the few candidates a segment holds (the
+        phrase bonus's), cheaper than numpy's thirty calls."""
+        tfs, marks = self.views["tfs"].data, self.views["marks"].data
+        positions = self.views["positions"].data
+        found: list[int] = []
+        counts = []
+        for place in at:
+            posting = self.start + place
+            marked = posting - posting % MARK_EVERY
+            start = int(marks[posting // MARK_EVERY] + sum(tfs[marked:posting]))
+            count = int(tfs[posting])
+            found.extend(positions[start : start + count])
+            counts.append(count)
+        np = self.np
+        return np.array(found, dtype=np.int64), np.array(counts, dtype=np.int64)
 
 
 def runs(np: Any, starts: Any, counts: Any) -> Any:

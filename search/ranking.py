@@ -58,12 +58,7 @@ class Postings(NamedTuple):
 
     @property
     def nbytes(self) -> int:
-        if isinstance(self.values, list):
-            decoded = _VALUE_BYTES * len(self.values)
-        elif isinstance(self.values, FlatPositions):
-            decoded = 8 * len(self.values)  # where each posting's positions end, once read
-        else:
-            decoded = 0
+        decoded = _VALUE_BYTES * len(self.values) if isinstance(self.values, list) else 0
         return int(self.ids.nbytes + self.tfs.nbytes) + decoded
 
 
@@ -315,7 +310,8 @@ class BulkRanker:
         searcher = self.searcher
         fieldname = phrase.fieldname
         decode = position_decoder(searcher.schema[fieldname])
-        found_docs, found_scores = [], []
+        # Each segment's candidates holding every word, and each word's postings there.
+        held = []
         for segment, (leaf, offset) in enumerate(searcher.leaf_searchers()):
             reader = leaf.reader()
             local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
@@ -330,21 +326,35 @@ class BulkRanker:
                 holds = ids[at] == local if len(ids) else np.zeros(len(local), dtype=bool)
                 local = local[holds]
                 places = [p[holds] for p in places] + [at[holds]]
-            if not len(local):
-                continue
-            positions = [
+            if len(local):
+                held.append((segment, reader, offset, local, places))
+        if not held:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        # Their positions, word by word, every segment's candidates in one match.
+        positions = []
+        for number, word in enumerate(phrase.words):
+            found = [
                 _positions_at(
-                    np, self._postings(segment, reader, fieldname, word).values, at, decode
+                    np,
+                    self._postings(segment, reader, fieldname, word).values,
+                    places[number],
+                    decode,
                 )
-                for word, at in zip(phrase.words, places, strict=True)
+                for segment, reader, _, _, places in held
             ]
-            matched = in_order(np, positions, phrase.slop)
-            if not len(matched):
+            positions.append(tuple(np.concatenate(part) for part in zip(*found, strict=True)))
+        matched = in_order(np, positions, phrase.slop)
+        found_docs, found_scores = [], []
+        first = 0
+        for segment, reader, offset, local, places in held:
+            mine = matched[(matched >= first) & (matched < first + len(local))] - first
+            first += len(local)
+            if not len(mine):
                 continue
-            total = np.zeros(len(matched))
+            total = np.zeros(len(mine))
             for word, at in zip(phrase.words, places, strict=True):
-                total += self._impacts(segment, reader, fieldname, word)[at[matched]]
-            found_docs.append(local[matched] + offset)
+                total += self._impacts(segment, reader, fieldname, word)[at[mine]]
+            found_docs.append(local[mine] + offset)
             found_scores.append(total)
         if not found_docs:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
