@@ -286,7 +286,7 @@ def chunk_blocks(
 
     types = (d.type for d in builder.drafts)
     kind = told_kind or kinds.from_layout(types, profile.labelled) or kinds.default
-    page_date = _page_date(profile, facts.date)
+    page_date = profile.date or facts.date
     inherited = page_date if kinds.is_dated(kind) else None
     one_subject = kinds.is_one_subject(kind)
     drafts = _fold_hollow_profile(builder.drafts, profile.labelled, one_subject)
@@ -328,18 +328,6 @@ class _Profile:
     labelled: bool = False  # "Acronym:", "Address:"…: an actor's page
     date: DateSpan | None = None
     date_pieces: list[Piece] = field(default_factory=list)
-    date_is_coarse: bool = False  # the date line named only a month or a year
-
-
-def _page_date(profile: _Profile, published: DateSpan | None) -> DateSpan | None:
-    """The page's date line's date, or the publication date its markup gives: the latter
-    when the line names only the month or the year that the published day falls in."""
-    line = profile.date
-    if line is None or (
-        profile.date_is_coarse and published and line.start <= published.start <= line.end
-    ):
-        return published
-    return line
 
 
 def _month_or_year_line(block: Block) -> Block | None:
@@ -369,8 +357,6 @@ def _take_profile(blocks: list[Block], takes_page_date: bool) -> _Profile:
         coarse = _month_or_year_line(block)
         if coarse is not None:
             block = blocks[0] = coarse
-            if takes_page_date and profile.date is None:
-                profile.date_is_coarse = True
         if block.kind == "address":
             profile.pieces.extend(block.pieces)
             blocks.pop(0)
