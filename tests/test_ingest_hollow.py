@@ -210,7 +210,8 @@ def test_a_month_or_a_year_under_the_title_dates_the_page_and_is_no_chunk(
     ("name", "text"),
     [
         ("list.txt", "Budget history\n\n2015\n2016\n2017\n\n{}\n"),
-        ("later.txt", "Budget history\n\n{}\n\n2015\n\nThe budget was cut.\n"),
+        ("later.txt", "Budget history\n\n{}\n\n2015\n\nThe budget was cut in 2019.\n"),
+        ("later-month.txt", "Budget history\n\n{}\n\nNov 2015\n\nThe budget was cut.\n"),
         ("cells.html", "<h1>Budget history</h1><table><tr><td>2015</td></tr></table><p>{}</p>"),
         ("items.html", "<h1>Budget history</h1><ul><li>2015</li><li>2016</li></ul><p>{}</p>"),
         ("later.html", "<h1>Budget history</h1><p>{}</p><p>November 2015</p><p>The budget.</p>"),
@@ -218,9 +219,17 @@ def test_a_month_or_a_year_under_the_title_dates_the_page_and_is_no_chunk(
 )
 def test_a_lone_year_or_month_in_the_content_dates_nothing(tmp_path, name, text):
     """Only the place of a page's date line makes a year or a month a date: in a list, a
-    table or between paragraphs, "2015" is content."""
+    table or between paragraphs, "2015" is content, and each chunk is about the years
+    its own words name."""
     paragraph = "The assembly revised the budget of the programme every year."
     chunks = _chunks(write(tmp_path / name, text.format(paragraph)))
     assert all(c["date"] == "" for c in chunks)
     assert [c["years"] for c in chunks if paragraph in c["text"]] == [[]]
-    assert "2015" in _held(chunks)
+    for chunk in chunks:
+        named = {
+            int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", f"{chunk['title']} {chunk['text']}")
+        }
+        assert set(chunk["years"]) == named, (chunk["title"], chunk["text"], chunk["years"])
+    # Kept as content: in a chunk's words, or as a heading ("Nov 2015" between paragraphs).
+    assert paragraph in _held(chunks)
+    assert any("2015" in f"{c['section']} {c['title']} {c['text']}" for c in chunks)
