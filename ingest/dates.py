@@ -1,6 +1,10 @@
 """The dates a page gives: date lines, `<time datetime>`, its publication date; and the
 years a chunk is about.
 
+A page's own date line, under its title, may name only a month or a year ("November
+2015", "2015"): it then stands for every day of that month or year, as an item dated by
+a year alone covers the whole year.
+
 A line is first matched against a pattern built from `dates.toml` (month names, day and
 year in either order, ISO and numeric forms), which costs one regular-expression match
 and, on a match, says where each date stands; each date found is then read by
@@ -10,6 +14,7 @@ dateparser was measured too: 0.8 ms a date and 3.6 ms a range line, 0.35 s to lo
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,6 +37,11 @@ class DateSpan(NamedTuple):
     end: str = ""  # the last day of a range; empty for a single day
 
     @property
+    def whole_years(self) -> bool:
+        """1 January to 31 December: what the years alone say, with no day to add."""
+        return self.start.endswith("-01-01") and self.end.endswith("-12-31")
+
+    @property
     def years(self) -> tuple[int, ...]:
         first = int(self.start[:4])
         last = int(self.end[:4]) if self.end else first
@@ -43,6 +53,7 @@ class DateRules:
     """What `dates.toml` says a date line and a founding year look like."""
 
     candidate: re.Pattern[str]  # the start of a line that may be a date line
+    month_or_year: re.Pattern[str]  # a whole line naming a month or a year alone
     label: re.Pattern[str]  # a label before a date line's date ("Published on:")
     openings: frozenset[str]  # how such a line can start: a month's or weekday's 3 letters
     max_chars: int
@@ -73,10 +84,12 @@ def date_rules() -> DateRules:
         r"\d{1,2}[./]\d{1,2}[./]\d{4}",  # 17.11.2015
     )
     candidate = re.compile(rf"\s*{weekday}(?P<date>{'|'.join(forms)})(?![\d])", re.IGNORECASE)
+    coarse = "|".join(f.replace("{month}", month) for f in data["month_or_year_forms"])
     cues = _alternatives(data["founding_cues"]).replace(r"\ ", r"\s+")
     labels = _alternatives(data["labels"]).replace(r"\ ", r"\s+")
     return DateRules(
         candidate=candidate,
+        month_or_year=re.compile(rf"(?:{coarse})\.?", re.IGNORECASE),
         label=re.compile(rf"\s*(?:{labels})(?:\s+on)?\s*:?\s+", re.IGNORECASE),
         openings=frozenset(w[:3] for w in (*data["months"], *data["weekdays"])),
         max_chars=int(data["max_chars"]),
@@ -193,6 +206,36 @@ def _without_connectors(text: str, rules: DateRules) -> str:
     while words and words[0].lower() in rules.connectors:
         words.pop(0)
     return " ".join(words)
+
+
+@lru_cache(maxsize=1024)
+def month_or_year_span(line: str) -> DateSpan | None:
+    """The days of the month or the year a line names alone, after a label if any:
+    `"November 2015"` → `DateSpan("2015-11-01", "2015-11-30")`, `"2015"` → the whole of
+    2015; None for any other line, a day's date line included.
+
+    Ask it only of a line where a page's date line stands: elsewhere "2015" is content.
+    """
+    rules = date_rules()
+    line = _without_label(squeeze(line), rules)
+    if len(line) > rules.max_chars or not rules.month_or_year.fullmatch(line):
+        return None
+    from dateutil import parser  # declared heavy (12 ms): only when a page has a date
+
+    try:
+        # The parts the line lacks come from the defaults: where they differ, it lacked them.
+        first, second = (parser.parse(line, dayfirst=True, default=d) for d in _DEFAULTS)
+    except (ValueError, OverflowError):
+        return None
+    year = first.year
+    if second.year != year or first.day == second.day or not YEAR_MIN <= year <= YEAR_MAX:
+        return None  # a day given, or no year: not a month or a year alone
+    if first.month != second.month:
+        return DateSpan(date(year, 1, 1).isoformat(), date(year, 12, 31).isoformat())
+    last = calendar.monthrange(year, first.month)[1]
+    return DateSpan(
+        date(year, first.month, 1).isoformat(), date(year, first.month, last).isoformat()
+    )
 
 
 def iso_day(value: str) -> str | None:

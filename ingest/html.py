@@ -45,6 +45,7 @@ BLOCK_TAGS = frozenset({
     "p", "pre", "section", "table", "td", "th", "tr", "ul",
 })  # fmt: skip
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_CELLS = ("td", "th")
 # An element's attributes past this many are dropped before htmldate and trafilatura
 # parse the page: the tree lxml builds for them costs the square of an element's
 # attributes (40,000 on one tag: 1.3 s; 200,000: minutes), where BeautifulSoup, fed by
@@ -397,7 +398,11 @@ def _blocks(root: Tag) -> list[Block]:
         else:
             date, is_date_line = _date_of(text, found.times)
             kind = "date" if is_date_line else "text"
-        blocks.append(Block(kind, [piece], date=date))
+        # Only a text block may be taken for a date line; a cell never is.
+        in_table = kind == "text" and (
+            owner.name in _CELLS or owner.find_parent(_CELLS) is not None
+        )
+        blocks.append(Block(kind, [piece], date=date, in_table=in_table))
     return blocks
 
 

@@ -15,7 +15,7 @@ from typing import Literal
 
 from .chunk import Chunk, Lines
 from .datafiles import load_toml, package_data
-from .dates import DateSpan, prose_years
+from .dates import DateSpan, month_or_year_span, prose_years
 from .kinds import kind_rules
 from .taxonomy import Taxonomy
 from .text import mentioned_years, slugify, split_trailing_year, squeeze
@@ -44,6 +44,8 @@ class Block:
     tentative: bool = False
     # A date line's date; or an item's or a paragraph's own (an HTML `<time>` in it).
     date: DateSpan | None = None
+    # An HTML table's cell: one value among others, never the page's date line.
+    in_table: bool = False
 
 
 @dataclass(frozen=True)
@@ -328,12 +330,33 @@ class _Profile:
     date_pieces: list[Piece] = field(default_factory=list)
 
 
+def _month_or_year_line(block: Block) -> Block | None:
+    """A block that is only a month or a year ("November 2015", "2015") as a date line.
+    Asked only of the blocks between a page's title and its content."""
+    if block.kind not in ("text", "heading") or len(block.pieces) != 1:
+        return None
+    if block.date or block.in_table:
+        return None
+    if block.kind == "heading" and not block.tentative:
+        return None
+    span = month_or_year_span(block.pieces[0].text)
+    return Block("date", block.pieces, date=span) if span else None
+
+
 def _take_profile(blocks: list[Block], takes_page_date: bool) -> _Profile:
-    """Take the profile's blocks (and lines) off the front of `blocks`."""
+    """Take the profile's blocks (and lines) off the front of `blocks`.
+
+    A line naming a month or a year alone is a date line here, and only here: the page's
+    own. It is left at the front for the paragraph after it when the page's kind takes
+    no page date, as a day's date line is.
+    """
     rules = page_rules()
     profile = _Profile()
     while blocks:
         block = blocks[0]
+        coarse = _month_or_year_line(block)
+        if coarse is not None:
+            block = blocks[0] = coarse
         if block.kind == "address":
             profile.pieces.extend(block.pieces)
             blocks.pop(0)
@@ -397,6 +420,8 @@ def _chunks(
         date = draft.date or page_date
         if date is not None:
             years = date.years  # a dated chunk is about its date
+            if date.whole_years:
+                date = None  # a year alone: its years say it, as "(2015)" does an item's
         elif draft.role == "profile":
             years = ()  # a name, an address, a founding year: not what the page is about
         else:

@@ -91,6 +91,42 @@ def test_lines_that_are_not_date_lines(line):
     assert dates.date_line_span(line) is None
 
 
+@pytest.mark.parametrize(
+    ("line", "span"),
+    [
+        ("November 2015", ("2015-11-01", "2015-11-30")),
+        ("Nov. 2015", ("2015-11-01", "2015-11-30")),
+        ("Sept 2019", ("2019-09-01", "2019-09-30")),
+        ("Feb 2016", ("2016-02-01", "2016-02-29")),
+        ("2015-02", ("2015-02-01", "2015-02-28")),
+        ("December, 2017", ("2017-12-01", "2017-12-31")),
+        ("Date: May 2018", ("2018-05-01", "2018-05-31")),
+        ("Published on 2015", ("2015-01-01", "2015-12-31")),
+        ("2015", ("2015-01-01", "2015-12-31")),
+    ],
+)
+def test_a_month_or_a_year_alone_covers_its_days(line, span):
+    assert dates.month_or_year_span(line) == span
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "17 Nov 2015",  # a day: a date line of its own kind
+        "May",
+        "1865",  # not a year the site writes about
+        "2015-13",
+        "2015 2016",
+        "2015/16",
+        "Storytellers (2018)",
+        "Resolution 101/2014",
+        "November 2015 saw the delegates meet in Geneva",
+    ],
+)
+def test_lines_that_name_no_month_or_year_alone(line):
+    assert dates.month_or_year_span(line) is None
+
+
 def test_a_range_over_new_year_is_about_both_years():
     chunks = chunk_text("Forum\n\n28 Dec 2017 to 3 Jan 2018\n\nA forum.\n", "f.txt")
     assert chunks[-1].years == (2017, 2018)

@@ -7,6 +7,7 @@ Pages are read through `dwsearch chunks --json`. The oracle reads the sources it
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 from pathlib import Path
@@ -22,11 +23,15 @@ from helpers import FIXTURES, SEED_NAME, run_cli, write
 PAGES = sorted((FIXTURES / "pages").glob("*.html"))
 OBSERVATORY = Path(__file__).parent / "relevance" / "observatory" / "pages"
 SEED_HTML = FIXTURES / "international-telecommunication-union.html"
+# The months as the standard library names them, in full and in three letters.
+_MONTH = "|".join(calendar.month_name[1:] + calendar.month_abbr[1:])
 # A date line under a title, as the fixtures write them ("16 Dec 2015", "Published on
-# 27 April 2016", "18 Dec 2017 to 21 Dec 2017 Geneva", "7 Jun 2017 09:00h").
+# 27 April 2016", "18 Dec 2017 to 21 Dec 2017 Geneva", "7 Jun 2017 09:00h"), or naming
+# a month or a year alone ("Nov 2015", "Published: November 2015", "2015-11", "2015").
 DATE_LINE = re.compile(
-    r"(published on )?\d{1,2} [A-Z][a-z]+ \d{4}( to \d{1,2} [A-Z][a-z]+ \d{4})?"
-    r"( \d{2}:\d{2}h)?( [A-Z][a-z]+)?",
+    r"((published|posted|dated|date)( on)?:? )?"
+    r"(\d{1,2} [A-Z][a-z]+ \d{4}( to \d{1,2} [A-Z][a-z]+ \d{4})?( \d{2}:\d{2}h)?( [A-Z][a-z]+)?"
+    rf"|(({_MONTH})\.? )?\d{{4}}|\d{{4}}-\d{{2}})",
     re.IGNORECASE,
 )
 
@@ -157,3 +162,74 @@ def test_a_labelled_date_line_dates_the_page_and_is_no_chunk(tmp_path, label, su
     assert len(chunks) == len(paragraphs)
     assert [c["date"] for c in chunks] == ["2019-01-15"] * len(paragraphs)
     assert all(paragraph in _held(chunks) for paragraph in paragraphs)
+
+
+TALKS = [
+    "Delegates in Geneva weighed how the names and numbers of the internet are governed.",
+    "A second session heard regulators on spectrum for broadband in rural areas.",
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "date", "date_end", "years"),
+    [
+        # A month covers its first to its last day; a year alone is the chunk's years,
+        # as an item's "(2015)" is, which a search takes as 1 January to 31 December.
+        ("2015", "", "", [2015]),
+        ("Nov 2015", "2015-11-01", "2015-11-30", [2015]),
+        ("November 2015", "2015-11-01", "2015-11-30", [2015]),
+        ("Published: November 2015", "2015-11-01", "2015-11-30", [2015]),
+        ("Posted on 2016", "", "", [2016]),
+        ("2016-02", "2016-02-01", "2016-02-29", [2016]),
+    ],
+)
+@pytest.mark.parametrize("form", ["{}.txt", "<time>{}</time>", "<p>{}</p>"])
+def test_a_month_or_a_year_under_the_title_dates_the_page_and_is_no_chunk(
+    tmp_path, line, date, date_end, years, form
+):
+    """Issue 22: "2015" under a title was a hollow chunk, "Nov 2015" a section heading
+    and the page undated, `<time>May 2018</time>` a chunk of its own."""
+    title = "Internet governance talks"
+    if form.endswith(".txt"):
+        page = write(tmp_path / "talks.txt", "\n\n".join([title, line, *TALKS]) + "\n")
+    else:
+        body = form.format(line) + "".join(f"<p>{p}</p>" for p in TALKS)
+        page = write(tmp_path / "talks.html", f"<html><body><h1>{title}</h1>{body}</body></html>")
+    chunks = _chunks(page)
+    assert not any(_is_hollow(c, chunks) for c in chunks), [c["text"] for c in chunks]
+    assert len(chunks) == len(TALKS)
+    held = _held(chunks)
+    assert all(text in held for text in [line, *TALKS])
+    assert [c["title"] for c in chunks if TALKS[0] in c["text"]] == [title]
+    assert [(c["date"], c["date_end"], c["years"]) for c in chunks] == [
+        (date, date_end, years)
+    ] * len(TALKS)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("list.txt", "Budget history\n\n2015\n2016\n2017\n\n{}\n"),
+        ("later.txt", "Budget history\n\n{}\n\n2015\n\nThe budget was cut in 2019.\n"),
+        ("later-month.txt", "Budget history\n\n{}\n\nNov 2015\n\nThe budget was cut.\n"),
+        ("cells.html", "<h1>Budget history</h1><table><tr><td>2015</td></tr></table><p>{}</p>"),
+        ("items.html", "<h1>Budget history</h1><ul><li>2015</li><li>2016</li></ul><p>{}</p>"),
+        ("later.html", "<h1>Budget history</h1><p>{}</p><p>November 2015</p><p>The budget.</p>"),
+    ],
+)
+def test_a_lone_year_or_month_in_the_content_dates_nothing(tmp_path, name, text):
+    """Only the place of a page's date line makes a year or a month a date: in a list, a
+    table or between paragraphs, "2015" is content, and each chunk is about the years
+    its own words name."""
+    paragraph = "The assembly revised the budget of the programme every year."
+    chunks = _chunks(write(tmp_path / name, text.format(paragraph)))
+    assert all(c["date"] == "" for c in chunks)
+    assert [c["years"] for c in chunks if paragraph in c["text"]] == [[]]
+    for chunk in chunks:
+        named = {
+            int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", f"{chunk['title']} {chunk['text']}")
+        }
+        assert set(chunk["years"]) == named, (chunk["title"], chunk["text"], chunk["years"])
+    # Kept as content: in a chunk's words, or as a heading ("Nov 2015" between paragraphs).
+    assert paragraph in _held(chunks)
+    assert any("2015" in f"{c['section']} {c['title']} {c['text']}" for c in chunks)
