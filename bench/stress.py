@@ -514,8 +514,8 @@ def large_segment_damage(
     part = Part()
     corpus = work / "large-pages"
     if not corpus.exists():
-        # Two pages a file: a segment over 4 MiB, from files few enough for one process.
-        write_pages(corpus, pages, per_file=2)
+        # Four pages a file: a segment over 4 MiB, from files few enough for one process.
+        write_pages(corpus, pages, per_file=4)
     reference = work / "large-reference"
     if not (reference / "CURRENT").exists():
         api.build([corpus], index=reference)

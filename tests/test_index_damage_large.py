@@ -32,9 +32,9 @@ finally:
     sys.path.remove(str(BENCH))
 
 LARGE = 4 * 2**20  # the size above which opening checked no checksum
-# One segment (a serial build) of about 13,000 chunks, 5 MB: two pages a file.
+# One segment (a serial build) of about 26,000 chunks, 5.5 MB: four pages a file.
 PAGES = 150
-PER_FILE = 2
+PER_FILE = 4
 QUERIES = [
     ["spectrum"],
     ["privacy", "--type", "event_report"],
