@@ -285,14 +285,18 @@ def read_manifest(generation: Path) -> Manifest:
 
 def write_sources(generation: Path, sources: dict[str, dict[str, Any]]) -> None:
     """Each page file's entry: its root, name, content hash and chunk count."""
-    write_new(generation / SOURCES, json.dumps(sources, ensure_ascii=False, sort_keys=True))
+    import msgspec.json  # declared deferred: a build's, not a search's
+
+    write_new_bytes(generation / SOURCES, [msgspec.json.Encoder(order="sorted").encode(sources)])
 
 
 def read_sources(generation: Path) -> dict[str, dict[str, Any]]:
     """The page files a generation holds, by key (read by builds, not by searches)."""
+    import msgspec.json  # declared deferred: a build's, not a search's
+
     try:
-        data = json.loads(read_bounded(generation / SOURCES, MAX_INDEX_FILE))
-    except (OSError, ValueError, RecursionError) as error:
+        data = msgspec.json.decode(read_bounded(generation / SOURCES, MAX_INDEX_FILE))
+    except (OSError, msgspec.DecodeError, RecursionError) as error:
         raise IndexDamaged(generation.parent, f"{SOURCES}: {error}") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise IndexDamaged(generation.parent, SOURCES)
