@@ -53,6 +53,10 @@ SEGMENT_POSTINGS = "postings-{}.bin"
 MAGIC = b"dwsearch postings 3\n"
 # The fields a search ranks in bulk.
 RANKED_FIELDS = ("title", "text")
+# The spelling field's hyphenated words, kept as terms without postings: a search asks
+# whether the index writes a word typed joined with a hyphen ("multi-stakeholder"), at
+# every place it could part, which through Whoosh's term tables cost a millisecond.
+HYPHENATED_FIELD = "spell"
 _ARRAYS = (  # name, typecode at its widest: the order they are written in
     ("hashes", "Q"),
     ("starts", "Q"),
@@ -221,8 +225,16 @@ def postings_from_segment(path: Path, segment_reader: Any) -> bool:
                 positions.extend(decode(value))
             yield term, ids, tfs, positions
 
-    present = [name for name in RANKED_FIELDS if name in segment_reader.indexed_field_names()]
-    return write_postings(path, [(name, terms(name)) for name in present])
+    def hyphenated() -> Iterable[TermPostings]:
+        for term in segment_reader.lexicon(HYPHENATED_FIELD):
+            if b"-" in term:
+                yield term, (), (), ()
+
+    indexed = segment_reader.indexed_field_names()
+    fields = [(name, terms(name)) for name in RANKED_FIELDS if name in indexed]
+    if HYPHENATED_FIELD in indexed:
+        fields.append((HYPHENATED_FIELD, hyphenated()))
+    return write_postings(path, fields)
 
 
 class SegmentPostings:
@@ -294,6 +306,11 @@ class SegmentPostings:
 
     def has_field(self, fieldname: str) -> bool:
         return fieldname in self.fields
+
+    def count(self, fieldname: str, number: int) -> int:
+        """How many postings the term numbered so has: its document frequency here."""
+        starts = self.fields[fieldname]["starts"]
+        return int(starts[number + 1]) - int(starts[number])
 
     def postings(self, fieldname: str, number: int) -> tuple[Any, Any, FlatPositions]:
         """The term's document numbers, frequencies and positions."""

@@ -24,7 +24,13 @@ from whoosh import index as whoosh_index
 
 from . import whoosh_internals
 from .indexers import counts_indexer, positions_indexer
-from .postings import RANKED_FIELDS, SEGMENT_POSTINGS, write_missing_postings, write_postings
+from .postings import (
+    HYPHENATED_FIELD,
+    RANKED_FIELDS,
+    SEGMENT_POSTINGS,
+    write_missing_postings,
+    write_postings,
+)
 from .stored import STORED_FILE, write_stored
 from .whoosh_internals import field_indexer, position_decoder
 
@@ -190,6 +196,9 @@ class SegmentWriter:
             for fieldname in RANKED_FIELDS
             if fieldname in self._postings
         ]
+        if HYPHENATED_FIELD in self._plans:
+            spelled = self._postings.get(HYPHENATED_FIELD, {})
+            fields.append((HYPHENATED_FIELD, [(t, (), (), ()) for t in spelled if b"-" in t]))
         write_postings(self.folder / name, fields)
 
     def _sorted_terms(self, fieldname: str) -> Iterator[whoosh_internals.TermPostings]:

@@ -5,6 +5,7 @@ where it parts."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from itertools import pairwise
 from typing import Any
@@ -23,18 +24,29 @@ def _analysed(schema: Any, word: str) -> list[str]:
     return list(schema["text"].process_text(word, mode="query", removestops=True))
 
 
+# Whether the index holds a word in a field: (field, word) -> bool.
+Holds = Callable[[str, str], bool]
+
+
 def with_compound_forms(
-    tree: query.Query, text: str, searcher: Any, boosts: dict[str, float] = FIELD_BOOSTS
+    tree: query.Query,
+    text: str,
+    searcher: Any,
+    boosts: dict[str, float] = FIELD_BOOSTS,
+    holds: Holds | None = None,
 ) -> query.Query:
     """The query with each word's other written forms: hyphenated, joined and spaced
     ("multi-stakeholder", "multistakeholder", "multi stakeholder") are one word.
 
     A hyphenated word also matches its joined form; a joined word, its two parts side by
     side, where both are indexed words; two words typed side by side, their joined form,
-    where the index holds it.
+    where the index holds it. `holds` answers whether the index holds a word (for the
+    spelling field, a hyphenated one), by Whoosh's term tables if not given.
     """
     reader = searcher.reader()
     schema = searcher.schema
+    if holds is None:
+        holds = lambda fieldname, word: (fieldname, word) in reader  # noqa: E731
     spans: dict[tuple[int, int], list[query.Query]] = {}
     for leaf in tree.leaves():
         start, end = getattr(leaf, "startchar", None), getattr(leaf, "endchar", None)
@@ -45,7 +57,7 @@ def with_compound_forms(
     for start, end in spans:
         word = text[start:end]
         if word.isalpha() and len(word) > 1:
-            found = _split_forms(word.lower(), reader, schema)
+            found = _split_forms(word.lower(), reader, schema, holds)
             if found:
                 splits[start, end] = found
     # A hyphenated word's joined form, by the words of the phrase its parts make (a
@@ -79,7 +91,7 @@ def with_compound_forms(
         return node
 
     widened = widen(tree)
-    joined = _joined_pairs(spans, text, reader, schema, boosts)
+    joined = _joined_pairs(spans, text, holds, schema, boosts)
     if joined:
         widened = _or_also(widened, joined)
     return widened.normalize() if (splits or hyphenated or joined) else tree
@@ -104,7 +116,7 @@ def _acronym_spellings() -> frozenset[str]:
 _SPLITS: WeakKeyDictionary[Any, dict[str, list[list[str]]]] = WeakKeyDictionary()
 
 
-def _split_forms(word: str, reader: Any, schema: Any) -> list[list[str]]:
+def _split_forms(word: str, reader: Any, schema: Any, holds: Holds) -> list[list[str]]:
     """Where the index writes the joined word hyphenated ("multi-stakeholder"), its
     parts, analysed ("multi", "stakehold"): the index's own evidence of where it parts."""
     known = _SPLITS.setdefault(reader, {})
@@ -113,7 +125,7 @@ def _split_forms(word: str, reader: Any, schema: Any) -> list[list[str]]:
         found = []
         for cut in range(1, len(word)):
             hyphenated = f"{word[:cut]}-{word[cut:]}"
-            if ("spell", hyphenated) in reader:
+            if holds("spell", hyphenated):
                 terms = _analysed(schema, hyphenated)
                 if len(terms) > 1:
                     found.append(terms)
@@ -124,7 +136,7 @@ def _split_forms(word: str, reader: Any, schema: Any) -> list[list[str]]:
 def _joined_pairs(
     spans: dict[tuple[int, int], list[query.Query]],
     text: str,
-    reader: Any,
+    holds: Holds,
     schema: Any,
     boosts: dict[str, float],
 ) -> list[query.Query]:
@@ -144,6 +156,6 @@ def _joined_pairs(
         found += [
             query.Term(field, terms[0], boost=boosts[field])
             for field in SEARCH_FIELDS
-            if (field, terms[0]) in reader
+            if holds(field, terms[0])
         ]
     return found

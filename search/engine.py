@@ -128,6 +128,8 @@ class SearchSession:
             self.searcher.close()
             raise IndexDamaged(self.opened.directory, str(error)) from None
         self.collecting = Collecting(self.searcher, self.facets, self._bulk)
+        if self._in_bulk():  # words counted from the postings files, not Whoosh's tables
+            self.searcher.weighting.frequencies = self._document_frequency
 
     def __enter__(self) -> SearchSession:
         return self
@@ -258,7 +260,8 @@ class SearchSession:
         # characters means none.
         blank = not query_text.strip()
         parsed = parse_query(text, searcher.schema, settings) if text or blank else NullQuery
-        parsed = with_compound_forms(parsed, text, searcher, boosts)
+        holds = self._bulk().holds if self._in_bulk() else None
+        parsed = with_compound_forms(parsed, text, searcher, boosts, holds)
         suggestion = None
         if options.correct:
             parsed, suggestion = correct_query(parsed, text, searcher, boosts, self._lexicon)
@@ -288,6 +291,13 @@ class SearchSession:
         ranker.add_phrases(scores, bulk.phrases)
         ranker.add_prefixes(scores, bulk.prefixes)
         return Matched(parsed, ranker.matched(scores) & facets.live, scores, bulk)
+
+    def _in_bulk(self) -> bool:
+        """Whether the index is large enough to be ranked in bulk, with numpy."""
+        return self.facets.size >= self.settings.bulk_from_docs
+
+    def _document_frequency(self, fieldname: str, text: str | bytes) -> int:
+        return self._bulk().document_frequency(fieldname, text)
 
     def _facet_matrix(self) -> FacetMatrix:
         if self._matrix is None:

@@ -21,7 +21,14 @@ from typing import Any, NamedTuple
 
 from whoosh import query
 
-from dwsearch.index.postings import SEGMENT_POSTINGS, FlatPositions, SegmentPostings, runs
+from dwsearch.index.postings import (
+    HYPHENATED_FIELD,
+    SEGMENT_POSTINGS,
+    FlatPositions,
+    SegmentPostings,
+    runs,
+    term_hash,
+)
 from dwsearch.index.whoosh_internals import (
     all_postings,
     flat_postings,
@@ -115,6 +122,7 @@ class BulkRanker:
             PHRASES_CACHE_BYTES, lambda found: found[0].nbytes + found[1].nbytes
         )
         self._touched: list[Any] = []
+        self._every_hyphenated: Any = None  # see `_hyphenated`
 
     def _arrays(self, segment: int, reader: Any, fieldname: str) -> SegmentPostings | None:
         """The segment's postings file, if it has one with this field."""
@@ -140,6 +148,53 @@ class BulkRanker:
                 found = (fieldname, text) in reader
             self.present[key] = found
         return found
+
+    def document_frequency(self, fieldname: str, text: str | bytes) -> int:
+        """How many documents hold the word in the field, deleted ones too, as Whoosh's
+        term tables say: from each segment's postings file where it has the field, a
+        hash lookup instead of a walk through Whoosh's table."""
+        if isinstance(text, bytes):  # as Whoosh's own callers give a term
+            text = text.decode("utf-8")
+        total = 0
+        for segment, (leaf, _) in enumerate(self.searcher.leaf_searchers()):
+            reader = leaf.reader()
+            arrays = self._arrays(segment, reader, fieldname)
+            if arrays is None:
+                total += reader.doc_frequency(fieldname, text)
+                continue
+            number = arrays.find(fieldname, text)
+            if number is not None:
+                total += arrays.count(fieldname, number)
+        return total
+
+    def holds(self, fieldname: str, text: str) -> bool:
+        """Whether any segment holds the word in the field (a ranked field, or the
+        spelling field's hyphenated words)."""
+        if fieldname == HYPHENATED_FIELD:
+            every = self._hyphenated()
+            if every is not None:  # one lookup, not one a segment
+                np = self.np
+                hashed = np.uint64(term_hash(text.encode("utf-8")))
+                at = int(np.searchsorted(every, hashed))
+                return bool(at < len(every) and every[at] == hashed)
+        return any(
+            self._holds(segment, leaf.reader(), fieldname, text)
+            for segment, (leaf, _) in enumerate(self.searcher.leaf_searchers())
+        )
+
+    def _hyphenated(self) -> Any:
+        """Every segment's hyphenated spelling words' hashes, sorted, made once a
+        session; None where a segment's postings file lacks them."""
+        if self._every_hyphenated is None:
+            found = []
+            for segment, (leaf, _) in enumerate(self.searcher.leaf_searchers()):
+                arrays = self._arrays(segment, leaf.reader(), HYPHENATED_FIELD)
+                if arrays is None:
+                    self._every_hyphenated = False
+                    return None
+                found.append(arrays.fields[HYPHENATED_FIELD]["hashes"])
+            self._every_hyphenated = self.np.unique(self.np.concatenate(found or [[]]))
+        return self._every_hyphenated if self._every_hyphenated is not False else None
 
     def _postings(self, segment: int, reader: Any, fieldname: str, text: str) -> Postings:
         def decode() -> Postings:
