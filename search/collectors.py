@@ -171,8 +171,10 @@ def tally_pages(context: Collecting, final: int, crowding: int, in_bulk: bool) -
         counts = np.bincount(pages[ranker.docs_of(final, size)])
         held = counts[counts > 0]
         leading = int(np.minimum(held, crowding).sum()) if crowding else 0
-        found = counts.tolist()
-        return PageTally(len(held), leading, lambda page: found[page] if page < len(found) else 0)
+        # Asked of the few pages listed: not made a list of every page's count.
+        return PageTally(
+            len(held), leading, lambda page: int(counts[page]) if page < len(counts) else 0
+        )
     numbers = context.facets.page_numbers
     tally = Counter(numbers[docnum] for docnum in BitmapDocs(final, size))
     leading = sum(min(count, crowding) for count in tally.values())
