@@ -12,11 +12,10 @@ dependency or 13 ms import for a search from the shell (docs/architecture.md).
 
 The file is written with its segment by dwsearch's own segment writer, and by Whoosh's
 writer through the codec an update hands it; either gives Whoosh's column no stored
-fields. A segment Whoosh wrote alone (on a Whoosh the internals package does not know,
-or by a dwsearch from before) has no such file and keeps its stored fields in Whoosh's
-column: `StoredFields` reads each segment from where it is, so an
-index written either way reads the same either way, and an index from before this file
-opens and searches as it was.
+fields. A segment Whoosh wrote alone (on a Whoosh the internals package does not know)
+has no such file and keeps its stored fields in Whoosh's column: `StoredFields` reads
+each segment from where it is, so an index written either way reads the same either
+way.
 
 The file also finds a chunk by its id, which the index does not hold as a term: a
 Whoosh term per chunk (its table entry and its one-posting list) took 150 of the 711 MB
@@ -30,8 +29,9 @@ first document (uint32, one more: the document count); where each block ends (ui
 from the start of the blocks); each block's CRC-32 (uint32); the ids' keys, sorted
 (uint64, one a document), and the document of each (uint32); then the blocks. A block
 inflated is its document count n (uint32), n + 1 offsets (uint32), and the documents'
-pickles (empty: no stored fields). Damage is an `IndexDamaged`, never a wrong chunk. A
-file of the first version has no ids' table; its ids are found by reading each chunk.
+pickles (empty: no stored fields). Damage is an `IndexDamaged`, never a wrong chunk.
+(The file's first version, without the ids' table, belongs to an index of an earlier
+schema, which is rebuilt.)
 """
 
 from __future__ import annotations
@@ -55,9 +55,7 @@ from .whoosh_internals import crc32
 
 STORED_FILE = "stored-{}.bin"
 MAGIC = b"dwsearch stored 2\n"
-FORMER_MAGIC = b"dwsearch stored 1\n"  # the same, without the ids' table
 _HEAD = struct.Struct("<IIIII")
-_FORMER_HEAD = struct.Struct("<IIII")
 # A block is closed once its pickles reach this many bytes (or documents): measured on
 # 25,000 synthetic pages, 4 KB blocks with an 8 KB dictionary take 100 bytes a chunk
 # (today's 355) and 18 us to read one (today's 9); 8 KB blocks 93 bytes and 30 us.
@@ -179,18 +177,17 @@ class SegmentStore:
 
     def _read_tables(self) -> None:
         data = self._map
-        magic = data[: len(MAGIC)]
-        if magic not in (MAGIC, FORMER_MAGIC):  # of the same length
+        if data[: len(MAGIC)] != MAGIC:
             raise self._damaged("is not a stored-fields file")
-        head = _HEAD if magic == MAGIC else _FORMER_HEAD
         at = len(MAGIC)
-        checksum, documents, blocks, dictionary, *keyed = head.unpack_from(data, at)
-        keyed_count = keyed[0] if keyed else 0
+        checksum, documents, blocks, dictionary, keyed_count = _HEAD.unpack_from(data, at)
         start = at + 4
-        tables_end = at + head.size + dictionary + 4 * (blocks + 1) + 12 * blocks + 12 * keyed_count
+        tables_end = (
+            at + _HEAD.size + dictionary + 4 * (blocks + 1) + 12 * blocks + 12 * keyed_count
+        )
         if tables_end > len(data) or crc32()(data[start:tables_end]) != checksum:
             raise self._damaged("does not match its checksum")
-        at += head.size
+        at += _HEAD.size
         self.dictionary = bytes(data[at : at + dictionary])
         at += dictionary
         self.firsts = array("I", data[at : at + 4 * (blocks + 1)])
@@ -200,9 +197,9 @@ class SegmentStore:
         self.crcs = array("I", data[at : at + 4 * blocks])
         at += 4 * blocks
         # The ids' table, left in the map: read by bisection when an id is asked for.
-        self.keys = memoryview(data)[at : at + 8 * keyed_count].cast("Q") if keyed else None
+        self.keys = memoryview(data)[at : at + 8 * keyed_count].cast("Q")
         at += 8 * keyed_count
-        self.keyed_docs = memoryview(data)[at : at + 4 * keyed_count].cast("I") if keyed else None
+        self.keyed_docs = memoryview(data)[at : at + 4 * keyed_count].cast("I")
         self.blocks_at = tables_end
         self.documents = documents
         if self.firsts[-1] != documents or (blocks and self.blocks_at + self.ends[-1] > len(data)):
@@ -210,11 +207,9 @@ class SegmentStore:
         if keyed_count > documents:
             raise self._damaged("does not match its own tables")
 
-    def with_ids_in(self, low: int, high: int) -> list[int] | None:
+    def with_ids_in(self, low: int, high: int) -> list[int]:
         """The documents whose id's key is between `low` and `high` (both included), in
-        key order; None for a file without the ids' table (every document may be)."""
-        if self.keys is None or self.keyed_docs is None:
-            return None
+        key order."""
         start = bisect_left(self.keys, low)
         end = bisect_right(self.keys, high, lo=start)
         found = list(self.keyed_docs[start:end])

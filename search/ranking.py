@@ -57,7 +57,9 @@ _VALUE_BYTES = 48
 
 
 class Postings(NamedTuple):
-    """A decoded posting list: document numbers, term frequencies, encoded positions."""
+    """A posting list: document numbers and term frequencies as arrays, and its
+    positions: a `FlatPositions` view of the postings file, or (for a segment read
+    through Whoosh) each posting's value as Whoosh encodes it."""
 
     ids: Any
     tfs: Any
