@@ -11,23 +11,24 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from dwsearch.ingest.chunk import Chunk
 from dwsearch.ingest.sources import IngestError
 from dwsearch.ingest.web import is_url
 
 from .cli_options import (
     EXIT_ERROR,
     api,
+    color_option,
     crawl_options,
     index_option,
     json_option,
     max_file_option,
     taxonomy_option,
     terminated_as_interrupt,
+    use_color,
     wait_notice,
     warn,
 )
-from .printers import date_label, visible, visible_text
+from .printers import Style, render_chunk_listing, visible
 from .wording import CLI_NAMES
 
 if TYPE_CHECKING:
@@ -38,17 +39,27 @@ if TYPE_CHECKING:
 @click.command(short_help="List the chunks pages make, without indexing them.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @json_option
+@color_option
 @taxonomy_option
 @max_file_option
 def chunks(
-    paths: tuple[Path, ...], as_json: bool, taxonomy: Path | None, max_file_mb: float | None
+    paths: tuple[Path, ...],
+    as_json: bool,
+    color: str,
+    taxonomy: Path | None,
+    max_file_mb: float | None,
 ) -> None:
-    """List the chunks of PATHS (files or folders), or of the bundled corpus.
+    """List the chunks of PATHS (files or folders), or of the bundled corpus: each
+    one's title and type, its place as a search hit names it (page title › section) and
+    address, the start of its text, its dates and facets.
 
-    With --json, one JSON object per line. A file that cannot be read is reported
-    on stderr and the others go on; the exit code is then 2.
+    With --json, one JSON object per line, with the file and line (source, lines). A
+    file that cannot be read is reported on stderr and the others go on; the exit code
+    is then 2.
     """
     failed = False
+    colored = use_color(color)
+    style = Style(colored)
     for item in api().chunks(paths, taxonomy, max_file_mb):
         if isinstance(item, IngestError):
             warn(str(item))
@@ -56,7 +67,7 @@ def chunks(
         elif as_json:
             click.echo(json.dumps(item.to_dict(), ensure_ascii=False))
         else:
-            click.echo(_format_chunk(item))
+            click.echo(render_chunk_listing(item, style), color=colored)
     if failed:
         sys.exit(EXIT_ERROR)
 
@@ -235,26 +246,3 @@ def _report_build(report: BuildReport, max_pages: int | None = None) -> None:
         click.echo(f"{visible(str(report.index_dir))} is up to date ({report.chunks} chunks)")
     if report.failed:
         sys.exit(EXIT_ERROR)
-
-
-def _format_chunk(chunk: Chunk) -> str:
-    facets = []
-    if chunk.date:
-        facets.append("date " + date_label(chunk))
-    if chunk.years:
-        facets.append("years " + ", ".join(map(str, chunk.years)))
-    if chunk.sectors:
-        facets.append("sectors " + ", ".join(chunk.sectors))
-    if chunk.topics:
-        facets.append("topics " + ", ".join(chunk.topics))
-    head = f"{visible(chunk.location)}  [{chunk.type}]  {chunk.display_title}"
-    lines = [head]
-    if chunk.url:
-        lines.append(f"    {chunk.url}")
-    if chunk.text and chunk.title:
-        lines.append(f"    {chunk.text}")
-    elif chunk.text:
-        lines.append(f"    {chunk.text[:300]}{'…' if len(chunk.text) > 300 else ''}")
-    if facets:
-        lines.append("    " + "; ".join(facets))
-    return visible_text("\n".join(lines)) + "\n"

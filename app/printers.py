@@ -146,14 +146,19 @@ def more_from_page_line(hit: Hit) -> str:
     return f"     {hit.more_from_page} more from this page: --from-page {source}"
 
 
-def _hit_lines(rank: int, hit: Hit, style: Style, explain: bool) -> list[str]:
-    chunk = hit.chunk
-    head = f"{rank:>3}. " + snippet_text(hit.title, style, bold=True)
-    # The place as a reader names it; the file and line stay in the JSON, for tools.
+def place_line(chunk: Chunk, style: Style) -> str:
+    """Where a chunk stands, as a reader names it (page title › section), then its address
+    on the web: the file and line stay in the JSON, for tools."""
     where = style(visible(chunk.breadcrumb), dim=True)
     if chunk.url:
         where = f"{where}  {hyperlink(visible(chunk.url), chunk.url, style)}"
-    out = [f"{head}  {style(_meta(chunk), fg='cyan')}", "     " + where]
+    return where
+
+
+def _hit_lines(rank: int, hit: Hit, style: Style, explain: bool) -> list[str]:
+    chunk = hit.chunk
+    head = f"{rank:>3}. " + snippet_text(hit.title, style, bold=True)
+    out = [f"{head}  {style(_meta(chunk), fg='cyan')}", "     " + place_line(chunk, style)]
     if chunk.text:
         out.append("     " + snippet_text(hit.snippet, style))
     if explain:
@@ -344,3 +349,28 @@ def render_chunk_text(chunk: Chunk, style: Style) -> str:
         lines += [visible_text(chunk.text), ""]
     lines += [f"{style(f'{name:<8}', dim=True)} {visible(value)}" for name, value in rows if value]
     return "\n".join(lines)
+
+
+def render_chunk_listing(chunk: Chunk, style: Style) -> str:
+    """A chunk as `dwsearch chunks` lists it: its title and type, its place as a search
+    hit names it, the start of its text, its dates and facets."""
+    facets = []
+    if chunk.date:
+        facets.append("date " + date_label(chunk))
+    if chunk.years:
+        facets.append("years " + ", ".join(map(str, chunk.years)))
+    if chunk.sectors:
+        facets.append("sectors " + ", ".join(chunk.sectors))
+    if chunk.topics:
+        facets.append("topics " + ", ".join(chunk.topics))
+    title = style(visible(chunk.display_title), bold=True)
+    lines = [f"{title}  {style(f'[{visible(chunk.type)}]', fg='cyan')}"]
+    lines.append("    " + place_line(chunk, style))
+    if chunk.text and chunk.title:
+        lines.append("    " + visible_text(chunk.text))
+    elif chunk.text:
+        cut = "…" if len(chunk.text) > 300 else ""
+        lines.append(f"    {visible_text(chunk.text[:300])}{cut}")
+    if facets:
+        lines.append("    " + visible("; ".join(facets)))
+    return "\n".join(lines) + "\n"

@@ -13,7 +13,7 @@ from helpers import run_cli as run
 def test_lists_the_bundled_corpus_by_default():
     result = run("chunks")
     assert result.exit_code == 0
-    assert "international-telecommunication-union.txt:1  [overview]" in result.output
+    assert "International Telecommunication Union  [overview]" in result.output
     assert result.output.count("[event_report]") == 27
 
 
@@ -33,6 +33,25 @@ def test_html_paths(tmp_path):
     result = run("chunks", str(FIXTURES / "international-telecommunication-union.html"), "--json")
     assert result.exit_code == 0
     assert len(result.output.splitlines()) == 38
+
+
+def test_text_names_each_chunks_place_as_a_reader_would_and_json_keeps_the_file():
+    """Each chunk's place is its page's title and section, as a search hit shows it,
+    never the CSS-like path to its element; the JSON keeps that, for tools."""
+    pages = FIXTURES / "pages"
+    rows = [json.loads(line) for line in run("chunks", "--json", str(pages)).output.splitlines()]
+    text = run("chunks", str(pages)).output
+    blocks = text.strip("\n").split("\n\n")
+    assert len(blocks) == len(rows)
+    assert any(row["section"] for row in rows)  # places with a section, as well as without
+    assert any("nth-of-type" in row["lines"] for row in rows)
+    for block, row in zip(blocks, rows, strict=True):
+        head, place = block.splitlines()[:2]
+        assert head.startswith(row["title"] or row["page_title"])
+        assert head.endswith(f"  [{row['type']}]")
+        named = [part for part in (row["page_title"], row["section"]) if part]
+        assert place.strip().split("  ")[0] == " › ".join(named)
+        assert row["lines"] not in text  # the element's path is in the JSON only
 
 
 def test_bad_files_are_reported_and_the_rest_listed(tmp_path, seed_text):
