@@ -13,6 +13,7 @@ import click
 
 from dwsearch.ingest.sources import IngestError
 from dwsearch.ingest.web import is_url
+from dwsearch.lexicon.files import MIB, size_label
 
 from .cli_options import (
     EXIT_ERROR,
@@ -197,7 +198,7 @@ def sources(as_json: bool, index: Path | None) -> None:
         if each.url_pattern:
             line += f"  addresses: {each.url_pattern}"
         if each.max_file_mb is not None:
-            line += f"  files up to {each.max_file_mb:.3g} MiB"
+            line += f"  files up to {size_label(round(each.max_file_mb * MIB))}"
         if each.allow_hosts:
             line += f"  also on {', '.join(each.allow_hosts)}"
         if each.fetched is not None:

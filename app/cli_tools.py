@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from dwsearch.lexicon.files import size_label
 from dwsearch.search.results import MAX_LIMIT
 
 from .bounds import MAX_BULK_FILE_MB
@@ -133,12 +134,10 @@ def export(
         click.echo(json.dumps(asdict(report), ensure_ascii=False))
         return
     files = len(report.bulk_files)
-    size = report.bytes / 1024
     click.echo(
         visible(
             f"exported {report.chunks} chunks to {out}: {report.files[0]}, {files} bulk "
-            f"file{'s' if files != 1 else ''} "
-            f"({f'{size / 1024:.1f} MiB' if size >= 1024 else f'{size:.0f} KiB'}), "
+            f"file{'s' if files != 1 else ''} ({size_label(report.bytes)}), "
             f"{report.files[-1]}"
         )
     )

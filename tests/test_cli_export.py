@@ -99,7 +99,7 @@ def test_the_command_says_what_it_wrote_and_how_to_load_it(corpus_index, tmp_pat
     first, second = result.stdout.splitlines()
     assert re.fullmatch(
         rf"exported 67 chunks to {re.escape(str(out))}: mapping\.json, 1 bulk file "
-        r"\(\d+ KiB\), load\.sh",
+        r"\(\d+(\.\d)? KiB\), load\.sh",
         first,
     )
     assert second == f"load them with: HOST=http://localhost:9200 sh {out}/load.sh"

@@ -269,6 +269,29 @@ def test_the_size_cap_is_set_per_source_and_kept_for_its_refreshes(tmp_path: Pat
     assert "alpha" in listed.stdout and "bravo" not in listed.stdout
 
 
+def test_sources_prints_each_size_cap_in_a_unit_that_fits_it(tmp_path: Path) -> None:
+    """A cap of any size reads plainly: never `9.92e-05 MiB` for one of 104 bytes."""
+    index = tmp_path / "ix"
+    caps = {  # --max-file-mb as given, and the cap as a person would write it
+        "0.0001": "104 bytes",  # 104.9 bytes, read as whole bytes
+        "0.0015": "1.5 KiB",  # 1,572 bytes
+        "0.5": "512 KiB",
+        "2.5": "2.5 MiB",  # (20 MiB is the default, which a source does not list)
+        "1024": "1 GiB",
+    }
+    for number, cap in enumerate(caps):
+        _page(tmp_path / f"s{number}", "x.txt", "alpha")
+        built = run_cli("build", str(tmp_path / f"s{number}"), "--index", str(index),
+                        "--max-file-mb", cap)  # fmt: skip
+        assert built.exit_code in (0, 2), built.stderr  # 104 bytes is too few for the page
+    listed = run_cli("sources", "--index", str(index))
+    assert listed.exit_code == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    for number, shown in enumerate(caps.values()):
+        line = next(line for line in lines if line.startswith(str(tmp_path / f"s{number}")))
+        assert line.endswith(f"  files up to {shown}"), line
+
+
 def test_a_setting_for_one_page_of_a_folder_source_is_refused_not_ignored(tmp_path):
     """The size cap and the address pattern are a source's: given for one page inside a
     folder the index already holds, they are refused in one line, and nothing changes."""
