@@ -1,5 +1,10 @@
 """A search as an Atom feed (RFC 4287): its newest matching passages, for a feed reader.
 
+Only passages dated by a day or a year are entries: a feed reader shows items by date, and
+an undated passage (an actor's profile) has no day to be new on; dated by anything else
+(the index's build time, say), it would stand as the newest item of all. The search page
+lists them.
+
 Built with ElementTree, which escapes every text; characters XML cannot hold at all
 (control characters a page may carry) are dropped first.
 """
@@ -26,29 +31,28 @@ def _text(value: str) -> str:
     return _NOT_XML.sub("", value)
 
 
-def _moment(day: str, fallback: str) -> str:
-    """An ISO day (or year, or month) as an Atom date-time; `fallback` when undated."""
-    if not day:
-        return fallback
+def _moment(day: str) -> str:
+    """An ISO day (or year, or month) as an Atom date-time."""
     parts = [*day.split("-"), "01", "01"][:3]
     return f"{parts[0]}-{parts[1]}-{parts[2]}T00:00:00Z"
 
 
-def _last_day(chunk: Chunk, fallback: str, now: str) -> str:
+def _last_day(chunk: Chunk, now: str) -> str:
     """The last day `chunk` is about, as the newest-first order takes it (a year alone
     is about its whole year, so 31 December), as an Atom date-time; never later than
-    `now` (a year not over yet); `fallback` when undated."""
+    `now` (a year not over yet); "" when undated."""
     last = chunk_days(chunk)[1]
     if not last:
-        return fallback
+        return ""
     return min(f"{date.fromordinal(last).isoformat()}T00:00:00Z", now)
 
 
 def atom_feed(results: Results, *, title: str, self_url: str, page_url: str,
               base_url: str, built_at: str, made_at: str = "") -> bytes:  # fmt: skip
-    """The feed of `results` (sorted newest first by the caller). `built_at` (when the
-    index was built, an ISO date-time) dates the undated entries and an empty feed;
-    `made_at` (now, by default) is the latest date an entry may have."""
+    """The feed of `results`' dated hits (sorted newest first by the caller, which puts
+    the undated last). `built_at` (when the index was built, an ISO date-time) dates a
+    feed with no entry, whose content last changed then; `made_at` (now, by default) is
+    the latest date an entry may have."""
     built = _moment_from(built_at)
     now = _moment_from(made_at or datetime.now(UTC).isoformat())
     feed = ET.Element("feed", {"xmlns": ATOM})  # its own default namespace, written out
@@ -64,16 +68,16 @@ def atom_feed(results: Results, *, title: str, self_url: str, page_url: str,
     add(
         feed,
         "subtitle",
-        "The newest passages of the GIP Digital Watch observatory this search finds",
+        "The newest dated passages of the GIP Digital Watch observatory this search finds",
     )
     add(feed, "link", rel="self", type="application/atom+xml", href=self_url)
     add(feed, "link", rel="alternate", type="text/html", href=page_url)
     add(feed, "generator", "dwsearch")
     entries = []
     for hit in results.hits:
-        chunk = hit.chunk
-        chunk_page = f"{base_url}chunks/{chunk.id}"
-        entries.append((_last_day(chunk, built, now), hit, chunk_page))
+        moment = _last_day(hit.chunk, now)
+        if moment:
+            entries.append((moment, hit, f"{base_url}chunks/{hit.chunk.id}"))
     add(feed, "updated", max((moment for moment, _, _ in entries), default=built))
     for moment, hit, chunk_page in entries:
         chunk = hit.chunk
@@ -82,13 +86,12 @@ def atom_feed(results: Results, *, title: str, self_url: str, page_url: str,
         add(entry, "title", chunk.display_title)
         add(entry, "updated", moment)
         if chunk.date:
-            add(entry, "published", min(_moment(chunk.date, built), now))
+            add(entry, "published", min(_moment(chunk.date), now))
         add(entry, "link", rel="alternate", type="text/html",
             href=passage_link(chunk.url, chunk.text) or chunk_page)  # fmt: skip
         add(entry, "link", rel="related", type="text/html", href=chunk_page)
-        where = f"{chunk.page_title} › {chunk.section}" if chunk.section else chunk.page_title
         when = date_label(chunk) or ", ".join(str(y) for y in chunk.years)
-        summary = " — ".join(part for part in (where, when) if part)
+        summary = " — ".join(part for part in (chunk.breadcrumb, when) if part)
         body = snippet_plain(hit)
         add(entry, "summary", f"{summary}: {body}" if body else summary, type="text")
         for topic in chunk.topics:

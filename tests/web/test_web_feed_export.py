@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import time
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import feedparser
@@ -32,6 +33,11 @@ def _all_hits(client, query: str, **more: object) -> list[dict]:
     return client.get(f"/api/search?{query}&{urlencode(more)}").json()["hits"]
 
 
+def _dated(hits: list[dict]) -> list[dict]:
+    """The hits a feed lists: those dated by a day or a year."""
+    return [hit for hit in hits if hit["date"] or hit["years"]]
+
+
 @pytest.mark.parametrize("params", SEARCHES, ids=lambda p: urlencode(p))
 def test_a_search_is_a_valid_atom_feed_of_its_newest_items(client, live_server, params):
     query = urlencode(params)
@@ -43,8 +49,9 @@ def test_a_search_is_a_valid_atom_feed_of_its_newest_items(client, live_server, 
     assert feed.version == "atom10"
     assert feed.feed.id and feed.feed.title and feed.feed.updated_parsed
     assert any(link.rel == "self" for link in feed.feed.links)
-    newest = _all_hits(client, query, sort="newest", limit=bounds.FEED_ENTRIES)
-    assert newest  # each search finds something: the feed must show it
+    found = _all_hits(client, query, sort="newest", limit=bounds.FEED_ENTRIES)
+    assert found  # each search finds something: the feed must show what is dated of it
+    newest = _dated(found)
     assert [entry.id for entry in feed.entries] == [
         f"{live_server.url}/chunks/{hit['id']}" for hit in newest
     ]
@@ -111,10 +118,41 @@ def test_a_program_endpoint_refuses_a_bad_parameter_as_the_api_does(client, path
     assert page.headers["content-type"].startswith("text/html")
 
 
-def test_a_hostile_page_stays_text_in_the_feed(client):
-    feed = feedparser.parse(client.get("/feed.atom?q=quokka+headline").text)
+def test_a_feed_lists_only_dated_passages_never_dating_one_by_the_build(client, live_server):
+    """A feed reader shows entries by date: an undated passage dated by the index's build
+    would stand as the newest item of all. The feed lists the dated ones, newest first."""
+    built = calendar.timegm(time.strptime(client.get("/api/stats").json()["built_at"][:19],
+                                          "%Y-%m-%dT%H:%M:%S"))  # fmt: skip
+    found = _all_hits(client, "q=spectrum", sort="newest", limit=bounds.FEED_ENTRIES)
+    dated = _dated(found)
+    assert dated and len(dated) < len(found)  # the search finds both kinds
+    feed = feedparser.parse(client.get("/feed.atom?q=spectrum").text)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert [entry.id for entry in feed.entries] == [
+        f"{live_server.url}/chunks/{hit['id']}" for hit in dated
+    ]
+    moments = [calendar.timegm(entry.updated_parsed) for entry in feed.entries]
+    assert built not in moments and moments == sorted(moments, reverse=True)
+    assert calendar.timegm(feed.feed.updated_parsed) == moments[0]
+
+    undated_only = _all_hits(client, "q=quokka", sort="newest")
+    assert undated_only and not _dated(undated_only)
+    empty = feedparser.parse(client.get("/feed.atom?q=quokka").text)
+    assert not empty.bozo and empty.entries == []
+    assert calendar.timegm(empty.feed.updated_parsed) == built  # when its content was made
+
+
+def test_a_hostile_page_stays_text_in_the_feed(observatory):
+    """The hostile page is undated, which a feed leaves out: here it is dated."""
+    results = api.Service(observatory).search("quokka headline", Filters(), SearchOptions())
+    hits = [replace(hit, chunk=replace(hit.chunk, date="2019-05-05")) for hit in results.hits]
+    body = atom_feed(replace(results, hits=hits), title="t",
+                     self_url="http://127.0.0.1/feed.atom", page_url="http://127.0.0.1/",
+                     base_url="http://127.0.0.1/", built_at="2020-01-01T00:00:00")  # fmt: skip
+    feed = feedparser.parse(body)
     assert not feed.bozo
     assert any(SCRIPT in entry.title for entry in feed.entries)
+    assert any(SCRIPT in entry.summary for entry in feed.entries)
 
 
 def test_a_feed_refuses_what_the_page_refuses(client):
