@@ -153,7 +153,10 @@ def test_chunks_command_under_a_strict_utf8_locale(tmp_path):
         )
         assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
         assert b"Traceback" not in result.stderr
-        assert b"b\\\\xff\\\\xfe.txt" in result.stdout or b"b\\xff\\xfe.txt" in result.stdout
+        if extra:  # the JSON names the file; the text, the page by its title
+            assert b"b\\\\xff\\\\xfe.txt" in result.stdout
+        else:
+            assert b"An Actor  [overview]" in result.stdout
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
