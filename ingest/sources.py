@@ -13,11 +13,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dwsearch.lexicon.files import MIB, size_label
+
 TEXT_SUFFIXES = (".txt",)
 HTML_SUFFIXES = (".html", ".htm")
 SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
 # Large enough for any observatory page (the largest extract seen is under 1 MB).
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_BYTES = 20 * MIB
 
 _FILE_TYPES = {
     stat.S_IFIFO: "a FIFO",
@@ -271,15 +273,7 @@ def _not_a_page_file(info: os.stat_result, max_bytes: int) -> str | None:
 
 
 def too_large(size: int, max_bytes: int) -> str:
-    return f"{_size(size)}, larger than the {_size(max_bytes)} limit; skipped"
-
-
-def _size(count: int) -> str:
-    if count >= 1024 * 1024:
-        return f"{count / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
-    if count >= 1024:
-        return f"{count / 1024:.1f} KB".replace(".0 KB", " KB")
-    return f"{count} bytes"
+    return f"{size_label(size)}, larger than the {size_label(max_bytes)} limit; skipped"
 
 
 def read_source(source: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:

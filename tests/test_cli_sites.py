@@ -245,7 +245,7 @@ def test_failures_are_named_with_their_reason_and_the_rest_indexed(site, index):
     site.pages["/ok/"] = Page(html("Ok", "okayword"))
     site.pages["/slow/"] = Page(html("Slow", "slowword"), pause=1.5)
     site.pages["/big/"] = Page(html("Big", "bigword " * 3000))
-    size = f"{len(site.pages['/big/'].data) / 1024:.1f} KB"  # type: ignore[union-attr]
+    size = f"{len(site.pages['/big/'].data) / 1024:.1f} KiB"  # type: ignore[union-attr]
     site.pages["/flaky/"] = Page(html("Flaky", "flakyword"), first=[500])
 
     result = run_cli(
@@ -266,7 +266,7 @@ def test_failures_are_named_with_their_reason_and_the_rest_indexed(site, index):
     assert errors == [
         f"dwsearch: {site.url('/missing/')}: not found (404)",
         f"dwsearch: {site.url('/slow/')}: no answer within 0.5 s (timed out)",
-        f"dwsearch: {site.url('/big/')}: {size}, larger than the 10.2 KB limit; skipped",
+        f"dwsearch: {site.url('/big/')}: {size}, larger than the 10.2 KiB limit; skipped",
     ]
     # A 500 is asked again, after a pause, and the second answer taken.
     flaky = site.asked("/flaky/")

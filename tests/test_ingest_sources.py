@@ -101,7 +101,7 @@ def test_files_over_the_size_limit_are_refused(tmp_path):
     write(tmp_path / "big.txt", "Big Actor\n\n" + "word " * 400)
     write(tmp_path / "small.txt", PAGE)
     results = _read_all([tmp_path], max_bytes=1000)
-    assert _errors(results) == ["big.txt: 2 KB, larger than the 1000 bytes limit; skipped"]
+    assert _errors(results) == ["big.txt: 2 KiB, larger than the 1000 bytes limit; skipped"]
     assert _sources(results) == {"small.txt"}
     assert DEFAULT_MAX_BYTES == 20 * 1024 * 1024
     assert _errors(_read_all([tmp_path])) == []
