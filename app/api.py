@@ -43,6 +43,7 @@ from dwsearch.ingest import Chunk, bundled_corpus
 from dwsearch.ingest.datafiles import taxonomy_digest
 from dwsearch.ingest.sources import SUFFIXES
 from dwsearch.ingest.web.store import PageStore
+from dwsearch.lexicon.files import MIB
 from dwsearch.search.engine import IndexStats, SearchSession, index_stats, show_chunk
 from dwsearch.search.errors import ChunkNotFound, SearchError
 from dwsearch.search.results import Filters, Hit, Results
@@ -443,7 +444,7 @@ def file_size_limit(max_file_mb: float) -> int:
         raise BadValue(
             f"must be a number of MiB above 0 and at most {MAX_FILE_MB}", "max_file_mb", max_file_mb
         )
-    return max(1, int(max_file_mb * 1024 * 1024))
+    return max(1, int(max_file_mb * MIB))
 
 
 def remove(
@@ -492,7 +493,7 @@ def sources(
                 pages=len(mine),
                 chunks=sum(int(e.get("chunks", 0)) for e in mine),
                 excluded=tuple(root.exclude),
-                max_file_mb=root.max_bytes / (1024 * 1024) if root.max_bytes else None,
+                max_file_mb=root.max_bytes / MIB if root.max_bytes else None,
                 fetched=fetched.get(root.path),
                 allow_hosts=tuple(root.allow_hosts),
                 left=len(left.get(root.path, set()) - set(root.exclude)),

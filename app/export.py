@@ -36,6 +36,7 @@ from typing import Any
 from dwsearch.index.documents import stored_chunk
 from dwsearch.ingest.chunk import Chunk
 from dwsearch.lexicon import acronym_rows, stop_words, uk_to_us
+from dwsearch.lexicon.files import MIB
 from dwsearch.search.engine import SearchSession
 from dwsearch.search.query import FIELD_BOOSTS
 from dwsearch.search.results import Hit, Results
@@ -347,7 +348,7 @@ def write_export(
             json.dumps(mapping, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
         chunks, bulk_files, size = _write_bulk_files(
-            indexed_chunks(session), staging, index_name, int(file_mb * 1024 * 1024)
+            indexed_chunks(session), staging, index_name, int(file_mb * MIB)
         )
         (staging / LOAD_SCRIPT).write_text(load_script(index_name), encoding="utf-8")
         _publish(staging, out)

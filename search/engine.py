@@ -159,7 +159,7 @@ class SearchSession:
         final = matched.bits
         for bits in allowed.values():
             final &= bits
-        in_bulk = self.facets.size >= self.settings.bulk_from_docs
+        in_bulk = self._in_bulk()
         counts = {}
         if options.facets:
             matrix = self._facet_matrix() if in_bulk else None
@@ -283,7 +283,7 @@ class SearchSession:
         """The documents the query matches, less deleted ones; on a large index, an OR
         of words is ranked in bulk as it is matched."""
         facets = self.facets
-        bulk = bulk_query(parsed) if facets.size >= self.settings.bulk_from_docs else None
+        bulk = bulk_query(parsed) if self._in_bulk() else None
         if bulk is None:
             return Matched(parsed, matching_bits(self.searcher, parsed, facets.live, facets.size))
         ranker = self._bulk()
