@@ -185,6 +185,49 @@ def test_every_live_segment_has_its_file_and_no_other(updated):
             assert _file_postings(arrays, "text", text) == _whooshs(leaf, "text", text)
 
 
+@pytest.fixture(scope="module")
+def larger(tmp_path_factory):
+    """An index of 150 synthetic pages: words whose lists run to hundreds of postings."""
+    folder = tmp_path_factory.mktemp("larger")
+    bench_module("synthetic").write_pages(folder / "pages", 150)
+    build([folder / "pages"], index=folder / "index")
+    return folder / "index"
+
+
+@pytest.mark.parametrize("one_at_a_time", [True, False])
+def test_positions_of_any_postings_read_either_way_are_whooshs(larger, one_at_a_time, monkeypatch):
+    """A few postings' positions are read one posting at a time, many in numpy: either
+    way, for every term and for every posting, every third or every seventh (across the
+    kept sums of frequencies), the positions are those Whoosh reads for them."""
+    import dwsearch.index.postings as postings
+
+    monkeypatch.setattr(postings, "FEW_POSTINGS", 10**9 if one_at_a_time else -1)
+    index = larger
+    longest = 0
+    with session(index) as opened:
+        folder = opened.opened.generation
+        for leaf, _ in opened.searcher.reader().leaf_readers():
+            name = SEGMENT_POSTINGS.format(leaf.segment().segment_id())
+            arrays = SegmentPostings.open(np, folder / name)
+            assert arrays is not None
+            for fieldname in RANKED_FIELDS:
+                for term in leaf.lexicon(fieldname):
+                    text = term.decode()
+                    expected = [p for _, _, p in _whooshs(leaf, fieldname, text)]
+                    longest = max(longest, len(expected))
+                    ids, _, positions = arrays.postings(fieldname, arrays.find(fieldname, text))
+                    for step in (1, 3, 7):
+                        at = np.arange(0, len(ids), step)
+                        flat, counts = positions.gather(at)
+                        ends = np.cumsum(counts).tolist()
+                        got = [
+                            flat[end - count : end].tolist()
+                            for end, count in zip(ends, counts.tolist(), strict=True)
+                        ]
+                        assert got == [expected[n] for n in at.tolist()], (text, step)
+    assert longest > 4 * postings.MARK_EVERY  # lists that cross several kept sums
+
+
 def test_ranking_is_the_same_with_and_without_the_files(updated, monkeypatch):
     """The files only make the bulk ranking faster: with them, without them (read
     through Whoosh), and Whoosh's own search agree on hits, scores, totals and facets."""
