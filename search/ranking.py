@@ -264,10 +264,16 @@ class BulkRanker:
             self._docs_of = (bits, np.flatnonzero(mask))
         return self._docs_of[1]
 
-    def matched(self, scores: Any) -> int:
-        """The documents with any score: for an OR of words, exactly those that match."""
-        packed = self.np.packbits(scores > 0, bitorder="little")
-        return int.from_bytes(packed.tobytes(), "little")
+    def matched(self, scores: Any, live: int) -> int:
+        """The live documents with any score: for an OR of words, exactly those that
+        match. Kept as `docs_of` them too, which counting and ranking ask next."""
+        np = self.np
+        held = scores > 0
+        found = int.from_bytes(np.packbits(held, bitorder="little").tobytes(), "little")
+        bits = found & live
+        if bits == found:  # no deleted document among them: their numbers are known
+            self._docs_of = (bits, np.flatnonzero(held))
+        return bits
 
     def top(
         self,

@@ -13,10 +13,26 @@ from dwsearch.app.api import Filters, build, session
 from dwsearch.index.builder import MergePolicy, build_index
 from dwsearch.index.facetmap import FACETMAP, SEGMENT_MAP
 from dwsearch.index.facetview import FacetMap
+from dwsearch.search.facetlists import FacetLists
 from dwsearch.search.settings import SearchOptions
-from helpers import bench_module
+from helpers import BULK_ALWAYS, WHOOSH_ONLY, bench_module, searching_by
 
-FIELDS = {"type": "type", "kind": "kind", "sector": "sectors", "topic": "topics"}
+FIELDS = {
+    "type": "type",
+    "kind": "kind",
+    "sector": "sectors",
+    "topic": "topics",
+    "basket": "baskets",
+    "year": "years",
+}
+# How a session counts facets: by Python integers (a small index), or in bulk by numpy
+# as a large index is counted, from the result's documents' values or every value's
+# bitmap: (the size of index counted in bulk, FacetLists.DENSE_SHARE).
+COUNTING = {
+    "one by one": (WHOOSH_ONLY, 0),
+    "in bulk, by documents": (BULK_ALWAYS, 0),
+    "in bulk, by bitmaps": (BULK_ALWAYS, 10**9),
+}
 
 
 def _oracle(session) -> tuple[int, dict[str, dict[str, int]]]:  # type: ignore[no-untyped-def]
@@ -27,10 +43,29 @@ def _oracle(session) -> tuple[int, dict[str, dict[str, int]]]:  # type: ignore[n
         total += 1
         for facet, field in FIELDS.items():
             value = fields.get(field, "")
-            for one in value.split(",") if facet in ("sector", "topic") else [value]:
+            if facet == "year":
+                value = ",".join(map(str, [value] if isinstance(value, int) else value))
+            for one in (
+                value.split(",") if facet in ("sector", "topic", "basket", "year") else [value]
+            ):
                 if one:
                     counts[facet][one] = counts[facet].get(one, 0) + 1
     return total, counts
+
+
+def _assert_counts_as_stored(opened, counting: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The whole index's total and counts, as the session counts them, against the
+    oracle's."""
+    total, counts = _oracle(opened)
+    bulk_from, dense_share = COUNTING[counting]
+    monkeypatch.setattr(FacetLists, "DENSE_SHARE", dense_share)
+    with searching_by(opened, bulk_from_docs=bulk_from) as counted:
+        results = counted.search("", None, SearchOptions(limit=0))
+    assert results.total == total
+    for facet in FIELDS:
+        assert results.facets[facet] == dict(
+            sorted(counts[facet].items(), key=lambda item: (-item[1], item[0]))
+        ), facet
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +83,31 @@ def updated(tmp_path_factory):
         yield opened
 
 
-def test_counts_and_totals_leave_deleted_chunks_out(updated):
-    total, counts = _oracle(updated)
-    results = updated.search("", None, SearchOptions(limit=0))
-    assert results.total == total
-    for facet in FIELDS:
-        assert results.facets[facet] == dict(
-            sorted(counts[facet].items(), key=lambda item: (-item[1], item[0]))
-        ), facet
+@pytest.mark.parametrize("counting", COUNTING)
+def test_counts_and_totals_leave_deleted_chunks_out(updated, counting, monkeypatch):
+    _assert_counts_as_stored(updated, counting, monkeypatch)
+
+
+@pytest.mark.parametrize("counting", COUNTING)
+def test_counts_hold_after_updates_that_bring_new_values(tmp_path, counting, monkeypatch):
+    """Pages edited twice, each time with years and words no chunk had: each update lays
+    its new segment's values after the generation's own, and every count holds."""
+    pages, index = tmp_path / "pages", tmp_path / "index"
+    written = bench_module("synthetic").write_pages(pages, 6)
+    build([pages], index=index)
+    for round_, path in enumerate(written[1:3]):
+        text = path.read_text(encoding="utf-8")
+        middle = text.index("\n\n", len(text) // 2)
+        added = (
+            f"\n\nIn {1961 + round_} and {1971 + round_}, the spectrum and standards work "
+            "on cybersecurity and data protection went on.\n\n"
+        )
+        path.write_text(text[:middle] + added + text[middle:], encoding="utf-8")
+        build(index=index)
+    with session(index) as opened:
+        assert {"1961", "1962", "1971"} <= set(opened.facets.values["year"])
+        assert len(opened.searcher.reader().leaf_readers()) > 1
+        _assert_counts_as_stored(opened, counting, monkeypatch)
 
 
 def test_a_word_search_leaves_deleted_chunks_out(updated):
