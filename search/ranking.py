@@ -115,7 +115,7 @@ class BulkRanker:
         # Whether a segment holds a word: each answer costs a hash of the word and a
         # read of Whoosh's term table, and a search asks it several times a word.
         self.present: dict[tuple[int, str, str], bool] = {}
-        self._docs_of: tuple[int, Any] | None = None
+        self._docs_of: list[tuple[int, Any]] = []  # (bitmap, its documents), newest first
         # Each posting list's scores, and the session's array of every document's.
         self.impacts = KeptWithin(IMPACTS_CACHE_BYTES, lambda found: found.nbytes)
         self._total: Any = None
@@ -254,15 +254,34 @@ class BulkRanker:
             lambda: self._term_scores(segment, reader, fieldname, text),
         )
 
+    DOCS_KEPT = 4  # bitmaps whose documents are kept: a search reads a few, often again
+    NARROW_SHARE = 8  # a bitmap within one of under 1/8 of the documents: read at those
+
     def docs_of(self, bits: int, size: int) -> Any:
-        """A bitmap's documents, as a sorted array; the last one asked is kept, since
-        counting a result's pages and ranking it both read the same bitmap."""
-        if self._docs_of is None or self._docs_of[0] is not bits:
-            np = self.np
+        """A bitmap's documents, as a sorted array. The last few asked are kept, since
+        counting a result's pages and facets and ranking it read the same few bitmaps;
+        one within a kept bitmap of few documents (a filtered result, within the match)
+        is read at those documents only, not unpacked whole."""
+        np = self.np
+        for known, docs in self._docs_of:
+            if known is bits or known == bits:
+                return docs
+        found = None
+        for known, docs in self._docs_of:
+            if len(docs) * self.NARROW_SHARE < size and (bits & known) == bits:
+                raw = np.frombuffer(bits.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
+                held = (raw[docs >> 3] >> (docs & 7).astype(np.uint8)) & 1
+                found = docs[held.view(bool)]
+                break
+        if found is None:
             raw = np.frombuffer(bits.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
-            mask = np.unpackbits(raw, bitorder="little")[:size].view(bool)
-            self._docs_of = (bits, np.flatnonzero(mask))
-        return self._docs_of[1]
+            found = np.flatnonzero(np.unpackbits(raw, bitorder="little")[:size].view(bool))
+        self._keep_docs(bits, found)
+        return found
+
+    def _keep_docs(self, bits: int, docs: Any) -> None:
+        self._docs_of.insert(0, (bits, docs))
+        del self._docs_of[self.DOCS_KEPT :]
 
     def matched(self, scores: Any, live: int) -> int:
         """The live documents with any score: for an OR of words, exactly those that
@@ -272,7 +291,7 @@ class BulkRanker:
         found = int.from_bytes(np.packbits(held, bitorder="little").tobytes(), "little")
         bits = found & live
         if bits == found:  # no deleted document among them: their numbers are known
-            self._docs_of = (bits, np.flatnonzero(held))
+            self._keep_docs(bits, np.flatnonzero(held))
         return bits
 
     def top(

@@ -24,6 +24,7 @@ from dwsearch.search.engine import SearchSession
 from dwsearch.search.errors import SearchError
 from dwsearch.search.facetlists import FacetLists
 from dwsearch.search.matching import BitmapDocs
+from dwsearch.search.ranking import BulkRanker
 from dwsearch.search.results import SORTS
 from dwsearch.search.settings import SearchOptions
 from helpers import BULK_ALWAYS, searching_by
@@ -166,15 +167,23 @@ def _random_filters(rng: random.Random) -> Filters:
 
 
 # How a session counts facets: by Python integers (a small index), or in bulk by numpy
-# (a large index), from the result's documents' values, or from every value's bitmap.
-COUNTING = {"one by one": None, "in bulk, by documents": 0, "in bulk, by bitmaps": 10**9}
+# (a large index): from the result's documents' values (a filtered result's documents
+# read within the match's), or from every value's bitmap (a filtered result's bitmap
+# unpacked whole). (FacetLists.DENSE_SHARE, BulkRanker.NARROW_SHARE)
+COUNTING = {
+    "one by one": None,
+    "in bulk, by documents": (0, 0),
+    "in bulk, by bitmaps": (10**9, 10**9),
+}
 
 
 @pytest.mark.parametrize("counting", COUNTING)
 def test_filters_and_counts_match_the_oracle(indexed, counting, monkeypatch):
     chunks, session = indexed
     if COUNTING[counting] is not None:
-        monkeypatch.setattr(FacetLists, "DENSE_SHARE", COUNTING[counting])
+        dense, narrow = COUNTING[counting]
+        monkeypatch.setattr(FacetLists, "DENSE_SHARE", dense)
+        monkeypatch.setattr(BulkRanker, "NARROW_SHARE", narrow)
         session = searching_by(session, bulk_from_docs=BULK_ALWAYS)
     rng = random.Random(11)
     for _ in range(150):
