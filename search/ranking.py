@@ -71,6 +71,18 @@ class Postings(NamedTuple):
         return int(self.ids.nbytes + self.tfs.nbytes) + decoded
 
 
+class WordScores(NamedTuple):
+    """A word's documents in every segment, numbered in the whole index, and its score
+    in each."""
+
+    docs: Any
+    scores: Any
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.docs.nbytes + self.scores.nbytes)
+
+
 class KeptWithin:
     """What a session keeps, most recently used last, dropped oldest first once its
     entries' bytes (`size_of`, and what an entry itself costs) pass `budget`; the
@@ -229,18 +241,39 @@ class BulkRanker:
             for docs in self._touched:
                 total[docs] = 0.0
         self._touched = []
+        for fieldname, text, boost in words:
+            docs, impacts = self._word_scores(fieldname, text)
+            if len(docs):
+                total[docs] += impacts if boost == 1 else boost * impacts
+                self._touched.append(docs)
+        return total
+
+    def _word_scores(self, fieldname: str, text: str) -> WordScores:
+        """A word's documents in every segment (numbered in the whole index) and its
+        BM25F score in each, kept per session like its postings."""
+        found: WordScores = self.impacts.get(
+            (fieldname, text), lambda: self._scores_everywhere(fieldname, text)
+        )
+        return found
+
+    def _scores_everywhere(self, fieldname: str, text: str) -> WordScores:
+        """`_word_scores`, worked out for all segments at once: per segment, the dozen
+        numpy calls of a score cost more than its arithmetic."""
+        np = self.np
+        docs, frequencies, lengths = [], [], []
         for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
             reader = leaf.reader()
-            for fieldname, text, boost in words:
-                if not self._holds(segment, reader, fieldname, text):
-                    continue
-                ids = self._postings(segment, reader, fieldname, text)[0]
-                if len(ids):
-                    docs = ids + offset if offset else ids
-                    impacts = self._impacts(segment, reader, fieldname, text)
-                    total[docs] += impacts if boost == 1 else boost * impacts
-                    self._touched.append(docs)
-        return total
+            if not self._holds(segment, reader, fieldname, text):
+                continue
+            ids, tfs, _ = self._postings(segment, reader, fieldname, text)
+            if len(ids):
+                docs.append(ids + offset if offset else ids)
+                frequencies.append(tfs)
+                lengths.append(self._field_lengths(segment, reader, fieldname)[ids])
+        if not docs:
+            return WordScores(np.zeros(0, dtype=np.int64), np.zeros(0))
+        scores = self._bm25(fieldname, text, np.concatenate(frequencies), np.concatenate(lengths))
+        return WordScores(np.concatenate(docs), scores)
 
     def touched(self, docs: Any) -> None:
         """Note documents given a score outside `scores` (phrases, prefixes)."""
@@ -444,12 +477,16 @@ class BulkRanker:
 
     def _term_scores(self, segment: int, reader: Any, fieldname: str, text: str) -> Any:
         """Whoosh's BM25F score of a word at each posting of its list in a segment."""
+        ids, tf, _ = self._postings(segment, reader, fieldname, text)
+        lengths = self._field_lengths(segment, reader, fieldname)[ids]
+        return self._bm25(fieldname, text, tf, lengths)
+
+    def _bm25(self, fieldname: str, text: str, tf: Any, lengths: Any) -> Any:
+        """The word's BM25F score at postings of these frequencies and field lengths."""
         weighting = self.searcher.weighting
         k1, b = weighting.K1, weighting.B
-        ids, tf, _ = self._postings(segment, reader, fieldname, text)
         idf = self.searcher.idf(fieldname, text)
         average = weighting.average_length(self.searcher, fieldname)
-        lengths = self._field_lengths(segment, reader, fieldname)[ids]
         norm = k1 * ((1 - b) + b * lengths / average)
         return idf * (tf * (k1 + 1)) / (tf + norm)
 
