@@ -6,9 +6,7 @@ document. Bit n stands for Whoosh's document number n. The same file carries num
 per document: its day numbers (the date it is about, and the end of its range), for
 sorting by date and filtering by a range of dates; and where it stands in its page (the
 rank of its source file's name, and its place there), so that equal scores keep the
-order of the page without opening a column of every document's name. And each
-document's values, listed one document after another, so that a large index counts a
-result's facets in time with the result rather than with the index. And a checksum of
+order of the page without opening a column of every document's name. And a checksum of
 everything in it.
 """
 
@@ -17,9 +15,7 @@ from __future__ import annotations
 import json
 import mmap
 from array import array
-from bisect import bisect_left
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,12 +89,10 @@ def _join_segments(
     live = _Merged()
     numbers = {column: array("I") for column in (*DAY_COLUMNS, PLACE)}
     segments = []
-    lists = _JoinedLists()
     size = 0
     for (segment, offset), segment_live in zip(listed, lives, strict=True):
         found = _segment_bitmaps(whoosh_index, folder, segment)
         segments.append(found)
-        lists.add(found.lists)
         for column in numbers:
             numbers[column].extend(found.numbers[column])
         live.add(segment_live, offset)
@@ -121,14 +115,7 @@ def _join_segments(
     }
     listing = [[segment.segment_id(), segment.doc_count_all()] for segment, _ in listed]
     _write_bitmaps(
-        folder / FACETMAP,
-        size,
-        bitmaps,
-        live.bytes(size),
-        numbers,
-        lists.joined(),
-        [],
-        (listing, names),
+        folder / FACETMAP, size, bitmaps, live.bytes(size), numbers, [], (listing, names)
     )
 
 
@@ -195,9 +182,7 @@ def _extend_previous(
     numbers = before.numbers
     for column in numbers:
         del numbers[column][kept_size:]
-    lists = _JoinedLists(before.lists, kept_size)
     for found, (_, offset), segment_live in zip(added, listed[kept:], lives[kept:], strict=True):
-        lists.add(found.lists)
         for facet, segment_values in found.values.items():
             merged = values.setdefault(facet, {})
             for value, bits in segment_values.items():
@@ -206,9 +191,7 @@ def _extend_previous(
             numbers[column].extend(found.numbers[column])
         ranked = [ranks[name] for name in found.sources]
         numbers[SOURCE].extend(map(ranked.__getitem__, found.numbers[SOURCE]))
-    _write_bitmaps(
-        folder / FACETMAP, size, values, live_bytes, numbers, lists.joined(), [], (listing, names)
-    )
+    _write_bitmaps(folder / FACETMAP, size, values, live_bytes, numbers, [], (listing, names))
     return True
 
 
@@ -247,8 +230,7 @@ def _kept_values(path: Path, size: int) -> _Bitmaps | None:
         found = read_bitmaps(path.read_bytes(), str(path))
     except (OSError, ValueError):
         return None  # damaged: worked out again from the segment's columns
-    usable = found.size == size and SOURCE in found.numbers and found.lists is not None
-    return found if usable else None
+    return found if found.size == size and SOURCE in found.numbers else None
 
 
 def write_segment_facetmaps(whoosh_index: Any, folder: Path) -> None:
@@ -277,11 +259,8 @@ def _segment_values(segment_reader: Any, path: Path) -> _Bitmaps:
         numbers[column] = found_days
     names, numbers[SOURCE], numbers[PLACE] = _page_order(segment_reader, size)
     values: dict[str, dict[str, int]] = {}
-    # Each document's values, as numbers: `named[n]` is value n's (facet, value).
-    held: list[list[int]] = [[] for _ in range(size)]
-    named: list[tuple[str, str]] = []
     for facet, column in FACET_COLUMNS.items():
-        found: dict[str, tuple[bytearray, int]] = {}
+        found: dict[str, bytearray] = {}
         if segment_reader.has_column(column):
             entries = segment_reader.column_reader(column, translate=False)
             for docnum, value in enumerate(entries):
@@ -289,16 +268,13 @@ def _segment_values(segment_reader: Any, path: Path) -> _Bitmaps:
                     continue
                 text = value.decode() if isinstance(value, bytes) else str(value)
                 for one in text.split(",") if column in _MULTI_VALUED else (text,):
-                    slot = found.get(one)
-                    if slot is None:
-                        slot = found[one] = (bytearray((size + 7) // 8), len(named))
-                        named.append((facet, one))
-                    slot[0][docnum >> 3] |= 1 << (docnum & 7)
-                    held[docnum].append(slot[1])
-        values[facet] = {value: int.from_bytes(raw, "little") for value, (raw, _) in found.items()}
-    lists = ValueLists.of(named, held)
-    _write_bitmaps(path, size, values, None, numbers, lists, names)
-    return _Bitmaps(size, None, values, numbers, names, lists)
+                    raw = found.get(one)
+                    if raw is None:
+                        raw = found[one] = bytearray((size + 7) // 8)
+                    raw[docnum >> 3] |= 1 << (docnum & 7)
+        values[facet] = {value: int.from_bytes(raw, "little") for value, raw in found.items()}
+    _write_bitmaps(path, size, values, None, numbers, names)
+    return _Bitmaps(size, None, values, numbers, names)
 
 
 def _page_order(segment_reader: Any, size: int) -> tuple[list[str], array[int], array[int]]:
@@ -322,7 +298,6 @@ def _write_bitmaps(
     values: dict[str, dict[str, int]] | dict[str, dict[str, bytes]],
     live: int | bytes | None,
     numbers: dict[str, array[int]],
-    lists: ValueLists,
     sources: list[str],
     generation: tuple[list[list[Any]], list[str]] | None = None,
 ) -> None:
@@ -352,12 +327,6 @@ def _write_bitmaps(
         blobs.append(blob)
         header["numbers"][column] = [offset, len(blob)]
         offset += len(blob)
-    header["lists"] = {"names": lists.names, "width": SLOTS}
-    for part in _LIST_PARTS:
-        found = getattr(lists, part)
-        blobs.append(found.tobytes())
-        header["lists"][part] = [offset, len(blobs[-1]), typecode(found)]
-        offset += len(blobs[-1])
     if generation is not None:
         header["segments"] = generation[0]
         blob = json.dumps(generation[1], ensure_ascii=False).encode()
@@ -409,143 +378,9 @@ class _Bitmaps:
         values: dict[str, dict[str, int]] | dict[str, LazyBitmaps],
         numbers: dict[str, array[int]],
         sources: list[str],
-        lists: ValueLists | None,
     ) -> None:
         self.size, self.live, self.values = size, live, values
-        self.numbers, self.sources, self.lists = numbers, sources, lists
-
-
-_LIST_TYPES = ("B", "H", "I")  # the narrowest that holds every number is written
-# Each document's values take this many slots, unused ones EMPTY: a result's counts
-# then read one row of slots a document, where lists of any length would cost a
-# running sum and a gather more. A document with more values keeps all but one in its
-# slots, MORE in the last, and the rest in `extra_ids`.
-SLOTS = 8
-
-
-def empty_slot(code: str) -> int:
-    """A slot with no value, in an array of this type: its largest number."""
-    return (1 << (8 * array(code).itemsize)) - 1
-
-
-def more_slot(code: str) -> int:
-    """The last slot of a document whose values go on in the extra lists."""
-    return empty_slot(code) - 1
-
-
-_LIST_PARTS = ("slots", "extra_docs", "extra_counts", "extra_ids")
-
-
-@dataclass(frozen=True)
-class ValueLists:
-    """Each document's facet values, as numbers naming `names[n]`, a (facet, value):
-    SLOTS of them a document in `slots`, and for the documents with more, in
-    `extra_docs` order, `extra_counts[i]` more each in `extra_ids`. As read from a
-    file, they are views of it (`memoryview`), not copies."""
-
-    names: list[tuple[str, str]]
-    slots: Sequence[int]
-    extra_docs: Sequence[int]
-    extra_counts: Sequence[int]
-    extra_ids: Sequence[int]
-
-    @classmethod
-    def of(cls, names: list[tuple[str, str]], held: list[list[int]]) -> ValueLists:
-        """From each document's numbers, in document order."""
-        code = _type_for(len(names) + 1)  # ids, and room for EMPTY and MORE
-        empty, more = empty_slot(code), more_slot(code)
-        slots, extra_ids = array(code), array(code)
-        extra_docs, extra_counts = array("I"), array("I")
-        padding = [empty] * SLOTS
-        for docnum, ids in enumerate(held):
-            if len(ids) <= SLOTS:
-                slots.extend(ids)
-                slots.extend(padding[len(ids) :])
-                continue
-            slots.extend(ids[: SLOTS - 1])
-            slots.append(more)
-            extra_docs.append(docnum)
-            extra_counts.append(len(ids) - SLOTS + 1)
-            extra_ids.extend(ids[SLOTS - 1 :])
-        return cls(names, slots, extra_docs, extra_counts, extra_ids)
-
-
-def typecode(numbers: Sequence[int]) -> str:
-    """The array type of an array or a typed memoryview."""
-    return numbers.typecode if isinstance(numbers, array) else str(numbers.format)  # type: ignore[attr-defined]
-
-
-def _type_for(largest: int) -> str:
-    """The narrowest array type holding numbers up to `largest`."""
-    for code in _LIST_TYPES:
-        if largest < 1 << (8 * array(code).itemsize):
-            return code
-    raise ValueError(f"{largest} is too large for a value list")
-
-
-def _as_array(numbers: Sequence[int]) -> array[int]:
-    """These numbers in an array of their own type."""
-    if isinstance(numbers, array):
-        return numbers
-    found = array(typecode(numbers))
-    found.frombytes(numbers.cast("B") if isinstance(numbers, memoryview) else bytes(numbers))  # type: ignore[arg-type]
-    return found
-
-
-def _renamed(ids: Sequence[int], table: list[int], code: str) -> array[int]:
-    """Value numbers renamed by `table`, in an array of type `code`; EMPTY and MORE
-    become the new type's."""
-    given = typecode(ids)
-    if given == code == "B":  # one C call renames them all
-        full = table + [0] * (254 - len(table)) + [more_slot("B"), empty_slot("B")]
-        return array("B", bytes(ids).translate(bytes(full)))
-    marks = {empty_slot(given): empty_slot(code), more_slot(given): more_slot(code)}
-    real = more_slot(given)  # every number below it names a value
-    return array(code, (table[n] if n < real else marks[n] for n in ids))
-
-
-class _JoinedLists:
-    """Segments' value lists laid one after another, their numbers renamed to the
-    generation's: a value first met in a later segment takes the next number."""
-
-    def __init__(self, before: ValueLists | None = None, keep: int = 0) -> None:
-        self.numbers: dict[tuple[str, str], int] = {}
-        self.code = "B"
-        self.slots, self.extra_ids = array("B"), array("B")
-        self.extra_docs, self.extra_counts = array("I"), array("I")
-        self.size = 0
-        if before is not None:
-            for name in before.names:
-                self.numbers.setdefault(name, len(self.numbers))
-            self.code = typecode(before.slots)
-            self.slots = _as_array(before.slots)[: keep * SLOTS]
-            docs = _as_array(before.extra_docs)
-            kept = bisect_left(docs, keep)
-            self.extra_docs = docs[:kept]
-            self.extra_counts = _as_array(before.extra_counts)[:kept]
-            self.extra_ids = _as_array(before.extra_ids)[: sum(self.extra_counts)]
-            self.size = keep
-
-    def add(self, lists: ValueLists) -> None:
-        table = [self.numbers.setdefault(name, len(self.numbers)) for name in lists.names]
-        code = max(_type_for(len(self.numbers) + 1), self.code, key=_LIST_TYPES.index)
-        if code != self.code:  # more values than the narrower type has room for
-            identity = list(range(len(self.numbers)))
-            self.slots = _renamed(self.slots, identity, code)
-            self.extra_ids = _renamed(self.extra_ids, identity, code)
-            self.code = code
-        self.slots.extend(_renamed(lists.slots, table, code))
-        self.extra_ids.extend(_renamed(lists.extra_ids, table, code))
-        offset = self.size
-        self.extra_docs.extend(docnum + offset for docnum in lists.extra_docs)
-        self.extra_counts.extend(lists.extra_counts)
-        self.size += len(lists.slots) // SLOTS
-
-    def joined(self) -> ValueLists:
-        names = [("", "")] * len(self.numbers)
-        for name, number in self.numbers.items():
-            names[number] = name
-        return ValueLists(names, self.slots, self.extra_docs, self.extra_counts, self.extra_ids)
+        self.numbers, self.sources = numbers, sources
 
 
 def read_bitmaps(data: bytes | mmap.mmap, origin: str) -> _Bitmaps:
@@ -574,21 +409,6 @@ def read_bitmaps(data: bytes | mmap.mmap, origin: str) -> _Bitmaps:
         if any(len(found) != header["size"] for found in numbers.values()):
             raise ValueError("numbers do not cover every document")
         sources = [str(name) for name in header["sources"]]
-        lists = None
-        if "lists" in header:
-            spec = header["lists"]
-            names = [(str(facet), str(value)) for facet, value in spec["names"]]
-            parts = []
-            for part in _LIST_PARTS:
-                start, length, code = spec[part]
-                if code not in _LIST_TYPES or length % array(code).itemsize:
-                    raise ValueError(f"value {part} of an unknown type")
-                parts.append(body[start : start + length].cast(code))
-            if spec["width"] != SLOTS or len(parts[0]) != header["size"] * SLOTS:
-                raise ValueError("value slots do not cover every document")
-            if len(parts[1]) != len(parts[2]):
-                raise ValueError("extra values without their documents")
-            lists = ValueLists(names, *parts)
-        return _Bitmaps(int(header["size"]), live, values, numbers, sources, lists)
+        return _Bitmaps(int(header["size"]), live, values, numbers, sources)
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as error:
         raise ValueError(f"{origin} is damaged ({error})") from None

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, overload
 
-from .facetmap import FACETMAP, PLACE, SOURCE, LazyBitmaps, ValueLists, read_bitmaps
+from .facetmap import FACETMAP, PLACE, SOURCE, LazyBitmaps, read_bitmaps
 
 
 def _mapped(path: Path) -> mmap.mmap:
@@ -69,8 +69,6 @@ class FacetMap:
         found = read_bitmaps(_mapped(folder / FACETMAP), FACETMAP)
         if found.live is None:
             raise ValueError(f"{FACETMAP} has no bitmap of live documents")
-        if found.lists is None:
-            raise ValueError(f"{FACETMAP} has no lists of each document's values")
         self.size: int = found.size
         self.live: int = found.live
         self.values: dict[str, Mapping[str, int]] = found.values
@@ -83,8 +81,6 @@ class FacetMap:
         # page and crowding them, read in place.
         self.page_numbers: array[int] = found.numbers[SOURCE]
         self._order_array: Any = None
-        # Each document's values, listed: a large index's counts read them.
-        self.lists: ValueLists = found.lists
 
     BY_DOCUMENT = 20_000  # documents' places asked before all are worked out at once
 

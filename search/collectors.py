@@ -17,7 +17,7 @@ from whoosh.sorting import FieldFacet, ScoreFacet
 
 from dwsearch.index.facetview import FacetMap
 
-from .facets import BulkCounts, disjunctive_counts
+from .facets import FacetMatrix, disjunctive_counts
 from .matching import BitmapDocs, BulkQuery
 
 if TYPE_CHECKING:
@@ -55,9 +55,9 @@ class Collecting:
 
 class FacetCounts:
     """Counts per value of each facet over the whole match, each ignoring its own
-    filter (Elasticsearch's post_filter); on a large index, by `in_bulk`."""
+    filter (Elasticsearch's post_filter); on a large index, by its `FacetMatrix`."""
 
-    def __init__(self, facets: FacetMap, in_bulk: BulkCounts | None = None) -> None:
+    def __init__(self, facets: FacetMap, in_bulk: FacetMatrix | None = None) -> None:
         self.facets, self.in_bulk = facets, in_bulk
 
     def collect(self, matched: Matched, allowed: dict[str, int]) -> dict[str, dict[str, int]]:

@@ -30,7 +30,7 @@ from .collectors import Collecting, DateOrder, FacetCounts, Matched, TopHits, ta
 from .compounds import with_compound_forms
 from .errors import ChunkNotFound, SearchError
 from .explain import explain_hits
-from .facets import filter_bits
+from .facets import FacetMatrix, filter_bits
 from .feedback import rm3_query
 from .filters import nearest_value
 from .highlight import Highlighter, QueryMarks
@@ -42,7 +42,6 @@ from .settings import DEFAULT_OPTIONS, DEFAULT_SETTINGS, SearchOptions, SearchSe
 from .typos import correct_query, expansion_words, folded_words
 
 if TYPE_CHECKING:
-    from .facetlists import FacetLists
     from .ranking import BulkRanker
 
 
@@ -119,7 +118,7 @@ class SearchSession:
         self.searcher = self.opened.whoosh_index.searcher(weighting=weighting(settings))
         self.stored = StoredFields(self.searcher.reader(), self.opened.generation)
         self._ranker: BulkRanker | None = None
-        self._lists: FacetLists | None = None
+        self._matrix: FacetMatrix | None = None
         self._known: dict[str, dict[str, str]] | None = None
         self._lexicon_words: frozenset[str] | None = None
         self._highlighter: Highlighter | None = None
@@ -163,8 +162,8 @@ class SearchSession:
         in_bulk = self._in_bulk()
         counts = {}
         if options.facets:
-            by_lists = self._facet_lists().counts if in_bulk else None
-            counts = FacetCounts(self.facets, by_lists).collect(matched, allowed)
+            matrix = self._facet_matrix() if in_bulk else None
+            counts = FacetCounts(self.facets, matrix).collect(matched, allowed)
         relevance = options.sort == "relevance"
         crowding = self.settings.crowding if relevance and not options.all_chunks else 0
         tally = tally_pages(self.collecting, final, crowding, in_bulk)
@@ -300,16 +299,10 @@ class SearchSession:
     def _document_frequency(self, fieldname: str, text: str | bytes) -> int:
         return self._bulk().document_frequency(fieldname, text)
 
-    def _facet_lists(self) -> FacetLists:
-        if self._lists is None:
-            from .facetlists import FacetLists
-
-            ranker, size = self._bulk(), self.facets.size
-            try:
-                self._lists = FacetLists(self.facets, lambda bits: ranker.docs_of(bits, size))
-            except ValueError as error:
-                raise IndexDamaged(self.opened.directory, str(error)) from None
-        return self._lists
+    def _facet_matrix(self) -> FacetMatrix:
+        if self._matrix is None:
+            self._matrix = FacetMatrix(self.facets)
+        return self._matrix
 
     def _bulk(self) -> BulkRanker:
         if self._ranker is None:

@@ -8,8 +8,8 @@ too, but not a facet: it narrows every count.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from dwsearch.index.facetmap import FACET_COLUMNS
 from dwsearch.index.facetview import FacetMap
@@ -66,19 +66,14 @@ def dated_between(facets: FacetMap, since: str, until: str) -> int:
     return int.from_bytes(packed.tobytes(), "little") & in_years
 
 
-# A large index's counts: each facet's base (the documents it counts) in, counts out.
-BulkCounts = Callable[[dict[str, int]], dict[str, dict[str, int]]]
-
-
 def disjunctive_counts(
     facets: FacetMap,
     matched: int,
     allowed: dict[str, int],
-    in_bulk: BulkCounts | None = None,
+    in_bulk: FacetMatrix | None = None,
 ) -> dict[str, dict[str, int]]:
     """Counts per value of each facet over the results, each ignoring its own filter:
-    one big-integer AND and popcount a value, or on a large index, `in_bulk`
-    (`facetlists.FacetLists.counts`)."""
+    one big-integer AND and popcount a value, or on a large index, `in_bulk`."""
     bases = {}
     for facet in FACET_COLUMNS:
         base = matched
@@ -87,5 +82,78 @@ def disjunctive_counts(
                 base &= bits
         bases[facet] = base
     if in_bulk is not None:
-        return in_bulk(bases)
+        return in_bulk.counts(bases)
     return {facet: facets.counts(facet, base) for facet, base in bases.items()}
+
+
+class FacetMatrix:
+    """Every facet value's bitmap as a row of one numpy matrix of 64-bit words, for
+    counting a large index's facets: a row's AND and popcount runs in numpy, five
+    times faster than a Python integer's at a million chunks. Where the match holds
+    few words of the bitmap, only those columns are read."""
+
+    SPARSE = 4  # read only the match's columns when it fills under a quarter of them
+
+    def __init__(self, facets: FacetMap) -> None:
+        import numpy as np  # declared heavy import: only a large index counts in bulk
+
+        self.np = np
+        self.words = (facets.size + 63) // 64
+        self.spans: dict[str, tuple[int, int]] = {}
+        self.names: list[str] = []
+        rows = []
+        for facet in FACET_COLUMNS:
+            values = sorted(facets.values.get(facet, {}))
+            self.spans[facet] = (len(rows), len(rows) + len(values))
+            for value in values:
+                self.names.append(value)
+                rows.append(facets.bitmap_bytes(facet, value))
+        self.matrix = np.zeros((len(rows), self.words), dtype=np.uint64)
+        as_bytes = self.matrix.view(np.uint8)
+        for row, raw in enumerate(rows):
+            as_bytes[row, : len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+        self.scratch = np.empty_like(self.matrix)
+        self.counted = np.empty(self.matrix.shape, dtype=np.uint8)
+
+    def _words(self, bits: int) -> Any:
+        return self.np.frombuffer(bits.to_bytes(self.words * 8, "little"), dtype=self.np.uint64)
+
+    def counts(self, bases: dict[str, int]) -> dict[str, dict[str, int]]:
+        """For each facet, how many of its base's documents have each value, most
+        common first; facets with the same base are counted together."""
+        np = self.np
+        totals = np.zeros(len(self.names), dtype=np.int64)
+        groups: list[tuple[int, list[str]]] = []
+        for facet, base in bases.items():
+            for shared, members in groups:
+                if shared == base:
+                    members.append(facet)
+                    break
+            else:
+                groups.append((base, [facet]))
+        for base, members in groups:
+            words = self._words(base)
+            spans = [self.spans[facet] for facet in members]
+            if len(members) == len(self.spans):
+                spans = [(0, len(self.names))]  # every row against one base
+            used = np.flatnonzero(words)
+            sparse = len(used) * self.SPARSE < self.words
+            for start, end in spans:
+                if start == end:
+                    continue
+                if sparse:
+                    rows = self.matrix[start:end][:, used]
+                    np.bitwise_and(rows, words[used], out=rows)
+                    bits = np.bitwise_count(rows)
+                else:
+                    rows = self.scratch[start:end]
+                    np.bitwise_and(self.matrix[start:end], words, out=rows)
+                    # Counted into bytes: an eighth of the memory to write and sum.
+                    bits = np.bitwise_count(rows, out=self.counted[start:end])
+                totals[start:end] = bits.sum(axis=1, dtype=np.int64)
+        found = totals.tolist()
+        counts = {}
+        for facet, (start, end) in self.spans.items():
+            having = {self.names[row]: found[row] for row in range(start, end) if found[row]}
+            counts[facet] = dict(sorted(having.items(), key=lambda item: (-item[1], item[0])))
+        return counts

@@ -13,7 +13,7 @@ from dwsearch.app.api import Filters, build, session
 from dwsearch.index.builder import MergePolicy, build_index
 from dwsearch.index.facetmap import FACETMAP, SEGMENT_MAP
 from dwsearch.index.facetview import FacetMap
-from dwsearch.search.facetlists import FacetLists
+from dwsearch.search.facets import FacetMatrix
 from dwsearch.search.settings import SearchOptions
 from helpers import BULK_ALWAYS, WHOOSH_ONLY, bench_module, searching_by
 
@@ -26,12 +26,12 @@ FIELDS = {
     "year": "years",
 }
 # How a session counts facets: by Python integers (a small index), or in bulk by numpy
-# as a large index is counted, from the result's documents' values or every value's
-# bitmap: (the size of index counted in bulk, FacetLists.DENSE_SHARE).
+# from every value's bitmap, reading each whole or only where the match has documents:
+# (the size of index counted in bulk, FacetMatrix.SPARSE).
 COUNTING = {
     "one by one": (WHOOSH_ONLY, 0),
-    "in bulk, by documents": (BULK_ALWAYS, 0),
-    "in bulk, by bitmaps": (BULK_ALWAYS, 10**9),
+    "in bulk, whole": (BULK_ALWAYS, 10**9),
+    "in bulk, where matched": (BULK_ALWAYS, 0),
 }
 
 
@@ -57,8 +57,8 @@ def _assert_counts_as_stored(opened, counting: str, monkeypatch) -> None:  # typ
     """The whole index's total and counts, as the session counts them, against the
     oracle's."""
     total, counts = _oracle(opened)
-    bulk_from, dense_share = COUNTING[counting]
-    monkeypatch.setattr(FacetLists, "DENSE_SHARE", dense_share)
+    bulk_from, sparse = COUNTING[counting]
+    monkeypatch.setattr(FacetMatrix, "SPARSE", sparse)
     with searching_by(opened, bulk_from_docs=bulk_from) as counted:
         results = counted.search("", None, SearchOptions(limit=0))
     assert results.total == total

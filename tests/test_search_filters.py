@@ -8,7 +8,6 @@ what order dates come. Indexes of one segment and of several are both checked.
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -22,7 +21,7 @@ from dwsearch.index.builder import build_from_chunks
 from dwsearch.ingest import Chunk
 from dwsearch.search.engine import SearchSession
 from dwsearch.search.errors import SearchError
-from dwsearch.search.facetlists import FacetLists
+from dwsearch.search.facets import FacetMatrix
 from dwsearch.search.matching import BitmapDocs
 from dwsearch.search.ranking import BulkRanker
 from dwsearch.search.results import SORTS
@@ -167,13 +166,13 @@ def _random_filters(rng: random.Random) -> Filters:
 
 
 # How a session counts facets: by Python integers (a small index), or in bulk by numpy
-# (a large index): from the result's documents' values (a filtered result's documents
-# read within the match's), or from every value's bitmap (a filtered result's bitmap
-# unpacked whole). (FacetLists.DENSE_SHARE, BulkRanker.NARROW_SHARE)
+# (a large index), reading each value's bitmap whole or only where the match has
+# documents; and a filtered result's documents read within the match's, or its bitmap
+# unpacked whole. (FacetMatrix.SPARSE, BulkRanker.NARROW_SHARE)
 COUNTING = {
     "one by one": None,
-    "in bulk, by documents": (0, 0),
-    "in bulk, by bitmaps": (10**9, 10**9),
+    "in bulk, whole, within the match": (10**9, 0),
+    "in bulk, where matched, unpacked whole": (0, 10**9),
 }
 
 
@@ -181,8 +180,8 @@ COUNTING = {
 def test_filters_and_counts_match_the_oracle(indexed, counting, monkeypatch):
     chunks, session = indexed
     if COUNTING[counting] is not None:
-        dense, narrow = COUNTING[counting]
-        monkeypatch.setattr(FacetLists, "DENSE_SHARE", dense)
+        sparse, narrow = COUNTING[counting]
+        monkeypatch.setattr(FacetMatrix, "SPARSE", sparse)
         monkeypatch.setattr(BulkRanker, "NARROW_SHARE", narrow)
         session = searching_by(session, bulk_from_docs=BULK_ALWAYS)
     rng = random.Random(11)
@@ -258,38 +257,3 @@ def test_a_bitmap_of_documents_holds_and_lists_what_a_set_does(size_and_docs):
     assert list(iter(bitmap)) == sorted(docs)
     for docnum in range(-2, size + 9):
         assert (docnum in bitmap) == (docnum in docs)
-
-
-def test_counts_in_bulk_hold_past_255_values(tmp_path, monkeypatch):
-    """Over 255 values (a year facet of three centuries): the value numbers no longer
-    fit a byte; segments built before and after the index passes that are counted alike."""
-    rng = random.Random(3)
-    chunks = []
-    for number, chunk in enumerate(_chunks(600, seed=3)):
-        first = 1700 + number // 2  # later segments bring years the earlier ones lack
-        years = tuple(sorted({first, *rng.sample(range(first, first + 9), rng.randint(0, 3))}))
-        chunks.append(replace(chunk, years=years, date="", date_end=""))
-    monkeypatch.setattr(FacetLists, "DENSE_SHARE", 0)  # by each result's documents' values
-    original = segments.DOCS_PER_SEGMENT
-    segments.DOCS_PER_SEGMENT = 90
-    try:
-        build_from_chunks(tmp_path, chunks, "<oracle>")
-    finally:
-        segments.DOCS_PER_SEGMENT = original
-    with (
-        SearchSession(open_index(tmp_path)) as small,
-        searching_by(small, bulk_from_docs=BULK_ALWAYS) as bulk,
-    ):
-        assert len(bulk.facets.values["year"]) > 255
-        assert len(bulk.searcher.reader().leaf_readers()) > 3
-        for words in ([], ["zebra"], ["quartz", "meadow"]):
-            matching = [c for c in chunks if not words or set(c.text.split()) & set(words)]
-            results = bulk.search(" ".join(words), None, SearchOptions(limit=0))
-            for facet in (*FACETS, "year"):
-                counts: dict[str, int] = {}
-                for chunk in matching:
-                    for value in _values(chunk, facet):
-                        counts[value] = counts.get(value, 0) + 1
-                assert results.facets[facet] == dict(
-                    sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-                ), (facet, words)
