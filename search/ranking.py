@@ -73,10 +73,11 @@ class Postings(NamedTuple):
 
 class WordScores(NamedTuple):
     """A word's documents in every segment, numbered in the whole index, and its score
-    in each."""
+    in each; segment n's are at `bounds[n]:bounds[n + 1]`, in its posting list's order."""
 
     docs: Any
     scores: Any
+    bounds: list[int]
 
     @property
     def nbytes(self) -> int:
@@ -242,7 +243,7 @@ class BulkRanker:
                 total[docs] = 0.0
         self._touched = []
         for fieldname, text, boost in words:
-            docs, impacts = self._word_scores(fieldname, text)
+            docs, impacts, _ = self._word_scores(fieldname, text)
             if len(docs):
                 total[docs] += impacts if boost == 1 else boost * impacts
                 self._touched.append(docs)
@@ -261,31 +262,31 @@ class BulkRanker:
         numpy calls of a score cost more than its arithmetic."""
         np = self.np
         docs, frequencies, lengths = [], [], []
+        bounds = [0]
         for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
             reader = leaf.reader()
-            if not self._holds(segment, reader, fieldname, text):
-                continue
-            ids, tfs, _ = self._postings(segment, reader, fieldname, text)
-            if len(ids):
-                docs.append(ids + offset if offset else ids)
-                frequencies.append(tfs)
-                lengths.append(self._field_lengths(segment, reader, fieldname)[ids])
+            held = 0
+            if self._holds(segment, reader, fieldname, text):
+                ids, tfs, _ = self._postings(segment, reader, fieldname, text)
+                held = len(ids)
+                if held:
+                    docs.append(ids + offset if offset else ids)
+                    frequencies.append(tfs)
+                    lengths.append(self._field_lengths(segment, reader, fieldname)[ids])
+            bounds.append(bounds[-1] + held)
         if not docs:
-            return WordScores(np.zeros(0, dtype=np.int64), np.zeros(0))
+            return WordScores(np.zeros(0, dtype=np.int64), np.zeros(0), bounds)
         scores = self._bm25(fieldname, text, np.concatenate(frequencies), np.concatenate(lengths))
-        return WordScores(np.concatenate(docs), scores)
+        return WordScores(np.concatenate(docs), scores, bounds)
 
     def touched(self, docs: Any) -> None:
         """Note documents given a score outside `scores` (phrases, prefixes)."""
         self._touched.append(docs)
 
-    def _impacts(self, segment: int, reader: Any, fieldname: str, text: str) -> Any:
-        """A posting list's BM25F scores, kept per session like its postings: the index
-        does not change under a session, so neither do they."""
-        return self.impacts.get(
-            (segment, fieldname, text),
-            lambda: self._term_scores(segment, reader, fieldname, text),
-        )
+    def _impacts(self, segment: int, fieldname: str, text: str) -> Any:
+        """A word's BM25F scores in one segment, in its posting list's order."""
+        found = self._word_scores(fieldname, text)
+        return found.scores[found.bounds[segment] : found.bounds[segment + 1]]
 
     DOCS_KEPT = 4  # bitmaps whose documents are kept: a search reads a few, often again
     NARROW_SHARE = 8  # a bitmap within one of under 1/8 of the documents: read at those
@@ -461,25 +462,19 @@ class BulkRanker:
         matched = in_order(np, positions, phrase.slop)
         found_docs, found_scores = [], []
         first = 0
-        for segment, reader, offset, local, places in held:
+        for segment, _, offset, local, places in held:
             mine = matched[(matched >= first) & (matched < first + len(local))] - first
             first += len(local)
             if not len(mine):
                 continue
             total = np.zeros(len(mine))
             for word, at in zip(phrase.words, places, strict=True):
-                total += self._impacts(segment, reader, fieldname, word)[at[mine]]
+                total += self._impacts(segment, fieldname, word)[at[mine]]
             found_docs.append(local[mine] + offset)
             found_scores.append(total)
         if not found_docs:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(found_docs), np.concatenate(found_scores)
-
-    def _term_scores(self, segment: int, reader: Any, fieldname: str, text: str) -> Any:
-        """Whoosh's BM25F score of a word at each posting of its list in a segment."""
-        ids, tf, _ = self._postings(segment, reader, fieldname, text)
-        lengths = self._field_lengths(segment, reader, fieldname)[ids]
-        return self._bm25(fieldname, text, tf, lengths)
 
     def _bm25(self, fieldname: str, text: str, tf: Any, lengths: Any) -> Any:
         """The word's BM25F score at postings of these frequencies and field lengths."""
