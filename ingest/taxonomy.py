@@ -48,16 +48,22 @@ class Taxonomy:
     # Every term's leading words ("internet", "internet of"): a walk from a first word
     # stops at the first n-gram that starts no term, so it never joins more words.
     prefixes: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    # Any acronym anywhere in a text, even inside a word: most texts have none, and are
+    # then not split into their exact-case tokens at all.
+    acronym_in: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
     # The facets of each set of labels found: a page's chunks mostly repeat a few.
     _tags: dict[frozenset[str], Tags] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.prefixes:
-            leading = set()
-            for key in self.terms:
-                words = key.split(" ")
-                leading.update(" ".join(words[:n]) for n in range(1, len(words) + 1))
-            object.__setattr__(self, "prefixes", frozenset(leading))
+        leading = set()
+        for key in self.terms:
+            words = key.split(" ")
+            leading.update(" ".join(words[:n]) for n in range(1, len(words) + 1))
+        object.__setattr__(self, "prefixes", frozenset(leading))
+        if self.acronyms:
+            written = sorted(self.acronyms, key=len, reverse=True)
+            pattern = re.compile("|".join(re.escape(a) for a in written))
+            object.__setattr__(self, "acronym_in", pattern)
 
     @classmethod
     def from_data(cls, data: dict[str, Any], text: str, origin: str) -> Taxonomy:
@@ -117,14 +123,15 @@ class Taxonomy:
         labels: set[str] = {f"topic:{slug}" for slug in also} if also else set()
         text = text.replace("’", "'")
         acronyms = self.acronyms
-        # A hyphenated token ("ITU-T") is looked up whole and by its parts ("ITU", "T"):
-        # the parts are the tokens of the text with its hyphens as spaces.
-        for token in acronyms.keys() & set(_TOKEN.findall(text)):
-            labels |= acronyms[token]
         hyphens = "-" in text
-        if hyphens:
-            for part in acronyms.keys() & set(_TOKEN.findall(text.replace("-", " "))):
-                labels |= acronyms[part]
+        if self.acronym_in is not None and self.acronym_in.search(text):
+            # A hyphenated token ("ITU-T") is looked up whole and by its parts ("ITU",
+            # "T"): the parts are the tokens of the text with its hyphens as spaces.
+            for token in acronyms.keys() & set(_TOKEN.findall(text)):
+                labels |= acronyms[token]
+            if hyphens:
+                for part in acronyms.keys() & set(_TOKEN.findall(text.replace("-", " "))):
+                    labels |= acronyms[part]
         spelling = uk_to_us()
         words = _TOKEN.findall(text.lower())
         if not spelling.keys().isdisjoint(words):
