@@ -8,6 +8,8 @@ import unicodedata
 # Spaces the site's editor leaves behind: no-break, narrow no-break, figure, thin, zero-width.
 _SPACE_LIKE = dict.fromkeys(map(ord, "\u00a0\u202f\u2007\u2009\u200a\u2002\u2003\u3000"), " ")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Both in one pass: no character is in both, and a space is not invisible.
+_SPACES_SHOWN = {**_SPACE_LIKE, **_INVISIBLE}
 # Control characters (C0 and C1 but tab and newline), the Unicode line separators editors
 # do not break on, and the bidirectional embeddings, overrides and isolates that can make
 # text read in another order than it is stored (U+202E turns "txt.exe" into "exe.txt").
@@ -27,7 +29,8 @@ def normalise(text: str) -> str:
     """NFC, ordinary spaces, no control characters; line breaks kept as `\\n` alone."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
-    text = text.translate(_SPACE_LIKE).translate(_INVISIBLE)
+    if not text.isascii():  # every character translated is beyond ASCII
+        text = text.translate(_SPACES_SHOWN)
     return _CONTROL.sub(" ", text)
 
 
@@ -50,6 +53,8 @@ def squeeze(text: str) -> str:
 
 def split_trailing_year(item: str) -> tuple[str, int | None]:
     """`"Storytellers (2018)"` → `("Storytellers", 2018)`."""
+    if "(" not in item:
+        return item, None  # most items: no need for the pattern, which tries every place
     match = _TRAILING_YEAR.search(item)
     if match:
         year = int(match.group(1))
