@@ -2,10 +2,9 @@
 
 Tagging, white space, mentioned years, founding years and normalisation each take
 shortcuts (a set intersection, a walk that stops early, a search skipped when a cue
-cannot stand, a translation skipped for ASCII text). Each
-is checked here against the rule written out the slow, obvious way, on random text made
-of the taxonomy's own terms, acronyms and British spellings, odd separators and letters
-whose case is not simple.
+cannot stand, a translation skipped for ASCII text). Each is checked here against the
+rule written out the slow, obvious way, on random text made of the taxonomy's own terms,
+acronyms and British spellings, odd separators and letters whose case is not simple.
 """
 
 from __future__ import annotations
