@@ -32,6 +32,9 @@ class Tags:
     sectors: tuple[str, ...]
 
 
+_NO_TAGS = Tags((), (), ())
+
+
 @dataclass(frozen=True)
 class Taxonomy:
     """The vocabularies of one TOML file, compiled for fast whole-word lookup."""
@@ -162,7 +165,7 @@ class Taxonomy:
                     if key not in prefixes:
                         break
                     j += 1
-        return self._tags_of(frozenset(labels))
+        return self._tags_of(frozenset(labels)) if labels else _NO_TAGS
 
     def _tags_of(self, labels: frozenset[str]) -> Tags:
         tags = self._tags.get(labels)
