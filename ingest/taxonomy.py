@@ -48,14 +48,18 @@ class Taxonomy:
     longest_term: int
     first_words: frozenset[str]  # words that start some term: the only places to look
     digest: str
+    # What follows is made from the fields above, never passed: a copy that
+    # `dataclasses.replace` makes computes its own.
     # Every term's leading words ("internet", "internet of"): a walk from a first word
     # stops at the first n-gram that starts no term, so it never joins more words.
-    prefixes: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    prefixes: frozenset[str] = field(default=frozenset(), init=False, compare=False, repr=False)
     # Any acronym anywhere in a text, even inside a word: most texts have none, and are
     # then not split into their exact-case tokens at all.
-    acronym_in: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    acronym_in: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
     # The facets of each set of labels found: a page's chunks mostly repeat a few.
-    _tags: dict[frozenset[str], Tags] = field(default_factory=dict, compare=False, repr=False)
+    _tags: dict[frozenset[str], Tags] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         leading = set()

@@ -9,6 +9,7 @@ acronyms and British spellings, odd separators and letters whose case is not sim
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dwsearch.ingest.dates import prose_years
-from dwsearch.ingest.taxonomy import load_taxonomy
+from dwsearch.ingest.taxonomy import Tags, load_taxonomy
 from dwsearch.ingest.text import mentioned_years, normalise, squeeze
 from dwsearch.lexicon import uk_to_us
 
@@ -129,3 +130,15 @@ def test_normalised_text_has_plain_spaces_and_nothing_invisible(text):
     """A no-break or thin space is a space; a zero-width one or a soft hyphen is gone."""
     plain = "".join(" " if c in _SPACE_LIKE else "" if c in _INVISIBLE else c for c in text)
     assert normalise(text) == plain
+
+
+def test_a_taxonomy_copied_with_other_baskets_tags_with_its_own():
+    """A copy made by `dataclasses.replace` remembers nothing its original tagged."""
+    text = "Cybersecurity and data protection under the GDPR"
+    first = TAXONOMY.tag(text)
+    assert first.baskets
+    moved = dataclasses.replace(
+        TAXONOMY, topic_baskets={topic: "elsewhere" for topic in TAXONOMY.topic_baskets}
+    )
+    assert moved.tag(text) == Tags(first.topics, ("elsewhere",), first.sectors)
+    assert TAXONOMY.tag(text) == first
