@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,8 @@ from .text import squeeze
 
 # Words, keeping hyphenated compounds ("ITU-T", "e-commerce") and apostrophes together.
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+# Distinct sets of labels remembered: a bound on memory for an odd corpus.
+_MAX_TAG_SETS = 4096
 
 
 def _tokens(text: str) -> list[str]:
@@ -30,6 +32,9 @@ class Tags:
     sectors: tuple[str, ...]
 
 
+_NO_TAGS = Tags((), (), ())
+
+
 @dataclass(frozen=True)
 class Taxonomy:
     """The vocabularies of one TOML file, compiled for fast whole-word lookup."""
@@ -43,6 +48,29 @@ class Taxonomy:
     longest_term: int
     first_words: frozenset[str]  # words that start some term: the only places to look
     digest: str
+    # What follows is made from the fields above, never passed: a copy that
+    # `dataclasses.replace` makes computes its own.
+    # Every term's leading words ("internet", "internet of"): a walk from a first word
+    # stops at the first n-gram that starts no term, so it never joins more words.
+    prefixes: frozenset[str] = field(default=frozenset(), init=False, compare=False, repr=False)
+    # Any acronym anywhere in a text, even inside a word: most texts have none, and are
+    # then not split into their exact-case tokens at all.
+    acronym_in: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
+    # The facets of each set of labels found: a page's chunks mostly repeat a few.
+    _tags: dict[frozenset[str], Tags] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        leading = set()
+        for key in self.terms:
+            words = key.split(" ")
+            leading.update(" ".join(words[:n]) for n in range(1, len(words) + 1))
+        object.__setattr__(self, "prefixes", frozenset(leading))
+        if self.acronyms:
+            written = sorted(self.acronyms, key=len, reverse=True)
+            pattern = re.compile("|".join(re.escape(a) for a in written))
+            object.__setattr__(self, "acronym_in", pattern)
 
     @classmethod
     def from_data(cls, data: dict[str, Any], text: str, origin: str) -> Taxonomy:
@@ -100,25 +128,59 @@ class Taxonomy:
     def tag(self, text: str, also: tuple[str, ...] = ()) -> Tags:
         """The facets of a text; `also` adds topics known otherwise (the page's tags)."""
         labels: set[str] = {f"topic:{slug}" for slug in also} if also else set()
-        for token in _tokens(text):
-            for part in (token, *token.split("-")) if "-" in token else (token,):
-                labels |= self.acronyms.get(part, frozenset())
+        text = text.replace("’", "'")
+        acronyms = self.acronyms
+        hyphens = "-" in text
+        if self.acronym_in is not None and self.acronym_in.search(text):
+            # A hyphenated token ("ITU-T") is looked up whole and by its parts ("ITU",
+            # "T"): the parts are the tokens of the text with its hyphens as spaces.
+            for token in acronyms.keys() & set(_TOKEN.findall(text)):
+                labels |= acronyms[token]
+            if hyphens:
+                for part in acronyms.keys() & set(_TOKEN.findall(text.replace("-", " "))):
+                    labels |= acronyms[part]
         spelling = uk_to_us()
-        words = [spelling.get(w, w) for w in _tokens(text.lower())]
-        for i, word in enumerate(words):
-            if "-" in word:
-                for part in word.split("-"):
-                    labels |= self.terms.get(part, frozenset())
-            if word not in self.first_words:
-                continue
-            for n in range(1, min(self.longest_term, len(words) - i) + 1):
-                found = self.terms.get(" ".join(words[i : i + n]))
-                if found:
-                    labels |= found
-        topics = sorted(label[6:] for label in labels if label.startswith("topic:"))
-        sectors = sorted(label[7:] for label in labels if label.startswith("sector:"))
-        baskets = sorted({self.topic_baskets[t] for t in topics if self.topic_baskets[t]})
-        return Tags(tuple(topics), tuple(baskets), tuple(sectors))
+        words = _TOKEN.findall(text.lower())
+        if not spelling.keys().isdisjoint(words):
+            words = [spelling.get(w, w) for w in words]
+            hyphens = True  # a spelling may bring a hyphen
+        terms = self.terms
+        if hyphens:
+            for word in words:
+                if "-" in word:
+                    for part in word.split("-"):
+                        labels |= terms.get(part, frozenset())
+        first_words = self.first_words
+        if not first_words.isdisjoint(words):
+            prefixes = self.prefixes
+            count = len(words)
+            for i, word in enumerate(words):
+                if word not in first_words:
+                    continue
+                key = word
+                j = i + 1
+                while True:
+                    found = terms.get(key)
+                    if found:
+                        labels |= found
+                    if j == count:
+                        break
+                    key = f"{key} {words[j]}"
+                    if key not in prefixes:
+                        break
+                    j += 1
+        return self._tags_of(frozenset(labels)) if labels else _NO_TAGS
+
+    def _tags_of(self, labels: frozenset[str]) -> Tags:
+        tags = self._tags.get(labels)
+        if tags is None:
+            topics = sorted(label[6:] for label in labels if label.startswith("topic:"))
+            sectors = sorted(label[7:] for label in labels if label.startswith("sector:"))
+            baskets = sorted({self.topic_baskets[t] for t in topics if self.topic_baskets[t]})
+            tags = Tags(tuple(topics), tuple(baskets), tuple(sectors))
+            if len(self._tags) < _MAX_TAG_SETS:
+                self._tags[labels] = tags
+        return tags
 
 
 @cache
