@@ -17,6 +17,7 @@ import gc
 from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,17 @@ from .postings import (
     HYPHENATED_FIELD,
     RANKED_FIELDS,
     SEGMENT_POSTINGS,
+    runs,
     write_missing_postings,
     write_postings,
 )
 from .stored import STORED_FILE, write_stored
-from .whoosh_internals import field_indexer, position_decoder
+from .whoosh_internals import (
+    counted_values,
+    encoded_positions,
+    field_terms,
+    position_decoder,
+)
 
 # A segment is closed and a new one started after this many documents, which bounds the
 # memory its postings take (a 25,000-page build on two workers peaked at 224 MB in all).
@@ -101,18 +108,12 @@ class SegmentWriter:
             return
         self.folder = Path(folder)
         self.files = whoosh_internals.CodecSegments(folder, schema, DEFLATE_LEVEL, indexname)
-        self._plans = {name: _plan(schema[name]) for name in schema.names()}
         self._start()
 
     def _start(self) -> None:
-        # field name -> term bytes -> (document numbers, weights, values)
-        self._postings: dict[str, dict[bytes, tuple[array[int], array[float], list[Any]]]] = {}
-        # A ranked field's term -> every posting's positions in turn, for the postings
-        # file (index.postings), kept as indexing gives them rather than decoded again.
-        self._positions: dict[str, dict[bytes, array[int]]] = {
-            name: {} for name in RANKED_FIELDS if name in self._plans
+        self._fields = {
+            name: _FieldPostings(name, self.schema[name]) for name in self.schema.names()
         }
-        self._lengths: dict[str, dict[int, int]] = {}
         self._stored: list[dict[str, Any]] = []  # each document's, written in blocks
         self._docnum = 0
 
@@ -122,42 +123,20 @@ class SegmentWriter:
             self._public.add_document(**document)
             return
         docnum = self._docnum
-        lengths: list[tuple[str, int]] = []
         kept: dict[str, Any] = {}
-        columns: list[tuple[str, Any, Any]] = []
-        for fieldname in sorted(document):
+        fields = self._fields
+        for fieldname in sorted(document):  # stored fields are kept in this order
             value = document[fieldname]
             if value is None:
                 continue
-            field, index, scorable, is_stored, column = self._plans[fieldname]
-            length = 0
-            if index is not None:
-                terms = self._postings.setdefault(fieldname, {})
-                kept_positions = self._positions.get(fieldname)
-                for text, frequency, weight, encoded, places in index(value):
-                    if scorable:
-                        length += frequency
-                    found = terms.get(text)
-                    if found is None:
-                        found = terms[text] = (array("i"), array("d"), [])
-                    found[0].append(docnum)
-                    found[1].append(weight)
-                    found[2].append(encoded)
-                    if kept_positions is not None:
-                        if places is None:  # an analyzer the indexers do not know
-                            places = position_decoder(field)(encoded)
-                        if text in kept_positions:
-                            kept_positions[text].extend(places)
-                        else:
-                            kept_positions[text] = array("i", places)
-                if length:
-                    self._lengths.setdefault(fieldname, {})[docnum] = length
-                    lengths.append((fieldname, length))
-            if is_stored:  # to the segment's blocks (index.stored), not Whoosh's column
+            field = fields[fieldname]
+            if field.add is not None:
+                field.add(value, docnum)
+            if field.stored:  # to the segment's blocks (index.stored), not Whoosh's column
                 kept[fieldname] = value
-            if column:
-                columns.append((fieldname, column, field.to_column_value(value)))
-        self.files.add_document(docnum, lengths, columns)
+            if field.column is not None:
+                field.column_docs.append(docnum)
+                field.column_values.append(field.to_column_value(value))
         self._stored.append(kept)
         self._docnum += 1
         if self._docnum >= DOCS_PER_SEGMENT:
@@ -170,49 +149,40 @@ class SegmentWriter:
             return
         if not self._docnum:
             return
-        postings = (
-            (fieldname, self._plans[fieldname][0], self._sorted_terms(fieldname))
-            for fieldname in sorted(self._postings)
+        import numpy as np  # declared deferred: a build's postings are grouped in bulk
+
+        grouped = {
+            name: field.grouped(np, self._docnum)
+            for name, field in sorted(self._fields.items())
+            if field.has_postings()
+        }
+        self.files.finish(
+            self._docnum,
+            ((name, self._fields[name].field, terms.whooshs()) for name, terms in grouped.items()),
+            [(name, field.length_docs, field.lengths) for name, field in self._fields.items()],
+            [
+                (name, field.column, field.column_docs, field.column_values)
+                for name, field in sorted(self._fields.items())
+                if field.column is not None
+            ],
         )
-        self.files.finish(self._docnum, postings)
-        self._write_arrays()
-        segment_id = self.files.segment.segment_id()
+        segment_id = self.files.segments[-1].segment_id()
+        self._write_arrays(segment_id, grouped)
         write_stored(self.folder / STORED_FILE.format(segment_id), self._stored)
-        self.files.start()
         self._start()
 
-    def _write_arrays(self) -> None:
+    def _write_arrays(self, segment_id: str, grouped: dict[str, _Grouped]) -> None:
         """The segment's postings file (dwsearch.index.postings), from the postings in
         memory; without one, the build writes it from the segment."""
-        name = SEGMENT_POSTINGS.format(self.files.segment.segment_id())
-        fields = [
-            (
-                fieldname,
-                [
-                    (text, ids, weights, self._positions[fieldname][text])
-                    for text, (ids, weights, _) in self._postings[fieldname].items()
-                ],
-            )
+        fields: list[tuple[str, Any]] = [
+            (fieldname, grouped[fieldname].flat())
             for fieldname in RANKED_FIELDS
-            if fieldname in self._postings
+            if fieldname in grouped
         ]
-        if HYPHENATED_FIELD in self._plans:
-            spelled = self._postings.get(HYPHENATED_FIELD, {})
+        if HYPHENATED_FIELD in self._fields:
+            spelled = grouped[HYPHENATED_FIELD].texts if HYPHENATED_FIELD in grouped else []
             fields.append((HYPHENATED_FIELD, [(t, (), (), ()) for t in spelled if b"-" in t]))
-        write_postings(self.folder / name, fields)
-
-    def _sorted_terms(self, fieldname: str) -> Iterator[whoosh_internals.TermPostings]:
-        found = self._lengths.get(fieldname)
-        by_doc = None
-        if found:  # a field with lengths: each posting carries its document's
-            by_doc = [0] * self._docnum
-            for docnum, length in found.items():
-                by_doc[docnum] = length
-        terms = self._postings[fieldname]
-        for text in sorted(terms):
-            docnums, weights, values = terms[text]
-            lengths = [by_doc[d] for d in docnums] if by_doc is not None else None
-            yield text, docnums, weights, values, lengths
+        write_postings(self.folder / SEGMENT_POSTINGS.format(segment_id), fields)
 
     def commit(self) -> None:
         """Finish the last segment and list every segment in a new table of contents."""
@@ -228,7 +198,201 @@ class SegmentWriter:
             self._public.cancel()
 
 
-def _plan(field: Any) -> tuple[Any, Any, bool, bool, Any]:
-    """How to write one field: (field, indexer, scorable, stored, column type)."""
-    index = field_indexer(field, positions_indexer, counts_indexer) if field.indexed else None
-    return field, index, bool(field.scorable), bool(field.stored), field.column_type
+class _TermNumbers(dict[str, int]):
+    """Each term's number, given in the order terms are first met."""
+
+    def __missing__(self, term: str) -> int:
+        number = self[term] = len(self)
+        return number
+
+
+class _FieldPostings:
+    """One field's postings in a segment in progress, as flat arrays in the order they
+    were made (a posting's term number, document, frequency; its positions in turn),
+    grouped by term only when the segment is written: a few C-level calls a document
+    rather than several a posting. Its lengths and column values beside them."""
+
+    def __init__(self, name: str, field: Any) -> None:
+        self.name = name
+        self.field = field
+        self.stored = bool(field.stored)
+        self.column = field.column_type
+        self.to_column_value = field.to_column_value
+        self.column_docs: array[int] = array("i")
+        self.column_values: list[Any] = []
+        self.scorable = bool(field.scorable)
+        self.length_docs: array[int] = array("i")
+        self.lengths: array[int] = array("i")
+        self.numbers = _TermNumbers()
+        self.terms: array[int] = array("i")
+        self.docs: array[int] = array("i")
+        self.counts: array[int] = array("i")
+        self.positions: array[int] = array("i")
+        # Postings Whoosh's own `field.index` gave: (term, frequency, weight, value)
+        # each, with their documents, for a field of a kind the indexers do not know.
+        self.whooshs: list[tuple[bytes, int, float, bytes]] = []
+        self.whoosh_docs: array[int] = array("i")
+        self.add: Any = None
+        if field.indexed:
+            self.kind, self.indexer, self.index = field_terms(
+                field, positions_indexer, counts_indexer
+            )
+            self.add = getattr(self, "_add_" + self.kind)
+
+    def has_postings(self) -> bool:
+        return bool(self.terms) or bool(self.whooshs)
+
+    def _length(self, docnum: int, length: int) -> None:
+        if length and self.scorable:
+            self.length_docs.append(docnum)
+            self.lengths.append(length)
+
+    def _add_positions(self, value: Any, docnum: int) -> None:
+        if not isinstance(value, str):
+            self._add_whoosh(value, docnum)
+            return
+        found = self.indexer(value)
+        if found:
+            self.terms.extend(map(self.numbers.__getitem__, found))
+            self.docs.extend(repeat(docnum, len(found)))
+            self.counts.extend(map(len, found.values()))
+            before = len(self.positions)
+            self.positions.extend(chain.from_iterable(found.values()))
+            self._length(docnum, len(self.positions) - before)
+
+    def _add_counts(self, value: Any, docnum: int) -> None:
+        if not isinstance(value, str):
+            self._add_whoosh(value, docnum)
+            return
+        found = self.indexer(value)
+        if found:
+            self.terms.extend(map(self.numbers.__getitem__, found))
+            self.docs.extend(repeat(docnum, len(found)))
+            self.counts.extend(found.values())
+            self._length(docnum, sum(found.values()))
+
+    def _add_whole(self, value: Any, docnum: int) -> None:
+        if not isinstance(value, str):
+            self._add_whoosh(value, docnum)
+            return
+        self.terms.append(self.numbers[value])
+        self.docs.append(docnum)
+        self.counts.append(1)
+
+    def _add_whoosh(self, value: Any, docnum: int) -> None:
+        found = self.index(value)
+        self.whooshs.extend(found)
+        self.whoosh_docs.extend(repeat(docnum, len(found)))
+        self._length(docnum, sum(frequency for _, frequency, _, _ in found))
+
+    def grouped(self, np: Any, doc_count: int) -> _Grouped:
+        """The field's postings grouped by term, terms in order."""
+        return _Grouped(np, self, doc_count)
+
+
+class _Grouped:
+    """A field's postings in a finished segment, by term, in the terms' sorted order."""
+
+    def __init__(self, np: Any, postings: _FieldPostings, doc_count: int) -> None:
+        self.postings = postings
+        kind = postings.kind
+        terms = postings.terms
+        docs, counts = postings.docs, postings.counts
+        positions = postings.positions
+        texts = [term.encode() for term in postings.numbers]
+        # Positions where the field keeps them: for its Whoosh format, or for the
+        # postings file (a field ranked in bulk).
+        self.has_positions = kind == "positions" or postings.name in RANKED_FIELDS
+        if postings.whooshs:  # postings Whoosh's `field.index` gave, merged in
+            terms, docs, counts, positions = (
+                array("i", terms), array("i", docs), array("i", counts), array("i", positions)
+            )  # fmt: skip
+            numbers = {text: number for number, text in enumerate(texts)}
+            decode = position_decoder(postings.field) if self.has_positions else None
+            for (text, frequency, _, value), docnum in zip(
+                postings.whooshs, postings.whoosh_docs, strict=True
+            ):
+                number = numbers.get(text)
+                if number is None:
+                    number = numbers[text] = len(texts)
+                    texts.append(text)
+                terms.append(number)
+                docs.append(docnum)
+                counts.append(frequency)
+                if decode is not None:
+                    positions.extend(decode(value))
+        self.kind = kind
+        self.texts = sorted(texts)
+        found = np.frombuffer(terms, dtype=np.int32)
+        order = np.argsort(found, kind="stable")  # each term's postings in document order
+        ends = np.cumsum(np.bincount(found, minlength=len(texts)))
+        self.bounds = np.concatenate(([0], ends)).tolist()
+        self.numbers = sorted(range(len(texts)), key=texts.__getitem__)
+        frequencies = np.frombuffer(counts, dtype=np.int32)
+        self.docs = array("i", np.frombuffer(docs, dtype=np.int32)[order].tobytes())
+        self.counts = frequencies[order].tolist()
+        self.positions: array[int] | None = None
+        self.places: list[int] = []
+        if self.has_positions:
+            # The postings' positions, in the postings' new order.
+            starts = np.cumsum(frequencies) - frequencies
+            flat = np.frombuffer(positions, dtype=np.int32)
+            moved = flat[runs(np, starts[order], frequencies[order])]
+            self.positions = array("i", moved.astype(np.int32).tobytes())
+            self.places = np.concatenate(([0], np.cumsum(frequencies[order]))).tolist()
+        self.doc_lengths: list[int] | None = None
+        if postings.scorable:
+            by_doc = np.zeros(doc_count, dtype=np.int64)
+            by_doc[np.frombuffer(postings.length_docs, dtype=np.int32)] = np.frombuffer(
+                postings.lengths, dtype=np.int32
+            )
+            self.doc_lengths = by_doc[np.frombuffer(self.docs, dtype=np.int32)].tolist()
+        self._order = order
+        self._np = np
+        self._postings = postings
+
+    def _values(self) -> list[bytes]:
+        if self.kind == "positions":
+            assert self.positions is not None
+            return encoded_positions(self._np, self.positions, self.counts)
+        if self.kind == "counts":
+            return counted_values(self.counts)
+        if self.kind == "whole":
+            return [b""] * len(self.counts)
+        # Whoosh's own postings, as it gave them.
+        given = [value for _, _, _, value in self._postings.whooshs]
+        return [given[at] for at in self._order.tolist()]
+
+    def _weights(self) -> list[float]:
+        if self.kind != "whoosh":
+            return [float(count) for count in self.counts]
+        given = [weight for _, _, weight, _ in self._postings.whooshs]
+        return [given[at] for at in self._order.tolist()]
+
+    def whooshs(self) -> Iterator[whoosh_internals.TermPostings]:
+        """(term, document numbers, weights, encoded values, lengths or None), in order."""
+        values, weights, lengths = self._values(), self._weights(), self.doc_lengths
+        bounds, docs = self.bounds, self.docs
+        for text, number in zip(self.texts, self.numbers, strict=True):
+            start, end = bounds[number], bounds[number + 1]
+            yield (
+                text,
+                docs[start:end],
+                weights[start:end],
+                values[start:end],
+                None if lengths is None else lengths[start:end],
+            )
+
+    def flat(self) -> Iterator[tuple[bytes, Any, Any, Any]]:
+        """(term, document numbers, frequencies, positions), for the postings file."""
+        bounds, places, docs, counts = self.bounds, self.places, self.docs, self.counts
+        positions = self.positions
+        assert positions is not None
+        for text, number in zip(self.texts, self.numbers, strict=True):
+            start, end = bounds[number], bounds[number + 1]
+            yield (
+                text,
+                docs[start:end],
+                counts[start:end],
+                positions[places[start] : places[end]],
+            )

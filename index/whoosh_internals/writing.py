@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pickle import dumps
-from typing import Any
+from typing import Any, NamedTuple
 
 from whoosh import columns, formats
 from whoosh import fields as whoosh_fields
@@ -64,57 +64,50 @@ class CodecSegments:
     def start(self) -> None:
         """Begin a new segment; documents are numbered from 0 within it."""
         self.segment = self.codec.new_segment(self.storage, self.indexname)
-        self.perdoc = self.codec.per_document_writer(self.storage, self.segment)
-        self._lengths: dict[str, Any] = {}  # field name -> its lengths column's writer
-
-    def add_document(
-        self,
-        docnum: int,
-        lengths: Iterable[tuple[str, int]],
-        columns: Iterable[tuple[str, Any, Any]],
-    ) -> None:
-        """A document's field lengths `(name, length)` and columns `(name, column type,
-        value)`; its stored fields go to dwsearch's own blocks (`index.stored`), not here.
-
-        What Whoosh's `add_field` and `add_column_value` do, with each column's writer
-        looked up once a segment rather than through three calls a value.
-        """
-        perdoc = self.perdoc
-        perdoc.start_doc(docnum)
-        totals = perdoc._fieldlengths
-        for fieldname, length in lengths:
-            column = self._lengths.get(fieldname)
-            if column is None:
-                column = self._column(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
-                self._lengths[fieldname] = column
-            column.add(docnum, length_to_byte(length))
-            totals[fieldname] += length
-        writers = perdoc._colwriters
-        for fieldname, column_type, value in columns:
-            column = writers.get(fieldname) or self._column(fieldname, column_type)
-            column.add(docnum, value)
-        perdoc.finish_doc()
-
-    def _column(self, fieldname: str, column_type: Any) -> Any:
-        """The segment's writer of a column, created on first use."""
-        if fieldname not in self.perdoc._colwriters:
-            self.perdoc._create_column(fieldname, column_type)
-        return self.perdoc._colwriters[fieldname]
 
     def finish(
         self,
         doc_count: int,
         postings: Iterable[tuple[str, Any, Iterable[TermPostings]]],
+        lengths: Iterable[tuple[str, Sequence[int], Sequence[int]]],
+        columns: Iterable[tuple[str, Any, Sequence[int], Sequence[Any]]],
     ) -> None:
-        """Write the segment's postings, `(field name, field, [(term, docnums, weights,
-        encoded values, lengths or None)])` in sorted order, and close it."""
-        self.perdoc.close()
+        """Write the segment and close it: each field's lengths `(name, documents,
+        lengths)` (only those not 0), its columns `(name, column type, documents,
+        values)`, and its postings, `(field name, field, [(term, docnums, weights,
+        encoded values, lengths or None)])` in sorted order. Stored fields go to
+        dwsearch's own blocks (`index.stored`), not here.
+
+        What Whoosh's `add_field` and `add_column_value` do document by document, a
+        column at a time: each column's writer is given the same values in the same
+        order, so it writes the same bytes.
+        """
+        perdoc = self.codec.per_document_writer(self.storage, self.segment)
+        for docnum in range(doc_count):  # numbered, with no stored fields
+            perdoc.start_doc(docnum)
+            perdoc.finish_doc()
+        totals = perdoc._fieldlengths
+        for fieldname, docnums, counts in lengths:
+            if not docnums:
+                continue
+            column = _new_column(perdoc, whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
+            add = column.add
+            for docnum, length in zip(docnums, _length_bytes(counts), strict=True):
+                add(docnum, length)
+            totals[fieldname] += sum(counts)
+        for fieldname, column_type, docnums, values in columns:
+            if not docnums:
+                continue
+            add = _new_column(perdoc, fieldname, column_type).add
+            for docnum, value in zip(docnums, values, strict=True):
+                add(docnum, value)
+        perdoc.close()
         writer = self.writing.field_writer(self.storage, self.segment)
         for fieldname, field, terms in postings:
             writer.start_field(fieldname, field)
-            for text, docnums, weights, values, lengths in terms:
+            for text, docnums, weights, values, term_lengths in terms:
                 writer.start_term(text)
-                _add_postings(writer._postwriter, docnums, weights, values, lengths)
+                _add_postings(writer._postwriter, docnums, weights, values, term_lengths)
                 writer.finish_term()
             writer.finish_field()
         writer.close()
@@ -122,10 +115,26 @@ class CodecSegments:
         self.segment.create_compound_file(self.storage)
         self.segment.compound = True
         self.segments.append(self.segment)
+        self.start()
 
     def commit(self) -> None:
         """List every finished segment in a new table of contents."""
         write_toc(self.folder, self.schema, self.segments, self.indexname)
+
+
+def _new_column(perdoc: Any, fieldname: str, column_type: Any) -> Any:
+    """A new column's writer in the segment's per-document writer."""
+    perdoc._create_column(fieldname, column_type)
+    return perdoc._colwriters[fieldname]
+
+
+def _length_bytes(counts: Sequence[int]) -> list[int]:
+    """Whoosh's quantised byte of each field length, looked up in a table once made."""
+    longest = max(counts, default=0)
+    if longest > 1 << 20:  # 255 from 106,374 words on
+        return [length_to_byte(count) for count in counts]
+    table = [length_to_byte(count) for count in range(longest + 1)]
+    return [table[count] for count in counts]
 
 
 # (term, document numbers, weights, encoded values, lengths or None for a field without)
@@ -341,62 +350,84 @@ def segment_reader(writer: Any, segment: Any) -> Iterator[Any]:
 
 
 # ------------------------------------------------------------------- indexing a field
-# What indexing a field's value gives: (term, frequency, weight, encoded value, the
-# positions where the field keeps them and they are known without decoding, else None).
-Posting = tuple[bytes, int, float, bytes, "list[int] | None"]
-Indexer = Callable[[Any], Iterable[Posting]]
+# What Whoosh's `field.index` gives: (term, frequency, weight, encoded value).
+Posting = tuple[bytes, int, float, bytes]
 PositionsIndexer = Callable[[Any], "Callable[[str], dict[str, list[int]]] | None"]
 CountsIndexer = Callable[[Any], "Callable[[str], dict[str, int]] | None"]
 
 
-def field_indexer(field: Any, positions: PositionsIndexer, counts: CountsIndexer) -> Indexer:
-    """The field's (term, frequency, weight, encoded value, positions)s, as `field.index`
-    gives the first four.
+class FieldTerms(NamedTuple):
+    """How a field's text becomes terms, without a token object per word.
 
-    For dwsearch's own analyzers the terms come from the analysis module's indexers
-    (`positions` and `counts` give them for an analyzer they know), without a token
-    object per word; the encoding is Whoosh's format's.
+    `kind` says what `terms` gives for a text: "positions" each term's positions (a
+    field of Whoosh's Positions format, its postings' weights their frequencies),
+    "counts" each term's count (Frequency format, the same), "whole" (an ID of
+    Existence format) the text itself as its one term, "whoosh" (any other field)
+    nothing: `whooshs` is used. `whooshs` is Whoosh's own `field.index`, for a value
+    that is not text.
     """
+
+    kind: str
+    terms: Callable[[str], Any] | None
+    whooshs: Callable[[Any], list[Posting]]
+
+
+def field_terms(field: Any, positions: PositionsIndexer, counts: CountsIndexer) -> FieldTerms:
+    """How to index the field: dwsearch's own analyzers' terms come from the analysis
+    module's indexers (`positions` and `counts` give them for an analyzer they know);
+    the postings' encoding is Whoosh's format's (`encoded_positions`, `counted_values`)."""
     form, analyzer = field.format, field.analyzer
 
     def whooshs(value: Any) -> list[Posting]:
-        return [(*posting, None) for posting in field.index(value)]
+        return list(field.index(value))
 
     if form.field_boost != 1.0:
-        return whooshs
+        return FieldTerms("whoosh", None, whooshs)
     if type(form) is formats.Positions and (by_word := positions(analyzer)):
-        encode = form.encode
-
-        def by_positions(value: Any) -> Iterable[Posting]:
-            if not isinstance(value, str):
-                return whooshs(value)
-            return [
-                (term.encode(), len(places), float(len(places)), encode(places), places)
-                for term, places in by_word(value).items()
-            ]
-
-        return by_positions
+        return FieldTerms("positions", by_word, whooshs)
     if type(form) is formats.Frequency and (counted := counts(analyzer)):
-
-        def by_counts(value: Any) -> Iterable[Posting]:
-            if not isinstance(value, str):
-                return whooshs(value)
-            return [
-                (term.encode(), count, float(count), pack_uint(count), None)
-                for term, count in counted(value).items()
-            ]
-
-        return by_counts
+        return FieldTerms("counts", counted, whooshs)
     plain_id = type(field) is whoosh_fields.ID and type(analyzer) is IDTokenizer
     if plain_id and type(form) is formats.Existence:
+        return FieldTerms("whole", None, whooshs)  # an ID is one term, however it reads
+    return FieldTerms("whoosh", None, whooshs)
 
-        def whole(value: Any) -> Iterable[Posting]:
-            if not isinstance(value, str):
-                return whooshs(value)
-            return [(value.encode(), 1, 1.0, b"", None)]  # an ID is one term, however it reads
 
-        return whole
-    return whooshs
+def encoded_positions(np: Any, positions: Any, counts: Sequence[int]) -> list[bytes]:
+    """Whoosh's Positions format's encoded value of each posting (`counts[i]` positions
+    each, one posting's after another's in the int32 buffer `positions`), byte for byte
+    what its `encode` gives: the count, and the pickled list of gaps between positions
+    (the first from 0). The gaps are taken in bulk; a posting of one position (most
+    are) pickles one number, made once. Each value is a bytes object of its own: a
+    block's pickle writes a value met twice as a reference to the first."""
+    flat = np.frombuffer(positions, dtype=np.int32).astype(np.int64)
+    gaps = flat.copy()
+    gaps[1:] -= flat[:-1]
+    sizes = np.asarray(counts, dtype=np.int64)
+    firsts = (np.cumsum(sizes) - sizes)[sizes > 0]
+    gaps[firsts] = flat[firsts]
+    gaps_list = gaps.tolist()
+    one = pack_uint(1)
+    singles: dict[int, bytes] = {}
+    found = []
+    at = 0
+    for count in counts:
+        if count == 1:
+            place = gaps_list[at]
+            pickled = singles.get(place)
+            if pickled is None:
+                pickled = singles[place] = dumps([place], 2)
+            found.append(one + pickled)  # a new object
+        else:
+            found.append(pack_uint(count) + dumps(gaps_list[at : at + count], 2))
+        at += count
+    return found
+
+
+def counted_values(counts: Sequence[int]) -> list[bytes]:
+    """Whoosh's Frequency format's encoded value of each posting: its count."""
+    packed: dict[int, bytes] = {}
+    return [packed.get(count) or packed.setdefault(count, pack_uint(count)) for count in counts]
 
 
 # ------------------------------------------------------------------- columns and tables
