@@ -364,8 +364,8 @@ class _Grouped:
         return [given[at] for at in self._order.tolist()]
 
     def _weights(self) -> list[float]:
-        if self.kind != "whoosh":
-            return [float(count) for count in self.counts]
+        if self.kind != "whoosh":  # a posting's weight is its frequency
+            return self._np.asarray(self.counts, dtype=float).tolist()
         given = [weight for _, _, weight, _ in self._postings.whooshs]
         return [given[at] for at in self._order.tolist()]
 

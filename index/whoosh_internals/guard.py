@@ -34,7 +34,7 @@ PERDOC_WRITER_ATTRIBUTES = (
 )  # fmt: skip
 POSTINGS_WRITER_ATTRIBUTES = (
     "_blocklimit", "_ids", "_weights", "_values", "_maxweight", "_minlength",
-    "_maxlength", "_postfile", "_blockcount", "_terminfo", "_compression",
+    "_maxlength", "_postfile", "_blockcount", "_terminfo", "_compression", "_byteids",
 )  # fmt: skip
 
 

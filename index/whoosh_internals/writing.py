@@ -7,6 +7,9 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
+from io import BytesIO
+from itertools import chain
+from operator import sub
 from pickle import dumps
 from typing import Any, NamedTuple
 
@@ -17,6 +20,7 @@ from whoosh.analysis import IDTokenizer
 from whoosh.codec import whoosh3
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.filedb.structfile import StructFile
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
@@ -88,19 +92,14 @@ class CodecSegments:
             perdoc.finish_doc()
         totals = perdoc._fieldlengths
         for fieldname, docnums, counts in lengths:
-            if not docnums:
-                continue
-            column = _new_column(perdoc, whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
-            add = column.add
-            for docnum, length in zip(docnums, _length_bytes(counts), strict=True):
-                add(docnum, length)
-            totals[fieldname] += sum(counts)
+            if docnums:
+                name = whoosh3._lenfield(fieldname)
+                values = _length_bytes(counts)
+                _write_column(perdoc, name, whoosh3.LENGTHS_COLUMN, docnums, values, doc_count)
+                totals[fieldname] += sum(counts)
         for fieldname, column_type, docnums, values in columns:
-            if not docnums:
-                continue
-            add = _new_column(perdoc, fieldname, column_type).add
-            for docnum, value in zip(docnums, values, strict=True):
-                add(docnum, value)
+            if docnums:
+                _write_column(perdoc, fieldname, column_type, docnums, values, doc_count)
         perdoc.close()
         writer = self.writing.field_writer(self.storage, self.segment)
         for fieldname, field, terms in postings:
@@ -122,10 +121,92 @@ class CodecSegments:
         write_toc(self.folder, self.schema, self.segments, self.indexname)
 
 
-def _new_column(perdoc: Any, fieldname: str, column_type: Any) -> Any:
-    """A new column's writer in the segment's per-document writer."""
-    perdoc._create_column(fieldname, column_type)
-    return perdoc._colwriters[fieldname]
+def _write_column(
+    perdoc: Any,
+    fieldname: str,
+    column_type: Any,
+    docnums: Sequence[int],
+    values: Sequence[Any],
+    doc_count: int,
+) -> None:
+    """A whole column, written by Whoosh's own column writer (`add` a value at a time,
+    then `finish`) into memory, and handed to the segment's file of the column at once:
+    the same bytes as its writer writes there, without a call through two file layers
+    a value. (Whoosh's per-document writer finishes only the columns it created.)"""
+    buffer = BytesIO()
+    held = StructFile(buffer)
+    held.write = buffer.write  # type: ignore[method-assign]
+    if not _column_at_once(held, column_type, docnums, values, doc_count):
+        writer = column_type.writer(held)
+        add = writer.add
+        for docnum, value in zip(docnums, values, strict=True):
+            add(docnum, value)
+        writer.finish(doc_count)
+    perdoc._cols.create_file(fieldname).write(buffer.getvalue())
+
+
+def _column_at_once(
+    held: Any, column_type: Any, docnums: Sequence[int], values: Sequence[Any], doc_count: int
+) -> bool:
+    """Write a column of Whoosh's two kinds dwsearch uses whole, as their writers would
+    write it value by value; False, and nothing written, for any other column.
+
+    A column of bytes (`VarBytesColumn`) is its values one after another, then the
+    length of each document's (0 where it has none), then, past a number of documents,
+    where each starts; each array in the narrowest type Whoosh's growing array would
+    have reached, followed by its type code. A column of numbers (`NumericColumn`) is
+    each document's number packed, the default where it has none, up to the last
+    document with another.
+    """
+    import numpy as np  # declared deferred: only writing a segment needs it
+
+    if type(column_type) is columns.VarBytesColumn:
+        held.write(b"".join(values))
+        lengths = np.zeros(doc_count, dtype=np.int64)
+        lengths[np.asarray(docnums, dtype=np.int64)] = np.fromiter(
+            map(len, values), dtype=np.int64, count=len(values)
+        )
+        offsets = np.cumsum(lengths) - lengths
+        written = [lengths]
+        if column_type.allow_offsets and doc_count > column_type.write_offsets_cutoff:
+            written.append(offsets)
+        codes = []
+        for numbers in written:
+            code = _growable_type(int(numbers.max()) if doc_count else 0)
+            held.write_array(array(code, numbers.tolist()))
+            codes.append(code)
+        held.write(codes[0].encode("ascii"))
+        if len(codes) > 1:
+            held.write(codes[1].encode("ascii") + b"X")
+        return True
+    if type(column_type) is columns.NumericColumn and column_type._typecode in "BHI":
+        default = column_type._default
+        numbers = np.asarray(values)
+        if numbers.dtype.kind not in "iu" or not isinstance(default, int) or default < 0:
+            return False  # left to Whoosh's writer
+        kept = numbers != default  # a default value is not written
+        if not kept.any():
+            return True
+        places = np.asarray(docnums, dtype=np.int64)[kept]
+        numbers = numbers[kept]
+        dtype = np.dtype(">" + column_type._typecode)
+        if numbers.min() < 0 or numbers.max() > np.iinfo(dtype).max:
+            return False  # left to Whoosh's writer, which says what is wrong
+        packed = np.full(int(places[-1]) + 1, default, dtype=dtype)
+        packed[places] = numbers
+        held.write(packed.tobytes())
+        return True
+    return False
+
+
+def _growable_type(largest: int) -> str:
+    """The type code Whoosh's `GrowableArray` (begun as bytes) ends with, given the
+    largest number appended to it."""
+    if largest < 2**8:
+        return "B"
+    if largest < 2**16:
+        return "H"
+    return "i" if largest < 2**31 else "I"
 
 
 def _length_bytes(counts: Sequence[int]) -> list[int]:
@@ -161,10 +242,10 @@ def _add_postings(
         block_weights = array("f", weights[start:end])
         writer._ids = array("I", docnums[start:end])
         writer._weights = block_weights
-        writer._values = [v for v in values[start:end] if v]
+        writer._values = list(filter(None, values[start:end]))  # as add_posting keeps them
         writer._maxweight = max(0, max(block_weights))
         if lengths is not None:
-            present = [n for n in lengths[start:end] if n]
+            present = list(filter(None, lengths[start:end]))
             if present:
                 writer._minlength = min(present)
                 writer._maxlength = max(present)
@@ -178,7 +259,7 @@ def _write_block(writer: Any, last: bool = False) -> None:
     if not writer._blockcount:
         postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
     writer._terminfo.add_block(writer)
-    data = dumps((writer._mini_ids(), writer._mini_weights(), writer._mini_values()), 2)
+    data = dumps((_mini_ids(writer), _mini_weights(writer), writer._mini_values()), 2)
     level = writer._compression
     if level:
         data = deflater()(data, level)
@@ -200,6 +281,23 @@ def _write_block(writer: Any, last: bool = False) -> None:
     postfile.write(data)
     writer._blockcount += 1
     writer._new_block()
+
+
+def _mini_ids(writer: Any) -> tuple[Any, ...]:
+    """Whoosh's `_mini_ids`: a block's document numbers as gaps (from 0), in C."""
+    ids = writer._ids
+    return tuple(ids) if writer._byteids else tuple(map(sub, ids, chain((0,), ids)))
+
+
+def _mini_weights(writer: Any) -> Any:
+    """Whoosh's `_mini_weights`: None if every weight is 1, the one weight if all are
+    equal, else all of them; counted in C rather than compared one at a time."""
+    weights = writer._weights
+    if weights.count(1.0) == len(weights):
+        return None
+    if weights.count(weights[0]) == len(weights):
+        return weights[0]
+    return tuple(weights)
 
 
 # ------------------------------------------------------------------- compound files
@@ -425,9 +523,10 @@ def encoded_positions(np: Any, positions: Any, counts: Sequence[int]) -> list[by
 
 
 def counted_values(counts: Sequence[int]) -> list[bytes]:
-    """Whoosh's Frequency format's encoded value of each posting: its count."""
-    packed: dict[int, bytes] = {}
-    return [packed.get(count) or packed.setdefault(count, pack_uint(count)) for count in counts]
+    """Whoosh's Frequency format's encoded value of each posting: its count. (A block
+    joins these values rather than pickling them, so one object may serve many.)"""
+    packed = [pack_uint(count) for count in range(max(counts, default=0) + 1)]
+    return list(map(packed.__getitem__, counts))
 
 
 # ------------------------------------------------------------------- columns and tables
