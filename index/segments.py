@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from itertools import chain, repeat
 from pathlib import Path
@@ -35,6 +35,7 @@ from .postings import (
 )
 from .stored import STORED_FILE, write_stored
 from .whoosh_internals import (
+    column_converter,
     counted_values,
     encoded_positions,
     field_terms,
@@ -130,13 +131,13 @@ class SegmentWriter:
             if value is None:
                 continue
             field = fields[fieldname]
+            if field.keeps_values:  # for its column, or its one term, at the end
+                field.values.append(value)
+                field.value_docs.append(docnum)
             if field.add is not None:
                 field.add(value, docnum)
             if field.stored:  # to the segment's blocks (index.stored), not Whoosh's column
                 kept[fieldname] = value
-            if field.column is not None:
-                field.column_docs.append(docnum)
-                field.column_values.append(field.to_column_value(value))
         self._stored.append(kept)
         self._docnum += 1
         if self._docnum >= DOCS_PER_SEGMENT:
@@ -151,6 +152,8 @@ class SegmentWriter:
             return
         import numpy as np  # declared deferred: a build's postings are grouped in bulk
 
+        for field in self._fields.values():
+            field.settle()
         grouped = {
             name: field.grouped(np, self._docnum)
             for name, field in sorted(self._fields.items())
@@ -161,7 +164,7 @@ class SegmentWriter:
             ((name, self._fields[name].field, terms.whooshs()) for name, terms in grouped.items()),
             [(name, field.length_docs, field.lengths) for name, field in self._fields.items()],
             [
-                (name, field.column, field.column_docs, field.column_values)
+                (name, field.column, field.value_docs, field.column_values())
                 for name, field in sorted(self._fields.items())
                 if field.column is not None
             ],
@@ -198,11 +201,23 @@ class SegmentWriter:
             self._public.cancel()
 
 
-class _TermNumbers(dict[str, int]):
-    """Each term's number, given in the order terms are first met."""
+class _TermNumbers(dict[Any, int]):
+    """Each term's number, given in the order terms are first met, by its text (or by a
+    value whose term's text `to_bytes` gives: values with the same text share one)."""
 
-    def __missing__(self, term: str) -> int:
-        number = self[term] = len(self)
+    def __init__(self, to_bytes: Callable[[Any], bytes] = str.encode) -> None:
+        super().__init__()
+        self.to_bytes = to_bytes
+        self.texts: list[bytes] = []
+        self._by_text: dict[bytes, int] = {}
+
+    def __missing__(self, key: Any) -> int:
+        text = self.to_bytes(key)
+        number = self._by_text.get(text)
+        if number is None:
+            number = self._by_text[text] = len(self.texts)
+            self.texts.append(text)
+        self[key] = number
         return number
 
 
@@ -217,13 +232,9 @@ class _FieldPostings:
         self.field = field
         self.stored = bool(field.stored)
         self.column = field.column_type
-        self.to_column_value = field.to_column_value
-        self.column_docs: array[int] = array("i")
-        self.column_values: list[Any] = []
         self.scorable = bool(field.scorable)
         self.length_docs: array[int] = array("i")
         self.lengths: array[int] = array("i")
-        self.numbers = _TermNumbers()
         self.terms: array[int] = array("i")
         self.docs: array[int] = array("i")
         self.counts: array[int] = array("i")
@@ -232,12 +243,24 @@ class _FieldPostings:
         # each, with their documents, for a field of a kind the indexers do not know.
         self.whooshs: list[tuple[bytes, int, float, bytes]] = []
         self.whoosh_docs: array[int] = array("i")
+        self.kind = ""
         self.add: Any = None
         if field.indexed:
             self.kind, self.indexer, self.index = field_terms(
                 field, positions_indexer, counts_indexer
             )
-            self.add = getattr(self, "_add_" + self.kind)
+            if self.kind != "whole":  # a whole value's term is taken at the end
+                self.add = getattr(self, "_add_" + self.kind)
+        self.numbers = _TermNumbers(field.to_bytes if self.kind == "numbers" else str.encode)
+        # Each document's value, where the field has a column or is one term a value.
+        self.keeps_values = self.column is not None or self.kind == "whole"
+        self.values: list[Any] = []
+        self.value_docs: array[int] = array("i")
+        self._column_value = column_converter(field)
+
+    def column_values(self) -> list[Any]:
+        """The column's value of each document in `value_docs`."""
+        return self._column_value(self.values)
 
     def has_postings(self) -> bool:
         return bool(self.terms) or bool(self.whooshs)
@@ -271,13 +294,32 @@ class _FieldPostings:
             self.counts.extend(found.values())
             self._length(docnum, sum(found.values()))
 
-    def _add_whole(self, value: Any, docnum: int) -> None:
-        if not isinstance(value, str):
+    def _add_numbers(self, value: Any, docnum: int) -> None:
+        if type(value) is int:
+            value = (value,)
+        elif not isinstance(value, (list, tuple)) or not all(type(n) is int for n in value):
             self._add_whoosh(value, docnum)
             return
-        self.terms.append(self.numbers[value])
-        self.docs.append(docnum)
-        self.counts.append(1)
+        self.terms.extend(map(self.numbers.__getitem__, value))
+        self.docs.extend(repeat(docnum, len(value)))
+        self.counts.extend(repeat(1, len(value)))
+        self._length(docnum, len(value))
+
+    def _take_whole_values(self) -> None:
+        """Each value's one term (an ID's), from the values kept."""
+        values, docs = self.values, self.value_docs
+        if all(type(value) is str for value in values):
+            self.terms.extend(map(self.numbers.__getitem__, values))
+            self.docs.extend(docs)
+            self.counts.extend(repeat(1, len(values)))
+            return
+        for value, docnum in zip(values, docs, strict=True):
+            if type(value) is str:
+                self.terms.append(self.numbers[value])
+                self.docs.append(docnum)
+                self.counts.append(1)
+            else:
+                self._add_whoosh(value, docnum)
 
     def _add_whoosh(self, value: Any, docnum: int) -> None:
         found = self.index(value)
@@ -289,6 +331,11 @@ class _FieldPostings:
         """The field's postings grouped by term, terms in order."""
         return _Grouped(np, self, doc_count)
 
+    def settle(self) -> None:
+        """Take what was left for the end (the one term of each value), once."""
+        if self.kind == "whole":
+            self._take_whole_values()
+
 
 class _Grouped:
     """A field's postings in a finished segment, by term, in the terms' sorted order."""
@@ -299,7 +346,7 @@ class _Grouped:
         terms = postings.terms
         docs, counts = postings.docs, postings.counts
         positions = postings.positions
-        texts = [term.encode() for term in postings.numbers]
+        texts = list(postings.numbers.texts)
         # Positions where the field keeps them: for its Whoosh format, or for the
         # postings file (a field ranked in bulk).
         self.has_positions = kind == "positions" or postings.name in RANKED_FIELDS
@@ -324,7 +371,8 @@ class _Grouped:
         self.kind = kind
         self.texts = sorted(texts)
         found = np.frombuffer(terms, dtype=np.int32)
-        order = np.argsort(found, kind="stable")  # each term's postings in document order
+        # Each term's postings in document order (a document's own in the order given).
+        order = np.lexsort((np.frombuffer(docs, dtype=np.int32), found))
         ends = np.cumsum(np.bincount(found, minlength=len(texts)))
         self.bounds = np.concatenate(([0], ends)).tolist()
         self.numbers = sorted(range(len(texts)), key=texts.__getitem__)
@@ -357,7 +405,7 @@ class _Grouped:
             return encoded_positions(self._np, self.positions, self.counts)
         if self.kind == "counts":
             return counted_values(self.counts)
-        if self.kind == "whole":
+        if self.kind in ("whole", "numbers"):
             return [b""] * len(self.counts)
         # Whoosh's own postings, as it gave them.
         given = [value for _, _, _, value in self._postings.whooshs]

@@ -460,7 +460,8 @@ class FieldTerms(NamedTuple):
     `kind` says what `terms` gives for a text: "positions" each term's positions (a
     field of Whoosh's Positions format, its postings' weights their frequencies),
     "counts" each term's count (Frequency format, the same), "whole" (an ID of
-    Existence format) the text itself as its one term, "whoosh" (any other field)
+    Existence format) the text itself as its one term, "numbers" (a NUMERIC without
+    tiers) a term for each number, its `to_bytes`, "whoosh" (any other field)
     nothing: `whooshs` is used. `whooshs` is Whoosh's own `field.index`, for a value
     that is not text.
     """
@@ -488,7 +489,30 @@ def field_terms(field: Any, positions: PositionsIndexer, counts: CountsIndexer) 
     plain_id = type(field) is whoosh_fields.ID and type(analyzer) is IDTokenizer
     if plain_id and type(form) is formats.Existence:
         return FieldTerms("whole", None, whooshs)  # an ID is one term, however it reads
+    numbers = type(field) is whoosh_fields.NUMERIC and not field.shift_step
+    if numbers and type(form) is formats.Existence:
+        return FieldTerms("numbers", None, whooshs)  # one term a number: `to_bytes`
     return FieldTerms("whoosh", None, whooshs)
+
+
+def column_converter(field: Any) -> Callable[[list[Any]], list[Any]]:
+    """A function giving the field's column value of each of a list of values, as its
+    `to_column_value` does: in one C-level call where that is encoding text, or
+    keeping the value."""
+    kind = type(field)
+    convert = field.to_column_value
+    plain = kind.to_column_value is whoosh_fields.FieldType.to_column_value
+    if plain and kind.to_bytes is whoosh_fields.COLUMN.to_bytes:
+        return list  # a COLUMN's value is its column's as given
+    if plain and kind.to_bytes is whoosh_fields.FieldType.to_bytes:
+
+        def encoded(values: list[Any]) -> list[Any]:
+            if all(type(value) is str for value in values):
+                return list(map(str.encode, values))
+            return list(map(convert, values))
+
+        return encoded
+    return lambda values: list(map(convert, values))
 
 
 def encoded_positions(np: Any, positions: Any, counts: Sequence[int]) -> list[bytes]:
