@@ -3,12 +3,15 @@
 Whoosh's writer sends every posting through a general-purpose pool: a tuple per posting,
 sorted in runs spilled to temporary files, merged at commit, and each posting's field
 length looked up again from the columns just written. A full build knows everything in
-advance, so this writer keeps each term's postings in memory as it goes, and hands them
-to Whoosh's own codec (the same W3 files, blocks and term table, through
-`whoosh_internals.CodecSegments`) already sorted, with their lengths. A test compares
-the result with Whoosh's own writer's term by term and posting by posting (the files
-differ only in their deflated bytes). On a Whoosh version the internals module does not
-know, it is Whoosh's own writer.
+advance, so this writer keeps a segment's postings in memory as it goes, as flat arrays
+a field filled by a few C-level calls a document (the postings' term numbers, documents
+and frequencies, and their positions in turn), groups them by term with numpy once the
+segment is complete, and hands them to Whoosh's own codec (the same W3 files, blocks
+and term table, through `whoosh_internals.CodecSegments`) already sorted, with their
+lengths, encoded values and columns. A test compares the result with Whoosh's own
+writer's term by term and posting by posting (the files differ only in their deflated
+bytes). On a Whoosh version the internals module does not know, it is Whoosh's own
+writer.
 """
 
 from __future__ import annotations
@@ -115,6 +118,7 @@ class SegmentWriter:
         self._fields = {
             name: _FieldPostings(name, self.schema[name]) for name in self.schema.names()
         }
+        self._plans = {name: field.plan() for name, field in self._fields.items()}
         self._stored: list[dict[str, Any]] = []  # each document's, written in blocks
         self._docnum = 0
 
@@ -125,18 +129,18 @@ class SegmentWriter:
             return
         docnum = self._docnum
         kept: dict[str, Any] = {}
-        fields = self._fields
+        plans = self._plans
         for fieldname in sorted(document):  # stored fields are kept in this order
             value = document[fieldname]
             if value is None:
                 continue
-            field = fields[fieldname]
-            if field.keeps_values:  # for its column, or its one term, at the end
-                field.values.append(value)
-                field.value_docs.append(docnum)
-            if field.add is not None:
-                field.add(value, docnum)
-            if field.stored:  # to the segment's blocks (index.stored), not Whoosh's column
+            keep_value, keep_doc, add, stored = plans[fieldname]
+            if keep_value is not None:  # for its column, or its one term, at the end
+                keep_value(value)
+                keep_doc(docnum)
+            if add is not None:
+                add(value, docnum)
+            if stored:  # to the segment's blocks (index.stored), not Whoosh's column
                 kept[fieldname] = value
         self._stored.append(kept)
         self._docnum += 1
@@ -257,6 +261,13 @@ class _FieldPostings:
         self.values: list[Any] = []
         self.value_docs: array[int] = array("i")
         self._column_value = column_converter(field)
+
+    def plan(self) -> tuple[Any, Any, Any, bool]:
+        """What a document's value is given to: (keep the value, keep its document, add
+        its postings, whether it is stored), each None where it is not."""
+        if not self.keeps_values:
+            return None, None, self.add, self.stored
+        return self.values.append, self.value_docs.append, self.add, self.stored
 
     def column_values(self) -> list[Any]:
         """The column's value of each document in `value_docs`."""

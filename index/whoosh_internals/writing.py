@@ -145,6 +145,13 @@ def _write_column(
     perdoc._cols.create_file(fieldname).write(buffer.getvalue())
 
 
+# The attributes of a column type that say how its writer writes.
+_COLUMN_ATTRIBUTES = {
+    columns.VarBytesColumn: ("allow_offsets", "write_offsets_cutoff"),
+    columns.NumericColumn: ("_typecode", "_default"),
+}
+
+
 def _column_at_once(
     held: Any, column_type: Any, docnums: Sequence[int], values: Sequence[Any], doc_count: int
 ) -> bool:
@@ -160,7 +167,10 @@ def _column_at_once(
     """
     import numpy as np  # declared deferred: only writing a segment needs it
 
-    if type(column_type) is columns.VarBytesColumn:
+    kind = type(column_type)
+    if not all(hasattr(column_type, name) for name in _COLUMN_ATTRIBUTES.get(kind, ("?",))):
+        return False
+    if kind is columns.VarBytesColumn:
         held.write(b"".join(values))
         lengths = np.zeros(doc_count, dtype=np.int64)
         lengths[np.asarray(docnums, dtype=np.int64)] = np.fromiter(
@@ -179,7 +189,7 @@ def _column_at_once(
         if len(codes) > 1:
             held.write(codes[1].encode("ascii") + b"X")
         return True
-    if type(column_type) is columns.NumericColumn and column_type._typecode in "BHI":
+    if kind is columns.NumericColumn and column_type._typecode in "BHI":
         default = column_type._default
         numbers = np.asarray(values)
         if numbers.dtype.kind not in "iu" or not isinstance(default, int) or default < 0:
