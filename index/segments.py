@@ -3,20 +3,24 @@
 Whoosh's writer sends every posting through a general-purpose pool: a tuple per posting,
 sorted in runs spilled to temporary files, merged at commit, and each posting's field
 length looked up again from the columns just written. A full build knows everything in
-advance, so this writer keeps each term's postings in memory as it goes, and hands them
-to Whoosh's own codec (the same W3 files, blocks and term table, through
-`whoosh_internals.CodecSegments`) already sorted, with their lengths. A test compares
-the result with Whoosh's own writer's term by term and posting by posting (the files
-differ only in their deflated bytes). On a Whoosh version the internals module does not
-know, it is Whoosh's own writer.
+advance, so this writer keeps a segment's postings in memory as it goes, as flat arrays
+a field filled by a few C-level calls a document (the postings' term numbers, documents
+and frequencies, and their positions in turn), groups them by term with numpy once the
+segment is complete, and hands them to Whoosh's own codec (the same W3 files, blocks
+and term table, through `whoosh_internals.CodecSegments`) already sorted, with their
+lengths, encoded values and columns. A test compares the result with Whoosh's own
+writer's term by term and posting by posting (the files differ only in their deflated
+bytes). On a Whoosh version the internals module does not know, it is Whoosh's own
+writer.
 """
 
 from __future__ import annotations
 
 import gc
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +32,18 @@ from .postings import (
     HYPHENATED_FIELD,
     RANKED_FIELDS,
     SEGMENT_POSTINGS,
+    runs,
     write_missing_postings,
     write_postings,
 )
 from .stored import STORED_FILE, write_stored
-from .whoosh_internals import field_indexer, position_decoder
+from .whoosh_internals import (
+    column_converter,
+    counted_values,
+    encoded_positions,
+    field_terms,
+    position_decoder,
+)
 
 # A segment is closed and a new one started after this many documents, which bounds the
 # memory its postings take (a 25,000-page build on two workers peaked at 224 MB in all).
@@ -101,18 +112,13 @@ class SegmentWriter:
             return
         self.folder = Path(folder)
         self.files = whoosh_internals.CodecSegments(folder, schema, DEFLATE_LEVEL, indexname)
-        self._plans = {name: _plan(schema[name]) for name in schema.names()}
         self._start()
 
     def _start(self) -> None:
-        # field name -> term bytes -> (document numbers, weights, values)
-        self._postings: dict[str, dict[bytes, tuple[array[int], array[float], list[Any]]]] = {}
-        # A ranked field's term -> every posting's positions in turn, for the postings
-        # file (index.postings), kept as indexing gives them rather than decoded again.
-        self._positions: dict[str, dict[bytes, array[int]]] = {
-            name: {} for name in RANKED_FIELDS if name in self._plans
+        self._fields = {
+            name: _FieldPostings(name, self.schema[name]) for name in self.schema.names()
         }
-        self._lengths: dict[str, dict[int, int]] = {}
+        self._plans = {name: field.plan() for name, field in self._fields.items()}
         self._stored: list[dict[str, Any]] = []  # each document's, written in blocks
         self._docnum = 0
 
@@ -122,42 +128,20 @@ class SegmentWriter:
             self._public.add_document(**document)
             return
         docnum = self._docnum
-        lengths: list[tuple[str, int]] = []
         kept: dict[str, Any] = {}
-        columns: list[tuple[str, Any, Any]] = []
-        for fieldname in sorted(document):
+        plans = self._plans
+        for fieldname in sorted(document):  # stored fields are kept in this order
             value = document[fieldname]
             if value is None:
                 continue
-            field, index, scorable, is_stored, column = self._plans[fieldname]
-            length = 0
-            if index is not None:
-                terms = self._postings.setdefault(fieldname, {})
-                kept_positions = self._positions.get(fieldname)
-                for text, frequency, weight, encoded, places in index(value):
-                    if scorable:
-                        length += frequency
-                    found = terms.get(text)
-                    if found is None:
-                        found = terms[text] = (array("i"), array("d"), [])
-                    found[0].append(docnum)
-                    found[1].append(weight)
-                    found[2].append(encoded)
-                    if kept_positions is not None:
-                        if places is None:  # an analyzer the indexers do not know
-                            places = position_decoder(field)(encoded)
-                        if text in kept_positions:
-                            kept_positions[text].extend(places)
-                        else:
-                            kept_positions[text] = array("i", places)
-                if length:
-                    self._lengths.setdefault(fieldname, {})[docnum] = length
-                    lengths.append((fieldname, length))
-            if is_stored:  # to the segment's blocks (index.stored), not Whoosh's column
+            keep_value, keep_doc, add, stored = plans[fieldname]
+            if keep_value is not None:  # for its column, or its one term, at the end
+                keep_value(value)
+                keep_doc(docnum)
+            if add is not None:
+                add(value, docnum)
+            if stored:  # to the segment's blocks (index.stored), not Whoosh's column
                 kept[fieldname] = value
-            if column:
-                columns.append((fieldname, column, field.to_column_value(value)))
-        self.files.add_document(docnum, lengths, columns)
         self._stored.append(kept)
         self._docnum += 1
         if self._docnum >= DOCS_PER_SEGMENT:
@@ -170,49 +154,42 @@ class SegmentWriter:
             return
         if not self._docnum:
             return
-        postings = (
-            (fieldname, self._plans[fieldname][0], self._sorted_terms(fieldname))
-            for fieldname in sorted(self._postings)
+        import numpy as np  # declared deferred: a build's postings are grouped in bulk
+
+        for field in self._fields.values():
+            field.settle()
+        grouped = {
+            name: field.grouped(np, self._docnum)
+            for name, field in sorted(self._fields.items())
+            if field.has_postings()
+        }
+        self.files.finish(
+            self._docnum,
+            ((name, self._fields[name].field, terms.whooshs()) for name, terms in grouped.items()),
+            [(name, field.length_docs, field.lengths) for name, field in self._fields.items()],
+            [
+                (name, field.column, field.value_docs, field.column_values())
+                for name, field in sorted(self._fields.items())
+                if field.column is not None
+            ],
         )
-        self.files.finish(self._docnum, postings)
-        self._write_arrays()
-        segment_id = self.files.segment.segment_id()
+        segment_id = self.files.segments[-1].segment_id()
+        self._write_arrays(segment_id, grouped)
         write_stored(self.folder / STORED_FILE.format(segment_id), self._stored)
-        self.files.start()
         self._start()
 
-    def _write_arrays(self) -> None:
+    def _write_arrays(self, segment_id: str, grouped: dict[str, _Grouped]) -> None:
         """The segment's postings file (dwsearch.index.postings), from the postings in
         memory; without one, the build writes it from the segment."""
-        name = SEGMENT_POSTINGS.format(self.files.segment.segment_id())
-        fields = [
-            (
-                fieldname,
-                [
-                    (text, ids, weights, self._positions[fieldname][text])
-                    for text, (ids, weights, _) in self._postings[fieldname].items()
-                ],
-            )
+        fields: list[tuple[str, Any]] = [
+            (fieldname, grouped[fieldname].flat())
             for fieldname in RANKED_FIELDS
-            if fieldname in self._postings
+            if fieldname in grouped
         ]
-        if HYPHENATED_FIELD in self._plans:
-            spelled = self._postings.get(HYPHENATED_FIELD, {})
+        if HYPHENATED_FIELD in self._fields:
+            spelled = grouped[HYPHENATED_FIELD].texts if HYPHENATED_FIELD in grouped else []
             fields.append((HYPHENATED_FIELD, [(t, (), (), ()) for t in spelled if b"-" in t]))
-        write_postings(self.folder / name, fields)
-
-    def _sorted_terms(self, fieldname: str) -> Iterator[whoosh_internals.TermPostings]:
-        found = self._lengths.get(fieldname)
-        by_doc = None
-        if found:  # a field with lengths: each posting carries its document's
-            by_doc = [0] * self._docnum
-            for docnum, length in found.items():
-                by_doc[docnum] = length
-        terms = self._postings[fieldname]
-        for text in sorted(terms):
-            docnums, weights, values = terms[text]
-            lengths = [by_doc[d] for d in docnums] if by_doc is not None else None
-            yield text, docnums, weights, values, lengths
+        write_postings(self.folder / SEGMENT_POSTINGS.format(segment_id), fields)
 
     def commit(self) -> None:
         """Finish the last segment and list every segment in a new table of contents."""
@@ -228,7 +205,253 @@ class SegmentWriter:
             self._public.cancel()
 
 
-def _plan(field: Any) -> tuple[Any, Any, bool, bool, Any]:
-    """How to write one field: (field, indexer, scorable, stored, column type)."""
-    index = field_indexer(field, positions_indexer, counts_indexer) if field.indexed else None
-    return field, index, bool(field.scorable), bool(field.stored), field.column_type
+class _TermNumbers(dict[Any, int]):
+    """Each term's number, given in the order terms are first met, by its text (or by a
+    value whose term's text `to_bytes` gives: values with the same text share one)."""
+
+    def __init__(self, to_bytes: Callable[[Any], bytes] = str.encode) -> None:
+        super().__init__()
+        self.to_bytes = to_bytes
+        self.texts: list[bytes] = []
+        self._by_text: dict[bytes, int] = {}
+
+    def __missing__(self, key: Any) -> int:
+        text = self.to_bytes(key)
+        number = self._by_text.get(text)
+        if number is None:
+            number = self._by_text[text] = len(self.texts)
+            self.texts.append(text)
+        self[key] = number
+        return number
+
+
+class _FieldPostings:
+    """One field's postings in a segment in progress, as flat arrays in the order they
+    were made (a posting's term number, document, frequency; its positions in turn),
+    grouped by term only when the segment is written: a few C-level calls a document
+    rather than several a posting. Its lengths and column values beside them."""
+
+    def __init__(self, name: str, field: Any) -> None:
+        self.name = name
+        self.field = field
+        self.stored = bool(field.stored)
+        self.column = field.column_type
+        self.scorable = bool(field.scorable)
+        self.length_docs: array[int] = array("i")
+        self.lengths: array[int] = array("i")
+        self.terms: array[int] = array("i")
+        self.docs: array[int] = array("i")
+        self.counts: array[int] = array("i")
+        self.positions: array[int] = array("i")
+        # Postings Whoosh's own `field.index` gave: (term, frequency, weight, value)
+        # each, with their documents, for a field of a kind the indexers do not know.
+        self.whooshs: list[tuple[bytes, int, float, bytes]] = []
+        self.whoosh_docs: array[int] = array("i")
+        self.kind = ""
+        self.add: Any = None
+        if field.indexed:
+            self.kind, self.indexer, self.index = field_terms(
+                field, positions_indexer, counts_indexer
+            )
+            if self.kind != "whole":  # a whole value's term is taken at the end
+                self.add = getattr(self, "_add_" + self.kind)
+        self.numbers = _TermNumbers(field.to_bytes if self.kind == "numbers" else str.encode)
+        # Each document's value, where the field has a column or is one term a value.
+        self.keeps_values = self.column is not None or self.kind == "whole"
+        self.values: list[Any] = []
+        self.value_docs: array[int] = array("i")
+        self._column_value = column_converter(field)
+
+    def plan(self) -> tuple[Any, Any, Any, bool]:
+        """What a document's value is given to: (keep the value, keep its document, add
+        its postings, whether it is stored), each None where it is not."""
+        if not self.keeps_values:
+            return None, None, self.add, self.stored
+        return self.values.append, self.value_docs.append, self.add, self.stored
+
+    def column_values(self) -> list[Any]:
+        """The column's value of each document in `value_docs`."""
+        return self._column_value(self.values)
+
+    def has_postings(self) -> bool:
+        return bool(self.terms) or bool(self.whooshs)
+
+    def _length(self, docnum: int, length: int) -> None:
+        if length and self.scorable:
+            self.length_docs.append(docnum)
+            self.lengths.append(length)
+
+    def _add_positions(self, value: Any, docnum: int) -> None:
+        if not isinstance(value, str):
+            self._add_whoosh(value, docnum)
+            return
+        found = self.indexer(value)
+        if found:
+            self.terms.extend(map(self.numbers.__getitem__, found))
+            self.docs.extend(repeat(docnum, len(found)))
+            self.counts.extend(map(len, found.values()))
+            before = len(self.positions)
+            self.positions.extend(chain.from_iterable(found.values()))
+            self._length(docnum, len(self.positions) - before)
+
+    def _add_counts(self, value: Any, docnum: int) -> None:
+        if not isinstance(value, str):
+            self._add_whoosh(value, docnum)
+            return
+        found = self.indexer(value)
+        if found:
+            self.terms.extend(map(self.numbers.__getitem__, found))
+            self.docs.extend(repeat(docnum, len(found)))
+            self.counts.extend(found.values())
+            self._length(docnum, sum(found.values()))
+
+    def _add_numbers(self, value: Any, docnum: int) -> None:
+        if type(value) is int:
+            value = (value,)
+        elif not isinstance(value, (list, tuple)) or not all(type(n) is int for n in value):
+            self._add_whoosh(value, docnum)
+            return
+        self.terms.extend(map(self.numbers.__getitem__, value))
+        self.docs.extend(repeat(docnum, len(value)))
+        self.counts.extend(repeat(1, len(value)))
+        self._length(docnum, len(value))
+
+    def _take_whole_values(self) -> None:
+        """Each value's one term (an ID's), from the values kept."""
+        values, docs = self.values, self.value_docs
+        if all(type(value) is str for value in values):
+            self.terms.extend(map(self.numbers.__getitem__, values))
+            self.docs.extend(docs)
+            self.counts.extend(repeat(1, len(values)))
+            return
+        for value, docnum in zip(values, docs, strict=True):
+            if type(value) is str:
+                self.terms.append(self.numbers[value])
+                self.docs.append(docnum)
+                self.counts.append(1)
+            else:
+                self._add_whoosh(value, docnum)
+
+    def _add_whoosh(self, value: Any, docnum: int) -> None:
+        found = self.index(value)
+        self.whooshs.extend(found)
+        self.whoosh_docs.extend(repeat(docnum, len(found)))
+        self._length(docnum, sum(frequency for _, frequency, _, _ in found))
+
+    def grouped(self, np: Any, doc_count: int) -> _Grouped:
+        """The field's postings grouped by term, terms in order."""
+        return _Grouped(np, self, doc_count)
+
+    def settle(self) -> None:
+        """Take what was left for the end (the one term of each value), once."""
+        if self.kind == "whole":
+            self._take_whole_values()
+
+
+class _Grouped:
+    """A field's postings in a finished segment, by term, in the terms' sorted order."""
+
+    def __init__(self, np: Any, postings: _FieldPostings, doc_count: int) -> None:
+        self.postings = postings
+        kind = postings.kind
+        terms = postings.terms
+        docs, counts = postings.docs, postings.counts
+        positions = postings.positions
+        texts = list(postings.numbers.texts)
+        # Positions where the field keeps them: for its Whoosh format, or for the
+        # postings file (a field ranked in bulk).
+        self.has_positions = kind == "positions" or postings.name in RANKED_FIELDS
+        if postings.whooshs:  # postings Whoosh's `field.index` gave, merged in
+            terms, docs, counts, positions = (
+                array("i", terms), array("i", docs), array("i", counts), array("i", positions)
+            )  # fmt: skip
+            numbers = {text: number for number, text in enumerate(texts)}
+            decode = position_decoder(postings.field) if self.has_positions else None
+            for (text, frequency, _, value), docnum in zip(
+                postings.whooshs, postings.whoosh_docs, strict=True
+            ):
+                number = numbers.get(text)
+                if number is None:
+                    number = numbers[text] = len(texts)
+                    texts.append(text)
+                terms.append(number)
+                docs.append(docnum)
+                counts.append(frequency)
+                if decode is not None:
+                    positions.extend(decode(value))
+        self.kind = kind
+        self.texts = sorted(texts)
+        found = np.frombuffer(terms, dtype=np.int32)
+        # Each term's postings in document order (a document's own in the order given).
+        order = np.lexsort((np.frombuffer(docs, dtype=np.int32), found))
+        ends = np.cumsum(np.bincount(found, minlength=len(texts)))
+        self.bounds = np.concatenate(([0], ends)).tolist()
+        self.numbers = sorted(range(len(texts)), key=texts.__getitem__)
+        frequencies = np.frombuffer(counts, dtype=np.int32)
+        self.docs = array("i", np.frombuffer(docs, dtype=np.int32)[order].tobytes())
+        self.counts = frequencies[order].tolist()
+        self.positions: array[int] | None = None
+        self.places: list[int] = []
+        if self.has_positions:
+            # The postings' positions, in the postings' new order.
+            starts = np.cumsum(frequencies) - frequencies
+            flat = np.frombuffer(positions, dtype=np.int32)
+            moved = flat[runs(np, starts[order], frequencies[order])]
+            self.positions = array("i", moved.astype(np.int32).tobytes())
+            self.places = np.concatenate(([0], np.cumsum(frequencies[order]))).tolist()
+        self.doc_lengths: list[int] | None = None
+        if postings.scorable:
+            by_doc = np.zeros(doc_count, dtype=np.int64)
+            by_doc[np.frombuffer(postings.length_docs, dtype=np.int32)] = np.frombuffer(
+                postings.lengths, dtype=np.int32
+            )
+            self.doc_lengths = by_doc[np.frombuffer(self.docs, dtype=np.int32)].tolist()
+        self._order = order
+        self._np = np
+        self._postings = postings
+
+    def _values(self) -> list[bytes]:
+        if self.kind == "positions":
+            assert self.positions is not None
+            return encoded_positions(self._np, self.positions, self.counts)
+        if self.kind == "counts":
+            return counted_values(self.counts)
+        if self.kind in ("whole", "numbers"):
+            return [b""] * len(self.counts)
+        # Whoosh's own postings, as it gave them.
+        given = [value for _, _, _, value in self._postings.whooshs]
+        return [given[at] for at in self._order.tolist()]
+
+    def _weights(self) -> list[float]:
+        if self.kind != "whoosh":  # a posting's weight is its frequency
+            return self._np.asarray(self.counts, dtype=float).tolist()
+        given = [weight for _, _, weight, _ in self._postings.whooshs]
+        return [given[at] for at in self._order.tolist()]
+
+    def whooshs(self) -> Iterator[whoosh_internals.TermPostings]:
+        """(term, document numbers, weights, encoded values, lengths or None), in order."""
+        values, weights, lengths = self._values(), self._weights(), self.doc_lengths
+        bounds, docs = self.bounds, self.docs
+        for text, number in zip(self.texts, self.numbers, strict=True):
+            start, end = bounds[number], bounds[number + 1]
+            yield (
+                text,
+                docs[start:end],
+                weights[start:end],
+                values[start:end],
+                None if lengths is None else lengths[start:end],
+            )
+
+    def flat(self) -> Iterator[tuple[bytes, Any, Any, Any]]:
+        """(term, document numbers, frequencies, positions), for the postings file."""
+        bounds, places, docs, counts = self.bounds, self.places, self.docs, self.counts
+        positions = self.positions
+        assert positions is not None
+        for text, number in zip(self.texts, self.numbers, strict=True):
+            start, end = bounds[number], bounds[number + 1]
+            yield (
+                text,
+                docs[start:end],
+                counts[start:end],
+                positions[places[start] : places[end]],
+            )

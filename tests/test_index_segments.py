@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from dwsearch.index import segments
@@ -101,3 +102,99 @@ def test_without_isal_segments_are_written_with_zlib(tmp_path, seed_path):
     build([seed_path], index=tmp_path / "with")
     found = search("satellites", index=tmp_path / "with")
     assert without.stdout.split() == [str(found.total), found.hits[0].id]
+
+
+def _column_parts(folder):  # type: ignore[no-untyped-def]
+    """Each column's bytes in the folder's one segment, by the part's name less the
+    segment's id."""
+    from dwsearch.index.whoosh_internals import compound_parts
+
+    (segment,) = folder.glob("*.seg")
+    data = segment.read_bytes()
+    stem = segment.stem
+    return {
+        name.replace(stem, ""): data[offset : offset + length]
+        for name, (offset, length) in compound_parts(str(folder), segment.name).items()
+        if name.endswith(".col")
+    }
+
+
+def test_columns_are_whooshs_byte_for_byte(tmp_path):
+    """Columns written whole at a segment's end are the bytes Whoosh's column writers
+    write a value at a time (and the postings Whoosh's writer writes, numbers given
+    alone or in lists): values missing here and there and at the end, lengths and
+    offsets past one and two bytes, the per-document offsets Whoosh adds past a number
+    of documents, numbers that are the default (not written), the largest number."""
+    import random
+
+    from whoosh import index as whoosh_index
+
+    from dwsearch.index.schema import build_schema
+
+    schema = build_schema()
+    for name in ("order", "year_facet", "type", "topics"):
+        schema[name].column_type.write_offsets_cutoff = 40  # Whoosh's 32,768, scaled down
+    draw = random.Random(7)
+    documents = []
+    for number in range(300):
+        document = {"id": f"{number:040x}", "text": "word " * draw.randrange(0, 3)}
+        if number % 7 and number < 290:  # some missing, and none in the last ten
+            size = draw.choice([0, 1, 5, 300, 70_000]) if number % 50 == 1 else draw.randrange(9)
+            document["order"] = bytes(draw.randrange(256) for _ in range(size))
+        if number % 3:
+            document["day"] = draw.choice([0, 0, 1, 738_000, 2**32 - 1])
+        if number % 5:
+            document["type"] = draw.choice(["", "event", "ébène", "profile"])
+            document["topics"] = ",".join(draw.sample(["a", "bb", "ccc"], draw.randrange(3)))
+        document["day_end"] = 0 if number > 250 else draw.randrange(3)
+        if number % 6 == 1:  # a number alone, or a list of them, as Whoosh takes either
+            document["years"] = 2000 + number % 9 if number % 12 == 1 else [1999, 2024 + number % 5]
+        if number % 4 == 0:  # none longer than a byte says
+            document["year_facet"] = b"y" * (200 if number == 40 else draw.randrange(20))
+        documents.append(document)
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    ours.mkdir()
+    theirs.mkdir()
+    writer = segments.SegmentWriter(str(ours), schema)
+    whoosh = whoosh_index.create_in(str(theirs), schema).writer()
+    for document in documents:
+        writer.add_document(**document)
+        whoosh.add_document(**document)
+    writer.commit()
+    whoosh.commit()
+    a, b = whoosh_index.open_dir(str(ours)).reader(), whoosh_index.open_dir(str(theirs)).reader()
+    terms = list(a.all_terms())
+    assert terms == list(b.all_terms())
+    assert [whoosh_postings(a, *term) for term in terms] == [
+        whoosh_postings(b, *term) for term in terms
+    ]
+    assert ("years", a.schema["years"].to_bytes(2024)) in terms
+    mine, whooshs = _column_parts(ours), _column_parts(theirs)
+    mine.pop("._stored.col", None)  # stored fields are in dwsearch's blocks
+    whooshs.pop("._stored.col", None)
+    assert set(mine) >= {".order.col", ".year_facet.col", ".day.col", ".type.col", "._text_len.col"}
+    assert mine == whooshs
+
+
+def test_encoded_positions_are_whooshs_byte_for_byte():
+    """A posting's positions encoded in bulk are Whoosh's `encode`'s bytes, each value an
+    object of its own (a block's pickle would write a repeated object as a reference)."""
+    import pickle
+    import random
+
+    from whoosh import formats
+
+    from dwsearch.index.whoosh_internals import encoded_positions
+
+    draw = random.Random(3)
+    postings = [[5], [5], [0], [-2], [255, 256], [70_000], [0, 2**31 - 1]]
+    for _ in range(400):
+        count = draw.choice([1, 1, 1, 2, 3, 40, 999, 1000, 1001, 2500])
+        places = sorted(draw.randrange(-3, 3000) for _ in range(count))
+        postings.append(places if draw.random() < 0.9 else draw.sample(places, count))
+    flat = np.array([p for places in postings for p in places], dtype=np.int32)
+    found = encoded_positions(np, flat.tobytes(), [len(places) for places in postings])
+    expected = [formats.Positions().encode(places) for places in postings]
+    assert found == expected
+    assert len({id(value) for value in found}) == len(found)
+    assert pickle.dumps(tuple(found), 2) == pickle.dumps(tuple(expected), 2)

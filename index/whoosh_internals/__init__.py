@@ -26,9 +26,11 @@ What it owns:
 - each segment's column of quantised field lengths (`length_bytes`);
 - writing a segment's files directly through Whoosh's codec (`CodecSegments`): posting
   blocks filled 128 postings at a time, deflated by ISA-L where it is installed (zlib's
-  format, read back by Whoosh's zlib), and columns handed to their column writers (a
-  full build keeps stored fields beside the segment, `dwsearch.index.stored`); and the
-  table of contents that lists segments (`segments_of`, `write_toc`);
+  format, read back by Whoosh's zlib), positions encoded in bulk as Whoosh's format
+  encodes them (`encoded_positions`), and each column written whole, the bytes its
+  Whoosh writer writes (a full build keeps stored fields beside the segment,
+  `dwsearch.index.stored`); and the table of contents that lists segments
+  (`segments_of`, `write_toc`);
 - the codec Whoosh's own writer is given (`writing_codec`), through Whoosh's extension
   points: a per-document reader that remembers a missing column instead of asking the
   file system for each posting, a postings writer that deflates faster, and a
@@ -71,12 +73,16 @@ from .reading import (
 )
 from .writing import (
     CodecSegments,
+    FieldTerms,
     TermPostings,
     accent_map,
     bytes_column,
     can_write_segments,
+    column_converter,
     compound_parts,
-    field_indexer,
+    counted_values,
+    encoded_positions,
+    field_terms,
     number_column,
     segment_reader,
     segments_of,
@@ -91,20 +97,24 @@ __all__ = [
     "Block",
     "CodecSegments",
     "DocIdSet",
+    "FieldTerms",
     "TermPostings",
     "WhooshVersionWarning",
     "accent_map",
     "all_postings",
     "bytes_column",
     "can_write_segments",
+    "column_converter",
     "compound_parts",
     "constant_matcher",
+    "counted_values",
     "crc32",
     "deflater",
     "edit_distance",
+    "encoded_positions",
     "excluding_matcher",
-    "field_indexer",
     "field_range_plugin",
+    "field_terms",
     "flat_postings",
     "index_segments",
     "length_bytes",

@@ -22,7 +22,6 @@ _PRIVATE_METHODS = (
     (whoosh3.W3LeafMatcher, ("_read_data", "_read_values", "_next_block")),
     (whoosh3.W3PerDocReader, ("_cached_reader",)),
     (whoosh3.W3PostingsWriter, ("_new_block", "_mini_ids", "_mini_weights", "_mini_values")),
-    (whoosh3.W3PerDocWriter, ("_create_column",)),
 )
 # The attributes of Whoosh's objects this module reads or sets, by the kind of object;
 # each kind is checked on the first object met (`has_attributes`).
@@ -30,11 +29,11 @@ MATCHER_ATTRIBUTES = ("_data", "_byteids", "_values", "_i")
 PERDOC_READER_ATTRIBUTES = ("_readers",)
 LENGTH_COLUMN_ATTRIBUTES = ("_fixedlen", "_count", "_dbfile", "_basepos")
 PERDOC_WRITER_ATTRIBUTES = (
-    "_storedfields", "_fieldlengths", "_colwriters", "_indoc", "_storage", "_segment",
+    "_storedfields", "_fieldlengths", "_cols", "_indoc", "_storage", "_segment",
 )  # fmt: skip
 POSTINGS_WRITER_ATTRIBUTES = (
     "_blocklimit", "_ids", "_weights", "_values", "_maxweight", "_minlength",
-    "_maxlength", "_postfile", "_blockcount", "_terminfo", "_compression",
+    "_maxlength", "_postfile", "_blockcount", "_terminfo", "_compression", "_byteids",
 )  # fmt: skip
 
 

@@ -7,8 +7,11 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
+from io import BytesIO
+from itertools import chain
+from operator import sub
 from pickle import dumps
-from typing import Any
+from typing import Any, NamedTuple
 
 from whoosh import columns, formats
 from whoosh import fields as whoosh_fields
@@ -17,6 +20,7 @@ from whoosh.analysis import IDTokenizer
 from whoosh.codec import whoosh3
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.filedb.structfile import StructFile
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
@@ -64,57 +68,45 @@ class CodecSegments:
     def start(self) -> None:
         """Begin a new segment; documents are numbered from 0 within it."""
         self.segment = self.codec.new_segment(self.storage, self.indexname)
-        self.perdoc = self.codec.per_document_writer(self.storage, self.segment)
-        self._lengths: dict[str, Any] = {}  # field name -> its lengths column's writer
-
-    def add_document(
-        self,
-        docnum: int,
-        lengths: Iterable[tuple[str, int]],
-        columns: Iterable[tuple[str, Any, Any]],
-    ) -> None:
-        """A document's field lengths `(name, length)` and columns `(name, column type,
-        value)`; its stored fields go to dwsearch's own blocks (`index.stored`), not here.
-
-        What Whoosh's `add_field` and `add_column_value` do, with each column's writer
-        looked up once a segment rather than through three calls a value.
-        """
-        perdoc = self.perdoc
-        perdoc.start_doc(docnum)
-        totals = perdoc._fieldlengths
-        for fieldname, length in lengths:
-            column = self._lengths.get(fieldname)
-            if column is None:
-                column = self._column(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
-                self._lengths[fieldname] = column
-            column.add(docnum, length_to_byte(length))
-            totals[fieldname] += length
-        writers = perdoc._colwriters
-        for fieldname, column_type, value in columns:
-            column = writers.get(fieldname) or self._column(fieldname, column_type)
-            column.add(docnum, value)
-        perdoc.finish_doc()
-
-    def _column(self, fieldname: str, column_type: Any) -> Any:
-        """The segment's writer of a column, created on first use."""
-        if fieldname not in self.perdoc._colwriters:
-            self.perdoc._create_column(fieldname, column_type)
-        return self.perdoc._colwriters[fieldname]
 
     def finish(
         self,
         doc_count: int,
         postings: Iterable[tuple[str, Any, Iterable[TermPostings]]],
+        lengths: Iterable[tuple[str, Sequence[int], Sequence[int]]],
+        columns: Iterable[tuple[str, Any, Sequence[int], Sequence[Any]]],
     ) -> None:
-        """Write the segment's postings, `(field name, field, [(term, docnums, weights,
-        encoded values, lengths or None)])` in sorted order, and close it."""
-        self.perdoc.close()
+        """Write the segment and close it: each field's lengths `(name, documents,
+        lengths)` (only those not 0), its columns `(name, column type, documents,
+        values)`, and its postings, `(field name, field, [(term, docnums, weights,
+        encoded values, lengths or None)])` in sorted order. Stored fields go to
+        dwsearch's own blocks (`index.stored`), not here.
+
+        What Whoosh's `add_field` and `add_column_value` do document by document, a
+        column at a time: each column's writer is given the same values in the same
+        order, so it writes the same bytes.
+        """
+        perdoc = self.codec.per_document_writer(self.storage, self.segment)
+        for docnum in range(doc_count):  # numbered, with no stored fields
+            perdoc.start_doc(docnum)
+            perdoc.finish_doc()
+        totals = perdoc._fieldlengths
+        for fieldname, docnums, counts in lengths:
+            if docnums:
+                name = whoosh3._lenfield(fieldname)
+                values = _length_bytes(counts)
+                _write_column(perdoc, name, whoosh3.LENGTHS_COLUMN, docnums, values, doc_count)
+                totals[fieldname] += sum(counts)
+        for fieldname, column_type, docnums, values in columns:
+            if docnums:
+                _write_column(perdoc, fieldname, column_type, docnums, values, doc_count)
+        perdoc.close()
         writer = self.writing.field_writer(self.storage, self.segment)
         for fieldname, field, terms in postings:
             writer.start_field(fieldname, field)
-            for text, docnums, weights, values, lengths in terms:
+            for text, docnums, weights, values, term_lengths in terms:
                 writer.start_term(text)
-                _add_postings(writer._postwriter, docnums, weights, values, lengths)
+                _add_postings(writer._postwriter, docnums, weights, values, term_lengths)
                 writer.finish_term()
             writer.finish_field()
         writer.close()
@@ -122,10 +114,118 @@ class CodecSegments:
         self.segment.create_compound_file(self.storage)
         self.segment.compound = True
         self.segments.append(self.segment)
+        self.start()
 
     def commit(self) -> None:
         """List every finished segment in a new table of contents."""
         write_toc(self.folder, self.schema, self.segments, self.indexname)
+
+
+def _write_column(
+    perdoc: Any,
+    fieldname: str,
+    column_type: Any,
+    docnums: Sequence[int],
+    values: Sequence[Any],
+    doc_count: int,
+) -> None:
+    """A whole column, written by Whoosh's own column writer (`add` a value at a time,
+    then `finish`) into memory, and handed to the segment's file of the column at once:
+    the same bytes as its writer writes there, without a call through two file layers
+    a value. (Whoosh's per-document writer finishes only the columns it created.)"""
+    buffer = BytesIO()
+    held = StructFile(buffer)
+    held.write = buffer.write  # type: ignore[method-assign]
+    if not _column_at_once(held, column_type, docnums, values, doc_count):
+        writer = column_type.writer(held)
+        add = writer.add
+        for docnum, value in zip(docnums, values, strict=True):
+            add(docnum, value)
+        writer.finish(doc_count)
+    perdoc._cols.create_file(fieldname).write(buffer.getvalue())
+
+
+# The attributes of a column type that say how its writer writes.
+_COLUMN_ATTRIBUTES = {
+    columns.VarBytesColumn: ("allow_offsets", "write_offsets_cutoff"),
+    columns.NumericColumn: ("_typecode", "_default"),
+}
+
+
+def _column_at_once(
+    held: Any, column_type: Any, docnums: Sequence[int], values: Sequence[Any], doc_count: int
+) -> bool:
+    """Write a column of Whoosh's two kinds dwsearch uses whole, as their writers would
+    write it value by value; False, and nothing written, for any other column.
+
+    A column of bytes (`VarBytesColumn`) is its values one after another, then the
+    length of each document's (0 where it has none), then, past a number of documents,
+    where each starts; each array in the narrowest type Whoosh's growing array would
+    have reached, followed by its type code. A column of numbers (`NumericColumn`) is
+    each document's number packed, the default where it has none, up to the last
+    document with another.
+    """
+    import numpy as np  # declared deferred: only writing a segment needs it
+
+    kind = type(column_type)
+    if not all(hasattr(column_type, name) for name in _COLUMN_ATTRIBUTES.get(kind, ("?",))):
+        return False
+    if kind is columns.VarBytesColumn:
+        held.write(b"".join(values))
+        lengths = np.zeros(doc_count, dtype=np.int64)
+        lengths[np.asarray(docnums, dtype=np.int64)] = np.fromiter(
+            map(len, values), dtype=np.int64, count=len(values)
+        )
+        offsets = np.cumsum(lengths) - lengths
+        written = [lengths]
+        if column_type.allow_offsets and doc_count > column_type.write_offsets_cutoff:
+            written.append(offsets)
+        codes = []
+        for numbers in written:
+            code = _growable_type(int(numbers.max()) if doc_count else 0)
+            held.write_array(array(code, numbers.tolist()))
+            codes.append(code)
+        held.write(codes[0].encode("ascii"))
+        if len(codes) > 1:
+            held.write(codes[1].encode("ascii") + b"X")
+        return True
+    if kind is columns.NumericColumn and column_type._typecode in "BHI":
+        default = column_type._default
+        numbers = np.asarray(values)
+        if numbers.dtype.kind not in "iu" or not isinstance(default, int) or default < 0:
+            return False  # left to Whoosh's writer
+        kept = numbers != default  # a default value is not written
+        if not kept.any():
+            return True
+        places = np.asarray(docnums, dtype=np.int64)[kept]
+        numbers = numbers[kept]
+        dtype = np.dtype(">" + column_type._typecode)
+        if numbers.min() < 0 or numbers.max() > np.iinfo(dtype).max:
+            return False  # left to Whoosh's writer, which says what is wrong
+        packed = np.full(int(places[-1]) + 1, default, dtype=dtype)
+        packed[places] = numbers
+        held.write(packed.tobytes())
+        return True
+    return False
+
+
+def _growable_type(largest: int) -> str:
+    """The type code Whoosh's `GrowableArray` (begun as bytes) ends with, given the
+    largest number appended to it."""
+    if largest < 2**8:
+        return "B"
+    if largest < 2**16:
+        return "H"
+    return "i" if largest < 2**31 else "I"
+
+
+def _length_bytes(counts: Sequence[int]) -> list[int]:
+    """Whoosh's quantised byte of each field length, looked up in a table once made."""
+    longest = max(counts, default=0)
+    if longest > 1 << 20:  # 255 from 106,374 words on
+        return [length_to_byte(count) for count in counts]
+    table = [length_to_byte(count) for count in range(longest + 1)]
+    return [table[count] for count in counts]
 
 
 # (term, document numbers, weights, encoded values, lengths or None for a field without)
@@ -152,10 +252,10 @@ def _add_postings(
         block_weights = array("f", weights[start:end])
         writer._ids = array("I", docnums[start:end])
         writer._weights = block_weights
-        writer._values = [v for v in values[start:end] if v]
+        writer._values = list(filter(None, values[start:end]))  # as add_posting keeps them
         writer._maxweight = max(0, max(block_weights))
         if lengths is not None:
-            present = [n for n in lengths[start:end] if n]
+            present = list(filter(None, lengths[start:end]))
             if present:
                 writer._minlength = min(present)
                 writer._maxlength = max(present)
@@ -169,7 +269,7 @@ def _write_block(writer: Any, last: bool = False) -> None:
     if not writer._blockcount:
         postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
     writer._terminfo.add_block(writer)
-    data = dumps((writer._mini_ids(), writer._mini_weights(), writer._mini_values()), 2)
+    data = dumps((_mini_ids(writer), _mini_weights(writer), writer._mini_values()), 2)
     level = writer._compression
     if level:
         data = deflater()(data, level)
@@ -191,6 +291,23 @@ def _write_block(writer: Any, last: bool = False) -> None:
     postfile.write(data)
     writer._blockcount += 1
     writer._new_block()
+
+
+def _mini_ids(writer: Any) -> tuple[Any, ...]:
+    """Whoosh's `_mini_ids`: a block's document numbers as gaps (from 0), in C."""
+    ids = writer._ids
+    return tuple(ids) if writer._byteids else tuple(map(sub, ids, chain((0,), ids)))
+
+
+def _mini_weights(writer: Any) -> Any:
+    """Whoosh's `_mini_weights`: None if every weight is 1, the one weight if all are
+    equal, else all of them; counted in C rather than compared one at a time."""
+    weights = writer._weights
+    if weights.count(1.0) == len(weights):
+        return None
+    if weights.count(weights[0]) == len(weights):
+        return weights[0]
+    return tuple(weights)
 
 
 # ------------------------------------------------------------------- compound files
@@ -341,62 +458,109 @@ def segment_reader(writer: Any, segment: Any) -> Iterator[Any]:
 
 
 # ------------------------------------------------------------------- indexing a field
-# What indexing a field's value gives: (term, frequency, weight, encoded value, the
-# positions where the field keeps them and they are known without decoding, else None).
-Posting = tuple[bytes, int, float, bytes, "list[int] | None"]
-Indexer = Callable[[Any], Iterable[Posting]]
+# What Whoosh's `field.index` gives: (term, frequency, weight, encoded value).
+Posting = tuple[bytes, int, float, bytes]
 PositionsIndexer = Callable[[Any], "Callable[[str], dict[str, list[int]]] | None"]
 CountsIndexer = Callable[[Any], "Callable[[str], dict[str, int]] | None"]
 
 
-def field_indexer(field: Any, positions: PositionsIndexer, counts: CountsIndexer) -> Indexer:
-    """The field's (term, frequency, weight, encoded value, positions)s, as `field.index`
-    gives the first four.
+class FieldTerms(NamedTuple):
+    """How a field's text becomes terms, without a token object per word.
 
-    For dwsearch's own analyzers the terms come from the analysis module's indexers
-    (`positions` and `counts` give them for an analyzer they know), without a token
-    object per word; the encoding is Whoosh's format's.
+    `kind` says what `terms` gives for a text: "positions" each term's positions (a
+    field of Whoosh's Positions format, its postings' weights their frequencies),
+    "counts" each term's count (Frequency format, the same), "whole" (an ID of
+    Existence format) the text itself as its one term, "numbers" (a NUMERIC without
+    tiers) a term for each number, its `to_bytes`, "whoosh" (any other field)
+    nothing: `whooshs` is used. `whooshs` is Whoosh's own `field.index`, for a value
+    that is not text.
     """
+
+    kind: str
+    terms: Callable[[str], Any] | None
+    whooshs: Callable[[Any], list[Posting]]
+
+
+def field_terms(field: Any, positions: PositionsIndexer, counts: CountsIndexer) -> FieldTerms:
+    """How to index the field: dwsearch's own analyzers' terms come from the analysis
+    module's indexers (`positions` and `counts` give them for an analyzer they know);
+    the postings' encoding is Whoosh's format's (`encoded_positions`, `counted_values`)."""
     form, analyzer = field.format, field.analyzer
 
     def whooshs(value: Any) -> list[Posting]:
-        return [(*posting, None) for posting in field.index(value)]
+        return list(field.index(value))
 
     if form.field_boost != 1.0:
-        return whooshs
+        return FieldTerms("whoosh", None, whooshs)
     if type(form) is formats.Positions and (by_word := positions(analyzer)):
-        encode = form.encode
-
-        def by_positions(value: Any) -> Iterable[Posting]:
-            if not isinstance(value, str):
-                return whooshs(value)
-            return [
-                (term.encode(), len(places), float(len(places)), encode(places), places)
-                for term, places in by_word(value).items()
-            ]
-
-        return by_positions
+        return FieldTerms("positions", by_word, whooshs)
     if type(form) is formats.Frequency and (counted := counts(analyzer)):
-
-        def by_counts(value: Any) -> Iterable[Posting]:
-            if not isinstance(value, str):
-                return whooshs(value)
-            return [
-                (term.encode(), count, float(count), pack_uint(count), None)
-                for term, count in counted(value).items()
-            ]
-
-        return by_counts
+        return FieldTerms("counts", counted, whooshs)
     plain_id = type(field) is whoosh_fields.ID and type(analyzer) is IDTokenizer
     if plain_id and type(form) is formats.Existence:
+        return FieldTerms("whole", None, whooshs)  # an ID is one term, however it reads
+    numbers = type(field) is whoosh_fields.NUMERIC and not field.shift_step
+    if numbers and type(form) is formats.Existence:
+        return FieldTerms("numbers", None, whooshs)  # one term a number: `to_bytes`
+    return FieldTerms("whoosh", None, whooshs)
 
-        def whole(value: Any) -> Iterable[Posting]:
-            if not isinstance(value, str):
-                return whooshs(value)
-            return [(value.encode(), 1, 1.0, b"", None)]  # an ID is one term, however it reads
 
-        return whole
-    return whooshs
+def column_converter(field: Any) -> Callable[[list[Any]], list[Any]]:
+    """A function giving the field's column value of each of a list of values, as its
+    `to_column_value` does: in one C-level call where that is encoding text, or
+    keeping the value."""
+    kind = type(field)
+    convert = field.to_column_value
+    plain = kind.to_column_value is whoosh_fields.FieldType.to_column_value
+    if plain and kind.to_bytes is whoosh_fields.COLUMN.to_bytes:
+        return list  # a COLUMN's value is its column's as given
+    if plain and kind.to_bytes is whoosh_fields.FieldType.to_bytes:
+
+        def encoded(values: list[Any]) -> list[Any]:
+            if all(type(value) is str for value in values):
+                return list(map(str.encode, values))
+            return list(map(convert, values))
+
+        return encoded
+    return lambda values: list(map(convert, values))
+
+
+def encoded_positions(np: Any, positions: Any, counts: Sequence[int]) -> list[bytes]:
+    """Whoosh's Positions format's encoded value of each posting (`counts[i]` positions
+    each, one posting's after another's in the int32 buffer `positions`), byte for byte
+    what its `encode` gives: the count, and the pickled list of gaps between positions
+    (the first from 0). The gaps are taken in bulk; a posting of one position (most
+    are) pickles one number, made once. Each value is a bytes object of its own: a
+    block's pickle writes a value met twice as a reference to the first."""
+    flat = np.frombuffer(positions, dtype=np.int32).astype(np.int64)
+    gaps = flat.copy()
+    gaps[1:] -= flat[:-1]
+    sizes = np.asarray(counts, dtype=np.int64)
+    firsts = (np.cumsum(sizes) - sizes)[sizes > 0]
+    gaps[firsts] = flat[firsts]
+    gaps_list = gaps.tolist()
+    one = pack_uint(1)
+    singles: dict[int, bytes] = {}
+    found = []
+    at = 0
+    for count in counts:
+        if count == 1:
+            place = gaps_list[at]
+            pickled = singles.get(place)
+            if pickled is None:
+                pickled = singles[place] = dumps([place], 2)
+            found.append(one + pickled)  # a new object
+        else:
+            found.append(pack_uint(count) + dumps(gaps_list[at : at + count], 2))
+        at += count
+    return found
+
+
+def counted_values(counts: Sequence[int]) -> list[bytes]:
+    """Whoosh's Frequency format's encoded value of each posting: its count. (A block
+    joins these values rather than pickling them, so one object may serve many.)"""
+    packed = [pack_uint(count) for count in range(max(counts, default=0) + 1)]
+    return list(map(packed.__getitem__, counts))
 
 
 # ------------------------------------------------------------------- columns and tables
