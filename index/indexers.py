@@ -53,13 +53,43 @@ def positions_indexer(analyzer: Any) -> Callable[[str], dict[str, list[int]]] | 
     tokenizer, words, expansion = items[0], items[1], items[2]
     outcome, by_terms, last_terms = words.outcome, expansion.by_terms, expansion.last_terms
     longest, find_words = expansion.longest, _word_finder(tokenizer.expression)
+    # A word's plan: its one term, where it indexes as one term in its own place that
+    # ends no acronym (most words: one dict lookup then); else what the filters give.
+    plans: dict[str, str | tuple[tuple[str, int, bool], ...]] = {}
+
+    def plan_of(word: str) -> str | tuple[tuple[str, int, bool], ...]:
+        found = outcome(word, "index")
+        plan: str | tuple[tuple[str, int, bool], ...] = found
+        if len(found) == 1 and found[0][1:] == (0, False) and found[0][0] not in last_terms:
+            plan = found[0][0]
+        if len(plans) >= CachedWordFilter.MAX_WORDS:
+            plans.clear()
+        plans[word] = plan
+        return plan
 
     def positions(text: str) -> dict[str, list[int]]:
         found: dict[str, list[int]] = {}
-        recent: list[tuple[str, int]] = []  # words as the expansion filter saw them
+        # Every term in its own place, in order, and where its word stood: the last
+        # `longest` of them are the words the expansion filter would have in view.
+        terms: list[str] = []
+        seen_at: list[int] = []
         counter = delta = 0
         for place, word in enumerate(find_words(case_as_meant(text))):
-            for term, offset, alias in outcome(word, "index"):
+            plan = plans.get(word)
+            if plan is None:
+                plan = plan_of(word)
+            if plan.__class__ is str:
+                delta = counter - place
+                held = found.get(plan)  # type: ignore[arg-type]
+                if held is None:
+                    found[plan] = [counter]  # type: ignore[index]
+                else:
+                    held.append(counter)
+                counter += 1
+                terms.append(plan)  # type: ignore[arg-type]
+                seen_at.append(place)
+                continue
+            for term, offset, alias in plan:
                 seen = place + offset
                 if alias:  # an alias keeps its place beside its word
                     found.setdefault(term, []).append(seen + delta)
@@ -67,16 +97,14 @@ def positions_indexer(analyzer: Any) -> Callable[[str], dict[str, list[int]]] | 
                 delta = counter - seen  # words are numbered 0, 1, 2… with no gaps
                 found.setdefault(term, []).append(counter)
                 counter += 1
-                recent.append((term, seen))
-                if len(recent) > longest:
-                    del recent[0]
+                terms.append(term)
+                seen_at.append(seen)
                 if term not in last_terms:
                     continue
-                for size in range(2, len(recent) + 1):
-                    window = recent[-size:]
-                    acronym = by_terms.get(tuple(word for word, _ in window))
+                for size in range(2, min(longest, len(terms)) + 1):
+                    acronym = by_terms.get(tuple(terms[-size:]))
                     if acronym:
-                        found.setdefault(acronym, []).append(window[0][1] + delta)
+                        found.setdefault(acronym, []).append(seen_at[-size] + delta)
         return found
 
     return positions
