@@ -31,6 +31,8 @@ from .analysis import (
     case_as_meant,
 )
 
+KEYWORD_TEXTS = 10_000  # distinct keyword texts whose counts are remembered
+
 
 def _chain_of(analyzer: Any, *kinds: type) -> list[Any] | None:
     """The analyzer's tokenizer and filters, if they are exactly these kinds, else None."""
@@ -116,12 +118,21 @@ def counts_indexer(analyzer: Any) -> Callable[[str], dict[str, int]] | None:
     keywords = _chain_of(analyzer, RegexTokenizer, StripFilter, LowercaseFilter)
     if keywords is not None:
         split = keywords[0].expression.finditer
+        # A facet's keywords repeat from chunk to chunk ("cybersecurity,privacy"): each
+        # text's counts are remembered, and handed out to be read, not changed.
+        seen: dict[str, dict[str, int]] = {}
 
         def keyword_counts(text: str) -> dict[str, int]:
-            found: dict[str, int] = {}
+            found = seen.get(text)
+            if found is not None:
+                return found
+            found = {}
             for match in split(text):
                 word = match.group(0).strip().lower()
                 found[word] = found.get(word, 0) + 1
+            if len(seen) >= KEYWORD_TEXTS:
+                seen.clear()
+            seen[text] = found
             return found
 
         return keyword_counts
