@@ -244,46 +244,56 @@ def write_segment_facetmaps(whoosh_index: Any, folder: Path) -> None:
 
 def _segment_values(segment_reader: Any, path: Path) -> _Bitmaps:
     """One segment's bitmaps (bit n = its own document n) and numbers, read or worked
-    out and kept."""
+    out from its columns and kept."""
     size = segment_reader.doc_count_all()
     kept = _kept_values(path, size)
     if kept is not None:
         return kept
+    columns: dict[str, list[Any]] = {}
+    for column in FACET_SOURCE_COLUMNS:
+        if segment_reader.has_column(column):
+            # Facets' values as stored (their text); days and the order as values.
+            translate = column not in _FACET_COLUMN_NAMES
+            entries = segment_reader.column_reader(column, translate=translate)
+            by_doc = entries if translate else list(entries)
+            columns[column] = [by_doc[docnum] for docnum in range(size)]
+    return write_segment_facets(path, size, columns)
+
+
+# The columns a segment's facets file is worked out from.
+_FACET_COLUMN_NAMES = frozenset(FACET_COLUMNS.values())
+FACET_SOURCE_COLUMNS = (*DAY_COLUMNS, "order", *FACET_COLUMNS.values())
+
+
+def write_segment_facets(path: Path, size: int, columns: dict[str, list[Any]]) -> _Bitmaps:
+    """A segment's facets file, from its columns' values (FACET_SOURCE_COLUMNS, each a
+    value a document, None or empty where it has none): as the segment's columns give
+    them, or as the writer that wrote them holds them."""
     numbers = {}
     for column in DAY_COLUMNS:
-        found_days = array("I", bytes(4 * size))
-        if segment_reader.has_column(column):
-            entries = segment_reader.column_reader(column)
-            for docnum in range(size):
-                found_days[docnum] = entries[docnum] or 0
-        numbers[column] = found_days
-    names, numbers[SOURCE], numbers[PLACE] = _page_order(segment_reader, size)
+        numbers[column] = array("I", (value or 0 for value in columns.get(column, [0] * size)))
+    names, numbers[SOURCE], numbers[PLACE] = _page_order(columns.get("order"), size)
     values: dict[str, dict[str, int]] = {}
     for facet, column in FACET_COLUMNS.items():
         found: dict[str, bytearray] = {}
-        if segment_reader.has_column(column):
-            entries = segment_reader.column_reader(column, translate=False)
-            for docnum, value in enumerate(entries):
-                if not value:
-                    continue
-                text = value.decode() if isinstance(value, bytes) else str(value)
-                for one in text.split(",") if column in _MULTI_VALUED else (text,):
-                    raw = found.get(one)
-                    if raw is None:
-                        raw = found[one] = bytearray((size + 7) // 8)
-                    raw[docnum >> 3] |= 1 << (docnum & 7)
+        for docnum, value in enumerate(columns.get(column, ())):
+            if not value:
+                continue
+            text = value.decode() if isinstance(value, bytes) else str(value)
+            for one in text.split(",") if column in _MULTI_VALUED else (text,):
+                raw = found.get(one)
+                if raw is None:
+                    raw = found[one] = bytearray((size + 7) // 8)
+                raw[docnum >> 3] |= 1 << (docnum & 7)
         values[facet] = {value: int.from_bytes(raw, "little") for value, raw in found.items()}
     _write_bitmaps(path, size, values, None, numbers, names)
     return _Bitmaps(size, None, values, numbers, names)
 
 
-def _page_order(segment_reader: Any, size: int) -> tuple[list[str], array[int], array[int]]:
+def _page_order(entries: list[Any] | None, size: int) -> tuple[list[str], array[int], array[int]]:
     """The segment's sources, sorted, and each chunk's source (as an index into them)
     and place in it, from the column of "source\\0place" values."""
-    keys = [b""] * size
-    if segment_reader.has_column("order"):
-        entries = segment_reader.column_reader("order")
-        keys = [bytes(entries[docnum] or b"") for docnum in range(size)]
+    keys = [bytes(entry or b"") for entry in entries] if entries is not None else [b""] * size
     split = [key.rpartition(b"\x00") for key in keys]
     names = sorted({source.decode("utf-8", "replace") for source, _, _ in split})
     local = {name.encode("utf-8", "replace"): n for n, name in enumerate(names)}

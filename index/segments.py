@@ -27,6 +27,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from . import whoosh_internals
+from .facetmap import FACET_SOURCE_COLUMNS, SEGMENT_MAP, write_segment_facets
 from .indexers import counts_indexer, positions_indexer
 from .postings import (
     HYPHENATED_FIELD,
@@ -163,20 +164,37 @@ class SegmentWriter:
             for name, field in sorted(self._fields.items())
             if field.has_postings()
         }
+        columns = {
+            name: field.column_values()
+            for name, field in sorted(self._fields.items())
+            if field.column is not None
+        }
         self.files.finish(
             self._docnum,
             ((name, self._fields[name].field, terms.whooshs()) for name, terms in grouped.items()),
             [(name, field.length_docs, field.lengths) for name, field in self._fields.items()],
             [
-                (name, field.column, field.value_docs, field.column_values())
-                for name, field in sorted(self._fields.items())
-                if field.column is not None
+                (name, self._fields[name].column, self._fields[name].value_docs, values)
+                for name, values in columns.items()
             ],
         )
         segment_id = self.files.segments[-1].segment_id()
+        self._write_facets(segment_id, columns)
         self._write_arrays(segment_id, grouped)
         write_stored(self.folder / STORED_FILE.format(segment_id), self._stored)
         self._start()
+
+    def _write_facets(self, segment_id: str, columns: dict[str, list[Any]]) -> None:
+        """The segment's facets file (dwsearch.index.facetmap), from the column values
+        in memory rather than read back from the columns just written."""
+        by_doc = {}
+        for name in FACET_SOURCE_COLUMNS:
+            if name in columns:
+                values: list[Any] = [None] * self._docnum
+                for docnum, value in zip(self._fields[name].value_docs, columns[name], strict=True):
+                    values[docnum] = value
+                by_doc[name] = values
+        write_segment_facets(self.folder / SEGMENT_MAP.format(segment_id), self._docnum, by_doc)
 
     def _write_arrays(self, segment_id: str, grouped: dict[str, _Grouped]) -> None:
         """The segment's postings file (dwsearch.index.postings), from the postings in

@@ -198,3 +198,21 @@ def test_encoded_positions_are_whooshs_byte_for_byte():
     assert found == expected
     assert len({id(value) for value in found}) == len(found)
     assert pickle.dumps(tuple(found), 2) == pickle.dumps(tuple(expected), 2)
+
+
+def test_facet_files_from_memory_are_those_read_from_the_columns(tmp_path, documents, monkeypatch):
+    """The writer makes each segment's facets file from the values it holds; worked out
+    again from the columns it wrote (as for a segment Whoosh's writer made), every file
+    is the same, byte for byte."""
+    from whoosh import index as whoosh_index
+
+    from dwsearch.index.facetmap import SEGMENT_MAP, write_segment_facetmaps
+
+    monkeypatch.setattr(segments, "DOCS_PER_SEGMENT", 97)
+    ours, _ = written_both_ways(tmp_path, documents)
+    written = {path.name: path.read_bytes() for path in ours.glob(SEGMENT_MAP.format("*"))}
+    assert len(written) == -(-len(documents) // 97)
+    for name in written:
+        (ours / name).unlink()
+    write_segment_facetmaps(whoosh_index.open_dir(str(ours)), ours)
+    assert {path.name: path.read_bytes() for path in ours.glob(SEGMENT_MAP.format("*"))} == written
