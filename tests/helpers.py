@@ -26,6 +26,10 @@ FIXTURES = Path(__file__).parent / "fixtures"
 needs_parallel_builds = pytest.mark.skipif(
     not can_write_segments(), reason="parallel builds need Whoosh's fast path"
 )
+# The direct segment writer writes what Whoosh's own writer does not (facet files).
+needs_direct_writer = pytest.mark.skipif(
+    not can_write_segments(), reason="Whoosh's own writer is in use"
+)
 SEED_NAME = "international-telecommunication-union.txt"
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from dwsearch.index import segments
 from dwsearch.index.stored import STORED_FILE, StoredFields
-from helpers import segment_documents, whoosh_postings, written_both_ways
+from helpers import needs_direct_writer, segment_documents, whoosh_postings, written_both_ways
 
 
 @pytest.fixture(scope="module")
@@ -200,6 +200,7 @@ def test_encoded_positions_are_whooshs_byte_for_byte():
     assert pickle.dumps(tuple(found), 2) == pickle.dumps(tuple(expected), 2)
 
 
+@needs_direct_writer
 def test_facet_files_from_memory_are_those_read_from_the_columns(tmp_path, documents, monkeypatch):
     """The writer makes each segment's facets file from the values it holds; worked out
     again from the columns it wrote (as for a segment Whoosh's writer made), every file
