@@ -299,27 +299,29 @@ class _FieldPostings:
             self.length_docs.append(docnum)
             self.lengths.append(length)
 
-    def _add_positions(self, value: Any, docnum: int) -> None:
+    def _indexed(self, value: Any, docnum: int) -> dict[str, Any] | None:
+        """A text's terms, each given a posting in `docnum` (its frequency and positions
+        are the caller's to add); a value of another kind goes through Whoosh."""
         if not isinstance(value, str):
             self._add_whoosh(value, docnum)
-            return
-        found = self.indexer(value)
+            return None
+        found: dict[str, Any] = self.indexer(value)
         if found:
             self.terms.extend(map(self.numbers.__getitem__, found))
             self.docs.extend(repeat(docnum, len(found)))
+        return found
+
+    def _add_positions(self, value: Any, docnum: int) -> None:
+        found = self._indexed(value, docnum)
+        if found:
             self.counts.extend(map(len, found.values()))
             before = len(self.positions)
             self.positions.extend(chain.from_iterable(found.values()))
             self._length(docnum, len(self.positions) - before)
 
     def _add_counts(self, value: Any, docnum: int) -> None:
-        if not isinstance(value, str):
-            self._add_whoosh(value, docnum)
-            return
-        found = self.indexer(value)
+        found = self._indexed(value, docnum)
         if found:
-            self.terms.extend(map(self.numbers.__getitem__, found))
-            self.docs.extend(repeat(docnum, len(found)))
             self.counts.extend(found.values())
             self._length(docnum, sum(found.values()))
 

@@ -152,6 +152,16 @@ def bench_module(name: str) -> ModuleType:
         sys.path.remove(str(BENCH))
 
 
+def synthetic_index(folder: Path, pages: int) -> Path:
+    """An index of `pages` synthetic pages, written to `folder/pages` and built into
+    `folder/index`, which it returns."""
+    from dwsearch.app.api import build
+
+    bench_module("synthetic").write_pages(folder / "pages", pages)
+    build([folder / "pages"], index=folder / "index")
+    return folder / "index"
+
+
 def segment_documents(folder: Path, seed_text: str, pages: int) -> list[dict]:
     """The documents a build makes of `pages` synthetic pages and the seed page."""
     from dwsearch.index.documents import chunk_document

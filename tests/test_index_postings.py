@@ -28,6 +28,7 @@ from helpers import (
     WHOOSH_ONLY,
     bench_module,
     segment_documents,
+    synthetic_index,
     written_both_ways,
 )
 
@@ -189,9 +190,7 @@ def test_every_live_segment_has_its_file_and_no_other(updated):
 def larger(tmp_path_factory):
     """An index of 150 synthetic pages: words whose lists run to hundreds of postings."""
     folder = tmp_path_factory.mktemp("larger")
-    bench_module("synthetic").write_pages(folder / "pages", 150)
-    build([folder / "pages"], index=folder / "index")
-    return folder / "index"
+    return synthetic_index(folder, 150)
 
 
 @pytest.mark.parametrize("one_at_a_time", [True, False])

@@ -12,7 +12,7 @@ import pytest
 
 from dwsearch.app.api import build, session
 from dwsearch.search.settings import SearchOptions, SearchSettings
-from helpers import BULK_ALWAYS, WHOOSH_ONLY, bench_module, run_cli, write
+from helpers import BULK_ALWAYS, WHOOSH_ONLY, run_cli, synthetic_index, write
 
 pytestmark = pytest.mark.slow
 
@@ -24,9 +24,7 @@ WORDS = "digital policy council data report security"
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     folder = tmp_path_factory.mktemp("explain")
-    bench_module("synthetic").write_pages(folder / "pages", 60)
-    build([folder / "pages"], index=folder / "index")
-    return folder / "index"
+    return synthetic_index(folder, 60)
 
 
 def _shares(explanation) -> list[float]:  # type: ignore[no-untyped-def]
