@@ -8,8 +8,10 @@ or the builder.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from itertools import islice
@@ -160,10 +162,14 @@ class SearchSession:
         for bits in allowed.values():
             final &= bits
         in_bulk = self._in_bulk()
-        counts = {}
+        counts: dict[str, dict[str, int]] = {}
+        counting: Beside | None = None
         if options.facets:
-            matrix = self._facet_matrix() if in_bulk else None
-            counts = FacetCounts(self.facets, matrix).collect(matched, allowed)
+            collector = FacetCounts(self.facets, self._facet_matrix() if in_bulk else None)
+            if in_bulk:  # counted beside the ranking: numpy lets go of the GIL as it ANDs
+                counting = Beside(collector.collect, matched, allowed)
+            else:
+                counts = collector.collect(matched, allowed)
         relevance = options.sort == "relevance"
         crowding = self.settings.crowding if relevance and not options.all_chunks else 0
         tally = tally_pages(self.collecting, final, crowding, in_bulk)
@@ -184,6 +190,9 @@ class SearchSession:
         page_of = {docnum: self.collecting.page_of(docnum) for _, docnum in page}
         listed = Counter(page_of.values())
         more = {docnum: tally.held(of) - listed[of] for docnum, of in page_of.items()}
+        hits = self._hits(parsed, page, options, text, more)
+        if counting is not None:
+            counts = counting.result()
         return Results(
             query=query_text,
             total=final.bit_count(),
@@ -191,7 +200,7 @@ class SearchSession:
             limit=options.limit,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             suggestion=suggestion,
-            hits=self._hits(parsed, page, options, text, more),
+            hits=hits,
             facets=counts,
             sort=options.sort,
             pages=tally.pages,
@@ -337,6 +346,30 @@ class SearchSession:
             shares = explained.get(docnum, ())
             hits.append(Hit(chunk, round(score, 6), body, title, shares, more.get(docnum, 0)))
         return hits
+
+
+class Beside:
+    """A call run in a thread of its own while the caller goes on; `result()` waits for
+    it and gives what it returned, or raises what it raised."""
+
+    def __init__(self, call: Callable[..., Any], *args: Any) -> None:
+        self._found: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._found = call(*args)
+            except BaseException as error:  # handed to the caller, which raises it
+                self._error = error
+
+        self._thread = threading.Thread(target=run, name="dwsearch-facets", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._found
 
 
 def check_patterns(

@@ -257,3 +257,19 @@ def test_a_bitmap_of_documents_holds_and_lists_what_a_set_does(size_and_docs):
     assert list(iter(bitmap)) == sorted(docs)
     for docnum in range(-2, size + 9):
         assert (docnum in bitmap) == (docnum in docs)
+
+
+def test_a_failure_counting_in_bulk_reaches_the_caller(indexed, monkeypatch):
+    """A large index counts its facets beside the ranking, in a thread of their own:
+    what goes wrong there is raised to the search's caller, never a result without its
+    counts."""
+    _, session = indexed
+
+    def broken(self, bases):  # type: ignore[no-untyped-def]
+        raise ValueError("counting failed")
+
+    monkeypatch.setattr(FacetMatrix, "counts", broken)
+    with searching_by(session, bulk_from_docs=BULK_ALWAYS) as bulk:
+        with pytest.raises(ValueError, match="counting failed"):
+            bulk.search("zebra", None, SearchOptions(limit=5))
+        assert bulk.search("zebra", None, SearchOptions(limit=5, facets=False)).total
