@@ -255,8 +255,7 @@ def _segment_values(segment_reader: Any, path: Path) -> _Bitmaps:
             # Facets' values as stored (their text); days and the order as values.
             translate = column not in _FACET_COLUMN_NAMES
             entries = segment_reader.column_reader(column, translate=translate)
-            by_doc = entries if translate else list(entries)
-            columns[column] = [by_doc[docnum] for docnum in range(size)]
+            columns[column] = [entries[n] for n in range(size)] if translate else list(entries)
     return write_segment_facets(path, size, columns)
 
 

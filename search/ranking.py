@@ -300,15 +300,14 @@ class BulkRanker:
         for known, docs in self._docs_of:
             if known is bits or known == bits:
                 return docs
+        raw = np.frombuffer(bits.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
         found = None
         for known, docs in self._docs_of:
             if len(docs) * self.NARROW_SHARE < size and (bits & known) == bits:
-                raw = np.frombuffer(bits.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
                 held = (raw[docs >> 3] >> (docs & 7).astype(np.uint8)) & 1
                 found = docs[held.view(bool)]
                 break
         if found is None:
-            raw = np.frombuffer(bits.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
             found = np.flatnonzero(np.unpackbits(raw, bitorder="little")[:size].view(bool))
         self._keep_docs(bits, found)
         return found
