@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -52,6 +53,7 @@ IMPACTS_CACHE_BYTES = 64 * 2**20
 PHRASES_CACHE_BYTES = 32 * 2**20
 # Answers to "does this segment hold the word" kept per session.
 PRESENT_ENTRIES = 100_000
+_UNKNOWN = object()  # a word not yet looked up in a segment
 # What a posting's stored value (its encoded positions) costs in memory, roughly.
 _VALUE_BYTES = 48
 
@@ -125,9 +127,11 @@ class BulkRanker:
         self.byte_lengths = np.array(length_table(), dtype=np.float64)
         self.lengths: dict[tuple[int, str], Any] = {}
         self.postings = KeptWithin(POSTINGS_CACHE_BYTES, lambda found: found.nbytes)
-        # Whether a segment holds a word: each answer costs a hash of the word and a
-        # read of Whoosh's term table, and a search asks it several times a word.
-        self.present: dict[tuple[int, str, str], bool] = {}
+        # Where a segment holds a word: its number in the segment's postings file (None
+        # if absent), or for a segment without one, whether Whoosh's term table has it.
+        # Each answer costs a hash of the word and a lookup, and a search asks it for a
+        # word's presence, its postings and its document frequency, in every segment.
+        self.present: dict[tuple[int, str, str], int | bool | None] = {}
         self._docs_of: list[tuple[int, Any]] = []  # (bitmap, its documents), newest first
         # Each posting list's scores, and the session's array of every document's.
         self.impacts = KeptWithin(IMPACTS_CACHE_BYTES, lambda found: found.nbytes)
@@ -138,6 +142,7 @@ class BulkRanker:
         )
         self._touched: list[Any] = []
         self._every_hyphenated: Any = None  # see `_hyphenated`
+        self._segment_offsets: Any = None  # see `_offsets`
 
     def _arrays(self, segment: int, reader: Any, fieldname: str) -> SegmentPostings | None:
         """The segment's postings file, if it has one with this field."""
@@ -151,18 +156,24 @@ class BulkRanker:
         return found if found is not None and found.has_field(fieldname) else None
 
     def _holds(self, segment: int, reader: Any, fieldname: str, text: str) -> bool:
+        found = self._where(segment, reader, fieldname, text)
+        return found is not None and found is not False
+
+    def _where(self, segment: int, reader: Any, fieldname: str, text: str) -> int | bool | None:
+        """The word's number in the segment's postings file, or None if it lacks it;
+        for a segment without the file, whether Whoosh's term table holds it."""
         key = (segment, fieldname, text)
-        found = self.present.get(key)
-        if found is None:
+        found = self.present.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
             if len(self.present) > PRESENT_ENTRIES:
                 self.present.clear()
             arrays = self._arrays(segment, reader, fieldname)
             if arrays is not None:
-                found = arrays.find(fieldname, text) is not None
+                found = arrays.find(fieldname, text)
             else:
                 found = (fieldname, text) in reader
             self.present[key] = found
-        return found
+        return found  # type: ignore[return-value]
 
     def document_frequency(self, fieldname: str, text: str | bytes) -> int:
         """How many documents hold the word in the field, deleted ones too, as Whoosh's
@@ -177,7 +188,7 @@ class BulkRanker:
             if arrays is None:
                 total += reader.doc_frequency(fieldname, text)
                 continue
-            number = arrays.find(fieldname, text)
+            number = self._where(segment, reader, fieldname, text)
             if number is not None:
                 total += arrays.count(fieldname, number)
         return total
@@ -215,7 +226,8 @@ class BulkRanker:
         def decode() -> Postings:
             arrays = self._arrays(segment, reader, fieldname)
             if arrays is not None:
-                return _postings_from(self.np, arrays, fieldname, text)
+                number = self._where(segment, reader, fieldname, text)
+                return _postings_from(self.np, arrays, fieldname, number)
             return _postings(self.np, all_postings(reader, fieldname, text))
 
         found: Postings = self.postings.get((segment, fieldname, text), decode)
@@ -419,61 +431,53 @@ class BulkRanker:
 
         Whoosh scores a phrase as the sum of its words' scores where its span matcher
         finds them in order within the slop; here only these documents' positions are
-        read, instead of every document that holds all the words.
+        read, instead of every document that holds all the words. Each word's postings
+        over the whole index (`_word_scores`) narrow the documents to those holding
+        every word at once; only the segments where some are left are visited, for
+        their positions.
         """
         np = self.np
-        searcher = self.searcher
         fieldname = phrase.fieldname
-        decode = position_decoder(searcher.schema[fieldname])
-        # Each segment's candidates holding every word, and each word's postings there.
-        held = []
-        for segment, (leaf, offset) in enumerate(searcher.leaf_searchers()):
-            reader = leaf.reader()
-            local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
-            if not len(local) or not all(
-                self._holds(segment, reader, fieldname, w) for w in phrase.words
-            ):
-                continue
-            places = []
-            for word in phrase.words:
-                ids = self._postings(segment, reader, fieldname, word)[0]
-                at = np.minimum(np.searchsorted(ids, local), max(len(ids) - 1, 0))
-                holds = ids[at] == local if len(ids) else np.zeros(len(local), dtype=bool)
-                local = local[holds]
-                places = [p[holds] for p in places] + [at[holds]]
-            if len(local):
-                held.append((segment, reader, offset, local, places))
-        if not held:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        # Their positions, word by word, every segment's candidates in one match.
+        nothing = np.zeros(0, dtype=np.int64), np.zeros(0)
+        words = [self._word_scores(fieldname, word) for word in phrase.words]
+        places: list[Any] = []  # per word, where each document is in its postings
+        for found in words:
+            if not len(found.docs) or not len(docs):
+                return nothing
+            at = np.minimum(np.searchsorted(found.docs, docs), len(found.docs) - 1)
+            holds = found.docs[at] == docs
+            docs = docs[holds]
+            places = [place[holds] for place in places] + [at[holds]]
+        if not len(docs):
+            return nothing
+        leaves = self.searcher.leaf_searchers()
+        segments = np.searchsorted(self._offsets(), docs, "right") - 1
+        cuts = [0, *(np.flatnonzero(np.diff(segments)) + 1).tolist(), len(docs)]
+        decode = position_decoder(self.searcher.schema[fieldname])
         positions = []
-        for number, word in enumerate(phrase.words):
-            found = [
-                _positions_at(
-                    np,
-                    self._postings(segment, reader, fieldname, word).values,
-                    places[number],
-                    decode,
-                )
-                for segment, reader, _, _, places in held
-            ]
-            positions.append(tuple(np.concatenate(part) for part in zip(*found, strict=True)))
+        for found, place, word in zip(words, places, phrase.words, strict=True):
+            parts = []
+            for first, last in pairwise(cuts):
+                segment = int(segments[first])
+                reader = leaves[segment][0].reader()
+                values = self._postings(segment, reader, fieldname, word).values
+                local = place[first:last] - found.bounds[segment]
+                parts.append(_positions_at(np, values, local, decode))
+            positions.append(tuple(np.concatenate(part) for part in zip(*parts, strict=True)))
         matched = in_order(np, positions, phrase.slop)
-        found_docs, found_scores = [], []
-        first = 0
-        for segment, _, offset, local, places in held:
-            mine = matched[(matched >= first) & (matched < first + len(local))] - first
-            first += len(local)
-            if not len(mine):
-                continue
-            total = np.zeros(len(mine))
-            for word, at in zip(phrase.words, places, strict=True):
-                total += self._impacts(segment, fieldname, word)[at[mine]]
-            found_docs.append(local[mine] + offset)
-            found_scores.append(total)
-        if not found_docs:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        return np.concatenate(found_docs), np.concatenate(found_scores)
+        if not len(matched):
+            return nothing
+        total = np.zeros(len(matched))
+        for found, place in zip(words, places, strict=True):
+            total += found.scores[place[matched]]
+        return docs[matched], total
+
+    def _offsets(self) -> Any:
+        """Each segment's first document number, in order."""
+        if self._segment_offsets is None:
+            offsets = [offset for _, offset in self.searcher.leaf_searchers()]
+            self._segment_offsets = self.np.array(offsets, dtype=self.np.int64)
+        return self._segment_offsets
 
     def _bm25(self, fieldname: str, text: str, tf: Any, lengths: Any) -> Any:
         """The word's BM25F score at postings of these frequencies and field lengths."""
@@ -491,9 +495,11 @@ def _postings(np: Any, matcher: Any) -> Postings:
     return Postings(np.array(ids, dtype=np.int64), np.array(tfs, dtype=np.float64), values)
 
 
-def _postings_from(np: Any, arrays: SegmentPostings, fieldname: str, text: str) -> Postings:
-    """A posting list from a segment's postings file, as arrays of the decoded kind."""
-    number = arrays.find(fieldname, text)
+def _postings_from(
+    np: Any, arrays: SegmentPostings, fieldname: str, number: int | None
+) -> Postings:
+    """A posting list from a segment's postings file (the word's `number` there, None
+    if it has none), as arrays of the decoded kind."""
     if number is None:
         return Postings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64), [])
     ids, tfs, values = arrays.postings(fieldname, number)
