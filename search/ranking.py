@@ -51,6 +51,8 @@ POSTINGS_CACHE_BYTES = 128 * 2**20
 IMPACTS_CACHE_BYTES = 64 * 2**20
 # Phrases' matches kept per session (16 bytes a document).
 PHRASES_CACHE_BYTES = 32 * 2**20
+# Prefixes' documents kept per session.
+PREFIXES_CACHE_BYTES = 32 * 2**20
 # Answers to "does this segment hold the word" kept per session.
 PRESENT_ENTRIES = 100_000
 _UNKNOWN = object()  # a word not yet looked up in a segment
@@ -140,6 +142,8 @@ class BulkRanker:
         self.phrases = KeptWithin(
             PHRASES_CACHE_BYTES, lambda found: found[0].nbytes + found[1].nbytes
         )
+        # Each prefix's documents, kept per session (8 bytes a document).
+        self.prefixes = KeptWithin(PREFIXES_CACHE_BYTES, lambda found: found.nbytes)
         self._touched: list[Any] = []
         self._every_hyphenated: Any = None  # see `_hyphenated`
         self._segment_offsets: Any = None  # see `_offsets`
@@ -383,16 +387,33 @@ class BulkRanker:
 
     def add_prefixes(self, scores: Any, prefixes: list[Constant]) -> None:
         """Add each prefix's boost to every document holding a word it begins (once)."""
-        np = self.np
         for prefix, boost in prefixes:
-            for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
-                reader = leaf.reader()
-                holds = np.zeros(reader.doc_count_all(), dtype=bool)
-                for term in reader.expand_prefix(prefix.fieldname, prefix.text):
-                    text = term.decode() if isinstance(term, bytes) else term
-                    holds[self._postings(segment, reader, prefix.fieldname, text)[0]] = True
-                scores[offset : offset + len(holds)][holds] += boost * prefix.boost
-                self.touched(np.flatnonzero(holds) + offset)
+            docs = self._prefixed(prefix.fieldname, prefix.text)
+            if len(docs):
+                scores[docs] += boost * prefix.boost
+                self.touched(docs)
+
+    def _prefixed(self, fieldname: str, text: str) -> Any:
+        """Every document holding a word that begins with `text`, read once a session:
+        a prefix begins hundreds of words, each looked up in every segment."""
+        found: Any = self.prefixes.get(
+            (fieldname, text), lambda: self._find_prefixed(fieldname, text)
+        )
+        return found
+
+    def _find_prefixed(self, fieldname: str, text: str) -> Any:
+        np = self.np
+        holds = None
+        for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
+            reader = leaf.reader()
+            for term in reader.expand_prefix(fieldname, text):
+                word = term.decode() if isinstance(term, bytes) else term
+                ids = self._postings(segment, reader, fieldname, word)[0]
+                if len(ids):
+                    if holds is None:
+                        holds = np.zeros(self.searcher.doc_count_all(), dtype=bool)
+                    holds[ids + offset if offset else ids] = True
+        return np.zeros(0, dtype=np.int64) if holds is None else np.flatnonzero(holds)
 
     def add_phrases(self, scores: Any, phrases: list[Weighted]) -> None:
         """Add to `scores` each phrase's score, in every document that holds the phrase."""
