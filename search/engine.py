@@ -7,9 +7,11 @@ or the builder.
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -124,6 +126,7 @@ class SearchSession:
         self._known: dict[str, dict[str, str]] | None = None
         self._lexicon_words: frozenset[str] | None = None
         self._highlighter: Highlighter | None = None
+        self._thread: Beside | None = None
         try:
             self.facets = FacetMap(self.opened.generation)
         except (OSError, ValueError) as error:
@@ -140,7 +143,18 @@ class SearchSession:
         self.close()
 
     def close(self) -> None:
+        if self._thread is not None:
+            self._thread.stop()
+            self._thread = None
         self.searcher.close()
+
+    def _beside(self) -> Beside:
+        """The session's thread for work beside its searches, started when first asked,
+        and let go when the session is closed or dropped."""
+        if self._thread is None:
+            self._thread = Beside()
+            weakref.finalize(self, self._thread.stop)
+        return self._thread
 
     def search(
         self,
@@ -163,11 +177,11 @@ class SearchSession:
             final &= bits
         in_bulk = self._in_bulk()
         counts: dict[str, dict[str, int]] = {}
-        counting: Beside | None = None
+        counting: Pending | None = None
         if options.facets:
             collector = FacetCounts(self.facets, self._facet_matrix() if in_bulk else None)
             if in_bulk:  # counted beside the ranking: numpy lets go of the GIL as it ANDs
-                counting = Beside(collector.collect, matched, allowed)
+                counting = self._beside().run(collector.collect, matched, allowed)
             else:
                 counts = collector.collect(matched, allowed)
         relevance = options.sort == "relevance"
@@ -349,24 +363,50 @@ class SearchSession:
 
 
 class Beside:
-    """A call run in a thread of its own while the caller goes on; `result()` waits for
-    it and gives what it returned, or raises what it raised."""
+    """A thread kept for a session, to run a call beside the caller's own work (starting
+    a thread for each search cost 0.15 to 0.5 ms). `run` hands it a call and returns at
+    once; the `Pending` it gives waits for the call's return, or raises what it raised."""
 
-    def __init__(self, call: Callable[..., Any], *args: Any) -> None:
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
+        thread = threading.Thread(target=self._serve, name="dwsearch-beside", daemon=True)
+        thread.start()
+
+    def _serve(self) -> None:
+        while (pending := self._calls.get()) is not None:
+            pending.run()
+
+    def run(self, call: Callable[..., Any], *args: Any) -> Pending:
+        pending = Pending(call, args)
+        self._calls.put(pending)
+        return pending
+
+    def stop(self) -> None:
+        """Let the thread end, once the calls already handed to it are done."""
+        self._calls.put(None)
+
+
+class Pending:
+    """A call handed to a `Beside` thread: `result()` waits for it to be done."""
+
+    def __init__(self, call: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self._call, self._args = call, args
         self._found: Any = None
         self._error: BaseException | None = None
+        self._done = threading.Lock()
+        self._done.acquire()  # released when the call is done
 
-        def run() -> None:
-            try:
-                self._found = call(*args)
-            except BaseException as error:  # handed to the caller, which raises it
-                self._error = error
-
-        self._thread = threading.Thread(target=run, name="dwsearch-facets", daemon=True)
-        self._thread.start()
+    def run(self) -> None:
+        try:
+            self._found = self._call(*self._args)
+        except BaseException as error:  # handed to the caller, which raises it
+            self._error = error
+        finally:
+            self._done.release()
 
     def result(self) -> Any:
-        self._thread.join()
+        with self._done:
+            pass
         if self._error is not None:
             raise self._error
         return self._found

@@ -7,7 +7,9 @@ what order dates come. Indexes of one segment and of several are both checked.
 
 from __future__ import annotations
 
+import gc
 import random
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -257,6 +259,33 @@ def test_a_bitmap_of_documents_holds_and_lists_what_a_set_does(size_and_docs):
     assert list(iter(bitmap)) == sorted(docs)
     for docnum in range(-2, size + 9):
         assert (docnum in bitmap) == (docnum in docs)
+
+
+def test_a_session_keeps_one_counting_thread_and_lets_it_go(indexed):
+    """A large index's facets are counted in a thread the session keeps for its
+    searches: one thread however many searches, ended when the session is closed, or
+    dropped unclosed, so a program that opens sessions is left with nothing running."""
+    _, session = indexed
+
+    def started_since(before):  # type: ignore[no-untyped-def]
+        return [t for t in threading.enumerate() if t.name == "dwsearch-beside" and t not in before]
+
+    before = threading.enumerate()
+    bulk = searching_by(session, bulk_from_docs=BULK_ALWAYS)
+    for text in ("zebra", "alpha", "zebra alpha", ""):
+        bulk.search(text, None, SearchOptions(limit=5))
+    (kept,) = started_since(before)
+    bulk.close()
+    kept.join(timeout=10)
+    assert not kept.is_alive()
+
+    dropped = searching_by(session, bulk_from_docs=BULK_ALWAYS)
+    dropped.search("zebra", None, SearchOptions(limit=5))
+    (left,) = started_since(before)
+    del dropped
+    gc.collect()
+    left.join(timeout=10)
+    assert not left.is_alive()
 
 
 def test_a_failure_counting_in_bulk_reaches_the_caller(indexed, monkeypatch):
