@@ -128,6 +128,7 @@ class BulkRanker:
         self.arrays: dict[int, SegmentPostings | None] = {}
         self.byte_lengths = np.array(length_table(), dtype=np.float64)
         self.lengths: dict[tuple[int, str], Any] = {}
+        self.norms: dict[str, Any] = {}
         self.postings = KeptWithin(POSTINGS_CACHE_BYTES, lambda found: found.nbytes)
         # Where a segment holds a word: its number in the segment's postings file (None
         # if absent), or for a segment without one, whether Whoosh's term table has it.
@@ -237,11 +238,13 @@ class BulkRanker:
         found: Postings = self.postings.get((segment, fieldname, text), decode)
         return found
 
-    def _field_lengths(self, segment: int, reader: Any, fieldname: str) -> Any:
+    def _length_codes(self, segment: int, reader: Any, fieldname: str) -> Any:
+        """Each document's field length, as the byte Whoosh quantises it to: a
+        segment's fit in a fast cache, where their decoded floats would not."""
         key = (segment, fieldname)
         if key not in self.lengths:
             raw = length_bytes(reader, fieldname)
-            self.lengths[key] = self.byte_lengths[self.np.frombuffer(raw, dtype=self.np.uint8)]
+            self.lengths[key] = self.np.frombuffer(raw, dtype=self.np.uint8)
         return self.lengths[key]
 
     def scores(self, words: list[tuple[str, str, float]], size: int) -> Any:
@@ -288,7 +291,7 @@ class BulkRanker:
                 if held:
                     docs.append(ids + offset if offset else ids)
                     frequencies.append(tfs)
-                    lengths.append(self._field_lengths(segment, reader, fieldname)[ids])
+                    lengths.append(self._length_codes(segment, reader, fieldname)[ids])
             bounds.append(bounds[-1] + held)
         if not docs:
             return WordScores(np.zeros(0, dtype=np.int64), np.zeros(0), bounds)
@@ -500,14 +503,22 @@ class BulkRanker:
             self._segment_offsets = self.np.array(offsets, dtype=self.np.int64)
         return self._segment_offsets
 
-    def _bm25(self, fieldname: str, text: str, tf: Any, lengths: Any) -> Any:
+    def _bm25(self, fieldname: str, text: str, tf: Any, length_codes: Any) -> Any:
         """The word's BM25F score at postings of these frequencies and field lengths."""
-        weighting = self.searcher.weighting
-        k1, b = weighting.K1, weighting.B
+        k1 = self.searcher.weighting.K1
         idf = self.searcher.idf(fieldname, text)
-        average = weighting.average_length(self.searcher, fieldname)
-        norm = k1 * ((1 - b) + b * lengths / average)
-        return idf * (tf * (k1 + 1)) / (tf + norm)
+        return idf * (tf * (k1 + 1)) / (tf + self._norms(fieldname)[length_codes])
+
+    def _norms(self, fieldname: str) -> Any:
+        """BM25's length norm for each of the 256 quantised lengths of the field: the
+        same arithmetic, on each length once, as on each posting's."""
+        found = self.norms.get(fieldname)
+        if found is None:
+            weighting = self.searcher.weighting
+            k1, b = weighting.K1, weighting.B
+            average = weighting.average_length(self.searcher, fieldname)
+            found = self.norms[fieldname] = k1 * ((1 - b) + b * self.byte_lengths / average)
+        return found
 
 
 def _postings(np: Any, matcher: Any) -> Postings:
