@@ -27,7 +27,6 @@ from dwsearch.index.postings import (
     SEGMENT_POSTINGS,
     FlatPositions,
     SegmentPostings,
-    runs,
     term_hash,
 )
 from dwsearch.index.whoosh_internals import (
@@ -434,21 +433,10 @@ class BulkRanker:
         return found
 
     def _find_phrase(self, phrase: query.Phrase) -> tuple[Any, Any]:
-        np = self.np
-        docs = None
-        for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
-            reader = leaf.reader()
-            if not all(self._holds(segment, reader, phrase.fieldname, w) for w in phrase.words):
-                continue
-            common = None
-            for word in phrase.words:
-                ids = self._postings(segment, reader, phrase.fieldname, word)[0]
-                common = ids if common is None else np.intersect1d(common, ids, True)
-            common = common + offset
-            docs = common if docs is None else np.concatenate([docs, common])
-        if docs is None or not len(docs):
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        return self.phrase_scores(phrase, docs)
+        """The phrase's documents and scores: its rarest word's documents, narrowed by
+        `phrase_scores` to those holding the rest, then to those holding the phrase."""
+        words = [self._word_scores(phrase.fieldname, word) for word in phrase.words]
+        return self.phrase_scores(phrase, min(words, key=lambda found: len(found.docs)).docs)
 
     def phrase_scores(self, phrase: query.Phrase, docs: Any) -> tuple[Any, Any]:
         """Of these sorted documents, those holding the phrase, and Whoosh's score for it.
@@ -567,15 +555,31 @@ def in_order(np: Any, positions: list[tuple[Any, Any]], slop: int) -> Any:
     stride = slop + 2 + max((int(flat.max()) for flat in present), default=0) - least
 
     def numbered(flat: Any, counts: Any) -> Any:
+        # Documents come in order, and a word's positions in each in order: already
+        # sorted, which a stable sort checks in one pass.
         owners = np.repeat(np.arange(documents, dtype=np.int64), counts)
-        return np.sort(owners * stride + (flat - least))
+        return distinct(np, np.sort(owners * stride + (flat - least), kind="stable"))
 
-    ends = np.unique(numbered(*positions[0]))
+    ends = numbered(*positions[0])
     for flat, counts in positions[1:]:
         following = numbered(flat, counts)
         low = np.searchsorted(following, ends, "right")
         high = np.searchsorted(following, ends + slop, "right")
-        ends = np.unique(following[runs(np, low, high - low)])
+        # The positions inside any end's range, in order: ranges overlap where ends
+        # are close, so they are marked, not listed.
+        size = len(following) + 1
+        marks = np.bincount(low, minlength=size) - np.bincount(high, minlength=size)
+        ends = following[np.cumsum(marks[:-1]) > 0]
         if not len(ends):
             break
-    return np.unique(ends // stride)
+    return distinct(np, ends // stride)
+
+
+def distinct(np: Any, ordered: Any) -> Any:
+    """A sorted array's distinct values (`np.unique` sorts it again)."""
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
