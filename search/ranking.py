@@ -315,12 +315,13 @@ class BulkRanker:
         one within a kept bitmap of few documents (a filtered result, within the match)
         is read at those documents only, not unpacked whole."""
         np = self.np
-        for known, docs in self._docs_of:
+        for number, (known, _) in enumerate(self._docs_of):
             if known is bits or known == bits:
-                return docs
+                return self._kept(number)
         raw = np.frombuffer(bits.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
         found = None
-        for known, docs in self._docs_of:
+        for number, (known, _) in enumerate(self._docs_of):
+            docs = self._kept(number)
             if len(docs) * self.NARROW_SHARE < size and (bits & known) == bits:
                 held = (raw[docs >> 3] >> (docs & 7).astype(np.uint8)) & 1
                 found = docs[held.view(bool)]
@@ -329,6 +330,14 @@ class BulkRanker:
             found = np.flatnonzero(np.unpackbits(raw, bitorder="little")[:size].view(bool))
         self._keep_docs(bits, found)
         return found
+
+    def _kept(self, number: int) -> Any:
+        """The documents of the `number`th bitmap kept, read now if kept unread."""
+        known, docs = self._docs_of[number]
+        if docs.dtype == bool:  # a match's, read only when asked: see `matched`
+            docs = self.np.flatnonzero(docs)
+            self._docs_of[number] = (known, docs)
+        return docs
 
     def _keep_docs(self, bits: int, docs: Any) -> None:
         self._docs_of.insert(0, (bits, docs))
@@ -341,8 +350,9 @@ class BulkRanker:
         held = scores > 0
         found = int.from_bytes(np.packbits(held, bitorder="little").tobytes(), "little")
         bits = found & live
-        if bits == found:  # no deleted document among them: their numbers are known
-            self._keep_docs(bits, np.flatnonzero(held))
+        if bits == found:  # no deleted document among them: their numbers are known,
+            # once asked for: the facets are counted from the bits meanwhile.
+            self._keep_docs(bits, held)
         return bits
 
     def top(
