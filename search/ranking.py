@@ -39,6 +39,9 @@ from dwsearch.index.whoosh_internals import (
 
 from .matching import Constant, Weighted
 
+# Where the last search scored more than a seventh of the documents, the next sets
+# every score back to zero at once rather than theirs one by one.
+ZERO_WHOLE_FROM = 7
 # Candidates whose phrase bonus is computed, per hit asked for.
 CANDIDATES_PER_HIT = 10
 MIN_CANDIDATES = 100
@@ -256,6 +259,8 @@ class BulkRanker:
         total = self._total
         if total is None or len(total) != size:
             total = self._total = np.zeros(size, dtype=np.float64)
+        elif sum(len(docs) for docs in self._touched) * ZERO_WHOLE_FROM > size:
+            total.fill(0.0)
         else:
             for docs in self._touched:
                 total[docs] = 0.0
@@ -263,7 +268,8 @@ class BulkRanker:
         for fieldname, text, boost in words:
             docs, impacts, _ = self._word_scores(fieldname, text)
             if len(docs):
-                total[docs] += impacts if boost == 1 else boost * impacts
+                # A word's documents are distinct: `add.at` adds as `+=` would, faster.
+                np.add.at(total, docs, impacts if boost == 1 else boost * impacts)
                 self._touched.append(docs)
         return total
 
@@ -402,7 +408,7 @@ class BulkRanker:
         for prefix, boost in prefixes:
             docs = self._prefixed(prefix.fieldname, prefix.text)
             if len(docs):
-                scores[docs] += boost * prefix.boost
+                self.np.add.at(scores, docs, boost * prefix.boost)
                 self.touched(docs)
 
     def _prefixed(self, fieldname: str, text: str) -> Any:
@@ -432,7 +438,7 @@ class BulkRanker:
         for phrase, boost in phrases:
             found, found_scores = self._phrase_matches(phrase)
             if len(found):
-                scores[found] += boost * phrase.boost * found_scores
+                self.np.add.at(scores, found, boost * phrase.boost * found_scores)
                 self.touched(found)
 
     def _phrase_matches(self, phrase: query.Phrase) -> tuple[Any, Any]:
