@@ -326,8 +326,9 @@ class BulkRanker:
                 return self._kept(number)
         raw = np.frombuffer(bits.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
         found = None
-        for number, (known, _) in enumerate(self._docs_of):
-            docs = self._kept(number)
+        for known, docs in self._docs_of:
+            if docs.dtype == bool:  # a match's, not read: reading it would cost more
+                continue
             if len(docs) * self.NARROW_SHARE < size and (bits & known) == bits:
                 held = (raw[docs >> 3] >> (docs & 7).astype(np.uint8)) & 1
                 found = docs[held.view(bool)]
