@@ -45,7 +45,8 @@ import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -65,10 +66,23 @@ DICTIONARY_BYTES = 8192
 # The dictionary is the end of a sample of this many documents spread over the segment.
 DICTIONARY_SAMPLE = 256
 DEFLATE_LEVEL = 6
+# ISA-L's level where it is installed: the same format, which zlib reads, deflated in
+# half the time (a build spent 6% of its time here) into blocks 8% larger.
+ISAL_LEVEL = 3
 # Blocks kept inflated per segment: a page of hits reads 10 to 30 chunks.
 CACHED_BLOCKS = 16
 KEY_DIGITS = 16  # an id's leading hex digits that make its key
 _HEX = re.compile(r"[0-9a-f]+")
+
+
+@cache
+def compressor() -> Callable[..., Any]:
+    """A maker of deflate streams: ISA-L's where installed, else zlib's."""
+    try:
+        from isal.isal_zlib import compressobj  # declared deferred: only writing needs it
+    except ImportError:  # no wheel for this machine
+        return partial(zlib.compressobj, DEFLATE_LEVEL)
+    return partial(compressobj, ISAL_LEVEL)
 
 
 def id_key(chunk_id: str) -> int:
@@ -101,7 +115,7 @@ def write_stored(path: Path, documents: Sequence[dict[str, Any]]) -> None:
     blocks: list[bytes] = []
     size = 0
     for first, block in _blocks(pickles):
-        deflate = zlib.compressobj(DEFLATE_LEVEL, zdict=dictionary) if dictionary else None
+        deflate = compressor()(zdict=dictionary) if dictionary else None
         data = _inflated_form(block)
         packed = deflate.compress(data) + deflate.flush() if deflate else zlib.compress(data)
         firsts.append(first)

@@ -90,6 +90,8 @@ def test_without_isal_segments_are_written_with_zlib(tmp_path, seed_path):
         "sys.modules['isal'] = None  # as if it were not installed\n"
         "from dwsearch.index import whoosh_internals\n"
         "assert whoosh_internals.deflater().__module__ == 'zlib'\n"
+        "from dwsearch.index import stored\n"
+        "assert stored.compressor().func.__module__ == 'zlib'\n"
         "from dwsearch.app.api import build, search\n"
         f"build([{str(seed_path)!r}], index={str(tmp_path / 'ix')!r})\n"
         f"found = search('satellites', index={str(tmp_path / 'ix')!r})\n"
