@@ -373,8 +373,12 @@ class Beside:
         thread.start()
 
     def _serve(self) -> None:
-        while (pending := self._calls.get()) is not None:
+        while True:
+            pending = self._calls.get()
+            if pending is None:
+                return
             pending.run()
+            del pending  # nor what it held, while the thread waits for the next
 
     def run(self, call: Callable[..., Any], *args: Any) -> Pending:
         pending = Pending(call, args)
@@ -390,15 +394,18 @@ class Pending:
     """A call handed to a `Beside` thread: `result()` waits for it to be done."""
 
     def __init__(self, call: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        self._call, self._args = call, args
+        self._work: tuple[Callable[..., Any], tuple[Any, ...]] | None = (call, args)
         self._found: Any = None
         self._error: BaseException | None = None
         self._done = threading.Lock()
         self._done.acquire()  # released when the call is done
 
     def run(self) -> None:
+        assert self._work is not None, "a call is run once"
+        call, args = self._work
+        self._work = None  # the match and the counts' data are not kept once counted
         try:
-            self._found = self._call(*self._args)
+            self._found = call(*args)
         except BaseException as error:  # handed to the caller, which raises it
             self._error = error
         finally:

@@ -307,11 +307,6 @@ class BulkRanker:
         """Note documents given a score outside `scores` (phrases, prefixes)."""
         self._touched.append(docs)
 
-    def _impacts(self, segment: int, fieldname: str, text: str) -> Any:
-        """A word's BM25F scores in one segment, in its posting list's order."""
-        found = self._word_scores(fieldname, text)
-        return found.scores[found.bounds[segment] : found.bounds[segment + 1]]
-
     DOCS_KEPT = 4  # bitmaps whose documents are kept: a search reads a few, often again
     NARROW_SHARE = 8  # a bitmap within one of under 1/8 of the documents: read at those
 

@@ -20,6 +20,7 @@ from whoosh.sorting import FieldFacet, ScoreFacet
 from dwsearch.app.api import Filters, session
 from dwsearch.index import parallel, segments
 from dwsearch.index.builder import MergePolicy, build_index
+from dwsearch.search import ranking
 from dwsearch.search.query import parse_query
 from dwsearch.search.scoring import weighting
 from dwsearch.search.settings import SearchOptions
@@ -157,6 +158,16 @@ def _tied_groups(hits: list[tuple[float, str]]) -> list[frozenset[str]]:
 def test_dwsearch_gives_what_whoosh_gives(layout):
     name, whole, queries = layout
     with searching_by(whole, bulk_from_docs=BULK_ALWAYS) as opened:  # bulk, on a small index
+        _compare(name, opened, queries)
+
+
+def test_a_sampled_score_bar_gives_what_whoosh_gives(layout, monkeypatch):
+    """The top hits' bar found through a sample of the scores, as a large index finds
+    it, here forced on a small one (every second score sampled, from eight matches)."""
+    monkeypatch.setattr(ranking, "SAMPLED_FROM", 8)
+    monkeypatch.setattr(ranking, "SAMPLE_STEP", 2)
+    name, whole, queries = layout
+    with searching_by(whole, bulk_from_docs=BULK_ALWAYS) as opened:
         _compare(name, opened, queries)
 
 
