@@ -166,9 +166,14 @@ def query_mix(pages: Path, count: int, seed: int = 7) -> list[tuple[str, dict[st
             start = rng.randrange(len(words) - 2)
             # Two words neither of which is a stop word: an index that drops stop words
             # reads "and the" as nothing and "the treaty" as one word, where one that
-            # keeps them matches positions. The pair slides to the next such pair.
-            while start < len(words) - 2 and {w.lower() for w in words[start : start + 2]} & stop:
-                start += 1
+            # keeps them matches positions. The pair slides to the next such pair (from
+            # the line's start again, past its end).
+            pairs = len(words) - 1
+            for step in range(pairs):
+                at = (start + step) % pairs
+                if not {w.lower() for w in words[at : at + 2]} & stop:
+                    start = at
+                    break
             text = f'"{words[start]} {words[start + 1]}"'
         elif kind == 5:
             word = rng.choice([w for w in vocabulary if len(w) >= 7])

@@ -352,6 +352,18 @@ class FlatPositions:
         starts = marks[postings // MARK_EVERY].astype(np.int64) + sums[ends] - sums[ends - between]
         return self.views["positions"][runs(np, starts, counts)].astype(np.int64), counts
 
+    def whole(self) -> tuple[Any, Any]:
+        """Every posting's positions, one posting's after another's (a slice of the
+        field's positions, as they lie), and how many each has."""
+        views = self.views
+        tfs = views["tfs"]
+        marked = self.start - self.start % MARK_EVERY
+        first = int(views["marks"][self.start // MARK_EVERY]) + int(
+            tfs[marked : self.start].sum(dtype=self.np.int64)
+        )
+        counts = tfs[self.start : self.end].astype(self.np.int64)
+        return views["positions"][first : first + int(counts.sum())], counts
+
     def _gather_few(self, at: list[int]) -> tuple[Any, Any]:
         """`gather` a posting at a time: for the few candidates a segment holds (the
         phrase bonus's), cheaper than numpy's thirty calls."""

@@ -27,6 +27,7 @@ from dwsearch.index.postings import (
     SEGMENT_POSTINGS,
     FlatPositions,
     SegmentPostings,
+    runs,
     term_hash,
 )
 from dwsearch.index.whoosh_internals import (
@@ -53,6 +54,10 @@ POSTINGS_CACHE_BYTES = 128 * 2**20
 IMPACTS_CACHE_BYTES = 64 * 2**20
 # Phrases' matches kept per session (16 bytes a document).
 PHRASES_CACHE_BYTES = 32 * 2**20
+# Words' postings over the whole index kept per session (17 bytes a posting).
+GATHERED_CACHE_BYTES = 64 * 2**20
+# Words' positions over the whole index kept per session.
+POSITIONS_CACHE_BYTES = 64 * 2**20
 # Prefixes' documents kept per session.
 PREFIXES_CACHE_BYTES = 32 * 2**20
 # Answers to "does this segment hold the word" kept per session.
@@ -75,6 +80,21 @@ class Postings(NamedTuple):
     def nbytes(self) -> int:
         decoded = _VALUE_BYTES * len(self.values) if isinstance(self.values, list) else 0
         return int(self.ids.nbytes + self.tfs.nbytes) + decoded
+
+
+class WordPostings(NamedTuple):
+    """A word's postings in every segment, its documents numbered in the whole index:
+    their frequencies, and their field lengths as Whoosh's quantised bytes; segment n's
+    are at `bounds[n]:bounds[n + 1]`, in its posting list's order."""
+
+    docs: Any
+    tfs: Any
+    codes: Any
+    bounds: list[int]
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.docs.nbytes + self.tfs.nbytes + self.codes.nbytes)
 
 
 class WordScores(NamedTuple):
@@ -144,6 +164,12 @@ class BulkRanker:
         # Each phrase's documents and scores, kept per session.
         self.phrases = KeptWithin(
             PHRASES_CACHE_BYTES, lambda found: found[0].nbytes + found[1].nbytes
+        )
+        # Each word's postings over the whole index, kept per session.
+        self.gathered = KeptWithin(GATHERED_CACHE_BYTES, lambda found: found.nbytes)
+        # Each word's positions over the whole index, kept per session.
+        self.positions = KeptWithin(
+            POSITIONS_CACHE_BYTES, lambda found: sum(part.nbytes for part in found or ())
         )
         # Each prefix's documents, kept per session (8 bytes a document).
         self.prefixes = KeptWithin(PREFIXES_CACHE_BYTES, lambda found: found.nbytes)
@@ -284,6 +310,19 @@ class BulkRanker:
     def _scores_everywhere(self, fieldname: str, text: str) -> WordScores:
         """`_word_scores`, worked out for all segments at once: per segment, the dozen
         numpy calls of a score cost more than its arithmetic."""
+        found = self._word_postings(fieldname, text)
+        scores = self._bm25(fieldname, text, found.tfs, found.codes) if len(found.docs) else None
+        return WordScores(found.docs, self.np.zeros(0) if scores is None else scores, found.bounds)
+
+    def _word_postings(self, fieldname: str, text: str) -> WordPostings:
+        """A word's postings in every segment, kept per session: a phrase reads its
+        words' documents, and scores them only where it is found."""
+        found: WordPostings = self.gathered.get(
+            (fieldname, text), lambda: self._postings_everywhere(fieldname, text)
+        )
+        return found
+
+    def _postings_everywhere(self, fieldname: str, text: str) -> WordPostings:
         np = self.np
         docs, frequencies, lengths = [], [], []
         bounds = [0]
@@ -299,9 +338,11 @@ class BulkRanker:
                     lengths.append(self._length_codes(segment, reader, fieldname)[ids])
             bounds.append(bounds[-1] + held)
         if not docs:
-            return WordScores(np.zeros(0, dtype=np.int64), np.zeros(0), bounds)
-        scores = self._bm25(fieldname, text, np.concatenate(frequencies), np.concatenate(lengths))
-        return WordScores(np.concatenate(docs), scores, bounds)
+            empty = np.zeros(0, dtype=np.int64)
+            return WordPostings(empty, np.zeros(0), np.zeros(0, dtype=np.uint8), bounds)
+        return WordPostings(
+            np.concatenate(docs), np.concatenate(frequencies), np.concatenate(lengths), bounds
+        )
 
     def touched(self, docs: Any) -> None:
         """Note documents given a score outside `scores` (phrases, prefixes)."""
@@ -447,7 +488,7 @@ class BulkRanker:
     def _find_phrase(self, phrase: query.Phrase) -> tuple[Any, Any]:
         """The phrase's documents and scores: its rarest word's documents, narrowed by
         `phrase_scores` to those holding the rest, then to those holding the phrase."""
-        words = [self._word_scores(phrase.fieldname, word) for word in phrase.words]
+        words = [self._word_postings(phrase.fieldname, word) for word in phrase.words]
         return self.phrase_scores(phrase, min(words, key=lambda found: len(found.docs)).docs)
 
     def phrase_scores(self, phrase: query.Phrase, docs: Any) -> tuple[Any, Any]:
@@ -463,17 +504,46 @@ class BulkRanker:
         np = self.np
         fieldname = phrase.fieldname
         nothing = np.zeros(0, dtype=np.int64), np.zeros(0)
-        words = [self._word_scores(fieldname, word) for word in phrase.words]
+        words = [self._word_postings(fieldname, word) for word in phrase.words]
         places: list[Any] = []  # per word, where each document is in its postings
         for found in words:
             if not len(found.docs) or not len(docs):
                 return nothing
+            if found.docs is docs:  # the documents are this word's own (`_find_phrase`)
+                places = [*places, np.arange(len(docs))]
+                continue
             at = np.minimum(np.searchsorted(found.docs, docs), len(found.docs) - 1)
             holds = found.docs[at] == docs
             docs = docs[holds]
             places = [place[holds] for place in places] + [at[holds]]
         if not len(docs):
             return nothing
+        everywhere = [self._word_positions(fieldname, word) for word in phrase.words]
+        if all(found is not None for found in everywhere):
+            positions = [
+                _gathered(np, flat, counts, starts, place)
+                for (flat, counts, starts), place in zip(everywhere, places, strict=True)
+            ]
+        else:  # a segment read through Whoosh: each segment's positions, decoded
+            positions = self._positions_by_segment(phrase, words, places, docs)
+        matched = in_order(np, positions, phrase.slop)
+        if not len(matched):
+            return nothing
+        total = np.zeros(len(matched))
+        for word, found, place in zip(phrase.words, words, places, strict=True):
+            # Scored only where the phrase is: BM25 is worked out posting by posting,
+            # so these are the very numbers the word's whole list would give.
+            at = place[matched]
+            total += self._bm25(fieldname, word, found.tfs[at], found.codes[at])
+        return docs[matched], total
+
+    def _positions_by_segment(
+        self, phrase: query.Phrase, words: list[WordPostings], places: list[Any], docs: Any
+    ) -> list[tuple[Any, Any]]:
+        """Each word's positions in `docs` (at `places` in its postings), segment by
+        segment, as each segment holds them."""
+        np = self.np
+        fieldname = phrase.fieldname
         leaves = self.searcher.leaf_searchers()
         segments = np.searchsorted(self._offsets(), docs, "right") - 1
         cuts = [0, *(np.flatnonzero(np.diff(segments)) + 1).tolist(), len(docs)]
@@ -488,13 +558,37 @@ class BulkRanker:
                 local = place[first:last] - found.bounds[segment]
                 parts.append(_positions_at(np, values, local, decode))
             positions.append(tuple(np.concatenate(part) for part in zip(*parts, strict=True)))
-        matched = in_order(np, positions, phrase.slop)
-        if not len(matched):
-            return nothing
-        total = np.zeros(len(matched))
-        for found, place in zip(words, places, strict=True):
-            total += found.scores[place[matched]]
-        return docs[matched], total
+        return positions
+
+    def _word_positions(self, fieldname: str, text: str) -> tuple[Any, Any, Any] | None:
+        """A word's positions in every segment, in the order of its `_word_scores`:
+        the positions one posting's after another's, each posting's count, and where
+        each posting's begin. Kept per session; None where a segment has no postings
+        file to slice them from."""
+        found: tuple[Any, Any, Any] | None = self.positions.get(
+            (fieldname, text), lambda: self._positions_everywhere(fieldname, text)
+        )
+        return found
+
+    def _positions_everywhere(self, fieldname: str, text: str) -> tuple[Any, Any, Any] | None:
+        np = self.np
+        flats, counts = [], []
+        for segment, (leaf, _) in enumerate(self.searcher.leaf_searchers()):
+            reader = leaf.reader()
+            if not self._holds(segment, reader, fieldname, text):
+                continue
+            values = self._postings(segment, reader, fieldname, text).values
+            if not isinstance(values, FlatPositions):
+                return None
+            if len(values):
+                flat, count = values.whole()
+                flats.append(flat)
+                counts.append(count)
+        if not counts:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        every = np.concatenate(counts)
+        return np.concatenate(flats), every, np.cumsum(every) - every
 
     def _offsets(self) -> Any:
         """Each segment's first document number, in order."""
@@ -572,6 +666,13 @@ def _positions_at(
     counts = np.array([len(each) for each in found], dtype=np.int64)
     flat = np.fromiter((p for each in found for p in each), dtype=np.int64, count=int(counts.sum()))
     return flat, counts
+
+
+def _gathered(np: Any, flat: Any, counts: Any, starts: Any, place: Any) -> tuple[Any, Any]:
+    """The positions of the postings at `place`, one after another, and how many each
+    has, from a word's positions over the whole index."""
+    mine = counts[place]
+    return flat[runs(np, starts[place], mine)].astype(np.int64), mine
 
 
 def in_order(np: Any, positions: list[tuple[Any, Any]], slop: int) -> Any:
