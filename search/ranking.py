@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -62,6 +62,12 @@ POSITIONS_CACHE_BYTES = 64 * 2**20
 PREFIXES_CACHE_BYTES = 32 * 2**20
 # Answers to "does this segment hold the word" kept per session.
 PRESENT_ENTRIES = 100_000
+# A phrase looked for in this many documents or fewer reads only their positions,
+# unless its words' positions over the whole index are already kept.
+FEW_PHRASE_DOCS = 256
+# Documents are placed in a posting list by a table, not a binary search, from one
+# for every this many postings.
+DENSE_PLACES_FROM = 8
 _UNKNOWN = object()  # a word not yet looked up in a segment
 # What a posting's stored value (its encoded positions) costs in memory, roughly.
 _VALUE_BYTES = 48
@@ -176,6 +182,12 @@ class BulkRanker:
         self._touched: list[Any] = []
         self._every_hyphenated: Any = None  # see `_hyphenated`
         self._segment_offsets: Any = None  # see `_offsets`
+        self._place_table: Any = None  # see `_places`
+        # Per field, each segment's first document, postings arrays and length codes
+        # (None where a segment has no postings file); per word, the segments holding
+        # it and its number in each: looked up once, not once a segment a reading.
+        self._segment_fields: dict[str, list[tuple[int, dict[str, Any], Any]] | None] = {}
+        self.homes: dict[tuple[str, str], list[tuple[int, int]]] = {}
 
     def _arrays(self, segment: int, reader: Any, fieldname: str) -> SegmentPostings | None:
         """The segment's postings file, if it has one with this field."""
@@ -214,6 +226,13 @@ class BulkRanker:
         hash lookup instead of a walk through Whoosh's table."""
         if isinstance(text, bytes):  # as Whoosh's own callers give a term
             text = text.decode("utf-8")
+        segments = self._segments(fieldname)
+        if segments is not None:
+            return sum(
+                int(segments[segment][1]["starts"][number + 1])
+                - int(segments[segment][1]["starts"][number])
+                for segment, number in self._homes(fieldname, text)
+            )
         total = 0
         for segment, (leaf, _) in enumerate(self.searcher.leaf_searchers()):
             reader = leaf.reader()
@@ -322,27 +341,96 @@ class BulkRanker:
         )
         return found
 
+    def _segments(self, fieldname: str) -> list[tuple[int, dict[str, Any], Any]] | None:
+        """Each segment's first document number, postings arrays of the field and
+        length codes; None if a segment has no postings file with the field."""
+        if fieldname not in self._segment_fields:
+            found: list[tuple[int, dict[str, Any], Any]] | None = []
+            for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
+                reader = leaf.reader()
+                arrays = self._arrays(segment, reader, fieldname)
+                if arrays is None:
+                    found = None
+                    break
+                codes = self._length_codes(segment, reader, fieldname)
+                found.append((offset, arrays.fields[fieldname], codes))
+            self._segment_fields[fieldname] = found
+        return self._segment_fields[fieldname]
+
+    def _homes(self, fieldname: str, text: str) -> list[tuple[int, int]]:
+        """The segments holding the word (all with postings files), each with the
+        word's number there: its hash worked out once, looked up in each segment."""
+        key = (fieldname, text)
+        found = self.homes.get(key)
+        if found is None:
+            if len(self.homes) > PRESENT_ENTRIES:
+                self.homes.clear()
+            hashed = self.np.uint64(term_hash(text.encode("utf-8")))
+            found = []
+            for segment, (_, views, _) in enumerate(self._segments(fieldname) or ()):
+                hashes = views["hashes"]
+                at = int(hashes.searchsorted(hashed))
+                if at < len(hashes) and hashes[at] == hashed:
+                    found.append((segment, at))
+            self.homes[key] = found
+        return found
+
     def _postings_everywhere(self, fieldname: str, text: str) -> WordPostings:
-        np = self.np
-        docs, frequencies, lengths = [], [], []
+        segments = self._segments(fieldname)
+        if segments is None:
+            return self._postings_segment_by_segment(fieldname, text)
+        ids, frequencies, lengths, shifts = [], [], [], []
+        held = [0] * len(segments)
+        for segment, number in self._homes(fieldname, text):
+            offset, views, codes = segments[segment]
+            start, end = views["starts"][number : number + 2].tolist()
+            if end > start:
+                some = views["ids"][start:end]
+                ids.append(some)
+                frequencies.append(views["tfs"][start:end])
+                lengths.append(codes[some])
+                shifts.append(offset)
+                held[segment] = end - start
+        return self._joined(ids, frequencies, lengths, shifts, [0, *accumulate(held)])
+
+    def _postings_segment_by_segment(self, fieldname: str, text: str) -> WordPostings:
+        """`_postings_everywhere` where a segment is read through Whoosh."""
+        ids, frequencies, lengths, shifts = [], [], [], []
         bounds = [0]
         for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
             reader = leaf.reader()
             held = 0
-            if self._holds(segment, reader, fieldname, text):
-                ids, tfs, _ = self._postings(segment, reader, fieldname, text)
-                held = len(ids)
-                if held:
-                    docs.append(ids + offset if offset else ids)
-                    frequencies.append(tfs)
-                    lengths.append(self._length_codes(segment, reader, fieldname)[ids])
+            arrays = self._arrays(segment, reader, fieldname)
+            if arrays is not None:
+                number = self._where(segment, reader, fieldname, text)
+                found = None if number is None else arrays.postings(fieldname, number)
+            elif self._holds(segment, reader, fieldname, text):
+                found = self._postings(segment, reader, fieldname, text)
+            else:
+                found = None
+            if found is not None and len(found[0]):
+                held = len(found[0])
+                ids.append(found[0])
+                frequencies.append(found[1])
+                lengths.append(self._length_codes(segment, reader, fieldname)[found[0]])
+                shifts.append(offset)
             bounds.append(bounds[-1] + held)
-        if not docs:
+        return self._joined(ids, frequencies, lengths, shifts, bounds)
+
+    def _joined(
+        self, ids: list[Any], tfs: list[Any], codes: list[Any], shifts: list[int], bounds: list[int]
+    ) -> WordPostings:
+        """Segments' postings as one list, numbered in the whole index (each segment's
+        ids shifted by its first document's number), widened once for all."""
+        np = self.np
+        if not ids:
             empty = np.zeros(0, dtype=np.int64)
             return WordPostings(empty, np.zeros(0), np.zeros(0, dtype=np.uint8), bounds)
-        return WordPostings(
-            np.concatenate(docs), np.concatenate(frequencies), np.concatenate(lengths), bounds
-        )
+        docs = np.concatenate(ids).astype(np.int64)
+        if any(shifts):
+            docs += np.repeat(np.array(shifts, dtype=np.int64), [len(part) for part in ids])
+        frequencies = np.concatenate(tfs).astype(np.float64)
+        return WordPostings(docs, frequencies, np.concatenate(codes), bounds)
 
     def touched(self, docs: Any) -> None:
         """Note documents given a score outside `scores` (phrases, prefixes)."""
@@ -512,19 +600,24 @@ class BulkRanker:
             if found.docs is docs:  # the documents are this word's own (`_find_phrase`)
                 places = [*places, np.arange(len(docs))]
                 continue
-            at = np.minimum(np.searchsorted(found.docs, docs), len(found.docs) - 1)
-            holds = found.docs[at] == docs
+            at = self._places(found.docs, docs)
+            holds = at >= 0
             docs = docs[holds]
             places = [place[holds] for place in places] + [at[holds]]
         if not len(docs):
             return nothing
-        everywhere = [self._word_positions(fieldname, word) for word in phrase.words]
+        if len(docs) <= FEW_PHRASE_DOCS and not all(
+            (fieldname, word) in self.positions.entries for word in phrase.words
+        ):  # a few candidates (the phrase bonus's): their positions only
+            everywhere: list[Any] = [None]
+        else:
+            everywhere = [self._word_positions(fieldname, word) for word in phrase.words]
         if all(found is not None for found in everywhere):
             positions = [
                 _gathered(np, flat, counts, starts, place)
                 for (flat, counts, starts), place in zip(everywhere, places, strict=True)
             ]
-        else:  # a segment read through Whoosh: each segment's positions, decoded
+        else:  # few documents, or a segment read through Whoosh: segment by segment
             positions = self._positions_by_segment(phrase, words, places, docs)
         matched = in_order(np, positions, phrase.slop)
         if not len(matched):
@@ -537,11 +630,27 @@ class BulkRanker:
             total += self._bm25(fieldname, word, found.tfs[at], found.codes[at])
         return docs[matched], total
 
+    def _places(self, every: Any, docs: Any) -> Any:
+        """Where each of the sorted `docs` is in the sorted `every`, -1 where absent:
+        by binary search for a few, by a table of every document for many (a search
+        per document misses the cache once `docs` are thousands)."""
+        np = self.np
+        if len(docs) * DENSE_PLACES_FROM < len(every):
+            at = np.minimum(np.searchsorted(every, docs), len(every) - 1)
+            return np.where(every[at] == docs, at, -1)
+        table = self._place_table
+        if table is None or len(table) != self.searcher.doc_count_all():
+            table = self._place_table = np.full(self.searcher.doc_count_all(), -1, np.int32)
+        table[every] = np.arange(len(every), dtype=np.int32)
+        found = table[docs].astype(np.int64)
+        table[every] = -1  # as it was, for the next
+        return found
+
     def _positions_by_segment(
         self, phrase: query.Phrase, words: list[WordPostings], places: list[Any], docs: Any
     ) -> list[tuple[Any, Any]]:
         """Each word's positions in `docs` (at `places` in its postings), segment by
-        segment, as each segment holds them."""
+        segment, as each segment holds them: from its postings file where it has one."""
         np = self.np
         fieldname = phrase.fieldname
         leaves = self.searcher.leaf_searchers()
@@ -553,12 +662,23 @@ class BulkRanker:
             parts = []
             for first, last in pairwise(cuts):
                 segment = int(segments[first])
-                reader = leaves[segment][0].reader()
-                values = self._postings(segment, reader, fieldname, word).values
+                values = self._segment_positions(leaves, segment, fieldname, word)
                 local = place[first:last] - found.bounds[segment]
                 parts.append(_positions_at(np, values, local, decode))
             positions.append(tuple(np.concatenate(part) for part in zip(*parts, strict=True)))
         return positions
+
+    def _segment_positions(self, leaves: Any, segment: int, fieldname: str, text: str) -> Any:
+        """A word's positions in one segment: a view of its postings file, or Whoosh's
+        encoded values."""
+        every = self._segments(fieldname)
+        if every is not None:
+            views = every[segment][1]
+            number = dict(self._homes(fieldname, text))[segment]
+            start, end = views["starts"][number : number + 2].tolist()
+            return FlatPositions(self.np, views, start, end)
+        reader = leaves[segment][0].reader()
+        return self._postings(segment, reader, fieldname, text).values
 
     def _word_positions(self, fieldname: str, text: str) -> tuple[Any, Any, Any] | None:
         """A word's positions in every segment, in the order of its `_word_scores`:
@@ -571,17 +691,16 @@ class BulkRanker:
         return found
 
     def _positions_everywhere(self, fieldname: str, text: str) -> tuple[Any, Any, Any] | None:
+        segments = self._segments(fieldname)
+        if segments is None:
+            return None  # a segment read through Whoosh: read segment by segment
         np = self.np
         flats, counts = [], []
-        for segment, (leaf, _) in enumerate(self.searcher.leaf_searchers()):
-            reader = leaf.reader()
-            if not self._holds(segment, reader, fieldname, text):
-                continue
-            values = self._postings(segment, reader, fieldname, text).values
-            if not isinstance(values, FlatPositions):
-                return None
-            if len(values):
-                flat, count = values.whole()
+        for segment, number in self._homes(fieldname, text):
+            views = segments[segment][1]
+            start, end = views["starts"][number : number + 2].tolist()
+            flat, count = FlatPositions(np, views, start, end).whole()
+            if len(count):
                 flats.append(flat)
                 counts.append(count)
         if not counts:
