@@ -288,7 +288,8 @@ class SearchSession:
         suggestion = None
         if options.correct:
             parsed, suggestion = correct_query(parsed, text, searcher, boosts, self._lexicon)
-        check_patterns(parsed, searcher.reader(), settings.max_pattern_words)
+        prefix_words = self._bulk().prefix_words if self._in_bulk() else None
+        check_patterns(parsed, searcher.reader(), settings.max_pattern_words, prefix_words)
         if options.feedback and not has_required_word(text):
             # RM3: the best chunks of a first search lend the query their words.
             first = SearchOptions(
@@ -420,19 +421,26 @@ class Pending:
 
 
 def check_patterns(
-    parsed: Any, reader: Any, most: int = DEFAULT_SETTINGS.max_pattern_words
+    parsed: Any,
+    reader: Any,
+    most: int = DEFAULT_SETTINGS.max_pattern_words,
+    prefix_words: Callable[[str, str, int], int] | None = None,
 ) -> None:
     """Refuse a pattern (`cyber*`, `c?ber`, a range of words) that would expand to more
     words than a search can afford, or that starts with a wildcard (every word would be
-    tried): each costs a posting list, and `i*` alone once took 51 s."""
+    tried): each costs a posting list, and `i*` alone once took 51 s. `prefix_words`
+    counts a prefix's words where the search will read them again (the bulk ranker)."""
     for leaf in parsed.leaves():
         if not isinstance(leaf, MultiTerm) or getattr(leaf, "fieldname", None) not in SEARCH_FIELDS:
             continue
         typed = f"{leaf.text}*" if isinstance(leaf, Prefix) else str(getattr(leaf, "text", leaf))
         if isinstance(leaf, Wildcard) and not re.split(r"[*?]", leaf.text)[0]:
             raise SearchError(f"{typed!r} starts with a wildcard; put a letter or more before it")
-        expanded = islice(leaf.expanded_terms(reader), most + 1)
-        if sum(1 for _ in expanded) > most:
+        if isinstance(leaf, Prefix) and prefix_words is not None:
+            words = prefix_words(leaf.fieldname, leaf.text, most)
+        else:
+            words = sum(1 for _ in islice(leaf.expanded_terms(reader), most + 1))
+        if words > most:
             if isinstance(leaf, TermRange):
                 raise SearchError(f"the range {typed!r} spans more than {most} words; narrow it")
             raise SearchError(f"{typed!r} matches more than {most} words; give more letters")

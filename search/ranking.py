@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from itertools import accumulate, pairwise
+from itertools import accumulate, islice, pairwise
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -188,6 +188,8 @@ class BulkRanker:
         # it and its number in each: looked up once, not once a segment a reading.
         self._segment_fields: dict[str, list[tuple[int, dict[str, Any], Any]] | None] = {}
         self.homes: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        # Per prefix, each segment's words it begins; or a number some segment has more.
+        self.expansions: dict[tuple[str, str], list[list[str]] | int] = {}
 
     def _arrays(self, segment: int, reader: Any, fieldname: str) -> SegmentPostings | None:
         """The segment's postings file, if it has one with this field."""
@@ -255,6 +257,8 @@ class BulkRanker:
                 hashed = np.uint64(term_hash(text.encode("utf-8")))
                 at = int(np.searchsorted(every, hashed))
                 return bool(at < len(every) and every[at] == hashed)
+        if self._segments(fieldname) is not None:
+            return bool(self._homes(fieldname, text))
         return any(
             self._holds(segment, leaf.reader(), fieldname, text)
             for segment, (leaf, _) in enumerate(self.searcher.leaf_searchers())
@@ -544,18 +548,60 @@ class BulkRanker:
         )
         return found
 
+    def prefix_words(self, fieldname: str, text: str, most: int) -> int:
+        """How many distinct words begin with `text` in the field, counted up to one
+        past `most`: each segment's are read once a session, for the search as well."""
+        found = self._prefix_words(fieldname, text, most)
+        if found is None:
+            return most + 1
+        return len({word for words in found for word in words})
+
+    def _prefix_words(self, fieldname: str, text: str, most: int | None) -> list[list[str]] | None:
+        """Each segment's words that begin with `text`; None if a segment has more than
+        `most`. (Whoosh's reader of all segments merges their words through a heap.)"""
+        key = (fieldname, text)
+        known = self.expansions.get(key)
+        if isinstance(known, list):  # each segment's words, all of them
+            if most is not None and any(len(words) > most for words in known):
+                return None
+            return known
+        if known is not None and most is not None and most <= known:
+            return None  # a segment has more than `known`, so more than `most`
+        if len(self.expansions) > PRESENT_ENTRIES:
+            self.expansions.clear()
+        found = []
+        bound = None if most is None else most + 1
+        for leaf, _ in self.searcher.leaf_searchers():
+            terms = islice(leaf.reader().expand_prefix(fieldname, text), bound)
+            words = [term.decode() if isinstance(term, bytes) else term for term in terms]
+            if most is not None and len(words) > most:
+                self.expansions[key] = most
+                return None
+            found.append(words)
+        self.expansions[key] = found
+        return found
+
     def _find_prefixed(self, fieldname: str, text: str) -> Any:
         np = self.np
         holds = None
-        for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
+        every = self._prefix_words(fieldname, text, None)
+        assert every is not None  # read without a bound
+        for segment, ((leaf, offset), words) in enumerate(
+            zip(self.searcher.leaf_searchers(), every, strict=True)
+        ):
             reader = leaf.reader()
-            for term in reader.expand_prefix(fieldname, text):
-                word = term.decode() if isinstance(term, bytes) else term
-                ids = self._postings(segment, reader, fieldname, word)[0]
+            arrays = self._arrays(segment, reader, fieldname)
+            for word in words:
+                if arrays is not None:  # the file's ids as they lie: no copy kept
+                    number = self._where(segment, reader, fieldname, word)
+                    ids = arrays.postings(fieldname, number)[0] if number is not None else ()
+                else:
+                    ids = self._postings(segment, reader, fieldname, word)[0]
                 if len(ids):
                     if holds is None:
                         holds = np.zeros(self.searcher.doc_count_all(), dtype=bool)
-                    holds[ids + offset if offset else ids] = True
+                    segment_holds = holds[offset:]  # the ids are the segment's own
+                    segment_holds[ids] = True
         return np.zeros(0, dtype=np.int64) if holds is None else np.flatnonzero(holds)
 
     def add_phrases(self, scores: Any, phrases: list[Weighted]) -> None:

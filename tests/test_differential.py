@@ -11,6 +11,7 @@ ranking (numpy over whole posting lists) is forced on, so it is the path checked
 from __future__ import annotations
 
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,35 @@ def test_a_sampled_score_bar_gives_what_whoosh_gives(layout, monkeypatch):
     name, whole, queries = layout
     with searching_by(whole, bulk_from_docs=BULK_ALWAYS) as opened:
         _compare(name, opened, queries)
+
+
+def test_a_prefix_is_refused_as_its_distinct_words_across_segments_say(layout):
+    """A prefix standing for more words than allowed (in the title or the text) is
+    refused, counting each word once however many segments hold it: the bulk ranker's
+    own count of each segment's words, against Whoosh's lexicon of the whole index."""
+    from dwsearch.search.errors import SearchError
+
+    name, whole, _ = layout
+    reader = whole.opened.whoosh_index.reader()
+    lexicons = [
+        {term.decode() if isinstance(term, bytes) else term for term in reader.lexicon(field)}
+        for field in ("title", "text")
+    ]
+    starts = Counter(term[:2] for term in lexicons[1] if len(term) > 2)
+    checked = 0
+    for prefix, _ in starts.most_common(6):
+        words = max(len({t for t in lexicon if t.startswith(prefix)}) for lexicon in lexicons)
+        for most, refused in ((words - 1, True), (words, False)):
+            changes = {"bulk_from_docs": BULK_ALWAYS, "max_pattern_words": most}
+            with searching_by(whole, **changes) as opened:
+                try:
+                    opened.search(f"{prefix}*", None, SearchOptions(correct=False))
+                    said = ""
+                except SearchError as error:
+                    said = str(error)
+            assert bool(said) == refused, (name, prefix, words, most, said)
+            checked += 1
+    assert checked == 12, name
 
 
 def _compare(name, opened, queries):  # type: ignore[no-untyped-def]
