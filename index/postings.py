@@ -357,6 +357,8 @@ class FlatPositions:
         field's positions, as they lie), and how many each has."""
         views = self.views
         tfs = views["tfs"]
+        if self.end == self.start:  # no postings: the mark past the last may not exist
+            return views["positions"][:0], tfs[:0].astype(self.np.int64)
         marked = self.start - self.start % MARK_EVERY
         first = int(views["marks"][self.start // MARK_EVERY]) + int(
             tfs[marked : self.start].sum(dtype=self.np.int64)

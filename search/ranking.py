@@ -60,6 +60,8 @@ GATHERED_CACHE_BYTES = 64 * 2**20
 POSITIONS_CACHE_BYTES = 64 * 2**20
 # Prefixes' documents kept per session.
 PREFIXES_CACHE_BYTES = 32 * 2**20
+# Prefixes' words, each segment's, kept per session.
+PREFIX_WORDS_CACHE_BYTES = 16 * 2**20
 # Answers to "does this segment hold the word" kept per session.
 PRESENT_ENTRIES = 100_000
 # A phrase looked for in this many documents or fewer reads only their positions,
@@ -131,11 +133,18 @@ class KeptWithin:
         self.used = 0
 
     def get(self, key: Any, make: Callable[[], Any]) -> Any:
-        found = self.entries.get(key)
-        if found is not None:
+        found = self.entries.get(key, _UNKNOWN)
+        if found is not _UNKNOWN:  # None is an answer too (no positions to slice)
             self.entries.move_to_end(key)
             return found
-        found = self.entries[key] = make()
+        return self.put(key, make())
+
+    def put(self, key: Any, found: Any) -> Any:
+        """Keep `found` for `key`, in place of what was kept for it."""
+        kept = self.entries.pop(key, _UNKNOWN)
+        if kept is not _UNKNOWN:
+            self.used -= self.size_of(kept)
+        self.entries[key] = found
         self.used += self.size_of(found)
         while self.used > self.budget and len(self.entries) > 1:
             _, dropped = self.entries.popitem(last=False)
@@ -186,10 +195,10 @@ class BulkRanker:
         # Per field, each segment's first document, postings arrays and length codes
         # (None where a segment has no postings file); per word, the segments holding
         # it and its number in each: looked up once, not once a segment a reading.
-        self._segment_fields: dict[str, list[tuple[int, dict[str, Any], Any]] | None] = {}
+        self._segment_fields: dict[str, list[tuple[int, Any, Any]] | None] = {}
         self.homes: dict[tuple[str, str], list[tuple[int, int]]] = {}
         # Per prefix, each segment's words it begins; or a number some segment has more.
-        self.expansions: dict[tuple[str, str], list[list[str]] | int] = {}
+        self.expansions = KeptWithin(PREFIX_WORDS_CACHE_BYTES, _words_bytes)
 
     def _arrays(self, segment: int, reader: Any, fieldname: str) -> SegmentPostings | None:
         """The segment's postings file, if it has one with this field."""
@@ -345,14 +354,18 @@ class BulkRanker:
         )
         return found
 
-    def _segments(self, fieldname: str) -> list[tuple[int, dict[str, Any], Any]] | None:
+    def _segments(self, fieldname: str) -> list[tuple[int, Any, Any]] | None:
         """Each segment's first document number, postings arrays of the field and
-        length codes; None if a segment has no postings file with the field."""
+        length codes (None, None where its postings file has no such field: nothing
+        of the segment's holds it); None if a segment has no postings file."""
         if fieldname not in self._segment_fields:
-            found: list[tuple[int, dict[str, Any], Any]] | None = []
+            found: list[tuple[int, Any, Any]] | None = []
             for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
                 reader = leaf.reader()
                 arrays = self._arrays(segment, reader, fieldname)
+                if arrays is None and self.arrays.get(segment) is not None:
+                    found.append((offset, None, None))
+                    continue
                 if arrays is None:
                     found = None
                     break
@@ -372,6 +385,8 @@ class BulkRanker:
             hashed = self.np.uint64(term_hash(text.encode("utf-8")))
             found = []
             for segment, (_, views, _) in enumerate(self._segments(fieldname) or ()):
+                if views is None:
+                    continue
                 hashes = views["hashes"]
                 at = int(hashes.searchsorted(hashed))
                 if at < len(hashes) and hashes[at] == hashed:
@@ -560,25 +575,23 @@ class BulkRanker:
         """Each segment's words that begin with `text`; None if a segment has more than
         `most`. (Whoosh's reader of all segments merges their words through a heap.)"""
         key = (fieldname, text)
-        known = self.expansions.get(key)
+        known = self.expansions.entries.get(key)
         if isinstance(known, list):  # each segment's words, all of them
             if most is not None and any(len(words) > most for words in known):
                 return None
             return known
         if known is not None and most is not None and most <= known:
             return None  # a segment has more than `known`, so more than `most`
-        if len(self.expansions) > PRESENT_ENTRIES:
-            self.expansions.clear()
         found = []
         bound = None if most is None else most + 1
         for leaf, _ in self.searcher.leaf_searchers():
             terms = islice(leaf.reader().expand_prefix(fieldname, text), bound)
             words = [term.decode() if isinstance(term, bytes) else term for term in terms]
             if most is not None and len(words) > most:
-                self.expansions[key] = most
+                self.expansions.put(key, most)
                 return None
             found.append(words)
-        self.expansions[key] = found
+        self.expansions.put(key, found)
         return found
 
     def _find_prefixed(self, fieldname: str, text: str) -> Any:
@@ -687,10 +700,11 @@ class BulkRanker:
         table = self._place_table
         if table is None or len(table) != self.searcher.doc_count_all():
             table = self._place_table = np.full(self.searcher.doc_count_all(), -1, np.int32)
-        table[every] = np.arange(len(every), dtype=np.int32)
-        found = table[docs].astype(np.int64)
-        table[every] = -1  # as it was, for the next
-        return found
+        try:
+            table[every] = np.arange(len(every), dtype=np.int32)
+            return table[docs].astype(np.int64)
+        finally:
+            table[every] = -1  # as it was, for the next, even if interrupted
 
     def _positions_by_segment(
         self, phrase: query.Phrase, words: list[WordPostings], places: list[Any], docs: Any
@@ -783,6 +797,13 @@ class BulkRanker:
 # A top-k among this many scores or more is looked for through a sample first.
 SAMPLED_FROM = 4096
 SAMPLE_STEP = 16
+
+
+def _words_bytes(found: list[list[str]] | int) -> int:
+    """What a prefix's words cost in memory, roughly (a bound read costs nothing)."""
+    if isinstance(found, int):
+        return 0
+    return sum(64 + sum(56 + len(word) for word in words) for words in found)
 
 
 def kth_largest(np: Any, values: Any, k: int) -> Any:

@@ -32,7 +32,10 @@ FACET_FIELDS = {"type": "type", "kind": "kind", "sector": "sectors", "topic": "t
 FACET_FIELDS["basket"] = "baskets"
 
 
-@pytest.fixture(scope="module", params=["one segment", "several segments", "updated"])
+@pytest.fixture(
+    scope="module",
+    params=["one segment", "several segments", "updated", "a segment without its arrays"],
+)
 def layout(request, tmp_path_factory):
     run, synthetic = bench_module("run"), bench_module("synthetic")
     folder = tmp_path_factory.mktemp(request.param.replace(" ", "-"))
@@ -40,7 +43,7 @@ def layout(request, tmp_path_factory):
     written = synthetic.write_pages(pages, 40)
     patch = pytest.MonkeyPatch()
     try:
-        if request.param == "several segments":
+        if request.param in ("several segments", "a segment without its arrays"):
             patch.setattr(parallel, "PARALLEL_FROM_FILES", 10)
             patch.setattr(segments, "DOCS_PER_SEGMENT", 300)
         keep_deleted = MergePolicy(purge_share=1.0)  # deleted documents stay in place
@@ -52,13 +55,26 @@ def layout(request, tmp_path_factory):
             build_index(index, policy=keep_deleted)
     finally:
         patch.undo()
+    if request.param == "a segment without its arrays":
+        # As a segment whose postings file could not be written (two of its words
+        # sharing a hash): the search reads that one through Whoosh.
+        found = ranking.BulkRanker._arrays
+
+        def without_third(self, segment, reader, fieldname):  # type: ignore[no-untyped-def]
+            return None if segment == 2 else found(self, segment, reader, fieldname)
+
+        patch.setattr(ranking.BulkRanker, "_arrays", without_third)
     with session(index) as opened:
         reader = opened.searcher.reader()
         if request.param == "several segments":
             assert len(reader.leaf_readers()) > 3
         if request.param == "updated":
             assert reader.has_deletions()
+        if request.param == "a segment without its arrays":
+            with searching_by(opened, bulk_from_docs=BULK_ALWAYS) as bulk:
+                assert bulk._bulk()._segments("text") is None  # the arrays not all there
         yield request.param, opened, _queries(run, pages)
+    patch.undo()
 
 
 def _queries(run, pages: Path) -> list[str]:  # type: ignore[no-untyped-def]
@@ -167,6 +183,17 @@ def test_a_sampled_score_bar_gives_what_whoosh_gives(layout, monkeypatch):
     it, here forced on a small one (every second score sampled, from eight matches)."""
     monkeypatch.setattr(ranking, "SAMPLED_FROM", 8)
     monkeypatch.setattr(ranking, "SAMPLE_STEP", 2)
+    name, whole, queries = layout
+    with searching_by(whole, bulk_from_docs=BULK_ALWAYS) as opened:
+        _compare(name, opened, queries)
+
+
+def test_phrases_read_over_the_whole_index_give_what_whoosh_gives(layout, monkeypatch):
+    """A phrase's positions read over the whole index, and its documents placed in each
+    word's postings by a table: forced here, where a large index chooses them by the
+    numbers of documents (the other ways are the small index's, in the tests above)."""
+    monkeypatch.setattr(ranking, "FEW_PHRASE_DOCS", -1)
+    monkeypatch.setattr(ranking, "DENSE_PLACES_FROM", 0)
     name, whole, queries = layout
     with searching_by(whole, bulk_from_docs=BULK_ALWAYS) as opened:
         _compare(name, opened, queries)

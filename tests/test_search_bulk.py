@@ -111,7 +111,9 @@ def test_a_session_that_keeps_little_ranks_as_one_that_keeps_much(synthetic_inde
     options = SearchOptions(limit=10, highlight=False)
     with session(index) as opened, both_paths(opened) as (_, roomy):
         expected = [roomy.search(text, None, options) for text in texts]
-    for name in ("POSTINGS_CACHE_BYTES", "IMPACTS_CACHE_BYTES", "PHRASES_CACHE_BYTES"):
+    budgets = [name for name in dir(ranking) if name.endswith("_CACHE_BYTES")]
+    assert len(budgets) >= 7
+    for name in budgets:
         monkeypatch.setattr(ranking, name, 1)  # keeps only the newest entry of each
     with session(index) as opened, both_paths(opened) as (_, tight):
         for text, wanted in zip(texts, expected, strict=True):
@@ -121,5 +123,20 @@ def test_a_session_that_keeps_little_ranks_as_one_that_keeps_much(synthetic_inde
             ], text
             assert (found.total, found.facets) == (wanted.total, wanted.facets), text
         ranker = tight._bulk()
-        for kept in (ranker.postings, ranker.impacts, ranker.phrases):
-            assert len(kept.entries) <= 1
+        kept = [value for value in vars(ranker).values() if isinstance(value, ranking.KeptWithin)]
+        assert len(kept) == len(budgets)
+        for each in kept:
+            assert len(each.entries) <= 1
+
+
+def test_a_kept_answer_of_none_is_kept_not_asked_again():
+    """A word with no positions to slice is answered None: kept as an answer, its cost
+    counted once, not worked out again and counted again at every search."""
+    from dwsearch.search import ranking
+
+    kept = ranking.KeptWithin(10_000, lambda found: 0)
+    asked: list[str] = []
+    for _ in range(3):
+        assert kept.get("word", lambda: asked.append("word")) is None
+    assert asked == ["word"]
+    assert kept.used == ranking.KeptWithin.ENTRY_BYTES
