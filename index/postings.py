@@ -294,12 +294,17 @@ class SegmentPostings:
 
     def find(self, fieldname: str, text: str) -> int | None:
         """The term's number in this file, or None when the segment lacks it."""
+        return self.find_hashed(fieldname, term_hash(text.encode("utf-8")))
+
+    def find_hashed(self, fieldname: str, hashed: int) -> int | None:
+        """`find`, for a term whose `term_hash` is known (one hash for every segment)."""
         views = self.fields.get(fieldname)
         if views is None:
             return None
         hashes = views["hashes"]
-        hashed = term_hash(text.encode("utf-8"))
-        at = int(self.np.searchsorted(hashes, hashed))
+        # As an unsigned 64-bit number: a Python int past 2**63 made numpy compare every
+        # hash as an object (180 microseconds a lookup against 1.5).
+        at = int(self.np.searchsorted(hashes, self.np.uint64(hashed)))
         if at < len(hashes) and int(hashes[at]) == hashed:
             return at
         return None

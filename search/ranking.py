@@ -192,7 +192,7 @@ class BulkRanker:
         self._every_hyphenated: Any = None  # see `_hyphenated`
         self._segment_offsets: Any = None  # see `_offsets`
         self._place_table: Any = None  # see `_places`
-        # Per field, each segment's first document, postings arrays and length codes
+        # Per field, each segment's first document, postings file and length codes
         # (None where a segment has no postings file); per word, the segments holding
         # it and its number in each: looked up once, not once a segment a reading.
         self._segment_fields: dict[str, list[tuple[int, Any, Any]] | None] = {}
@@ -240,8 +240,7 @@ class BulkRanker:
         segments = self._segments(fieldname)
         if segments is not None:
             return sum(
-                int(segments[segment][1]["starts"][number + 1])
-                - int(segments[segment][1]["starts"][number])
+                segments[segment][1].count(fieldname, number)
                 for segment, number in self._homes(fieldname, text)
             )
         total = 0
@@ -340,8 +339,8 @@ class BulkRanker:
         return found
 
     def _scores_everywhere(self, fieldname: str, text: str) -> WordScores:
-        """`_word_scores`, worked out for all segments at once: per segment, the dozen
-        numpy calls of a score cost more than its arithmetic."""
+        """`_word_scores`, worked out for all segments at once (from `_word_postings`):
+        per segment, the dozen numpy calls of a score cost more than its arithmetic."""
         found = self._word_postings(fieldname, text)
         scores = self._bm25(fieldname, text, found.tfs, found.codes) if len(found.docs) else None
         return WordScores(found.docs, self.np.zeros(0) if scores is None else scores, found.bounds)
@@ -355,9 +354,9 @@ class BulkRanker:
         return found
 
     def _segments(self, fieldname: str) -> list[tuple[int, Any, Any]] | None:
-        """Each segment's first document number, postings arrays of the field and
-        length codes (None, None where its postings file has no such field: nothing
-        of the segment's holds it); None if a segment has no postings file."""
+        """Each segment's first document number, postings file and length codes of
+        the field (None, None where its postings file has no such field: nothing of the
+        segment's holds it); None if a segment has no postings file."""
         if fieldname not in self._segment_fields:
             found: list[tuple[int, Any, Any]] | None = []
             for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
@@ -369,8 +368,7 @@ class BulkRanker:
                 if arrays is None:
                     found = None
                     break
-                codes = self._length_codes(segment, reader, fieldname)
-                found.append((offset, arrays.fields[fieldname], codes))
+                found.append((offset, arrays, self._length_codes(segment, reader, fieldname)))
             self._segment_fields[fieldname] = found
         return self._segment_fields[fieldname]
 
@@ -382,15 +380,12 @@ class BulkRanker:
         if found is None:
             if len(self.homes) > PRESENT_ENTRIES:
                 self.homes.clear()
-            hashed = self.np.uint64(term_hash(text.encode("utf-8")))
+            hashed = term_hash(text.encode("utf-8"))
             found = []
-            for segment, (_, views, _) in enumerate(self._segments(fieldname) or ()):
-                if views is None:
-                    continue
-                hashes = views["hashes"]
-                at = int(hashes.searchsorted(hashed))
-                if at < len(hashes) and hashes[at] == hashed:
-                    found.append((segment, at))
+            for segment, (_, arrays, _) in enumerate(self._segments(fieldname) or ()):
+                number = None if arrays is None else arrays.find_hashed(fieldname, hashed)
+                if number is not None:
+                    found.append((segment, number))
             self.homes[key] = found
         return found
 
@@ -401,15 +396,14 @@ class BulkRanker:
         ids, frequencies, lengths, shifts = [], [], [], []
         held = [0] * len(segments)
         for segment, number in self._homes(fieldname, text):
-            offset, views, codes = segments[segment]
-            start, end = views["starts"][number : number + 2].tolist()
-            if end > start:
-                some = views["ids"][start:end]
+            offset, arrays, codes = segments[segment]
+            some, tfs, _ = arrays.postings(fieldname, number)
+            if len(some):
                 ids.append(some)
-                frequencies.append(views["tfs"][start:end])
+                frequencies.append(tfs)
                 lengths.append(codes[some])
                 shifts.append(offset)
-                held[segment] = end - start
+                held[segment] = len(some)
         return self._joined(ids, frequencies, lengths, shifts, [0, *accumulate(held)])
 
     def _postings_segment_by_segment(self, fieldname: str, text: str) -> WordPostings:
@@ -644,9 +638,9 @@ class BulkRanker:
         Whoosh scores a phrase as the sum of its words' scores where its span matcher
         finds them in order within the slop; here only these documents' positions are
         read, instead of every document that holds all the words. Each word's postings
-        over the whole index (`_word_scores`) narrow the documents to those holding
-        every word at once; only the segments where some are left are visited, for
-        their positions.
+        over the whole index (`_word_postings`) narrow the documents to those holding
+        every word at once; then each word's positions are read over the whole index
+        (once a session), or for a few documents (the phrase bonus's), only theirs.
         """
         np = self.np
         fieldname = phrase.fieldname
@@ -733,15 +727,13 @@ class BulkRanker:
         encoded values."""
         every = self._segments(fieldname)
         if every is not None:
-            views = every[segment][1]
             number = dict(self._homes(fieldname, text))[segment]
-            start, end = views["starts"][number : number + 2].tolist()
-            return FlatPositions(self.np, views, start, end)
+            return every[segment][1].postings(fieldname, number)[2]
         reader = leaves[segment][0].reader()
         return self._postings(segment, reader, fieldname, text).values
 
     def _word_positions(self, fieldname: str, text: str) -> tuple[Any, Any, Any] | None:
-        """A word's positions in every segment, in the order of its `_word_scores`:
+        """A word's positions in every segment, in the order of its `_word_postings`:
         the positions one posting's after another's, each posting's count, and where
         each posting's begin. Kept per session; None where a segment has no postings
         file to slice them from."""
@@ -757,9 +749,7 @@ class BulkRanker:
         np = self.np
         flats, counts = [], []
         for segment, number in self._homes(fieldname, text):
-            views = segments[segment][1]
-            start, end = views["starts"][number : number + 2].tolist()
-            flat, count = FlatPositions(np, views, start, end).whole()
+            flat, count = segments[segment][1].postings(fieldname, number)[2].whole()
             if len(count):
                 flats.append(flat)
                 counts.append(count)
