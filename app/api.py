@@ -42,7 +42,6 @@ from dwsearch.index.schema import schema_version
 from dwsearch.ingest import Chunk, bundled_corpus
 from dwsearch.ingest.datafiles import taxonomy_digest
 from dwsearch.ingest.sources import SUFFIXES
-from dwsearch.ingest.web.store import PageStore
 from dwsearch.lexicon.files import MIB
 from dwsearch.search.engine import IndexStats, SearchSession, index_stats, show_chunk
 from dwsearch.search.errors import ChunkNotFound, SearchError
@@ -54,17 +53,14 @@ from dwsearch.search.settings import (
     SearchSettings,
 )
 
-from .bounds import MAX_DELAY, MAX_FILE_MB, MAX_PAGES, MAX_TIMEOUT
-from .evaluate import Evaluation
-from .evaluate import evaluate as run_evaluation
-from .export import (
-    DEFAULT_FILE_MB,
-    DEFAULT_NAME,
-    FORMATS,
-    ExportError,
-    ExportReport,
-    check_request,
-    write_export,
+from .bounds import (
+    DEFAULT_EXPORT_FILE_MB,
+    DEFAULT_EXPORT_NAME,
+    EXPORT_FORMATS,
+    MAX_DELAY,
+    MAX_FILE_MB,
+    MAX_PAGES,
+    MAX_TIMEOUT,
 )
 from .wording import BadValue
 
@@ -72,6 +68,9 @@ if TYPE_CHECKING:
     from dwsearch.index.builder import BuildReport, Progress
     from dwsearch.ingest.sources import IngestError
     from dwsearch.ingest.web.crawl import FetchProgress
+
+    from .evaluate import Evaluation
+    from .export import ExportReport
 
 __all__ = [
     "Filters",
@@ -481,6 +480,8 @@ def sources(
     """The files and folders the index remembers, with its pages and chunks of each."""
     opened = open_index(index, on_build)
     entries = read_sources(opened.generation)
+    from dwsearch.ingest.web.store import PageStore  # declared deferred: not a search's
+
     store = PageStore(opened.generation.parent)
     fetched, left = store.fetched_at(), store.left()
     summaries = []
@@ -524,16 +525,20 @@ def export(
     out: str | Path,
     index: str | Path | None = None,
     format: str = "opensearch",
-    name: str = DEFAULT_NAME,
-    file_mb: float = DEFAULT_FILE_MB,
+    name: str = DEFAULT_EXPORT_NAME,
+    file_mb: float = DEFAULT_EXPORT_FILE_MB,
     on_build: OnBuild | None = None,
 ) -> ExportReport:
     """The index's chunks as another search engine loads them, written into the folder
     `out` (new, empty, or an earlier export's). For "opensearch": `mapping.json` (the
     index's analysis, BM25 and fields), NDJSON bulk files of at most `file_mb` MiB
     each, to load into the index `name`, and `load.sh`, the curls that load them."""
-    if format not in FORMATS:
-        raise ExportError(f"must be one of {', '.join(FORMATS)}", "format", format, FORMATS)
+    from .export import ExportError, check_request, write_export  # declared deferred
+
+    if format not in EXPORT_FORMATS:
+        raise ExportError(
+            f"must be one of {', '.join(EXPORT_FORMATS)}", "format", format, EXPORT_FORMATS
+        )
     check_request(out, name, file_mb)
     return _with_session(index, on_build, lambda opened: write_export(opened, out, name, file_mb))
 
@@ -541,4 +546,6 @@ def export(
 def evaluate(collection: str | Path, limit: int = 100, feedback: bool = False) -> Evaluation:
     """nDCG@10, MAP@100, MRR@10 and Recall@100 of the default search on a judged collection
     (with `feedback`, of the search with RM3 feedback)."""
+    from .evaluate import evaluate as run_evaluation  # declared deferred
+
     return run_evaluation(collection, limit, feedback)

@@ -9,6 +9,10 @@ from __future__ import annotations
 # and the largest bulk file of an export (a gibibyte is more than OpenSearch takes).
 MAX_FILE_MB = 1_000_000
 MAX_BULK_FILE_MB = 1024
+# An export's engines, the index it loads into, and its bulk files' size, by default.
+EXPORT_FORMATS = ("opensearch",)
+DEFAULT_EXPORT_NAME = "dwsearch"
+DEFAULT_EXPORT_FILE_MB = 5.0
 # A web source's fetch: the longest delay between requests and wait for an answer (an
 # hour, ten minutes), and the most pages one run may ask for.
 MAX_DELAY = 3600.0

@@ -4,7 +4,6 @@ options)."""
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import os
@@ -97,6 +96,8 @@ class WordsCommand(click.Command):
                 value_next = name in with_value and "=" not in arg
             elif name.startswith("--") or re.fullmatch(r"-[^\W\d_]", name):
                 longs = sorted(n for n in known if n.startswith("--"))
+                import difflib  # declared deferred: only a mistyped option
+
                 nearest = difflib.get_close_matches(name, longs, n=1, cutoff=0.6)
                 hint = f"; did you mean {nearest[0]}?" if nearest else ""
                 raise click.UsageError(f"no such option {name}{hint}", ctx)

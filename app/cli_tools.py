@@ -12,7 +12,12 @@ import click
 from dwsearch.lexicon.files import size_label
 from dwsearch.search.results import MAX_LIMIT
 
-from .bounds import MAX_BULK_FILE_MB
+from .bounds import (
+    DEFAULT_EXPORT_FILE_MB,
+    DEFAULT_EXPORT_NAME,
+    EXPORT_FORMATS,
+    MAX_BULK_FILE_MB,
+)
 from .cli_options import (
     FloatBetween,
     IntBetween,
@@ -102,15 +107,17 @@ def serve(
 @click.option(
     "--format",
     "export_format",
-    type=click.Choice(["opensearch"]),  # dwsearch.app.export's, which loads Whoosh
+    type=click.Choice(EXPORT_FORMATS),
     required=True,
     help="The engine to load the export into.",
 )
-@click.option("--name", default="dwsearch", show_default=True, help="The index to create and fill.")
+@click.option(
+    "--name", default=DEFAULT_EXPORT_NAME, show_default=True, help="The index to create and fill."
+)
 @click.option(
     "--file-mb",
     type=FloatBetween(0, MAX_BULK_FILE_MB, min_open=True),
-    default=5.0,
+    default=DEFAULT_EXPORT_FILE_MB,
     show_default=True,
     help="The largest bulk file, in MiB.",
 )

@@ -42,13 +42,10 @@ from dwsearch.search.query import FIELD_BOOSTS
 from dwsearch.search.results import Hit, Results
 from dwsearch.search.scoring import BM25_B, BM25_K1
 
-from .bounds import MAX_BULK_FILE_MB
+from .bounds import DEFAULT_EXPORT_FILE_MB, DEFAULT_EXPORT_NAME, MAX_BULK_FILE_MB
 from .printers import hit_json, results_data, snippet_html
 from .wording import BadValue
 
-FORMATS = ("opensearch",)
-DEFAULT_NAME = "dwsearch"
-DEFAULT_FILE_MB = 5.0
 MAPPING_FILE = "mapping.json"
 LOAD_SCRIPT = "load.sh"
 _BULK_FILE = re.compile(r"bulk-\d{4,}\.ndjson")
@@ -329,8 +326,8 @@ def check_request(out: str | Path, index_name: str, file_mb: float) -> None:
 def write_export(
     session: SearchSession,
     out: str | Path,
-    index_name: str = DEFAULT_NAME,
-    file_mb: float = DEFAULT_FILE_MB,
+    index_name: str = DEFAULT_EXPORT_NAME,
+    file_mb: float = DEFAULT_EXPORT_FILE_MB,
 ) -> ExportReport:
     """Write the session's index as an OpenSearch export into the folder `out`: new, or
     empty, or an earlier export's (which this one replaces whole)."""

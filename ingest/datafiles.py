@@ -9,11 +9,6 @@ from typing import Any
 
 from dwsearch.lexicon.files import read_bounded
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 # Beside this module, as installed (importlib.resources would cost a search 3 ms of imports).
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # A taxonomy is a few hundred lines: a data file past this is something else (a log, a
@@ -31,6 +26,11 @@ def package_data(name: str) -> str:
 
 
 def load_toml(text: str, origin: str) -> dict[str, Any]:
+    # Declared deferred: a search reads no TOML (its taxonomy check hashes the text).
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -6,7 +6,6 @@ Each problem is a SearchError naming the filter at fault; each face words it.
 from __future__ import annotations
 
 import calendar
-import difflib
 import re
 from datetime import date
 
@@ -30,6 +29,8 @@ def nearest_value(given: str, accepted: dict[str, str]) -> str:
         found = [spelling for spelling in spellings if holds(spelling, wanted)]
         if found:
             return accepted[min(found, key=len)]
+    import difflib  # declared deferred: only a value that is not one
+
     close = difflib.get_close_matches(wanted, spellings, n=1, cutoff=0.6)
     return accepted[close[0]] if close else ""
 

@@ -4,6 +4,7 @@ and reading them back gives every chunk of the index."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
@@ -20,7 +21,6 @@ import pytest
 import Stemmer
 
 from dwsearch.app import api
-from dwsearch.app.export import DEFAULT_FILE_MB, DEFAULT_NAME, FORMATS
 from dwsearch.index.analysis import case_as_meant, english_analyzer
 from dwsearch.ingest import Chunk, bundled_corpus
 from dwsearch.lexicon import acronym_rows, stop_words, uk_to_us
@@ -726,14 +726,18 @@ def test_bad_options_are_one_line_and_exit_2(corpus_index, tmp_path, options, me
     assert not out.exists()
 
 
-def test_the_commands_defaults_are_the_exports():
-    """The command declares them itself (the export module loads Whoosh)."""
+def test_the_commands_defaults_are_the_apis_and_the_writers():
+    """The command, the Python API and the writer offer the same formats and defaults."""
+    from dwsearch.app import api, export
     from dwsearch.app.cli import cli
 
     declared = {param.name: param for param in cli.commands["export"].params}
-    assert tuple(declared["export_format"].type.choices) == FORMATS
-    assert declared["name"].default == DEFAULT_NAME
-    assert declared["file_mb"].default == DEFAULT_FILE_MB
+    offered = inspect.signature(api.export).parameters
+    written = inspect.signature(export.write_export).parameters
+    assert tuple(declared["export_format"].type.choices) == (offered["format"].default,)
+    assert declared["name"].default == offered["name"].default == written["index_name"].default
+    assert declared["file_mb"].default == offered["file_mb"].default
+    assert offered["file_mb"].default == written["file_mb"].default
 
 
 def test_an_index_that_is_not_there_is_one_line(tmp_path):
