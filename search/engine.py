@@ -43,7 +43,7 @@ from .query import SEARCH_FIELDS, clean_query_text, has_required_word, parse_que
 from .results import Filters, Hit, Results, Snippet
 from .scoring import weighting
 from .settings import DEFAULT_OPTIONS, DEFAULT_SETTINGS, SearchOptions, SearchSettings
-from .typos import correct_query, expansion_words, folded_words
+from .typos import correct_query, expansion_words, folded_words, spelled_words
 
 if TYPE_CHECKING:
     from .ranking import BulkRanker
@@ -127,6 +127,7 @@ class SearchSession:
         self._lexicon_words: frozenset[str] | None = None
         self._highlighter: Highlighter | None = None
         self._thread: Beside | None = None
+        self._spelled = spelled_words(self.searcher.reader())
         try:
             self.facets = FacetMap(self.opened.generation)
         except (OSError, ValueError) as error:
@@ -287,7 +288,9 @@ class SearchSession:
         parsed = with_compound_forms(parsed, text, searcher, boosts, holds)
         suggestion = None
         if options.correct:
-            parsed, suggestion = correct_query(parsed, text, searcher, boosts, self._lexicon)
+            parsed, suggestion = correct_query(
+                parsed, text, searcher, boosts, self._lexicon, self._spelled
+            )
         prefix_words = self._bulk().prefix_words if self._in_bulk() else None
         check_patterns(parsed, searcher.reader(), settings.max_pattern_words, prefix_words)
         if options.feedback and not has_required_word(text):

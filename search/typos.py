@@ -21,6 +21,29 @@ from dwsearch.lexicon import stop_words
 
 from .query import FIELD_BOOSTS, QUOTED, SEARCH_FIELDS, plain_words_query
 
+SPELLING_FIELD = "spell"
+# A first letter's words in the spelling field.
+SpelledWords = Callable[[str], list[str]]
+
+
+def spelled_words(reader: Any) -> SpelledWords:
+    """The spelling field's words that begin with a letter, read from every segment the
+    first time the letter is asked for, and kept: Whoosh's lookup merges the segments'
+    term tables on each call (1 to 10 ms at 18 segments). What is kept is at most the
+    field's lexicon, which its reader holds anyway."""
+    field = reader.schema[SPELLING_FIELD]
+    kept: dict[str, list[str]] = {}
+
+    def words(first: str) -> list[str]:
+        found = kept.get(first)
+        if found is None:
+            found = kept[first] = [
+                field.from_bytes(term) for term in reader.expand_prefix(SPELLING_FIELD, first)
+            ]
+        return found
+
+    return words
+
 
 class Correction(NamedTuple):
     """A mistyped word, where it stands in the query, and the indexed word meant."""
@@ -86,6 +109,7 @@ def find_corrections(
     text: str,
     searcher: Any,
     lexicon: Callable[[], frozenset[str]] = frozenset,
+    spelled: SpelledWords | None = None,
 ) -> list[Correction]:
     """Closest indexed (or `lexicon`) words for the words that may be typos.
 
@@ -95,6 +119,7 @@ def find_corrections(
     word within its typo budget. `lexicon` is asked only when a word may be a typo.
     """
     reader = searcher.reader()
+    spelled = spelled or spelled_words(reader)
     quoted = [m.span() for m in QUOTED.finditer(text)]
     corrections = []
     known_acronyms = acronyms()
@@ -108,13 +133,18 @@ def find_corrections(
             continue
         if is_known_word(word) or folded_words(word) <= lexicon():
             continue
-        replacement = closest_word(word, reader, lexicon())
+        replacement = closest_word(word, reader, lexicon(), spelled)
         if replacement:
             corrections.append(Correction(start, end, word, replacement))
     return corrections
 
 
-def closest_word(word: str, reader: Any, lexicon: frozenset[str] = frozenset()) -> str | None:
+def closest_word(
+    word: str,
+    reader: Any,
+    lexicon: frozenset[str] = frozenset(),
+    spelled: SpelledWords | None = None,
+) -> str | None:
     """The indexed or `lexicon` word nearest in edit distance, within the word's typo
     budget; the more common one in the index when tied (an indexed word before a word
     only the lexicon has). The first letter is taken as typed (few typos are there, and
@@ -125,50 +155,45 @@ def closest_word(word: str, reader: Any, lexicon: frozenset[str] = frozenset()) 
         return None
     target = folded[0]
     budget = typos_allowed(target)
+    # The first letter's words within the budget, ordered by `edit_distance`.
+    words = (spelled or spelled_words(reader))(target[:1])
     candidates = sorted(
         (edit_distance(target, found), found)
-        for found in reader.terms_within("spell", target, budget, prefix=1)
+        for found, _ in words_within(target, budget, words)
         if found != target and found not in stop_words() and "-" not in found
     )
     indexed = {found for _, found in candidates}
-    # Counted as the index's lookup counts them (a swap is two edits), not as
-    # `edit_distance` orders them.
-    candidates += sorted(
-        (levenshtein(target, known), known)
+    # Counted as the index's lookup counts them, not as `edit_distance` orders them.
+    known = [
+        known
         for known in lexicon
-        if known[:1] == target[:1]
-        and known != target
-        and known not in indexed
-        and abs(len(known) - len(target)) <= budget
-        and "-" not in known
-    )
+        if known[:1] == target[:1] and known != target and known not in indexed and "-" not in known
+    ]
+    candidates += sorted((edits, found) for found, edits in words_within(target, budget, known))
     candidates = sorted(c for c in candidates if c[0] <= budget)
     nearest: list[tuple[int, str]] = []  # the live (or lexicon) words fewest edits away
     for edits, found in candidates:
         if nearest and edits > nearest[0][0]:
             break
-        if found in lexicon or holds_live(reader, "spell", found):
+        if found in lexicon or holds_live(reader, SPELLING_FIELD, found):
             nearest.append((edits, found))
     if len(nearest) < 2:
         return nearest[0][1] if nearest else None
     return min(
         (found for _, found in nearest),
-        key=lambda found: (-live_doc_frequency(reader, "spell", found), found),
+        key=lambda found: (-live_doc_frequency(reader, SPELLING_FIELD, found), found),
     )
 
 
-def levenshtein(first: str, second: str) -> int:
-    """Insertions, deletions and substitutions from one word to the other (a swap of
-    two letters is two), as the index's lookup of words within a distance counts."""
-    previous = list(range(len(second) + 1))
-    for row, letter in enumerate(first, start=1):
-        current = [row]
-        for column, other in enumerate(second, start=1):
-            current.append(
-                min(previous[column] + 1, current[-1] + 1, previous[column - 1] + (letter != other))
-            )
-        previous = current
-    return previous[-1]
+def words_within(target: str, budget: int, words: list[str]) -> list[tuple[str, int]]:
+    """The words at most `budget` edits from `target`, with their edits: insertions,
+    deletions and substitutions, a swap of two letters counting two, as a segment's
+    `terms_within` counts them."""
+    from rapidfuzz.distance import Levenshtein  # declared deferred: only a possible typo
+    from rapidfuzz.process import extract
+
+    found = extract(target, words, scorer=Levenshtein.distance, score_cutoff=budget, limit=None)
+    return [(word, int(edits)) for word, edits, _ in found]
 
 
 def apply_corrections(text: str, corrections: list[Correction]) -> str:
@@ -210,13 +235,29 @@ def correct_query(
     searcher: Any,
     boosts: dict[str, float] = FIELD_BOOSTS,
     lexicon: Callable[[], frozenset[str]] = frozenset,
+    spelled: SpelledWords | None = None,
 ) -> tuple[query.Query, str | None]:
     """The query widened by the corrections of its typos, and the corrected text to show
     ("Showing results for") when the query as typed finds nothing. `lexicon`: words
     known besides the index's (the acronyms' expansions, the taxonomy's names)."""
-    corrections = find_corrections(tree, text, searcher, lexicon)
+    corrections = find_corrections(tree, text, searcher, lexicon, spelled)
     if not corrections:
         return tree, None
-    found_as_typed = next(iter(searcher.docs_for_query(tree)), None) is not None
+    found_as_typed = matches_anything(tree, searcher)
     widened = with_corrections(tree, corrections, searcher.schema, boosts)
     return widened, None if found_as_typed else apply_corrections(text, corrections)
+
+
+def matches_anything(tree: query.Query, searcher: Any) -> bool:
+    """Whether the query matches a live chunk: for an OR of words, whether a live chunk
+    holds one of them (a lookup a word), else by Whoosh's matching."""
+    if _words_only(tree):
+        reader = searcher.reader()
+        return any(holds_live(reader, leaf.fieldname, leaf.text) for leaf in tree.leaves())
+    return next(iter(searcher.docs_for_query(tree)), None) is not None
+
+
+def _words_only(node: query.Query) -> bool:
+    if type(node) is query.Term:
+        return True
+    return type(node) is query.Or and all(_words_only(child) for child in node.children())

@@ -25,6 +25,7 @@ from dwsearch.search import ranking
 from dwsearch.search.query import parse_query
 from dwsearch.search.scoring import weighting
 from dwsearch.search.settings import SearchOptions
+from dwsearch.search.typos import spelled_words, typos_allowed, words_within
 from helpers import BULK_ALWAYS, bench_module, searching_by
 
 pytestmark = pytest.mark.slow
@@ -226,6 +227,35 @@ def test_a_prefix_is_refused_as_its_distinct_words_across_segments_say(layout):
             assert bool(said) == refused, (name, prefix, words, most, said)
             checked += 1
     assert checked == 12, name
+
+
+def test_a_typos_nearest_words_are_what_each_segments_lookup_finds(layout):
+    """The words within a misspelling's budget are those Whoosh's own lookup finds in
+    some segment (its automaton: a swap is two edits), however many segments there are;
+    a multi-segment reader's own lookup counted a swap as one."""
+    name, whole, _ = layout
+    reader = whole.searcher.reader()
+    leaves = [leaf for leaf, _ in reader.leaf_readers()]
+    lexicon = sorted({term.decode() for term in reader.lexicon("spell")})
+    spelled = spelled_words(reader)
+    rng = random.Random(11)
+    checked = 0
+    for word in rng.sample([w for w in lexicon if len(w) >= 6], 25):
+        cut = rng.randrange(1, len(word) - 1)
+        misspelled = {
+            word[:cut] + word[cut + 1 :],  # a letter left out
+            word[:cut] + word[cut + 1] + word[cut] + word[cut + 2 :],  # two swapped
+            word[:cut] + "q" + word[cut + 1 :],  # one changed
+        }
+        for typo in sorted(misspelled):
+            budget = typos_allowed(typo)
+            wanted: set[str] = set()
+            for leaf in leaves:
+                wanted |= set(leaf.terms_within("spell", typo, budget, prefix=1))
+            found = {w for w, _ in words_within(typo, budget, spelled(typo[:1]))}
+            assert found == wanted, (name, typo, budget)
+            checked += 1
+    assert checked >= 50, name
 
 
 def _compare(name, opened, queries):  # type: ignore[no-untyped-def]

@@ -117,7 +117,7 @@ def test_search_path_stays_light(seed_index, default_index):
         "heavy = ('bs4', 'lxml', 'multiprocessing', 'dwsearch.index.builder',\n"
         "         'dwsearch.ingest.layout', 'dwsearch.ingest.html', 'asyncio', 'zipfile',\n"
         "         'http', 'ssl', 'email', 'tomllib', 'difflib', 'csv', 'dwsearch.app.export',\n"
-        "         'dwsearch.app.evaluate', 'dwsearch.ingest.web.store')\n"
+        "         'dwsearch.app.evaluate', 'dwsearch.ingest.web.store', 'rapidfuzz')\n"
         "found = sorted(m for m in sys.modules if m in heavy or m.split('.')[0] in heavy)\n"
         "found += [m for m in ('cached_property', 'whoosh.lang.morph_en', 'whoosh.lang.snowball',\n"
         "          'urllib.request')\n"
