@@ -374,10 +374,17 @@ class FlatPositions:
     def _gather_few(self, at: list[int]) -> tuple[Any, Any]:
         """`gather` a posting at a time: for the few candidates a segment holds (the
         phrase bonus's), cheaper than numpy's thirty calls."""
+        found: list[int] = []
+        counts: list[int] = []
+        self.extend_few(at, found, counts)
+        np = self.np
+        return np.array(found, dtype=np.int64), np.array(counts, dtype=np.int64)
+
+    def extend_few(self, at: list[int], found: list[int], counts: list[int]) -> None:
+        """`gather` into lists, a posting at a time: a few postings from each of many
+        segments then make one array, not two a segment."""
         tfs, marks = self.views["tfs"].data, self.views["marks"].data
         positions = self.views["positions"].data
-        found: list[int] = []
-        counts = []
         for place in at:
             posting = self.start + place
             marked = posting - posting % MARK_EVERY
@@ -385,8 +392,6 @@ class FlatPositions:
             count = int(tfs[posting])
             found.extend(positions[start : start + count])
             counts.append(count)
-        np = self.np
-        return np.array(found, dtype=np.int64), np.array(counts, dtype=np.int64)
 
 
 def runs(np: Any, starts: Any, counts: Any) -> Any:

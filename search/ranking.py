@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from whoosh import query
 
 from dwsearch.index.postings import (
+    FEW_POSTINGS,
     HYPHENATED_FIELD,
     SEGMENT_POSTINGS,
     FlatPositions,
@@ -704,7 +705,9 @@ class BulkRanker:
         self, phrase: query.Phrase, words: list[WordPostings], places: list[Any], docs: Any
     ) -> list[tuple[Any, Any]]:
         """Each word's positions in `docs` (at `places` in its postings), segment by
-        segment, as each segment holds them: from its postings file where it has one."""
+        segment, as each segment holds them: from its postings file where it has one.
+        A segment's few postings are read into one list for every segment, not into
+        arrays of their own (the phrase bonus reads a few in each of dozens)."""
         np = self.np
         fieldname = phrase.fieldname
         leaves = self.searcher.leaf_searchers()
@@ -713,22 +716,34 @@ class BulkRanker:
         decode = position_decoder(self.searcher.schema[fieldname])
         positions = []
         for found, place, word in zip(words, places, phrase.words, strict=True):
+            homes = dict(self._homes(fieldname, word))
             parts = []
+            flat: list[int] = []
+            counts: list[int] = []
             for first, last in pairwise(cuts):
                 segment = int(segments[first])
-                values = self._segment_positions(leaves, segment, fieldname, word)
+                values = self._segment_positions(leaves, segment, fieldname, word, homes)
                 local = place[first:last] - found.bounds[segment]
+                if isinstance(values, FlatPositions) and len(local) <= FEW_POSTINGS:
+                    values.extend_few(local.tolist(), flat, counts)
+                    continue
+                if counts:  # the lists so far, before this segment's
+                    parts.append((np.array(flat, np.int64), np.array(counts, np.int64)))
+                    flat, counts = [], []
                 parts.append(_positions_at(np, values, local, decode))
+            if counts:
+                parts.append((np.array(flat, np.int64), np.array(counts, np.int64)))
             positions.append(tuple(np.concatenate(part) for part in zip(*parts, strict=True)))
         return positions
 
-    def _segment_positions(self, leaves: Any, segment: int, fieldname: str, text: str) -> Any:
-        """A word's positions in one segment: a view of its postings file, or Whoosh's
-        encoded values."""
+    def _segment_positions(
+        self, leaves: Any, segment: int, fieldname: str, text: str, homes: dict[int, int]
+    ) -> Any:
+        """A word's positions in one segment (`homes`: its number in each segment that
+        holds it): a view of its postings file, or Whoosh's encoded values."""
         every = self._segments(fieldname)
         if every is not None:
-            number = dict(self._homes(fieldname, text))[segment]
-            return every[segment][1].postings(fieldname, number)[2]
+            return every[segment][1].postings(fieldname, homes[segment])[2]
         reader = leaves[segment][0].reader()
         return self._postings(segment, reader, fieldname, text).values
 
