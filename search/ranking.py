@@ -888,10 +888,14 @@ def in_order(np: Any, positions: list[tuple[Any, Any]], slop: int) -> Any:
         return distinct(np, np.sort(owners * stride + (flat - least), kind="stable"))
 
     ends = numbered(*positions[0])
-    for flat, counts in positions[1:]:
+    last = len(positions) - 1
+    for word, (flat, counts) in enumerate(positions[1:], start=1):
         following = numbered(flat, counts)
         low = np.searchsorted(following, ends, "right")
         high = np.searchsorted(following, ends + slop, "right")
+        if word == last:  # a span reaching the last word: its document holds the phrase
+            ends = ends[low < high]  # (an end and its range lie in one document)
+            break
         # The positions inside any end's range, in order: ranges overlap where ends
         # are close, so they are marked, not listed.
         size = len(following) + 1
