@@ -287,16 +287,19 @@ def _cover(sets: list[int], best_for: dict[int, tuple[int, int]], full: int) -> 
 
 def _best_window(marks: list[Mark], size: int, window: int) -> tuple[int, tuple[int, int]]:
     """The first window start with the most distinct terms, then the most marked words,
-    among the marks wholly inside; slid one word at a time with running counts."""
+    among the marks wholly inside; slid with running counts, from one window end where
+    a mark comes in or goes out to the next (between them nothing changes)."""
     entering: dict[int, list[Mark]] = {}  # by the first window end that holds the mark
     for mark in marks:
         entering.setdefault(mark.last, []).append(mark)
+    arrivals = sorted(entering)
     terms: dict[str, int] = {}
     covered = [0] * size  # how many marks inside the window cover each word
     marked = 0
     inside: list[Mark] = []
     best_start, best = 0, (-1, -1)
-    for end in range(size):
+    end, arrival = 0, 0
+    while end < size:
         for mark in entering.get(end, ()):
             inside.append(mark)
             terms[mark.term] = terms.get(mark.term, 0) + 1
@@ -304,8 +307,6 @@ def _best_window(marks: list[Mark], size: int, window: int) -> tuple[int, tuple[
                 covered[word] += 1
                 marked += covered[word] == 1
         start = end - window + 1
-        if start < 0:
-            continue
         for mark in [m for m in inside if m.first < start]:
             inside.remove(mark)
             terms[mark.term] -= 1
@@ -314,9 +315,19 @@ def _best_window(marks: list[Mark], size: int, window: int) -> tuple[int, tuple[
             for word in range(mark.first, mark.last + 1):
                 covered[word] -= 1
                 marked -= covered[word] == 0
-        score = (len(terms), marked)
-        if score > best:
-            best_start, best = start, score
+        if start >= 0:
+            score = (len(terms), marked)
+            if score > best:
+                best_start, best = start, score
+        # The next end at which a mark comes in, one goes out, or the first window ends.
+        while arrival < len(arrivals) and arrivals[arrival] <= end:
+            arrival += 1
+        following = [arrivals[arrival]] if arrival < len(arrivals) else []
+        following += [min(m.first for m in inside) + window] if inside else []
+        following += [window - 1] if start < 0 else []
+        if not following:
+            break
+        end = min(following)
     return best_start, best
 
 
