@@ -309,6 +309,11 @@ class SegmentPostings:
             return at
         return None
 
+    def hashes(self, fieldname: str) -> Any:
+        """The field's terms' hashes, sorted (a term's number is its place), or None."""
+        views = self.fields.get(fieldname)
+        return None if views is None else views["hashes"]
+
     def has_field(self, fieldname: str) -> bool:
         return fieldname in self.fields
 

@@ -198,6 +198,7 @@ class BulkRanker:
         # it and its number in each: looked up once, not once a segment a reading.
         self._segment_fields: dict[str, list[tuple[int, Any, Any]] | None] = {}
         self.homes: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self._field_hashes: dict[str, list[tuple[int, Any]]] = {}
         # Per prefix, each segment's words it begins; or a number some segment has more.
         self.expansions = KeptWithin(PREFIX_WORDS_CACHE_BYTES, _words_bytes)
 
@@ -381,13 +382,26 @@ class BulkRanker:
         if found is None:
             if len(self.homes) > PRESENT_ENTRIES:
                 self.homes.clear()
-            hashed = term_hash(text.encode("utf-8"))
+            hashed = self.np.uint64(term_hash(text.encode("utf-8")))
             found = []
-            for segment, (_, arrays, _) in enumerate(self._segments(fieldname) or ()):
-                number = None if arrays is None else arrays.find_hashed(fieldname, hashed)
-                if number is not None:
-                    found.append((segment, number))
+            for segment, hashes in self._hash_tables(fieldname):
+                # `SegmentPostings.find_hashed`, without a call and a conversion a segment
+                at = int(hashes.searchsorted(hashed))
+                if at < len(hashes) and hashes[at] == hashed:
+                    found.append((segment, at))
             self.homes[key] = found
+        return found
+
+    def _hash_tables(self, fieldname: str) -> list[tuple[int, Any]]:
+        """Each segment holding the field, with its terms' sorted hashes (none where a
+        segment has no postings file: see `_segments`)."""
+        found = self._field_hashes.get(fieldname)
+        if found is None:
+            found = self._field_hashes[fieldname] = [
+                (segment, arrays.hashes(fieldname))
+                for segment, (_, arrays, _) in enumerate(self._segments(fieldname) or ())
+                if arrays is not None and arrays.hashes(fieldname) is not None
+            ]
         return found
 
     def _postings_everywhere(self, fieldname: str, text: str) -> WordPostings:
