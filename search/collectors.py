@@ -10,8 +10,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from whoosh.sorting import FieldFacet, ScoreFacet
 
@@ -26,8 +25,7 @@ if TYPE_CHECKING:
 Scored = list[tuple[float, int]]  # (score, document number)
 
 
-@dataclass
-class Matched:
+class Matched(NamedTuple):
     """What a query matched: the documents, and their scores where ranked in bulk."""
 
     tree: Any
@@ -36,8 +34,7 @@ class Matched:
     bulk: BulkQuery | None = None
 
 
-@dataclass
-class Collecting:
+class Collecting(NamedTuple):
     """What the collectors read of a session: its searcher, facet bitmaps and ranker."""
 
     searcher: Any
@@ -148,8 +145,7 @@ class DateOrder:
         return [(hit.score or 0.0, hit.docnum) for hit in found]
 
 
-@dataclass(frozen=True)
-class PageTally:
+class PageTally(NamedTuple):
     """How a result's hits fall on pages (a page: the file or address its chunks came
     from), counted over the whole result, not only the hits shown."""
 

@@ -206,3 +206,27 @@ def test_a_change_to_an_analysis_filter_rebuilds_the_default_index(tmp_path):
     rebuilt, total = run()
     assert "built by another version of dwsearch" in rebuilt
     assert total < first_total
+
+
+def test_opening_a_session_reads_the_table_of_contents_once(seed_index, monkeypatch):
+    """Whoosh reads an index's table of contents (and unpickles its schema) to open it
+    and again for each reader; a session's first reader takes the one read to open it.
+    Later readers read it afresh, as Whoosh's do."""
+    from whoosh import index as whoosh_index
+
+    from dwsearch.app.api import session
+    from dwsearch.index.whoosh_internals import FAST
+
+    reads = []
+    real = whoosh_index.TOC.read
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        reads.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(whoosh_index.TOC, "read", counted)
+    with session(seed_index) as opened:
+        assert opened.search("satellites").total > 0
+        assert len(reads) == (1 if FAST else 2)
+        opened.opened.whoosh_index.reader().close()
+        assert len(reads) == (2 if FAST else 3)

@@ -12,6 +12,7 @@ from typing import Any
 
 import whoosh
 from whoosh import columns
+from whoosh import index as whoosh_index
 from whoosh.codec import whoosh3
 
 SUPPORTED_VERSION = (2, 7, 5)
@@ -22,6 +23,7 @@ _PRIVATE_METHODS = (
     (whoosh3.W3LeafMatcher, ("_read_data", "_read_values", "_next_block")),
     (whoosh3.W3PerDocReader, ("_cached_reader",)),
     (whoosh3.W3PostingsWriter, ("_new_block", "_mini_ids", "_mini_weights", "_mini_values")),
+    (whoosh_index.FileIndex, ("_read_toc",)),
 )
 # The attributes of Whoosh's objects this module reads or sets, by the kind of object;
 # each kind is checked on the first object met (`has_attributes`).

@@ -33,7 +33,24 @@ def open_index(folder: str) -> Any:
     """
     if not FAST:
         return whoosh_index.open_dir(folder)
-    return whoosh_index.FileIndex(_MappedStorage(folder))
+    return _OpenedIndex(_MappedStorage(folder))
+
+
+class _OpenedIndex(whoosh_index.FileIndex):
+    """Whoosh's index whose table of contents, read to open it, serves its first reader
+    too: Whoosh reads it (and unpickles the schema) once for each, and a search from the
+    shell opens one reader. Later readers read it again, as Whoosh's do."""
+
+    def __init__(self, storage: Any) -> None:
+        # `FileIndex.__init__`, keeping what it reads.
+        self.storage = storage
+        self._schema = None
+        self.indexname = whoosh_index._DEF_INDEX_NAME
+        self._first_toc: Any = whoosh_index.TOC.read(storage, self.indexname, schema=None)
+
+    def _read_toc(self) -> Any:
+        toc, self._first_toc = self._first_toc, None
+        return toc if toc is not None else super()._read_toc()
 
 
 class _MappedStorage(FileStorage):
