@@ -322,7 +322,8 @@ class TantivySearcher:
                 if word.endswith("*"):
                     parts.append(self._prefix(core.lower(), fields, boosts))
                 elif core.isalpha() and (budget := typo_budget(core)) and self._unknown(core):
-                    fuzzy = {name: (False, budget, False) for name in fields}
+                    # (prefix, distance, a swap costs one edit), as dwsearch counts it
+                    fuzzy = {name: (False, budget, True) for name in fields}
                     parts.append(
                         self.index.parse_query(
                             core, fields, field_boosts=boosts, fuzzy_fields=fuzzy

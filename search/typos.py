@@ -16,7 +16,6 @@ from whoosh import query
 
 from dwsearch.index.analysis import acronyms, spelling_analyzer
 from dwsearch.index.reading import holds_live, live_doc_frequency
-from dwsearch.index.whoosh_internals import edit_distance
 from dwsearch.lexicon import stop_words
 
 from .query import FIELD_BOOSTS, QUOTED, SEARCH_FIELDS, plain_words_query
@@ -31,12 +30,12 @@ def spelled_words(reader: Any) -> SpelledWords:
     first time the letter is asked for, and kept: Whoosh's lookup merges the segments'
     term tables on each call (1 to 10 ms at 18 segments). What is kept is at most the
     field's lexicon, which its reader holds anyway."""
-    field = reader.schema[SPELLING_FIELD]
     kept: dict[str, list[str]] = {}
 
     def words(first: str) -> list[str]:
         found = kept.get(first)
         if found is None:
+            field = reader.schema[SPELLING_FIELD]
             found = kept[first] = [
                 field.from_bytes(term) for term in reader.expand_prefix(SPELLING_FIELD, first)
             ]
@@ -155,22 +154,20 @@ def closest_word(
         return None
     target = folded[0]
     budget = typos_allowed(target)
-    # The first letter's words within the budget, ordered by `edit_distance`.
     words = (spelled or spelled_words(reader))(target[:1])
     candidates = sorted(
-        (edit_distance(target, found), found)
-        for found, _ in words_within(target, budget, words)
+        (edits, found)
+        for found, edits in words_within(target, budget, words)
         if found != target and found not in stop_words() and "-" not in found
     )
     indexed = {found for _, found in candidates}
-    # Counted as the index's lookup counts them, not as `edit_distance` orders them.
     known = [
         known
         for known in lexicon
         if known[:1] == target[:1] and known != target and known not in indexed and "-" not in known
     ]
-    candidates += sorted((edits, found) for found, edits in words_within(target, budget, known))
-    candidates = sorted(c for c in candidates if c[0] <= budget)
+    candidates += [(edits, found) for found, edits in words_within(target, budget, known)]
+    candidates.sort()
     nearest: list[tuple[int, str]] = []  # the live (or lexicon) words fewest edits away
     for edits, found in candidates:
         if nearest and edits > nearest[0][0]:
@@ -187,12 +184,12 @@ def closest_word(
 
 def words_within(target: str, budget: int, words: list[str]) -> list[tuple[str, int]]:
     """The words at most `budget` edits from `target`, with their edits: insertions,
-    deletions and substitutions, a swap of two letters counting two, as a segment's
-    `terms_within` counts them."""
-    from rapidfuzz.distance import Levenshtein  # declared deferred: only a possible typo
+    deletions, substitutions and swaps of two neighbouring letters, one edit each, as
+    Meilisearch and Elasticsearch count a typo (the optimal string alignment distance)."""
+    from rapidfuzz.distance import OSA  # declared deferred: only a possible typo
     from rapidfuzz.process import extract
 
-    found = extract(target, words, scorer=Levenshtein.distance, score_cutoff=budget, limit=None)
+    found = extract(target, words, scorer=OSA.distance, score_cutoff=budget, limit=None)
     return [(word, int(edits)) for word, edits, _ in found]
 
 

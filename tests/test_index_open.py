@@ -230,3 +230,28 @@ def test_opening_a_session_reads_the_table_of_contents_once(seed_index, monkeypa
         assert len(reads) == (1 if FAST else 2)
         opened.opened.whoosh_index.reader().close()
         assert len(reads) == (2 if FAST else 3)
+
+
+def test_a_writer_reads_the_table_of_contents_afresh(tmp_path):
+    """The table of contents kept from opening goes to a reader only: a writer reads the
+    index as it stands once it holds the lock, so another writer's commit in between is
+    kept, not overwritten."""
+    from whoosh import index as whoosh_index
+    from whoosh.fields import ID, Schema
+
+    from dwsearch.index.whoosh_internals import open_index
+
+    first = whoosh_index.create_in(str(tmp_path), Schema(id=ID(stored=True)))
+    writer = first.writer()
+    writer.add_document(id="a")
+    writer.commit()
+    opened = open_index(str(tmp_path))  # its table of contents read now
+    writer = whoosh_index.open_dir(str(tmp_path)).writer()
+    writer.add_document(id="b")
+    writer.commit(merge=False)
+    writer = opened.writer()
+    writer.add_document(id="c")
+    writer.commit(merge=False)
+    with whoosh_index.open_dir(str(tmp_path)).reader() as reader:
+        assert sorted(fields["id"] for fields in reader.all_stored_fields()) == ["a", "b", "c"]
+        assert reader.generation() == 3

@@ -57,7 +57,8 @@ def test_real_typos_are_fixed_and_said(seed_index, typed, meant):
     ("typed", "meant"),
     [
         ("uniom", "union"),  # 5 letters: the shortest word with one typo
-        ("framewrok", "framework"),  # 9 letters: the shortest with two (a swap is two)
+        ("framewrik", "framework"),  # 9 letters: the shortest with two
+        ("secuirty", "security"),  # a swap of two letters is one typo, as Meilisearch counts it
     ],
 )
 def test_typo_budgets_start_at_five_and_nine_letters(seed_index, typed, meant):
@@ -69,7 +70,7 @@ def test_typo_budgets_start_at_five_and_nine_letters(seed_index, typed, meant):
     [
         "unon",  # "union" is one typo away, but a 4-letter word gets none
         "secrty",  # "security" is two typos away from a 6-letter word
-        "secuirty",  # and from an 8-letter one (a swap is two edits)
+        "sceuirty",  # and from an 8-letter one (two swaps are two typos)
         "zecurity",  # one typo, but in the first letter, which is taken as typed
         "telecomuncaton",  # three typos: too many for any word
         "cybersecurty2",  # a word with digits is a code, never a typo

@@ -52,7 +52,6 @@ from .guard import (
 )
 from .querying import (
     DocIdSet,
-    edit_distance,
     field_range_plugin,
     length_table,
     position_decoder,
@@ -110,7 +109,6 @@ __all__ = [
     "counted_values",
     "crc32",
     "deflater",
-    "edit_distance",
     "encoded_positions",
     "excluding_matcher",
     "field_range_plugin",

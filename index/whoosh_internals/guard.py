@@ -23,7 +23,7 @@ _PRIVATE_METHODS = (
     (whoosh3.W3LeafMatcher, ("_read_data", "_read_values", "_next_block")),
     (whoosh3.W3PerDocReader, ("_cached_reader",)),
     (whoosh3.W3PostingsWriter, ("_new_block", "_mini_ids", "_mini_weights", "_mini_values")),
-    (whoosh_index.FileIndex, ("_read_toc",)),
+    (whoosh_index.FileIndex, ("_reader",)),
 )
 # The attributes of Whoosh's objects this module reads or sets, by the kind of object;
 # each kind is checked on the first object met (`has_attributes`).

@@ -1,6 +1,6 @@
 """The query side's uses of Whoosh below its public API: the query parser's plugin
-internals, its edit distance, a field's encoded positions and quantised lengths, and
-the document sets its collectors filter by."""
+internals, a field's encoded positions and quantised lengths, and the document sets
+its collectors filter by."""
 
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ from functools import cache
 from typing import Any
 
 from whoosh.idsets import DocIdSet
-from whoosh.support.levenshtein import distance
 from whoosh.util.numeric import byte_to_length
 
 __all__ = [
     "DocIdSet",
-    "edit_distance",
     "field_range_plugin",
     "length_table",
     "position_decoder",
@@ -24,11 +22,6 @@ __all__ = [
 
 # Makes a prefix's query: (field name, the prefix as typed, its boost, the schema).
 PrefixMaker = Callable[[str, str, float, Any], Any]
-
-
-def edit_distance(first: str, second: str) -> int:
-    """Levenshtein's distance, as Whoosh's `terms_within` counts it."""
-    return int(distance(first, second))
 
 
 def length_table() -> list[float]:

@@ -39,7 +39,8 @@ def open_index(folder: str) -> Any:
 class _OpenedIndex(whoosh_index.FileIndex):
     """Whoosh's index whose table of contents, read to open it, serves its first reader
     too: Whoosh reads it (and unpickles the schema) once for each, and a search from the
-    shell opens one reader. Later readers read it again, as Whoosh's do."""
+    shell opens one reader. Later readers, and every writer (which reads it under its
+    lock), read it again, as Whoosh's do."""
 
     def __init__(self, storage: Any) -> None:
         # `FileIndex.__init__`, keeping what it reads.
@@ -48,9 +49,11 @@ class _OpenedIndex(whoosh_index.FileIndex):
         self.indexname = whoosh_index._DEF_INDEX_NAME
         self._first_toc: Any = whoosh_index.TOC.read(storage, self.indexname, schema=None)
 
-    def _read_toc(self) -> Any:
+    def reader(self, reuse: Any = None) -> Any:
         toc, self._first_toc = self._first_toc, None
-        return toc if toc is not None else super()._read_toc()
+        if toc is None:
+            return super().reader(reuse=reuse)
+        return self._reader(self.storage, toc.schema, toc.segments, toc.generation, reuse=reuse)
 
 
 class _MappedStorage(FileStorage):
