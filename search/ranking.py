@@ -28,6 +28,7 @@ from dwsearch.index.postings import (
     SEGMENT_POSTINGS,
     FlatPositions,
     SegmentPostings,
+    place_of_hash,
     runs,
     term_hash,
 )
@@ -385,10 +386,9 @@ class BulkRanker:
             hashed = self.np.uint64(term_hash(text.encode("utf-8")))
             found = []
             for segment, hashes in self._hash_tables(fieldname):
-                # `SegmentPostings.find_hashed`, without a call and a conversion a segment
-                at = int(hashes.searchsorted(hashed))
-                if at < len(hashes) and hashes[at] == hashed:
-                    found.append((segment, at))
+                number = place_of_hash(hashes, hashed)  # the hash converted once, not each
+                if number is not None:
+                    found.append((segment, number))
             self.homes[key] = found
         return found
 
@@ -397,10 +397,12 @@ class BulkRanker:
         segment has no postings file: see `_segments`)."""
         found = self._field_hashes.get(fieldname)
         if found is None:
-            found = self._field_hashes[fieldname] = [
-                (segment, arrays.hashes(fieldname))
+            tables = (
+                (segment, None if arrays is None else arrays.hashes(fieldname))
                 for segment, (_, arrays, _) in enumerate(self._segments(fieldname) or ())
-                if arrays is not None and arrays.hashes(fieldname) is not None
+            )
+            found = self._field_hashes[fieldname] = [
+                (segment, hashes) for segment, hashes in tables if hashes is not None
             ]
         return found
 
