@@ -58,7 +58,7 @@ IMPACTS_CACHE_BYTES = 64 * 2**20
 PHRASES_CACHE_BYTES = 32 * 2**20
 # Words' postings over the whole index kept per session (17 bytes a posting).
 GATHERED_CACHE_BYTES = 64 * 2**20
-# Words' positions over the whole index kept per session.
+# Words' positions over the whole index kept per session (8 bytes a position).
 POSITIONS_CACHE_BYTES = 64 * 2**20
 # Prefixes' documents kept per session.
 PREFIXES_CACHE_BYTES = 32 * 2**20
@@ -186,7 +186,7 @@ class BulkRanker:
         self.gathered = KeptWithin(GATHERED_CACHE_BYTES, lambda found: found.nbytes)
         # Each word's positions over the whole index, kept per session.
         self.positions = KeptWithin(
-            POSITIONS_CACHE_BYTES, lambda found: sum(part.nbytes for part in found or ())
+            POSITIONS_CACHE_BYTES, lambda found: 0 if found is None else found.nbytes
         )
         # Each prefix's documents, kept per session (8 bytes a document).
         self.prefixes = KeptWithin(PREFIXES_CACHE_BYTES, lambda found: found.nbytes)
@@ -644,30 +644,60 @@ class BulkRanker:
         return found
 
     def _find_phrase(self, phrase: query.Phrase) -> tuple[Any, Any]:
-        """The phrase's documents and scores: its rarest word's documents, narrowed by
-        `phrase_scores` to those holding the rest, then to those holding the phrase."""
-        words = [self._word_postings(phrase.fieldname, word) for word in phrase.words]
-        return self.phrase_scores(phrase, min(words, key=lambda found: len(found.docs)).docs)
+        """The phrase's documents and scores, over the whole index."""
+        return self.phrase_scores(phrase, None)
 
     def phrase_scores(self, phrase: query.Phrase, docs: Any) -> tuple[Any, Any]:
-        """Of these sorted documents, those holding the phrase, and Whoosh's score for it.
+        """Of these sorted documents (None: of every document), those holding the
+        phrase, and Whoosh's score for it.
 
         Whoosh scores a phrase as the sum of its words' scores where its span matcher
-        finds them in order within the slop; here only these documents' positions are
-        read, instead of every document that holds all the words. Each word's postings
-        over the whole index (`_word_postings`) narrow the documents to those holding
-        every word at once; then each word's positions are read over the whole index
-        (once a session), or for a few documents (the phrase bonus's), only theirs.
+        finds them in order within the slop. Here each word's positions over the whole
+        index are numbered once a session (`_word_numbers`), and matched all documents
+        at once (`spans_reaching`); for a few documents (the phrase bonus's) whose
+        words are not yet numbered, only their positions are read. Each word is then
+        scored only in the documents found.
         """
         np = self.np
         fieldname = phrase.fieldname
         nothing = np.zeros(0, dtype=np.int64), np.zeros(0)
         words = [self._word_postings(fieldname, word) for word in phrase.words]
+        if any(not len(found.docs) for found in words) or (docs is not None and not len(docs)):
+            return nothing
+        few = docs is not None and len(docs) <= FEW_PHRASE_DOCS
+        if few and not all((fieldname, word) in self.positions.entries for word in phrase.words):
+            numbers = None  # a few candidates: their positions only
+        else:
+            numbers = [self._word_numbers(fieldname, word) for word in phrase.words]
+        if numbers is not None and all(found is not None for found in numbers):
+            if docs is not None:
+                numbers = [_within(np, found, docs) for found in numbers]
+        else:  # few documents, or a segment read through Whoosh: segment by segment
+            if docs is None:
+                docs = min(words, key=lambda found: len(found.docs)).docs
+            numbers = self._numbers_of(phrase, words, docs)
+            if numbers is None:
+                return nothing
+        matched = spans_reaching(np, numbers, phrase.slop)
+        if not len(matched):
+            return nothing
+        total = np.zeros(len(matched))
+        for word, found in zip(phrase.words, words, strict=True):
+            # Scored only where the phrase is: BM25 is worked out posting by posting,
+            # so these are the very numbers the word's whole list would give.
+            at = self._places(found.docs, matched)
+            total += self._bm25(fieldname, word, found.tfs[at], found.codes[at])
+        return matched, total
+
+    def _numbers_of(
+        self, phrase: query.Phrase, words: list[WordPostings], docs: Any
+    ) -> list[Any] | None:
+        """Each word's positions in those of `docs` that hold every word, numbered
+        (see `numbered`), read segment by segment; None if no document holds them all."""
+        np = self.np
         places: list[Any] = []  # per word, where each document is in its postings
         for found in words:
-            if not len(found.docs) or not len(docs):
-                return nothing
-            if found.docs is docs:  # the documents are this word's own (`_find_phrase`)
+            if found.docs is docs:  # the documents are this word's own
                 places = [*places, np.arange(len(docs))]
                 continue
             at = self._places(found.docs, docs)
@@ -675,30 +705,9 @@ class BulkRanker:
             docs = docs[holds]
             places = [place[holds] for place in places] + [at[holds]]
         if not len(docs):
-            return nothing
-        if len(docs) <= FEW_PHRASE_DOCS and not all(
-            (fieldname, word) in self.positions.entries for word in phrase.words
-        ):  # a few candidates (the phrase bonus's): their positions only
-            everywhere: list[Any] = [None]
-        else:
-            everywhere = [self._word_positions(fieldname, word) for word in phrase.words]
-        if all(found is not None for found in everywhere):
-            positions = [
-                _gathered(np, flat, counts, starts, place)
-                for (flat, counts, starts), place in zip(everywhere, places, strict=True)
-            ]
-        else:  # few documents, or a segment read through Whoosh: segment by segment
-            positions = self._positions_by_segment(phrase, words, places, docs)
-        matched = in_order(np, positions, phrase.slop)
-        if not len(matched):
-            return nothing
-        total = np.zeros(len(matched))
-        for word, found, place in zip(phrase.words, words, places, strict=True):
-            # Scored only where the phrase is: BM25 is worked out posting by posting,
-            # so these are the very numbers the word's whole list would give.
-            at = place[matched]
-            total += self._bm25(fieldname, word, found.tfs[at], found.codes[at])
-        return docs[matched], total
+            return None
+        positions = self._positions_by_segment(phrase, words, places, docs)
+        return [numbered(np, docs, flat, counts) for flat, counts in positions]
 
     def _places(self, every: Any, docs: Any) -> Any:
         """Where each of the sorted `docs` is in the sorted `every`, -1 where absent:
@@ -763,17 +772,14 @@ class BulkRanker:
         reader = leaves[segment][0].reader()
         return self._postings(segment, reader, fieldname, text).values
 
-    def _word_positions(self, fieldname: str, text: str) -> tuple[Any, Any, Any] | None:
-        """A word's positions in every segment, in the order of its `_word_postings`:
-        the positions one posting's after another's, each posting's count, and where
-        each posting's begin. Kept per session; None where a segment has no postings
-        file to slice them from."""
-        found: tuple[Any, Any, Any] | None = self.positions.get(
-            (fieldname, text), lambda: self._positions_everywhere(fieldname, text)
+    def _word_numbers(self, fieldname: str, text: str) -> Any:
+        """A word's positions in every segment, numbered (see `numbered`) and sorted:
+        kept per session; None where a segment has no postings file to read them from."""
+        return self.positions.get(
+            (fieldname, text), lambda: self._numbers_everywhere(fieldname, text)
         )
-        return found
 
-    def _positions_everywhere(self, fieldname: str, text: str) -> tuple[Any, Any, Any] | None:
+    def _numbers_everywhere(self, fieldname: str, text: str) -> Any:
         segments = self._segments(fieldname)
         if segments is None:
             return None  # a segment read through Whoosh: read segment by segment
@@ -785,10 +791,10 @@ class BulkRanker:
                 flats.append(flat)
                 counts.append(count)
         if not counts:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, empty
-        every = np.concatenate(counts)
-        return np.concatenate(flats), every, np.cumsum(every) - every
+            return np.zeros(0, dtype=np.int64)
+        # In the order of `_word_postings`: segment by segment, each one's postings.
+        docs = self._word_postings(fieldname, text).docs
+        return numbered(np, docs, np.concatenate(flats), np.concatenate(counts))
 
     def _offsets(self) -> Any:
         """Each segment's first document number, in order."""
@@ -875,51 +881,80 @@ def _positions_at(
     return flat, counts
 
 
-def _gathered(np: Any, flat: Any, counts: Any, starts: Any, place: Any) -> tuple[Any, Any]:
-    """The positions of the postings at `place`, one after another, and how many each
-    has, from a word's positions over the whole index."""
-    mine = counts[place]
-    return flat[runs(np, starts[place], mine)].astype(np.int64), mine
+# A position numbered with its document: the document's number times 2**32, plus the
+# position moved up by 2**31 (positions are signed 32-bit: an alias may stand before 0).
+POSITION_SHIFT = 32
+POSITION_BIAS = 2**31
+
+
+def numbered(np: Any, docs: Any, flat: Any, counts: Any) -> Any:
+    """Positions as single numbers in one order over many documents: the `counts[i]`
+    positions of `flat` that follow the ones before are document `docs[i]`'s. Sorted,
+    each once: `docs` are sorted, and a word's positions in a document almost always
+    are, which a stable sort checks in one pass."""
+    owners = np.repeat(docs.astype(np.int64) << POSITION_SHIFT, counts)
+    found = owners + (flat.astype(np.int64) + POSITION_BIAS)
+    return distinct(np, np.sort(found, kind="stable"))
+
+
+def _within(np: Any, numbers: Any, docs: Any) -> Any:
+    """The numbered positions (sorted) that lie in these sorted documents."""
+    starts = docs.astype(np.int64) << POSITION_SHIFT
+    low = np.searchsorted(numbers, starts)
+    high = np.searchsorted(numbers, starts + (1 << POSITION_SHIFT))
+    return numbers[runs(np, low, high - low)]
 
 
 def in_order(np: Any, positions: list[tuple[Any, Any]], slop: int) -> Any:
-    """Which documents hold the words in order, each within `slop` of the one before:
-    the rule of Whoosh's SpanNear2 matcher for phrases (ordered, minimum distance 1),
-    for spans of single positions. `positions` gives each word's (positions, counts) in
-    the same documents; the answer is those documents' places in that order.
+    """Which documents hold the words in order, each within `slop` of the one before
+    (see `spans_reaching`): `positions` gives each word's (positions, counts) in the
+    same documents; the answer is those documents' places in that order."""
+    places = np.arange(len(positions[0][1]), dtype=np.int64)
+    return spans_reaching(np, [numbered(np, places, *found) for found in positions], slop)
+
+
+def spans_reaching(np: Any, numbers: list[Any], slop: int) -> Any:
+    """The documents that hold the words in order, each within `slop` of the one
+    before: the rule of Whoosh's SpanNear2 matcher for phrases (ordered, minimum
+    distance 1), for spans of single positions. `numbers` gives each word's positions
+    numbered (see `numbered`), sorted.
 
     A span can grow only from its end, so the spans kept are the ends reached so far,
-    each as one number (document * stride + position), sorted: the next word's
-    positions within `slop` after an end are one range of its sorted numbers.
+    sorted: the next word's positions within `slop` after an end are one range of its
+    sorted numbers (an end and its range lie in one document).
     """
-    documents = len(positions[0][1])
-    present = [flat for flat, _ in positions if len(flat)]
-    least = min((int(flat.min()) for flat in present), default=0)
-    stride = slop + 2 + max((int(flat.max()) for flat in present), default=0) - least
-
-    def numbered(flat: Any, counts: Any) -> Any:
-        # Documents come in order, and a word's positions in each in order: already
-        # sorted, which a stable sort checks in one pass.
-        owners = np.repeat(np.arange(documents, dtype=np.int64), counts)
-        return distinct(np, np.sort(owners * stride + (flat - least), kind="stable"))
-
-    ends = numbered(*positions[0])
-    last = len(positions) - 1
-    for word, (flat, counts) in enumerate(positions[1:], start=1):
-        following = numbered(flat, counts)
+    ends = numbers[0]
+    last = len(numbers) - 1
+    for word, following in enumerate(numbers[1:], start=1):
+        if not len(ends):
+            break
+        if word == last:  # a span reaching the last word: its document holds the phrase
+            ends = _reaching(np, ends, following, slop)
+            break
         low = np.searchsorted(following, ends, "right")
         high = np.searchsorted(following, ends + slop, "right")
-        if word == last:  # a span reaching the last word: its document holds the phrase
-            ends = ends[low < high]  # (an end and its range lie in one document)
-            break
         # The positions inside any end's range, in order: ranges overlap where ends
         # are close, so they are marked, not listed.
         size = len(following) + 1
         marks = np.bincount(low, minlength=size) - np.bincount(high, minlength=size)
         ends = following[np.cumsum(marks[:-1]) > 0]
-        if not len(ends):
-            break
-    return distinct(np, ends // stride)
+    return distinct(np, ends >> POSITION_SHIFT)
+
+
+def _reaching(np: Any, ends: Any, following: Any, slop: int) -> Any:
+    """Of the sorted `ends`, some in each document where a `following` position lies
+    after an end by 1 to `slop`: by a search of the shorter array in the longer."""
+    if not len(following):
+        return following
+    if len(ends) <= len(following):
+        at = np.searchsorted(following, ends, "right")  # the first after each end
+        inside = at < len(following)
+        ends = ends[inside]
+        return ends[following[at[inside]] <= ends + slop]
+    at = np.searchsorted(ends, following - slop)  # the first end at most `slop` before
+    inside = at < len(ends)
+    reached, at = following[inside], at[inside]
+    return ends[at[ends[at] < reached]]
 
 
 def distinct(np: Any, ordered: Any) -> Any:
