@@ -175,6 +175,7 @@ class BulkRanker:
         # word's presence, its postings and its document frequency, in every segment.
         self.present: dict[tuple[int, str, str], int | bool | None] = {}
         self._docs_of: list[tuple[int, Any]] = []  # (bitmap, its documents), newest first
+        self._live: tuple[int, Any] | None = None  # see `_live_flags`
         # Each posting list's scores, and the session's array of every document's.
         self.impacts = KeptWithin(IMPACTS_CACHE_BYTES, lambda found: found.nbytes)
         self._total: Any = None
@@ -511,10 +512,21 @@ class BulkRanker:
         held = scores > 0
         found = int.from_bytes(np.packbits(held, bitorder="little").tobytes(), "little")
         bits = found & live
-        if bits == found:  # no deleted document among them: their numbers are known,
-            # once asked for: the facets are counted from the bits meanwhile.
-            self._keep_docs(bits, held)
+        if bits != found:  # deleted documents among them (an update's): not held
+            held &= self._live_flags(live, len(held))
+        # Their numbers are read once asked for: the facets are counted from the bits
+        # meanwhile.
+        self._keep_docs(bits, held)
         return bits
+
+    def _live_flags(self, live: int, size: int) -> Any:
+        """The live documents as an array of flags, made once a session."""
+        kept = self._live
+        if kept is None or kept[0] is not live:
+            np = self.np
+            raw = np.frombuffer(live.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
+            kept = self._live = (live, np.unpackbits(raw, bitorder="little")[:size].view(bool))
+        return kept[1]
 
     def top(
         self,
