@@ -120,6 +120,24 @@ class WordScores(NamedTuple):
         return int(self.docs.nbytes + self.scores.nbytes)
 
 
+class Unread(NamedTuple):
+    """A match's documents, not yet read: flags for every document (`held`), and where
+    each was given a positive score, the arrays of those scored (two are merged faster
+    than the flags are searched), less the deleted ones where `live` flags are given."""
+
+    held: Any
+    arrays: list[Any] | None
+    live: Any
+
+    MERGED_UP_TO = 2  # arrays: a merge of more costs more than a search of the flags
+
+    def read(self, np: Any) -> Any:
+        if self.arrays is None or len(self.arrays) > self.MERGED_UP_TO:
+            return np.flatnonzero(self.held)
+        docs = sorted_union(np, self.arrays)
+        return docs if self.live is None else docs[self.live[docs]]
+
+
 class KeptWithin:
     """What a session keeps, most recently used last, dropped oldest first once its
     entries' bytes (`size_of`, and what an entry itself costs) pass `budget`; the
@@ -191,7 +209,8 @@ class BulkRanker:
         )
         # Each prefix's documents, kept per session (8 bytes a document).
         self.prefixes = KeptWithin(PREFIXES_CACHE_BYTES, lambda found: found.nbytes)
-        self._touched: list[Any] = []
+        self._touched: list[Any] = []  # each array of documents scored this search
+        self._all_raised = True  # whether each was given a positive score
         self._every_hyphenated: Any = None  # see `_hyphenated`
         self._segment_offsets: Any = None  # see `_offsets`
         self._place_table: Any = None  # see `_places`
@@ -326,12 +345,13 @@ class BulkRanker:
             for docs in self._touched:
                 total[docs] = 0.0
         self._touched = []
+        self._all_raised = True
         for fieldname, text, boost in words:
             docs, impacts, _ = self._word_scores(fieldname, text)
             if len(docs):
                 # A word's documents are distinct: `add.at` adds as `+=` would, faster.
                 np.add.at(total, docs, impacts if boost == 1 else boost * impacts)
-                self._touched.append(docs)
+                self.touched(docs, boost)
         return total
 
     def _word_scores(self, fieldname: str, text: str) -> WordScores:
@@ -463,9 +483,12 @@ class BulkRanker:
         frequencies = np.concatenate(tfs).astype(np.float64)
         return WordPostings(docs, frequencies, np.concatenate(codes), bounds)
 
-    def touched(self, docs: Any) -> None:
-        """Note documents given a score outside `scores` (phrases, prefixes)."""
+    def touched(self, docs: Any, weight: float) -> None:
+        """Note documents given a score, each a positive one times `weight` (a word's
+        BM25, a phrase's, a prefix's constant)."""
         self._touched.append(docs)
+        if not weight > 0:  # a score of zero or less: not a match by its score alone
+            self._all_raised = False
 
     DOCS_KEPT = 4  # bitmaps whose documents are kept: a search reads a few, often again
     NARROW_SHARE = 8  # a bitmap within one of under 1/8 of the documents: read at those
@@ -482,7 +505,7 @@ class BulkRanker:
         raw = np.frombuffer(bits.to_bytes((size + 7) // 8 or 1, "little"), dtype=np.uint8)
         found = None
         for known, docs in self._docs_of:
-            if docs.dtype == bool:  # a match's, not read: reading it would cost more
+            if isinstance(docs, Unread):  # a match's, not read: reading it costs more
                 continue
             if len(docs) * self.NARROW_SHARE < size and (bits & known) == bits:
                 held = (raw[docs >> 3] >> (docs & 7).astype(np.uint8)) & 1
@@ -496,8 +519,8 @@ class BulkRanker:
     def _kept(self, number: int) -> Any:
         """The documents of the `number`th bitmap kept, read now if kept unread."""
         known, docs = self._docs_of[number]
-        if docs.dtype == bool:  # a match's, read only when asked: see `matched`
-            docs = self.np.flatnonzero(docs)
+        if isinstance(docs, Unread):  # a match's, read only when asked: see `matched`
+            docs = docs.read(self.np)
             self._docs_of[number] = (known, docs)
         return docs
 
@@ -509,14 +532,22 @@ class BulkRanker:
         """The live documents with any score: for an OR of words, exactly those that
         match. Kept as `docs_of` them too, which counting and ranking ask next."""
         np = self.np
-        held = scores > 0
+        if self._all_raised:  # the documents scored this search: marked, not searched for
+            held = np.zeros(len(scores), dtype=bool)
+            for docs in self._touched:
+                held[docs] = True
+        else:
+            held = scores > 0
         found = int.from_bytes(np.packbits(held, bitorder="little").tobytes(), "little")
         bits = found & live
+        flags = None
         if bits != found:  # deleted documents among them (an update's): not held
-            held &= self._live_flags(live, len(held))
+            flags = self._live_flags(live, len(held))
+            held &= flags
         # Their numbers are read once asked for: the facets are counted from the bits
         # meanwhile.
-        self._keep_docs(bits, held)
+        arrays = list(self._touched) if self._all_raised else None
+        self._keep_docs(bits, Unread(held, arrays, flags))
         return bits
 
     def _live_flags(self, live: int, size: int) -> Any:
@@ -576,7 +607,7 @@ class BulkRanker:
             docs = self._prefixed(prefix.fieldname, prefix.text)
             if len(docs):
                 self.np.add.at(scores, docs, boost * prefix.boost)
-                self.touched(docs)
+                self.touched(docs, boost * prefix.boost)
 
     def _prefixed(self, fieldname: str, text: str) -> Any:
         """Every document holding a word that begins with `text`, read once a session:
@@ -646,7 +677,7 @@ class BulkRanker:
             found, found_scores = self._phrase_matches(phrase)
             if len(found):
                 self.np.add.at(scores, found, boost * phrase.boost * found_scores)
-                self.touched(found)
+                self.touched(found, boost * phrase.boost)
 
     def _phrase_matches(self, phrase: query.Phrase) -> tuple[Any, Any]:
         """Every document holding the phrase, and its score there: read once a session,
@@ -967,6 +998,19 @@ def _reaching(np: Any, ends: Any, following: Any, slop: int) -> Any:
     inside = at < len(ends)
     reached, at = following[inside], at[inside]
     return ends[at[ends[at] < reached]]
+
+
+def sorted_union(np: Any, arrays: list[Any]) -> Any:
+    """The distinct values of sorted arrays, sorted (not to be written to). A stable
+    sort of their concatenation merges them as the runs they are, where `np.unique`
+    would sort it anew."""
+    if len(arrays) == 1:
+        found = arrays[0].view()
+        found.flags.writeable = False  # a word's own, kept for the session
+        return found
+    if not arrays:
+        return np.zeros(0, dtype=np.int64)
+    return distinct(np, np.sort(np.concatenate(arrays), kind="stable"))
 
 
 def distinct(np: Any, ordered: Any) -> Any:

@@ -140,3 +140,32 @@ def test_a_kept_answer_of_none_is_kept_not_asked_again():
         assert kept.get("word", lambda: asked.append("word")) is None
     assert asked == ["word"]
     assert kept.used == ranking.KeptWithin.ENTRY_BYTES
+
+
+def test_a_field_weighed_at_nothing_matches_nothing_in_bulk(synthetic_index):
+    """A title weight of 0 (a setting a program may choose) gives a title-only match
+    no score; the bulk ranking counts as matches only what scores, so its total is the
+    chunks whose text holds a word, as Whoosh finds them in the text field alone."""
+    from dataclasses import replace
+
+    from whoosh.query import Or, Term
+
+    from dwsearch.search.engine import SearchSession
+    from helpers import BULK_ALWAYS
+
+    index, mix = synthetic_index
+    with session(index) as opened:
+        weighed = replace(opened.settings, title_weight=0.0, bulk_from_docs=BULK_ALWAYS)
+        with SearchSession(opened.opened, weighed) as bulk:
+            analyzer = bulk.searcher.schema["text"].analyzer
+            checked = 0
+            for text, _ in mix[:30]:
+                if any(mark in text for mark in '"*-'):  # phrases, patterns, compounds
+                    continue
+                words = [token.text for token in analyzer(text)]
+                results = bulk.search(text, None, SearchOptions(limit=1, correct=False))
+                in_text = bulk.searcher.docs_for_query(Or([Term("text", w) for w in words]))
+                live = {doc for doc in in_text if not bulk.searcher.reader().is_deleted(doc)}
+                assert results.total == len(live), text
+                checked += 1
+            assert checked >= 10
