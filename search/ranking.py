@@ -934,9 +934,13 @@ def numbered(np: Any, docs: Any, flat: Any, counts: Any) -> Any:
     """Positions as single numbers in one order over many documents: the `counts[i]`
     positions of `flat` that follow the ones before are document `docs[i]`'s. Sorted,
     each once: `docs` are sorted, and a word's positions in a document almost always
-    are, which a stable sort checks in one pass."""
-    owners = np.repeat(docs.astype(np.int64) << POSITION_SHIFT, counts)
-    found = owners + (flat.astype(np.int64) + POSITION_BIAS)
+    are (sorted again where they are not)."""
+    found = np.repeat(docs.astype(np.int64, copy=False), counts)
+    found <<= POSITION_SHIFT
+    found += POSITION_BIAS
+    found += flat  # in place, each step: a word's positions can be a million
+    if len(found) < 2 or bool((found[1:] > found[:-1]).all()):
+        return found  # sorted, each once: as a word's positions nearly always are
     return distinct(np, np.sort(found, kind="stable"))
 
 
