@@ -431,18 +431,30 @@ class BulkRanker:
         segments = self._segments(fieldname)
         if segments is None:
             return self._postings_segment_by_segment(fieldname, text)
-        ids, frequencies, lengths, shifts = [], [], [], []
+        np = self.np
+        found = []
         held = [0] * len(segments)
         for segment, number in self._homes(fieldname, text):
             offset, arrays, codes = segments[segment]
             some, tfs, _ = arrays.postings(fieldname, number)
             if len(some):
-                ids.append(some)
-                frequencies.append(tfs)
-                lengths.append(codes[some])
-                shifts.append(offset)
+                found.append((offset, some, tfs, codes))
                 held[segment] = len(some)
-        return self._joined(ids, frequencies, lengths, shifts, [0, *accumulate(held)])
+        bounds = [0, *accumulate(held)]
+        # Each segment's postings written once into the whole list, widened as they
+        # are copied: no concatenation, shift or conversion of a hundred thousand
+        # postings after.
+        docs = np.empty(bounds[-1], dtype=np.int64)
+        frequencies = np.empty(bounds[-1], dtype=np.float64)
+        lengths = np.empty(bounds[-1], dtype=np.uint8)
+        start = 0
+        for offset, some, tfs, codes in found:
+            end = start + len(some)
+            np.add(some, np.int64(offset), out=docs[start:end])
+            frequencies[start:end] = tfs
+            np.take(codes, some, out=lengths[start:end])
+            start = end
+        return WordPostings(docs, frequencies, lengths, bounds)
 
     def _postings_segment_by_segment(self, fieldname: str, text: str) -> WordPostings:
         """`_postings_everywhere` where a segment is read through Whoosh."""
@@ -850,7 +862,13 @@ class BulkRanker:
         """The word's BM25F score at postings of these frequencies and field lengths."""
         k1 = self.searcher.weighting.K1
         idf = self.searcher.idf(fieldname, text)
-        return idf * (tf * (k1 + 1)) / (tf + self._norms(fieldname)[length_codes])
+        # idf * (tf * (k1 + 1)) / (tf + norm), each step in place: the same numbers.
+        below = self._norms(fieldname)[length_codes]
+        below += tf
+        found = tf * (k1 + 1)
+        found *= idf
+        found /= below
+        return found
 
     def _norms(self, fieldname: str) -> Any:
         """BM25's length norm for each of the 256 quantised lengths of the field: the
