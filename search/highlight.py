@@ -136,8 +136,27 @@ class Highlighter:
         if len(reading) != len(text):
             reading = text  # lower case changed the length: read it as written
         words = list(_WORD.finditer(reading))
-        found = [self._terms_if_possible(m.group(0), starts) for m in words]
-        return snippet(text, words, _marks(words, found, marks, runs), window)
+        texts = _WORD.findall(reading)  # the same words, as strings
+        found = self._terms_of_each(texts, starts)
+        return snippet(text, words, _marks(texts, found, marks, runs), window)
+
+    def _terms_of_each(self, texts: list[str], starts: frozenset[str]) -> list[frozenset[str]]:
+        """`_terms_if_possible` of each word, each distinct word once (a chunk's words
+        repeat: this loop is most of a page of hits' highlighting)."""
+        kept, terms_of, nothing = _kept_prefix, self.word_terms, frozenset()
+        seen: dict[str, frozenset[str]] = {}
+        found = []
+        for word in texts:
+            terms = seen.get(word)
+            if terms is None:
+                prefix = kept(word)
+                if prefix is not None and prefix not in starts and prefix[:1] not in starts:
+                    terms = nothing
+                else:
+                    terms = terms_of(word)
+                seen[word] = terms
+            found.append(terms)
+        return found
 
     @lru_cache(maxsize=64)  # noqa: B019 - one highlighter a session, a few queries at a time
     def _plan(self, marks: QueryMarks) -> tuple[list[tuple[str, tuple[str, ...]]], frozenset[str]]:
@@ -152,7 +171,7 @@ class Highlighter:
 
 
 def _marks(
-    words: list[re.Match[str]],
+    words: list[str],
     found: list[frozenset[str]],
     marks: QueryMarks,
     runs: list[tuple[str, tuple[str, ...]]],
@@ -160,18 +179,19 @@ def _marks(
     """Every place the query matched: single words, then runs of words that stand
     together (stop words between them do not count, as in the index)."""
     placed: list[Mark] = []
+    prefixes = sorted(marks.prefixes)
     for index, terms in enumerate(found):
         if not terms:
             continue
         for term in sorted(terms & marks.terms):
             placed.append(Mark(index, index, term))
-        for prefix in sorted(marks.prefixes):
+        for prefix in prefixes:
             if any(t.startswith(prefix) for t in terms):
                 placed.append(Mark(index, index, f"{prefix}*"))
     if not runs:
         return placed
     stops = stop_words()
-    content = [i for i, m in enumerate(words) if m.group(0).lower() not in stops]
+    content = [i for i, word in enumerate(words) if word.lower() not in stops]
     for place, index in enumerate(content):
         if not found[index]:
             continue
