@@ -169,20 +169,27 @@ class SearchSession:
         started = time.perf_counter()
         filters = self._canonical(filters or Filters())
         parsed, suggestion, text = self._understood(query_text, filters, options)
-        matched = self._match(parsed)
         allowed = filter_bits(self.facets, filters)
         if filters.pages:
             allowed[PAGE_FILTER] = self._page_bits(filters.pages)
-        final = matched.bits
-        for bits in allowed.values():
-            final &= bits
         in_bulk = self._in_bulk()
         counts: dict[str, dict[str, int]] = {}
         counting: Pending | None = None
-        if options.facets:
-            collector = FacetCounts(self.facets, self._facet_matrix() if in_bulk else None)
-            if in_bulk:  # counted beside the ranking: numpy lets go of the GIL as it ANDs
-                counting = self._beside().run(collector.collect, matched, allowed)
+        collector = FacetCounts(self.facets, self._facet_matrix() if in_bulk else None)
+
+        def count_beside(bits: int) -> None:
+            # Counted beside the ranking (numpy lets go of the GIL as it ANDs), from as
+            # soon as the match is known: on a large index, before it is scored.
+            nonlocal counting
+            counting = self._beside().run(collector.collect, Matched(parsed, bits), allowed)
+
+        matched = self._match(parsed, count_beside if options.facets and in_bulk else None)
+        final = matched.bits
+        for bits in allowed.values():
+            final &= bits
+        if options.facets and counting is None:
+            if in_bulk:
+                count_beside(matched.bits)
             else:
                 counts = collector.collect(matched, allowed)
         relevance = options.sort == "relevance"
@@ -306,18 +313,24 @@ class SearchSession:
             parsed = rm3_query(parsed, hits, searcher.schema["text"].analyzer, settings)
         return parsed, suggestion, text
 
-    def _match(self, parsed: Any) -> Matched:
+    def _match(self, parsed: Any, known: Callable[[int], None] | None = None) -> Matched:
         """The documents the query matches, less deleted ones; on a large index, an OR
-        of words is ranked in bulk as it is matched."""
+        of words is ranked in bulk as it is matched, and `known` is told the documents
+        before they are scored, where they can be (see `BulkRanker.match_before`)."""
         facets = self.facets
         bulk = bulk_query(parsed) if self._in_bulk() else None
         if bulk is None:
             return Matched(parsed, matching_bits(self.searcher, parsed, facets.live, facets.size))
         ranker = self._bulk()
+        early = None
+        if known is not None:
+            early = ranker.match_before(bulk, facets.live, facets.size)
+            if early is not None:
+                known(early)
         scores = ranker.scores(bulk.words, facets.size)
         ranker.add_phrases(scores, bulk.phrases)
         ranker.add_prefixes(scores, bulk.prefixes)
-        return Matched(parsed, ranker.matched(scores, facets.live), scores, bulk)
+        return Matched(parsed, ranker.matched(scores, facets.live, early), scores, bulk)
 
     def _in_bulk(self) -> bool:
         """Whether the index is large enough to be ranked in bulk, with numpy."""

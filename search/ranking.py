@@ -40,7 +40,7 @@ from dwsearch.index.whoosh_internals import (
     position_decoder,
 )
 
-from .matching import Constant, Weighted
+from .matching import BulkQuery, Constant, Weighted
 
 # Where the last search scored more than a seventh of the documents, the next sets
 # every score back to zero at once rather than theirs one by one.
@@ -540,25 +540,54 @@ class BulkRanker:
         self._docs_of.insert(0, (bits, docs))
         del self._docs_of[self.DOCS_KEPT :]
 
-    def matched(self, scores: Any, live: int) -> int:
+    def matched(self, scores: Any, live: int, early: int | None = None) -> int:
         """The live documents with any score: for an OR of words, exactly those that
-        match. Kept as `docs_of` them too, which counting and ranking ask next."""
-        np = self.np
+        match (`early`, where `match_before` told them). Kept as `docs_of` them too,
+        which counting and ranking ask next."""
+        if early is not None:  # worked out before the scores (`match_before`)
+            return early
         if self._all_raised:  # the documents scored this search: marked, not searched for
-            held = np.zeros(len(scores), dtype=bool)
-            for docs in self._touched:
-                held[docs] = True
-        else:
-            held = scores > 0
+            return self._marked(list(self._touched), live, len(scores))
+        np = self.np
+        held = scores > 0
+        found = int.from_bytes(np.packbits(held, bitorder="little").tobytes(), "little")
+        bits = found & live
+        if bits != found:  # deleted documents among them (an update's): not held
+            held &= self._live_flags(live, len(held))
+        # Their numbers are read once asked for: the facets are counted from the bits
+        # meanwhile.
+        self._keep_docs(bits, Unread(held, None, None))
+        return bits
+
+    def match_before(self, bulk: BulkQuery, live: int, size: int) -> int | None:
+        """The live documents `bulk` matches, before they are scored: where every word,
+        phrase and prefix weighs above zero, those holding any of them (read from the
+        lists their scores will be read from). None where a weight is zero or less: a
+        document it alone holds scores nothing, and is matched by its score."""
+        weights = [boost for _, _, boost in bulk.words]
+        weights += [boost * phrase.boost for phrase, boost in bulk.phrases]
+        weights += [boost * prefix.boost for prefix, boost in bulk.prefixes]
+        if not all(weight > 0 for weight in weights):
+            return None
+        arrays = [self._word_postings(fieldname, text).docs for fieldname, text, _ in bulk.words]
+        arrays += [self._phrase_matches(phrase)[0] for phrase, _ in bulk.phrases]
+        arrays += [self._prefixed(prefix.fieldname, prefix.text) for prefix, _ in bulk.prefixes]
+        return self._marked([docs for docs in arrays if len(docs)], live, size)
+
+    def _marked(self, arrays: list[Any], live: int, size: int) -> int:
+        """The live documents of these arrays, as a bitmap; kept, unread, as the match."""
+        np = self.np
+        held = np.zeros(size, dtype=bool)
+        for docs in arrays:
+            held[docs] = True
         found = int.from_bytes(np.packbits(held, bitorder="little").tobytes(), "little")
         bits = found & live
         flags = None
         if bits != found:  # deleted documents among them (an update's): not held
-            flags = self._live_flags(live, len(held))
+            flags = self._live_flags(live, size)
             held &= flags
         # Their numbers are read once asked for: the facets are counted from the bits
         # meanwhile.
-        arrays = list(self._touched) if self._all_raised else None
         self._keep_docs(bits, Unread(held, arrays, flags))
         return bits
 
