@@ -318,6 +318,12 @@ class SegmentPostings:
         starts = self.fields[fieldname]["starts"]
         return int(starts[number + 1]) - int(starts[number])
 
+    def positions(self, fieldname: str, number: int) -> FlatPositions:
+        """The term's positions alone (see `postings`)."""
+        views = self.fields[fieldname]
+        starts = views["starts"]
+        return FlatPositions(self.np, views, int(starts[number]), int(starts[number + 1]))
+
     def postings(self, fieldname: str, number: int) -> tuple[Any, Any, FlatPositions]:
         """The term's document numbers, frequencies and positions."""
         views = self.fields[fieldname]

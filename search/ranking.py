@@ -829,17 +829,19 @@ class BulkRanker:
             parts = []
             flat: list[int] = []
             counts: list[int] = []
+            # Each document's place in its own segment's list, worked out at once.
+            local = place - np.array(found.bounds, dtype=np.int64)[segments]
+            few = local.tolist()
             for first, last in pairwise(cuts):
                 segment = int(segments[first])
                 values = self._segment_positions(leaves, segment, fieldname, word, homes)
-                local = place[first:last] - found.bounds[segment]
-                if isinstance(values, FlatPositions) and len(local) <= FEW_POSTINGS:
-                    values.extend_few(local.tolist(), flat, counts)
+                if isinstance(values, FlatPositions) and last - first <= FEW_POSTINGS:
+                    values.extend_few(few[first:last], flat, counts)
                     continue
                 if counts:  # the lists so far, before this segment's
                     parts.append((np.array(flat, np.int64), np.array(counts, np.int64)))
                     flat, counts = [], []
-                parts.append(_positions_at(np, values, local, decode))
+                parts.append(_positions_at(np, values, local[first:last], decode))
             if counts:
                 parts.append((np.array(flat, np.int64), np.array(counts, np.int64)))
             positions.append(tuple(np.concatenate(part) for part in zip(*parts, strict=True)))
@@ -852,7 +854,7 @@ class BulkRanker:
         holds it): a view of its postings file, or Whoosh's encoded values."""
         every = self._segments(fieldname)
         if every is not None:
-            return every[segment][1].postings(fieldname, homes[segment])[2]
+            return every[segment][1].positions(fieldname, homes[segment])
         reader = leaves[segment][0].reader()
         return self._postings(segment, reader, fieldname, text).values
 
