@@ -11,9 +11,11 @@ the time to open the index (what each search from the shell does first),
 and the floors `python -c pass` and
 `python -c "import whoosh.index"`. Builds run in child processes, so each peak RSS is
 that build's own. 2,500 pages make about 100,000 chunks; 25,000 about a million, where
-bare Whoosh is left out (it would take hours). A baseline's queries stop after
-`--baseline-seconds` (at 25,000 pages SQLite FTS5 takes seconds a query), at the end of a
-round of the mix, so every kind keeps its share; the table says how many ran.
+bare Whoosh is left out (it would take hours). The engines' queries take turns, a round
+of the mix each, so that all meet the machine alike (see `taking_turns`). A baseline's
+queries stop after `--baseline-seconds` of its own (at 25,000 pages SQLite FTS5 takes
+seconds a query), at the end of a round of the mix, so every kind keeps its share; the
+table says how many ran.
 """
 
 from __future__ import annotations
@@ -214,20 +216,43 @@ def latencies(search, mix, warm=(), budget: float | None = None) -> dict[str, An
     """Latency percentiles over the mix, after the `warm` queries (others than the
     mix's, so that none is timed with its own answer at hand); past `budget` seconds, at
     the end of a round."""
-    warmed_by = time.perf_counter() + budget / 4 if budget else None
-    for text, filters in warm:  # warm caches, as a long-running process would be
-        search(text, filters)
-        if warmed_by and time.perf_counter() > warmed_by:
-            break
-    times: list[float] = []
-    found: list[int] = []
-    deadline = time.perf_counter() + budget if budget else None
-    for text, filters in mix:
-        if deadline and len(times) % ROUND == 0 and time.perf_counter() > deadline and times:
-            break
-        started = time.perf_counter()
-        found.append(search(text, filters))
-        times.append((time.perf_counter() - started) * 1000)
+    return taking_turns({"engine": (search, budget)}, mix, warm)["engine"]
+
+
+def taking_turns(engines, mix, warm=()) -> dict[str, dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """Each engine's `latencies`, the engines taking turns a round of the mix at a
+    time, in an order that turns each round: each meets the machine as the others do.
+
+    Run one after another, the first engine after the builds met a machine slowed by
+    them (its queries about a tenth slower for a minute after two minutes of load on
+    both cores, measured here), and each engine a different quarter of an hour. An
+    engine with a budget (seconds of its own queries) stops at the end of a round past
+    it; its warm-up stops past a quarter of it."""
+    for search, budget in engines.values():  # warm caches, as a long-running process
+        warmed_by = time.perf_counter() + budget / 4 if budget else None
+        for text, filters in warm:
+            search(text, filters)
+            if warmed_by and time.perf_counter() > warmed_by:
+                break
+    names = list(engines)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    found: dict[str, list[int]] = {name: [] for name in names}
+    spent = dict.fromkeys(names, 0.0)
+    for turn, start in enumerate(range(0, len(mix), ROUND)):
+        for name in names[turn % len(names) :] + names[: turn % len(names)]:
+            search, budget = engines[name]
+            if budget and times[name] and spent[name] > budget:
+                continue
+            for text, filters in mix[start : start + ROUND]:
+                started = time.perf_counter()
+                found[name].append(search(text, filters))
+                took = time.perf_counter() - started
+                spent[name] += took
+                times[name].append(took * 1000)
+    return {name: _latency_figures(times[name], found[name], mix) for name in names}
+
+
+def _latency_figures(times: list[float], found: list[int], mix) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     by_kind: dict[str, list[float]] = {}
     found_by_kind: dict[str, list[int]] = {}
     for number, took in enumerate(times):
@@ -369,14 +394,15 @@ def measure(
 
     mix, warm = query_mix(pages, queries), query_mix(pages, WARM_QUERIES, seed=WARM_SEED)
     session, search = dwsearch_searcher(index)
-    results["query"] = {"dwsearch": latencies(search, mix, warm)}
+    # The option, for its cost: a session of its own, so its caches are its own.
+    feedback_session, feedback_search = dwsearch_searcher(index, feedback=True)
+    searchers = {kind: searcher_class(target) for kind, (target, searcher_class) in targets.items()}
+    engines = {"dwsearch": (search, None), "dwsearch --feedback": (feedback_search, None)}
+    engines.update({kind: (searcher.search, budget) for kind, searcher in searchers.items()})
+    results["query"] = taking_turns(engines, mix, warm)
     session.close()
-    session, search = dwsearch_searcher(index, feedback=True)  # the option, for its cost
-    results["query"]["dwsearch --feedback"] = latencies(search, mix, warm)
-    session.close()
-    for kind, (target, searcher_class) in targets.items():
-        searcher = searcher_class(target)
-        results["query"][kind] = latencies(searcher.search, mix, warm, budget)
+    feedback_session.close()
+    for searcher in searchers.values():
         searcher.close()
 
     dwsearch = shutil.which("dwsearch") or str(Path(sys.executable).with_name("dwsearch"))
