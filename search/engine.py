@@ -175,7 +175,9 @@ class SearchSession:
         in_bulk = self._in_bulk()
         counts: dict[str, dict[str, int]] = {}
         counting: Pending | None = None
-        collector = FacetCounts(self.facets, self._facet_matrix() if in_bulk else None)
+        in_bulk_facets = options.facets and in_bulk
+        # A large index's counts read its facet matrix, made on a session's first count.
+        collector = FacetCounts(self.facets, self._facet_matrix() if in_bulk_facets else None)
 
         def count_beside(bits: int) -> None:
             # Counted beside the ranking (numpy lets go of the GIL as it ANDs), from as
@@ -183,15 +185,14 @@ class SearchSession:
             nonlocal counting
             counting = self._beside().run(collector.collect, Matched(parsed, bits), allowed)
 
-        matched = self._match(parsed, count_beside if options.facets and in_bulk else None)
+        matched = self._match(parsed, count_beside if in_bulk_facets else None)
         final = matched.bits
         for bits in allowed.values():
             final &= bits
-        if options.facets and counting is None:
-            if in_bulk:
-                count_beside(matched.bits)
-            else:
-                counts = collector.collect(matched, allowed)
+        if in_bulk_facets and counting is None:
+            count_beside(matched.bits)
+        elif options.facets and not in_bulk:
+            counts = collector.collect(matched, allowed)
         relevance = options.sort == "relevance"
         crowding = self.settings.crowding if relevance and not options.all_chunks else 0
         tally = tally_pages(self.collecting, final, crowding, in_bulk)
