@@ -6,10 +6,10 @@ Here each word's whole posting list is sliced from its segment's postings arrays
 (`dwsearch.index.postings`; or, for a segment without them, read from Whoosh a block at
 a time) and scored with numpy, using exactly the formula, statistics and quantised
 lengths Whoosh's scorer uses, so the scores are the same. Phrases follow Whoosh's rule
-too, but positions are read only for the documents that need them: those holding
-every word of a quoted phrase, and for the phrase bonus of short queries (see
-`query.add_proximity`), the best candidates; and matched in numpy, all documents at
-once, from the postings file's flat positions.
+too: a quoted phrase's words' positions are read over the whole index once a session,
+each numbered with its document, and matched in numpy, all documents at once; the
+phrase bonus of short queries (see `query.add_proximity`) reads only the best
+candidates' positions.
 """
 
 from __future__ import annotations
@@ -431,7 +431,6 @@ class BulkRanker:
         segments = self._segments(fieldname)
         if segments is None:
             return self._postings_segment_by_segment(fieldname, text)
-        np = self.np
         found = []
         held = [0] * len(segments)
         for segment, number in self._homes(fieldname, text):
@@ -440,25 +439,11 @@ class BulkRanker:
             if len(some):
                 found.append((offset, some, tfs, codes))
                 held[segment] = len(some)
-        bounds = [0, *accumulate(held)]
-        # Each segment's postings written once into the whole list, widened as they
-        # are copied: no concatenation, shift or conversion of a hundred thousand
-        # postings after.
-        docs = np.empty(bounds[-1], dtype=np.int64)
-        frequencies = np.empty(bounds[-1], dtype=np.float64)
-        lengths = np.empty(bounds[-1], dtype=np.uint8)
-        start = 0
-        for offset, some, tfs, codes in found:
-            end = start + len(some)
-            np.add(some, np.int64(offset), out=docs[start:end])
-            frequencies[start:end] = tfs
-            np.take(codes, some, out=lengths[start:end])
-            start = end
-        return WordPostings(docs, frequencies, lengths, bounds)
+        return self._joined(found, [0, *accumulate(held)])
 
     def _postings_segment_by_segment(self, fieldname: str, text: str) -> WordPostings:
         """`_postings_everywhere` where a segment is read through Whoosh."""
-        ids, frequencies, lengths, shifts = [], [], [], []
+        found_in = []
         bounds = [0]
         for segment, (leaf, offset) in enumerate(self.searcher.leaf_searchers()):
             reader = leaf.reader()
@@ -473,27 +458,28 @@ class BulkRanker:
                 found = None
             if found is not None and len(found[0]):
                 held = len(found[0])
-                ids.append(found[0])
-                frequencies.append(found[1])
-                lengths.append(self._length_codes(segment, reader, fieldname)[found[0]])
-                shifts.append(offset)
+                codes = self._length_codes(segment, reader, fieldname)
+                found_in.append((offset, found[0], found[1], codes))
             bounds.append(bounds[-1] + held)
-        return self._joined(ids, frequencies, lengths, shifts, bounds)
+        return self._joined(found_in, bounds)
 
-    def _joined(
-        self, ids: list[Any], tfs: list[Any], codes: list[Any], shifts: list[int], bounds: list[int]
-    ) -> WordPostings:
-        """Segments' postings as one list, numbered in the whole index (each segment's
-        ids shifted by its first document's number), widened once for all."""
+    def _joined(self, found: list[tuple[int, Any, Any, Any]], bounds: list[int]) -> WordPostings:
+        """Segments' postings (each segment's first document, ids, frequencies and length
+        codes of every document) as one list, numbered in the whole index: each
+        segment's written once into it, widened as it is copied, with no concatenation,
+        shift or conversion of a hundred thousand postings after."""
         np = self.np
-        if not ids:
-            empty = np.zeros(0, dtype=np.int64)
-            return WordPostings(empty, np.zeros(0), np.zeros(0, dtype=np.uint8), bounds)
-        docs = np.concatenate(ids).astype(np.int64)
-        if any(shifts):
-            docs += np.repeat(np.array(shifts, dtype=np.int64), [len(part) for part in ids])
-        frequencies = np.concatenate(tfs).astype(np.float64)
-        return WordPostings(docs, frequencies, np.concatenate(codes), bounds)
+        docs = np.empty(bounds[-1], dtype=np.int64)
+        frequencies = np.empty(bounds[-1], dtype=np.float64)
+        lengths = np.empty(bounds[-1], dtype=np.uint8)
+        start = 0
+        for offset, ids, tfs, codes in found:
+            end = start + len(ids)
+            np.add(ids, np.int64(offset), out=docs[start:end])
+            frequencies[start:end] = tfs
+            np.take(codes, ids, out=lengths[start:end])
+            start = end
+        return WordPostings(docs, frequencies, lengths, bounds)
 
     def touched(self, docs: Any, weight: float) -> None:
         """Note documents given a score, each a positive one times `weight` (a word's
@@ -999,14 +985,6 @@ def _within(np: Any, numbers: Any, docs: Any) -> Any:
     low = np.searchsorted(numbers, starts)
     high = np.searchsorted(numbers, starts + (1 << POSITION_SHIFT))
     return numbers[runs(np, low, high - low)]
-
-
-def in_order(np: Any, positions: list[tuple[Any, Any]], slop: int) -> Any:
-    """Which documents hold the words in order, each within `slop` of the one before
-    (see `spans_reaching`): `positions` gives each word's (positions, counts) in the
-    same documents; the answer is those documents' places in that order."""
-    places = np.arange(len(positions[0][1]), dtype=np.int64)
-    return spans_reaching(np, [numbered(np, places, *found) for found in positions], slop)
 
 
 def spans_reaching(np: Any, numbers: list[Any], slop: int) -> Any:

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dwsearch.search.ranking import in_order
+from dwsearch.search.ranking import numbered, spans_reaching
 
 # A document's positions for one word: a few, negative ones included (a word an alias
 # stands for may be placed before the first), in any order, repeats allowed.
@@ -43,4 +43,8 @@ def test_phrases_match_as_every_choice_of_positions_would(documents, slop):
         counts = np.array([len(each) for each in found], dtype=np.int64)
         positions.append((flat, counts))
     expected = [n for n, document in enumerate(documents) if _holds(document, slop)]
-    assert in_order(np, positions, slop).tolist() == expected
+    # Each document numbered by its place in the list, as a phrase numbers them by its
+    # number in the index.
+    places = np.arange(len(documents), dtype=np.int64)
+    numbers = [numbered(np, places, flat, counts) for flat, counts in positions]
+    assert spans_reaching(np, numbers, slop).tolist() == expected
