@@ -187,6 +187,34 @@ def test_an_update_leaves_the_previous_generation_whole(tmp_path, seed_text):
     assert FacetMap(open_index(index).generation).live.bit_count() == 38 + 2
 
 
+def test_a_large_folder_added_is_built_afresh_and_reported_as_added(tmp_path):
+    """Adding many pages at once is a full build's work (through Whoosh's writer a page
+    takes six to eight times as long): the index is built afresh with its other sources
+    kept, and the report says what was added, not that every page changed. A few pages
+    are still an update."""
+    first, second, index = tmp_path / "first", tmp_path / "second", tmp_path / "index"
+    write(first / "a.txt", "Actor A\n\nA paragraph on spectrum policy.\n")
+    write(first / "b.txt", "Actor B\n\nA paragraph on privacy.\n")
+    for number in range(4):
+        write(second / f"p{number}.txt", f"Actor P{number}\n\nA paragraph on taxation.\n")
+    policy = MergePolicy(afresh_from_pages=3)
+    build_index(index, [first], policy=policy)
+    added = build_index(index, [second], policy=policy)
+    assert added.rebuilt and added.published
+    assert (sorted(added.added), added.updated, added.removed, added.unchanged) == (
+        ["p0.txt", "p1.txt", "p2.txt", "p3.txt"], [], [], 2,
+    )  # fmt: skip
+    assert (added.pages, added.chunks) == (6, 6)
+    assert [search(word, index=index).total for word in ("spectrum", "privacy", "taxation")] == [
+        1, 1, 4,
+    ]  # fmt: skip
+
+    write(second / "p0.txt", "Actor P0\n\nA paragraph on encryption.\n")
+    edited = build_index(index, [second], policy=policy)
+    assert (edited.rebuilt, edited.updated, edited.unchanged) == (False, ["p0.txt"], 3)
+    assert [search(word, index=index).total for word in ("spectrum", "encryption")] == [1, 1]
+
+
 def test_rebuild_reindexes_everything(tmp_path):
     pages = tmp_path / "pages"
     write(pages / "a.txt", "Actor A\n\nSpectrum.\n")
