@@ -149,13 +149,15 @@ def build_index(
         report, work = _planned(live, sources.roots, scopes, full, index_dir, resettled, fetched)
         changed = None
         if not full and fetched is None and _afresh(policy, live, work):
-            # Many pages to add (a large folder given): built afresh, in a fraction of the
-            # time, and reported as the update asked. No web source is in scope: the
-            # copies of any other are read.
-            full, changed = True, set(work.to_index)
+            # Many pages to add (a large folder given): built afresh in a fraction of the
+            # time, where that changes the index exactly as the update would. No web
+            # source is in scope: the copies of any other are read, none fetched.
             roots = sources.roots
-            fetched = _fetched(index_dir, live, roots, scopes, True, rebuild, crawl, None)
-            report, work = _planned(live, roots, scopes, True, index_dir, resettled, fetched)
+            whole = _fetched(index_dir, live, roots, scopes, True, rebuild, crawl, None)
+            told, every = _planned(live, roots, scopes, True, index_dir, resettled, whole)
+            if _as_updated(live, report, work, told, every):
+                full, changed, fetched = True, set(work.to_index), whole
+                report, work = told, every
         if not full and _up_to_date(live, work, sources.roots, taxonomy_path):
             # Before saying "up to date", read every byte: damage must not pass for that.
             assert live.generation is not None and live.manifest is not None
@@ -342,6 +344,24 @@ def _afresh(policy: MergePolicy, live: Live, work: Plan) -> bool:
     to be built afresh (see `MergePolicy.builds_afresh`)."""
     pages = len((live.sources.keys() - set(work.to_remove)) | set(work.to_index))
     return policy.builds_afresh(len(work.to_index), pages)
+
+
+def _as_updated(
+    live: Live, report: BuildReport, work: Plan, told: BuildReport, every: Plan
+) -> bool:
+    """Whether the full build planned (`every`) leaves what the update planned (`work`)
+    would: the same pages removed, none more kept or failing, and each page the update
+    would not index unchanged on disk (a page deleted, edited or unreadable under
+    another root keeps the update, which leaves it as indexed)."""
+    held, found = live.sources, every.scan.found
+    others = set(every.to_index) - set(work.to_index)
+    return (
+        set(every.to_remove) == set(work.to_remove)
+        # A page kept as indexed (its root gone, unreadable, in a folder not listed) is
+        # a failure reported: the same failures, the same pages kept.
+        and sorted(told.failed) == sorted(report.failed)
+        and all(key in held and held[key].get("hash") == found[key].digest for key in others)
+    )
 
 
 def _up_to_date(live: Live, work: Plan, roots: list[Root], taxonomy_path: Path | None) -> bool:

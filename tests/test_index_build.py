@@ -215,6 +215,33 @@ def test_a_large_folder_added_is_built_afresh_and_reported_as_added(tmp_path):
     assert [search(word, index=index).total for word in ("spectrum", "encryption")] == [1, 1]
 
 
+@pytest.mark.parametrize("elsewhere", ["edited", "deleted", "missing"])
+def test_a_large_folder_added_stays_an_update_where_a_full_build_would_differ(tmp_path, elsewhere):
+    """Built afresh, a page of another source edited, deleted or out of reach since it
+    was indexed would be read again, dropped or fail: an update leaves it as indexed,
+    so the update is made."""
+    first, second, index = tmp_path / "first", tmp_path / "second", tmp_path / "index"
+    write(first / "a.txt", "Actor A\n\nA paragraph on spectrum policy.\n")
+    write(first / "b.txt", "Actor B\n\nA paragraph on privacy.\n")
+    for number in range(4):
+        write(second / f"p{number}.txt", f"Actor P{number}\n\nA paragraph on taxation.\n")
+    policy = MergePolicy(afresh_from_pages=3)
+    build_index(index, [first], policy=policy)
+    if elsewhere == "edited":
+        write(first / "a.txt", "Actor A\n\nA paragraph on encryption.\n")
+    elif elsewhere == "deleted":
+        (first / "a.txt").unlink()
+    else:
+        first.rename(tmp_path / "elsewhere")
+    added = build_index(index, [second], policy=policy)
+    assert (added.rebuilt, sorted(added.added), added.updated, added.removed) == (
+        False, ["p0.txt", "p1.txt", "p2.txt", "p3.txt"], [], [],
+    )  # fmt: skip
+    assert added.failed == []
+    totals = [search(word, index=index).total for word in ("spectrum", "encryption", "taxation")]
+    assert totals == [1, 0, 4]
+
+
 def test_rebuild_reindexes_everything(tmp_path):
     pages = tmp_path / "pages"
     write(pages / "a.txt", "Actor A\n\nSpectrum.\n")
