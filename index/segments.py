@@ -266,13 +266,10 @@ class _FieldPostings:
         self.whooshs: list[tuple[bytes, int, float, bytes]] = []
         self.whoosh_docs: array[int] = array("i")
         self.kind = ""
-        self.add: Any = None
         if field.indexed:
             self.kind, self.indexer, self.index = field_terms(
                 field, positions_indexer, counts_indexer
             )
-            if self.kind != "whole":  # a whole value's term is taken at the end
-                self.add = getattr(self, "_add_" + self.kind)
         self.numbers = _TermNumbers(field.to_bytes if self.kind == "numbers" else str.encode)
         # Each document's value, where the field has a column or is one term a value.
         self.keeps_values = self.column is not None or self.kind == "whole"
@@ -282,10 +279,15 @@ class _FieldPostings:
 
     def plan(self) -> tuple[Any, Any, Any, bool]:
         """What a document's value is given to: (keep the value, keep its document, add
-        its postings, whether it is stored), each None where it is not."""
+        its postings, whether it is stored), each None where it is not. Made anew, not
+        kept: a bound method kept on its object is a cycle, which holds a segment's
+        postings until the cycle collector runs (a build pauses it)."""
+        add = None
+        if self.kind and self.kind != "whole":  # a whole value's term is taken at the end
+            add = getattr(self, "_add_" + self.kind)
         if not self.keeps_values:
-            return None, None, self.add, self.stored
-        return self.values.append, self.value_docs.append, self.add, self.stored
+            return None, None, add, self.stored
+        return self.values.append, self.value_docs.append, add, self.stored
 
     def column_values(self) -> list[Any]:
         """The column's value of each document in `value_docs`."""

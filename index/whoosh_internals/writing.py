@@ -3,9 +3,10 @@ contents that lists them."""
 
 from __future__ import annotations
 
+import os
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache
 from io import BytesIO
 from itertools import chain
@@ -86,6 +87,13 @@ class CodecSegments:
         column at a time: each column's writer is given the same values in the same
         order, so it writes the same bytes.
         """
+        # Whoosh's per-document writer makes the folder `<indexname>.tmp` for its
+        # columns, and where it is left from the last segment keeps the error it
+        # caught, whose traceback holds every frame below, this method's and the
+        # caller's locals with them: a segment's postings, until the cycle collector
+        # runs (a build pauses it). Left empty by the last segment, it is removed.
+        with suppress(OSError):
+            os.rmdir(os.path.join(self.storage.folder, f"{self.indexname}.tmp"))
         perdoc = self.codec.per_document_writer(self.storage, self.segment)
         for docnum in range(doc_count):  # numbered, with no stored fields
             perdoc.start_doc(docnum)
