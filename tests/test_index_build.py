@@ -187,19 +187,27 @@ def test_an_update_leaves_the_previous_generation_whole(tmp_path, seed_text):
     assert FacetMap(open_index(index).generation).live.bit_count() == 38 + 2
 
 
-def test_a_large_folder_added_is_built_afresh_and_reported_as_added(tmp_path):
-    """Adding many pages at once is a full build's work (through Whoosh's writer a page
-    takes six to eight times as long): the index is built afresh with its other sources
-    kept, and the report says what was added, not that every page changed. A few pages
-    are still an update."""
+AFRESH_FROM_3 = MergePolicy(afresh_from_pages=3)
+
+
+def _indexed_beside_a_larger_folder(tmp_path: Path, policy: MergePolicy) -> tuple[Path, ...]:
+    """An index of a folder of two pages, and a folder of four not yet added."""
     first, second, index = tmp_path / "first", tmp_path / "second", tmp_path / "index"
     write(first / "a.txt", "Actor A\n\nA paragraph on spectrum policy.\n")
     write(first / "b.txt", "Actor B\n\nA paragraph on privacy.\n")
     for number in range(4):
         write(second / f"p{number}.txt", f"Actor P{number}\n\nA paragraph on taxation.\n")
-    policy = MergePolicy(afresh_from_pages=3)
     build_index(index, [first], policy=policy)
-    added = build_index(index, [second], policy=policy)
+    return first, second, index
+
+
+def test_a_large_folder_added_is_built_afresh_and_reported_as_added(tmp_path):
+    """Adding many pages at once is a full build's work (through Whoosh's writer a page
+    takes six to eight times as long): the index is built afresh with its other sources
+    kept, and the report says what was added, not that every page changed. A few pages
+    are still an update."""
+    _, second, index = _indexed_beside_a_larger_folder(tmp_path, AFRESH_FROM_3)
+    added = build_index(index, [second], policy=AFRESH_FROM_3)
     assert added.rebuilt and added.published
     assert (sorted(added.added), added.updated, added.removed, added.unchanged) == (
         ["p0.txt", "p1.txt", "p2.txt", "p3.txt"], [], [], 2,
@@ -210,7 +218,7 @@ def test_a_large_folder_added_is_built_afresh_and_reported_as_added(tmp_path):
     ]  # fmt: skip
 
     write(second / "p0.txt", "Actor P0\n\nA paragraph on encryption.\n")
-    edited = build_index(index, [second], policy=policy)
+    edited = build_index(index, [second], policy=AFRESH_FROM_3)
     assert (edited.rebuilt, edited.updated, edited.unchanged) == (False, ["p0.txt"], 3)
     assert [search(word, index=index).total for word in ("spectrum", "encryption")] == [1, 1]
 
@@ -220,20 +228,14 @@ def test_a_large_folder_added_stays_an_update_where_a_full_build_would_differ(tm
     """Built afresh, a page of another source edited, deleted or out of reach since it
     was indexed would be read again, dropped or fail: an update leaves it as indexed,
     so the update is made."""
-    first, second, index = tmp_path / "first", tmp_path / "second", tmp_path / "index"
-    write(first / "a.txt", "Actor A\n\nA paragraph on spectrum policy.\n")
-    write(first / "b.txt", "Actor B\n\nA paragraph on privacy.\n")
-    for number in range(4):
-        write(second / f"p{number}.txt", f"Actor P{number}\n\nA paragraph on taxation.\n")
-    policy = MergePolicy(afresh_from_pages=3)
-    build_index(index, [first], policy=policy)
+    first, second, index = _indexed_beside_a_larger_folder(tmp_path, AFRESH_FROM_3)
     if elsewhere == "edited":
         write(first / "a.txt", "Actor A\n\nA paragraph on encryption.\n")
     elif elsewhere == "deleted":
         (first / "a.txt").unlink()
     else:
         first.rename(tmp_path / "elsewhere")
-    added = build_index(index, [second], policy=policy)
+    added = build_index(index, [second], policy=AFRESH_FROM_3)
     assert (added.rebuilt, sorted(added.added), added.updated, added.removed) == (
         False, ["p0.txt", "p1.txt", "p2.txt", "p3.txt"], [], [],
     )  # fmt: skip
