@@ -143,18 +143,12 @@ class Highlighter:
     def _terms_of_each(self, texts: list[str], starts: frozenset[str]) -> list[frozenset[str]]:
         """`_terms_if_possible` of each word, each distinct word once (a chunk's words
         repeat: this loop is most of a page of hits' highlighting)."""
-        kept, terms_of, nothing = _kept_prefix, self.word_terms, frozenset()
         seen: dict[str, frozenset[str]] = {}
         found = []
         for word in texts:
             terms = seen.get(word)
             if terms is None:
-                prefix = kept(word)
-                if prefix is not None and prefix not in starts and prefix[:1] not in starts:
-                    terms = nothing
-                else:
-                    terms = terms_of(word)
-                seen[word] = terms
+                terms = seen[word] = self._terms_if_possible(word, starts)
             found.append(terms)
         return found
 
