@@ -63,9 +63,10 @@ def _whooshs(reader, fieldname, text):  # type: ignore[no-untyped-def]
     return found
 
 
-@pytest.mark.parametrize("per_segment", [10**6, 97])
-def test_the_file_holds_what_whoosh_reads(tmp_path, documents, per_segment, monkeypatch):
+@pytest.mark.parametrize(("per_segment", "batch"), [(10**6, 65_536), (97, 65_536), (10**6, 5)])
+def test_the_file_holds_what_whoosh_reads(tmp_path, documents, per_segment, batch, monkeypatch):
     monkeypatch.setattr(segments, "DOCS_PER_SEGMENT", per_segment)
+    monkeypatch.setattr(segments, "_BATCH_POSTINGS", batch)  # terms a few at a time
     writer = SegmentWriter(str(tmp_path), build_schema())
     for document in documents:
         writer.add_document(**document)

@@ -34,11 +34,15 @@ def _blocks(reader, fieldname, text):
     return found
 
 
-@pytest.mark.parametrize("per_segment", [10**6, 97])
-def test_direct_segments_equal_whoosh_writer(tmp_path, documents, per_segment, monkeypatch):
+@pytest.mark.parametrize(
+    ("per_segment", "batch"),
+    [(10**6, 65_536), (97, 65_536), (10**6, 5)],  # 5: terms made into lists a few at a time
+)
+def test_direct_segments_equal_whoosh_writer(tmp_path, documents, per_segment, batch, monkeypatch):
     from whoosh import index as whoosh_index
 
     monkeypatch.setattr(segments, "DOCS_PER_SEGMENT", per_segment)
+    monkeypatch.setattr(segments, "_BATCH_POSTINGS", batch)
     ours, theirs = written_both_ways(tmp_path, documents, optimize=True)
 
     a, b = whoosh_index.open_dir(str(ours)).reader(), whoosh_index.open_dir(str(theirs)).reader()
