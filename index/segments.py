@@ -38,7 +38,7 @@ from .postings import (
     write_missing_postings,
     write_postings,
 )
-from .stored import STORED_FILE, pickled, write_pickled
+from .stored import STORED_FILE, StoredBlocks, pickled
 from .whoosh_internals import (
     column_converter,
     counted_values,
@@ -123,10 +123,9 @@ class SegmentWriter:
             name: _FieldPostings(name, self.schema[name]) for name in self.schema.names()
         }
         self._plans = {name: field.plan() for name, field in self._fields.items()}
-        # Each document's stored fields, pickled as they come, and its id: written in
-        # blocks. Kept as dicts, a segment's took 40 MB, and 40 more to pickle at once.
-        self._stored: list[bytes] = []
-        self._ids: list[str | None] = []
+        # Each document's stored fields, pickled and deflated in blocks as they come.
+        # Kept as dicts, a segment's took 40 MB, and 40 more to pickle at once.
+        self._stored = StoredBlocks()
         self._docnum = 0
 
     def add_document(self, **document: Any) -> None:
@@ -149,8 +148,7 @@ class SegmentWriter:
                 add(value, docnum)
             if stored:  # to the segment's blocks (index.stored), not Whoosh's column
                 kept[fieldname] = value
-        self._stored.append(pickled(kept))
-        self._ids.append(kept.get("id"))
+        self._stored.add(pickled(kept), kept.get("id"))
         self._docnum += 1
         if self._docnum >= DOCS_PER_SEGMENT:
             self.flush()
@@ -165,8 +163,8 @@ class SegmentWriter:
         import numpy as np  # declared deferred: a build's postings are grouped in bulk
 
         segment_id = self.files.segment.segment_id()
-        write_pickled(self.folder / STORED_FILE.format(segment_id), self._stored, self._ids)
-        self._stored, self._ids = [], []
+        self._stored.write(self.folder / STORED_FILE.format(segment_id))
+        self._stored = StoredBlocks()
         for field in self._fields.values():
             field.settle()
         grouped = {}

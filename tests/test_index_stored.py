@@ -219,22 +219,28 @@ def test_a_damaged_block_is_said_never_a_wrong_chunk(tmp_path):
 
 
 def test_blocks_follow_their_bounds(tmp_path, monkeypatch):
-    """A block closes at its byte or document bound; a document with no stored fields
-    reads back empty; a lone document, and no dictionary, still read."""
+    """A block closes at its byte or document bound, whether its documents came before
+    the dictionary was made or after; a document with no stored fields reads back
+    empty; a lone document, and no dictionary, still read."""
     documents = [{"id": str(n), "text": "word " * (n % 50)} for n in range(100)]
     documents[17] = {}
     for bytes_bound, docs_bound in ((4096, 32), (1, 32), (10**9, 5), (10**9, 10**6)):
         monkeypatch.setattr(stored, "BLOCK_BYTES", bytes_bound)
         monkeypatch.setattr(stored, "BLOCK_DOCS", docs_bound)
         for count in (1, 2, 100):
-            path = tmp_path / f"s-{bytes_bound}-{docs_bound}-{count}.bin"
-            stored.write_stored(path, documents[:count])
-            store = SegmentStore(path, tmp_path)
-            assert [store.fields(n) for n in range(count)] == documents[:count]
-            sizes = [b - a for a, b in zip(store.firsts, store.firsts[1:], strict=False)]
-            assert max(sizes) <= docs_bound
-            with pytest.raises(IndexDamaged):
-                store.fields(count)
+            layouts = []
+            for dictionary_from in (2048, 7):  # 7: most blocks deflated as documents come
+                monkeypatch.setattr(stored, "DICTIONARY_FROM", dictionary_from)
+                path = tmp_path / f"s-{bytes_bound}-{docs_bound}-{count}-{dictionary_from}.bin"
+                stored.write_stored(path, documents[:count])
+                store = SegmentStore(path, tmp_path)
+                assert [store.fields(n) for n in range(count)] == documents[:count]
+                sizes = [b - a for a, b in zip(store.firsts, store.firsts[1:], strict=False)]
+                assert max(sizes) <= docs_bound
+                with pytest.raises(IndexDamaged):
+                    store.fields(count)
+                layouts.append(list(store.firsts))
+            assert layouts[0] == layouts[1]
 
 
 # What `dwsearch show` finds for each of the ids or starts given (by the reader under test).
