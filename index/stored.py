@@ -5,7 +5,7 @@ chunk at 25,000 pages, half a segment. Most of a chunk's fields repeat its page'
 (origin, page, title, address, section, facets) and its neighbours' words, which a
 deflate of one document cannot see. Here a block of neighbouring documents (about 4 KB
 of pickles) is deflated together, with a preset dictionary sampled from the segment's
-own first documents: about 100 bytes a chunk. Reading a document inflates its block, a few
+first documents: about 100 bytes a chunk. Reading a document inflates its block, a few
 microseconds more than one document's; the last few blocks are kept, since a page of
 hits often holds neighbours. zlib, not zstd: as small at this block size, and no
 dependency or 13 ms import for a search from the shell (docs/architecture.md).
@@ -128,9 +128,10 @@ class StoredBlocks:
 
     def __init__(self) -> None:
         self.count = 0
-        self._waiting: list[bytes] = []  # pickles not yet in a block
-        self._waiting_size = 0
+        self._early: list[bytes] = []  # the pickles the dictionary is sampled from
         self._dictionary: bytes | None = None  # made once DICTIONARY_FROM documents came
+        self._block: list[bytes] = []  # the block being filled
+        self._block_size = 0
         self._firsts = array("I")  # each block's first document
         self._blocked = 0  # documents in blocks so far
         self._ends = array("Q")
@@ -146,39 +147,30 @@ class StoredBlocks:
             self._keys.append(id_key(chunk_id))
             self._keyed_docs.append(self.count)
         self.count += 1
-        self._waiting.append(data)
-        self._waiting_size += len(data)
-        if self._dictionary is None:
-            if self.count >= DICTIONARY_FROM:
-                self._make_dictionary()
-                self._deflate_waiting(last=False)
-        elif self._waiting_size >= BLOCK_BYTES or len(self._waiting) >= BLOCK_DOCS:
-            self._deflate(self._waiting)
-            self._waiting, self._waiting_size = [], 0
+        if self._dictionary is not None:
+            self._append(data)
+            return
+        self._early.append(data)
+        if len(self._early) >= DICTIONARY_FROM:
+            self._start_blocks()
 
-    def _make_dictionary(self) -> None:
-        """The last DICTIONARY_BYTES of DICTIONARY_SAMPLE documents spread over those
-        come so far: the first DICTIONARY_FROM, or all of a smaller segment's."""
-        waiting = self._waiting
-        step = max(1, len(waiting) // DICTIONARY_SAMPLE)
-        self._dictionary = b"".join(waiting[::step])[-DICTIONARY_BYTES:]
+    def _start_blocks(self) -> None:
+        """The dictionary: the last DICTIONARY_BYTES of DICTIONARY_SAMPLE documents spread
+        over the first DICTIONARY_FROM, or over all of a smaller segment's; then those
+        documents into blocks."""
+        early, self._early = self._early, []
+        step = max(1, len(early) // DICTIONARY_SAMPLE)
+        self._dictionary = b"".join(early[::step])[-DICTIONARY_BYTES:]
+        for data in early:
+            self._append(data)
 
-    def _deflate_waiting(self, last: bool) -> None:
-        """The documents waiting for the dictionary, in blocks (the last left open,
-        unless this is the end)."""
-        waiting = self._waiting
-        block: list[bytes] = []
-        size = 0
-        for data in waiting:
-            block.append(data)
-            size += len(data)
-            if size >= BLOCK_BYTES or len(block) >= BLOCK_DOCS:
-                self._deflate(block)
-                block, size = [], 0
-        if block and last:
-            self._deflate(block)
-            block, size = [], 0
-        self._waiting, self._waiting_size = block, size
+    def _append(self, data: bytes) -> None:
+        """A document into the block being filled, which is closed at its bound."""
+        self._block.append(data)
+        self._block_size += len(data)
+        if self._block_size >= BLOCK_BYTES or len(self._block) >= BLOCK_DOCS:
+            self._deflate(self._block)
+            self._block, self._block_size = [], 0
 
     def _deflate(self, block: list[bytes]) -> None:
         dictionary = self._dictionary
@@ -195,8 +187,10 @@ class StoredBlocks:
     def write(self, path: Path) -> None:
         """Write the file, atomically: a half-written file is never read."""
         if self._dictionary is None:
-            self._make_dictionary()
-        self._deflate_waiting(last=True)
+            self._start_blocks()
+        if self._block:
+            self._deflate(self._block)
+            self._block, self._block_size = [], 0
         firsts = array("I", self._firsts)
         firsts.append(self.count)
         keys, docs = self._keys, self._keyed_docs
