@@ -48,7 +48,8 @@ from .whoosh_internals import (
 )
 
 # A segment is closed and a new one started after this many documents, which bounds the
-# memory its postings take (a 25,000-page build on two workers peaked at 224 MB in all).
+# memory its postings take (a 25,000-page build's parent and two workers peaked at 545 to
+# 619 MB together; 322 to 329 at 2,500 pages, a segment of 51,000 chunks a worker).
 # Fewer, larger segments make every search cheaper (each word is looked up, and each
 # posting list sliced, once a segment): at a million chunks, 34 segments of 30,000 took
 # a query 14 ms of CPU at the median, 11 of 100,000 took 10.5. Under 65,536, a segment's

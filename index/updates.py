@@ -47,7 +47,7 @@ class MergePolicy:
     purge_share: float = 0.10
     # Past this many small segments, the two smallest are merged.
     max_small_segments: int = 10
-    # Segments of at least this many chunks (a full build writes 30,000 to a segment)
+    # Segments of at least this many chunks (a full build writes up to 60,000 to one)
     # are never merged, only rewritten when their deleted share passes `purge_share`.
     large_segment: int = 5_000
     # An update that would index at least this share of the pages the index is to hold,
